@@ -1,0 +1,83 @@
+/** Environment → a typed, validated Config. The only module that reads process.env. */
+import { resolve } from "node:path";
+
+export type KeyTypeName = "FIPS" | "GM";
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  /** gRPC, gRPC-Web and Connect over h2c. */
+  grpcAddr: ListenAddress;
+  /** HTTP/1.1: Connect JSON (and, later, the API 3.0 gateway). */
+  httpAddr: ListenAddress;
+  dataDir: string;
+  /** 32 bytes from KMS_ROOT_KEY, or undefined to use (or create) <dataDir>/root.key. */
+  rootKey: Buffer | undefined;
+  /** Algorithm family of new symmetric keys: FIPS (AES-256-GCM, Type 2) or GM (SM4-GCM, Type 4). */
+  defaultKeyType: KeyTypeName;
+  regions: string[];
+  /** Account id that owns keys created through the API. */
+  accountUin: bigint;
+  cmkLimit: number;
+  sweepIntervalMs: number;
+  /** fsync every change before answering. */
+  syncWrites: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses "host:port" or "[v6]:port". Port 0 asks the OS for a free port. */
+export function parseAddress(name: string, value: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`${name} must be host:port, got "${value}"`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+function parseRootKey(value: string | undefined): Buffer | undefined {
+  if (value === undefined || value === "") return undefined;
+  const key = Buffer.from(value, "base64");
+  if (key.length !== 32 || key.toString("base64") !== value.trim())
+    throw new ConfigError("KMS_ROOT_KEY must be the base64 encoding of exactly 32 bytes");
+  return key;
+}
+
+function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got "${value}"`);
+  return n;
+}
+
+function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const keyType = (env.KMS_DEFAULT_KEY_TYPE ?? "FIPS").toUpperCase();
+  if (keyType !== "FIPS" && keyType !== "GM") throw new ConfigError(`KMS_DEFAULT_KEY_TYPE must be FIPS or GM, got "${keyType}"`);
+  const uin = env.KMS_ACCOUNT_UIN ?? "100000000001";
+  if (!/^[1-9]\d{0,18}$/.test(uin)) throw new ConfigError(`KMS_ACCOUNT_UIN must be a positive integer, got "${uin}"`);
+  const regions = (env.KMS_REGIONS ?? "ap-guangzhou").split(",").map((r) => r.trim()).filter(Boolean);
+  if (regions.length === 0) throw new ConfigError("KMS_REGIONS must name at least one region");
+  return {
+    grpcAddr: parseAddress("KMS_GRPC_ADDR", env.KMS_GRPC_ADDR ?? "127.0.0.1:50051"),
+    httpAddr: parseAddress("KMS_HTTP_ADDR", env.KMS_HTTP_ADDR ?? "127.0.0.1:8080"),
+    dataDir: resolve(env.KMS_DATA_DIR ?? "./data"),
+    rootKey: parseRootKey(env.KMS_ROOT_KEY),
+    defaultKeyType: keyType,
+    regions,
+    accountUin: BigInt(uin),
+    cmkLimit: parseInteger("KMS_CMK_LIMIT", env.KMS_CMK_LIMIT, 1_000_000, 1, 100_000_000),
+    sweepIntervalMs: parseInteger("KMS_SWEEP_INTERVAL_MS", env.KMS_SWEEP_INTERVAL_MS, 60_000, 10, 86_400_000),
+    syncWrites: parseBoolean("KMS_SYNC_WRITES", env.KMS_SYNC_WRITES, true),
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Ciphertext blob, format version 1. Self-describing, so Decrypt needs no key id:
+ *
+ *   offset  size  field
+ *   0       1     format version = 0x01
+ *   1       1     algorithm id (1 = AES-256-GCM, 2 = SM4-GCM)
+ *   2       16    key id (the UUID's 16 bytes)
+ *   18      4     key version (uint32, big-endian, >= 1)
+ *   22      12    IV (random per blob)
+ *   34      n     ciphertext
+ *   34+n    16    GCM tag
+ *
+ * AAD = bytes 0..33 (the whole header) || canonical encryption context
+ * (context.ts). The header has a fixed length, so the concatenation is
+ * unambiguous; editing any header byte or the context fails the tag.
+ *
+ * Every parse failure answers one fixed InvalidCiphertext error and every tag
+ * failure one fixed DecryptError: detail goes to no one, so the answers are
+ * not an oracle.
+ */
+import { KmsError } from "../errors.js";
+import { AeadOpenError, type Aead, type SymmetricAlgorithm } from "./primitives.js";
+import { symmetricAlgorithmByBlobId } from "./registry.js";
+
+export const BLOB_FORMAT_V1 = 0x01;
+const HEADER_LENGTH = 34;
+const IV_OFFSET = 22;
+const IV_LENGTH = 12;
+const TAG_LENGTH = 16;
+const MAX_KEY_VERSION = 0xffffffff;
+
+/** What a blob says about itself. */
+export interface BlobHeader {
+  algorithm: SymmetricAlgorithm;
+  keyId: string;
+  keyVersion: number;
+}
+
+export interface ParsedBlob extends BlobHeader {
+  header: Uint8Array;
+  iv: Uint8Array;
+  sealed: Uint8Array;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** True for the key ids this blob format can carry. */
+export function isUuid(id: string): boolean {
+  return UUID_RE.test(id);
+}
+
+function uuidToBytes(id: string): Uint8Array {
+  if (!isUuid(id)) throw new Error(`ciphertext: key id ${id} is not a UUID`);
+  return Buffer.from(id.replace(/-/g, ""), "hex");
+}
+
+function bytesToUuid(b: Uint8Array): string {
+  const h = Buffer.from(b).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function invalidCiphertext(): KmsError {
+  return new KmsError("InvalidParameterValue.InvalidCiphertext", "CiphertextBlob is not a valid ciphertext");
+}
+
+export function decryptFailed(): KmsError {
+  return new KmsError("FailedOperation.DecryptError", "decryption failed: the ciphertext or its encryption context does not match");
+}
+
+function encodeHeader(h: BlobHeader, iv: Uint8Array): Uint8Array {
+  if (!Number.isInteger(h.keyVersion) || h.keyVersion < 1 || h.keyVersion > MAX_KEY_VERSION)
+    throw new RangeError("ciphertext: key version out of range");
+  if (iv.length !== IV_LENGTH || h.algorithm.ivLength !== IV_LENGTH || h.algorithm.tagLength !== TAG_LENGTH)
+    throw new RangeError("ciphertext: format v1 needs a 12-byte IV and a 16-byte tag");
+  const out = Buffer.alloc(HEADER_LENGTH);
+  out[0] = BLOB_FORMAT_V1;
+  out[1] = h.algorithm.blobId;
+  out.set(uuidToBytes(h.keyId), 2);
+  out.writeUInt32BE(h.keyVersion, 18);
+  out.set(iv, IV_OFFSET);
+  return out;
+}
+
+function aadOf(header: Uint8Array, context: Uint8Array): Uint8Array {
+  return Buffer.concat([header, context]);
+}
+
+/** Encrypts under one key version; the IV is drawn fresh here. */
+export function encryptBlob(
+  aead: Aead,
+  h: BlobHeader,
+  plaintext: Uint8Array,
+  context: Uint8Array,
+  random: (n: number) => Uint8Array,
+): Uint8Array {
+  const header = encodeHeader(h, random(IV_LENGTH));
+  const sealed = aead.seal(header.subarray(IV_OFFSET), plaintext, aadOf(header, context));
+  return Buffer.concat([header, sealed]);
+}
+
+/** Reads the header; checks lengths and ids before any crypto. */
+export function parseBlob(blob: Uint8Array): ParsedBlob {
+  if (blob.length < HEADER_LENGTH + TAG_LENGTH || blob[0] !== BLOB_FORMAT_V1) throw invalidCiphertext();
+  const algorithm = symmetricAlgorithmByBlobId(blob[1] as number);
+  const keyVersion = Buffer.from(blob.buffer, blob.byteOffset, blob.length).readUInt32BE(18);
+  if (!algorithm || keyVersion === 0) throw invalidCiphertext();
+  return {
+    algorithm,
+    keyId: bytesToUuid(blob.subarray(2, 18)),
+    keyVersion,
+    header: blob.subarray(0, HEADER_LENGTH),
+    iv: blob.subarray(IV_OFFSET, HEADER_LENGTH),
+    sealed: blob.subarray(HEADER_LENGTH),
+  };
+}
+
+/** Decrypts a parsed blob with the key version it names. */
+export function decryptBlob(aead: Aead, blob: ParsedBlob, context: Uint8Array): Uint8Array {
+  try {
+    return aead.open(blob.iv, blob.sealed, aadOf(blob.header, context));
+  } catch (err) {
+    if (err instanceof AeadOpenError) throw decryptFailed();
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The one error type of the service. Everything a caller can cause or see is a
+ * KmsError carrying the exact Tencent Cloud API 3.0 code; the transports map
+ * it (gRPC status, API 3.0 envelope) and nothing else does.
+ */
+
+/** gRPC status codes (the numbers are fixed by the gRPC spec), so the domain needs no transport import. */
+export const GrpcStatus = {
+  InvalidArgument: 3,
+  NotFound: 5,
+  AlreadyExists: 6,
+  PermissionDenied: 7,
+  ResourceExhausted: 8,
+  FailedPrecondition: 9,
+  Unimplemented: 12,
+  Internal: 13,
+  Unavailable: 14,
+  Unauthenticated: 16,
+} as const;
+export type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+/** Tencent code → gRPC status and a short description. The single source. */
+export const ERROR_CODES = {
+  InternalError: [GrpcStatus.Internal, "internal error"],
+  InvalidAction: [GrpcStatus.Unimplemented, "unknown action"],
+  MissingParameter: [GrpcStatus.InvalidArgument, "missing parameter"],
+  InvalidParameter: [GrpcStatus.InvalidArgument, "invalid parameter"],
+  "InvalidParameter.InvalidPendingWindowInDays": [GrpcStatus.InvalidArgument, "pending window out of range"],
+  InvalidParameterValue: [GrpcStatus.InvalidArgument, "invalid parameter value"],
+  "InvalidParameterValue.AliasAlreadyExists": [GrpcStatus.AlreadyExists, "alias already exists"],
+  "InvalidParameterValue.DuplicatedKeyId": [GrpcStatus.InvalidArgument, "duplicated key id"],
+  "InvalidParameterValue.InvalidAlias": [GrpcStatus.InvalidArgument, "invalid alias"],
+  "InvalidParameterValue.InvalidCiphertext": [GrpcStatus.InvalidArgument, "invalid ciphertext"],
+  "InvalidParameterValue.InvalidKeyId": [GrpcStatus.InvalidArgument, "invalid key id"],
+  "InvalidParameterValue.InvalidKeyUsage": [GrpcStatus.InvalidArgument, "invalid key usage"],
+  "InvalidParameterValue.InvalidPlaintext": [GrpcStatus.InvalidArgument, "invalid plaintext"],
+  "InvalidParameterValue.InvalidType": [GrpcStatus.InvalidArgument, "invalid type"],
+  "InvalidParameterValue.TagKeysDuplicated": [GrpcStatus.InvalidArgument, "duplicated tag keys"],
+  "FailedOperation.DecryptError": [GrpcStatus.InvalidArgument, "decryption failed"],
+  "LimitExceeded.CmkLimitExceeded": [GrpcStatus.ResourceExhausted, "key limit reached"],
+  "ResourceUnavailable.CmkNotFound": [GrpcStatus.NotFound, "key not found"],
+  "ResourceUnavailable.CmkDisabled": [GrpcStatus.FailedPrecondition, "key disabled"],
+  "ResourceUnavailable.CmkArchived": [GrpcStatus.FailedPrecondition, "key archived"],
+  "ResourceUnavailable.CmkStateNotSupport": [GrpcStatus.FailedPrecondition, "key state does not allow this"],
+  "ResourceUnavailable.CmkShouldBeDisabled": [GrpcStatus.FailedPrecondition, "key must be disabled"],
+  "ResourceUnavailable.CmkNotPendingDelete": [GrpcStatus.FailedPrecondition, "key not pending deletion"],
+  UnsupportedOperation: [GrpcStatus.FailedPrecondition, "unsupported operation"],
+  "UnsupportedOperation.ServiceTemporaryUnavailable": [GrpcStatus.Unavailable, "service temporarily unavailable"],
+} as const satisfies Record<string, readonly [GrpcStatus, string]>;
+
+/** Every API 3.0 code this service can answer. A typo does not compile. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class KmsError extends Error {
+  override readonly name = "KmsError";
+
+  /**
+   * @param code the API 3.0 code sent to the caller
+   * @param message safe to show the caller: names the field and the limit, never secrets
+   * @param cause internal detail, logged and never sent
+   */
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+
+  /** The gRPC status this code maps to. */
+  get grpcCode(): GrpcStatus {
+    return ERROR_CODES[this.code][0];
+  }
+}
+
+/** Narrowing helper for catch blocks. */
+export function isKmsError(err: unknown): err is KmsError {
+  return err instanceof KmsError;
+}
