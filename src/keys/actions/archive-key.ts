@@ -1,0 +1,10 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ArchiveKeyRequest, ArchiveKeyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { transitionKeys } from "../transition.js";
+
+/** ArchiveKey: one key through the state table (state.ts). */
+export async function archiveKey(deps: KmsDeps, req: ArchiveKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof ArchiveKeyResponseSchema>> {
+  await transitionKeys(deps, [req.keyId], "ArchiveKey");
+  return {};
+}

@@ -1,0 +1,17 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { CancelKeyDeletionRequest, CancelKeyDeletionResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { transitionKeys } from "../transition.js";
+
+/** CancelKeyDeletion: PendingDelete → Disabled (or PendingImport), and the schedule entry goes. */
+export async function cancelKeyDeletion(
+  deps: KmsDeps,
+  req: CancelKeyDeletionRequest,
+  _call: CallContext,
+): Promise<MessageInitShape<typeof CancelKeyDeletionResponseSchema>> {
+  await transitionKeys(deps, [req.keyId], "CancelKeyDeletion", (before, after) => {
+    delete after.deletionDate;
+    return before.deletionDate === undefined ? [] : [deps.repo.delDeletion(before.deletionDate, before.keyId)];
+  });
+  return { keyId: req.keyId };
+}

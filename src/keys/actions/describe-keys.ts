@@ -1,0 +1,13 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DescribeKeysRequest, DescribeKeysResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import type { KeyRecord } from "../key.js";
+import { keyMetadata } from "../present.js";
+import { assertKeyIdList } from "../validate.js";
+
+/** DescribeKeys: metadata of up to 100 keys, in request order; ids that match no key are left out. */
+export async function describeKeys(deps: KmsDeps, req: DescribeKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof DescribeKeysResponseSchema>> {
+  assertKeyIdList(req.keyIds);
+  const found = await deps.repo.getKeys(req.keyIds);
+  return { keyMetadatas: found.filter((k): k is KeyRecord => k !== undefined).map(keyMetadata) };
+}

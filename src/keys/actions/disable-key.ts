@@ -1,0 +1,10 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DisableKeyRequest, DisableKeyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { transitionKeys } from "../transition.js";
+
+/** DisableKey: one key through the state table (state.ts). */
+export async function disableKey(deps: KmsDeps, req: DisableKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof DisableKeyResponseSchema>> {
+  await transitionKeys(deps, [req.keyId], "DisableKey");
+  return {};
+}

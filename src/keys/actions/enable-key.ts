@@ -1,0 +1,10 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { EnableKeyRequest, EnableKeyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { transitionKeys } from "../transition.js";
+
+/** EnableKey: one key through the state table (state.ts). */
+export async function enableKey(deps: KmsDeps, req: EnableKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof EnableKeyResponseSchema>> {
+  await transitionKeys(deps, [req.keyId], "EnableKey");
+  return {};
+}

@@ -1,0 +1,65 @@
+/**
+ * The actions table: one function per RPC, keyed as the service descriptor
+ * names its methods. The type makes a missing or misspelt action a compile
+ * error, and both transports (gRPC/Connect, API 3.0) dispatch through it.
+ */
+import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { KeyManagementService } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { archiveKey } from "./archive-key.js";
+import { cancelKeyArchive } from "./cancel-key-archive.js";
+import { cancelKeyDeletion } from "./cancel-key-deletion.js";
+import { createKey } from "./create-key.js";
+import { decrypt } from "./decrypt.js";
+import { describeKey } from "./describe-key.js";
+import { describeKeys } from "./describe-keys.js";
+import { disableKey } from "./disable-key.js";
+import { disableKeys } from "./disable-keys.js";
+import { enableKey } from "./enable-key.js";
+import { enableKeys } from "./enable-keys.js";
+import { encrypt } from "./encrypt.js";
+import { generateDataKey } from "./generate-data-key.js";
+import { generateRandom } from "./generate-random.js";
+import { getRegions } from "./get-regions.js";
+import { getServiceStatus } from "./get-service-status.js";
+import { listKeyDetail } from "./list-key-detail.js";
+import { listKeys } from "./list-keys.js";
+import { reEncrypt } from "./re-encrypt.js";
+import { scheduleKeyDeletion } from "./schedule-key-deletion.js";
+import { updateAlias } from "./update-alias.js";
+import { updateKeyDescription } from "./update-key-description.js";
+
+type Methods = (typeof KeyManagementService)["method"];
+
+export type ActionTable = {
+  [K in keyof Methods]: (
+    deps: KmsDeps,
+    req: MessageShape<Methods[K]["input"]>,
+    call: CallContext,
+  ) => Promise<MessageInitShape<Methods[K]["output"]>>;
+};
+
+export const actions: ActionTable = {
+  createKey,
+  describeKey,
+  describeKeys,
+  listKeys,
+  listKeyDetail,
+  updateAlias,
+  updateKeyDescription,
+  enableKey,
+  disableKey,
+  enableKeys,
+  disableKeys,
+  scheduleKeyDeletion,
+  cancelKeyDeletion,
+  archiveKey,
+  cancelKeyArchive,
+  getServiceStatus,
+  getRegions,
+  encrypt,
+  decrypt,
+  reEncrypt,
+  generateDataKey,
+  generateRandom,
+};

@@ -1,0 +1,67 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  KeyState as KeyStateEnum,
+  KeyUsage as KeyUsageEnum,
+  Origin as OriginEnum,
+  type ListKeyDetailRequest,
+  type ListKeyDetailResponseSchema,
+  type TagFilter,
+} from "../../../gen/kms/v1/kms_pb.js";
+import { KmsError } from "../../errors.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "../key.js";
+import { page, sortByCreateTime } from "../list.js";
+import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, keyMetadata } from "../present.js";
+import { assertRole, pageOf } from "../validate.js";
+
+type Predicate = (key: KeyRecord) => boolean;
+
+function reverse<K extends string>(table: Record<K, number>, value: number, field: string, code: "InvalidParameterValue" | "InvalidParameterValue.InvalidKeyUsage" = "InvalidParameterValue"): K {
+  const hit = (Object.keys(table) as K[]).find((k) => table[k] === value);
+  if (hit === undefined) throw new KmsError(code, `${field} has an unknown value ${value}`);
+  return hit;
+}
+
+function tagMatches(key: KeyRecord, filter: TagFilter): boolean {
+  const tag = key.tags.find((t) => t.key === filter.tagKey);
+  return tag !== undefined && (filter.tagValue.length === 0 || filter.tagValue.includes(tag.value));
+}
+
+/** Every filter of the request as one predicate list (AND). Validates enum values on the way. */
+function predicatesOf(req: ListKeyDetailRequest): Predicate[] {
+  const out: Predicate[] = [];
+  if (req.orderType !== 0 && req.orderType !== 1) throw new KmsError("InvalidParameterValue", "OrderType must be 0 or 1");
+  if (req.keyState !== KeyStateEnum.UNSPECIFIED) {
+    const state = reverse<KeyState>(KEY_STATE_TO_ENUM, req.keyState, "KeyState");
+    out.push((k) => k.keyState === state);
+  }
+  if (req.origin !== OriginEnum.UNSPECIFIED) {
+    const origin = reverse<KeyOrigin>(ORIGIN_TO_ENUM, req.origin, "Origin");
+    out.push((k) => k.origin === origin);
+  }
+  if (!req.allKeyUsages) {
+    const usage: KeyUsage =
+      req.keyUsage === KeyUsageEnum.UNSPECIFIED ? "ENCRYPT_DECRYPT" : reverse<KeyUsage>(KEY_USAGE_TO_ENUM, req.keyUsage, "KeyUsage", "InvalidParameterValue.InvalidKeyUsage");
+    out.push((k) => k.keyUsage === usage);
+  }
+  if (req.searchKeyAlias !== "") {
+    const needle = req.searchKeyAlias.toLowerCase();
+    out.push((k) => k.keyId.includes(needle) || k.alias.toLowerCase().includes(needle));
+  }
+  for (const filter of req.tagFilters) {
+    if (filter.tagKey === "") throw new KmsError("InvalidParameterValue", "TagFilters.TagKey is required");
+    out.push((k) => tagMatches(k, filter));
+  }
+  return out;
+}
+
+/** ListKeyDetail: metadata with filters (AND), ordering and paging; TotalCount counts every match. */
+export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, _call: CallContext): Promise<MessageInitShape<typeof ListKeyDetailResponseSchema>> {
+  assertRole(req.role);
+  const { offset, limit } = pageOf(req.offset, req.limit);
+  const predicates = predicatesOf(req);
+  const matches: KeyRecord[] = [];
+  if (req.role === 0) for await (const key of deps.repo.allKeys()) if (predicates.every((p) => p(key))) matches.push(key);
+  const sorted = sortByCreateTime(matches, req.orderType === 1);
+  return { totalCount: sorted.length, keyMetadatas: page(sorted, offset, limit).map(keyMetadata) };
+}

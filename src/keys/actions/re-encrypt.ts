@@ -1,0 +1,40 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ReEncryptRequest, ReEncryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import { canonicalContext } from "../../crypto/context.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { decryptWithBlobKey, encryptWithKey } from "../envelope.js";
+import { loadKey } from "../resolve.js";
+import { assertSymmetric } from "../resolve.js";
+import { assertCanEncrypt } from "../state.js";
+import { assertContextLength } from "../validate.js";
+
+/**
+ * ReEncrypt: decrypt (proving the caller holds the right context), then
+ * encrypt under the destination key's newest version. As in Tencent, a blob
+ * that is already under the destination's newest version with the same
+ * context comes back unchanged, with ReEncrypted false.
+ */
+export async function reEncrypt(deps: KmsDeps, req: ReEncryptRequest, _call: CallContext): Promise<MessageInitShape<typeof ReEncryptResponseSchema>> {
+  assertContextLength(req.sourceEncryptionContext, "SourceEncryptionContext");
+  assertContextLength(req.destinationEncryptionContext, "DestinationEncryptionContext");
+  const sourceContext = canonicalContext(req.sourceEncryptionContext, "SourceEncryptionContext");
+  const destinationContext = canonicalContext(req.destinationEncryptionContext, "DestinationEncryptionContext");
+  const source = await decryptWithBlobKey(deps, req.ciphertextBlob, sourceContext);
+  try {
+    const destination = req.destinationKeyId === "" ? source.key : await loadKey(deps, req.destinationKeyId, "DestinationKeyId");
+    assertSymmetric(destination);
+    assertCanEncrypt(destination);
+    const unchanged =
+      destination.keyId === source.key.keyId &&
+      destination.latestVersion === source.blob.keyVersion &&
+      Buffer.compare(sourceContext, destinationContext) === 0;
+    return {
+      ciphertextBlob: unchanged ? req.ciphertextBlob : await encryptWithKey(deps, destination, source.plaintext, destinationContext),
+      keyId: destination.keyId,
+      sourceKeyId: source.key.keyId,
+      reEncrypted: !unchanged,
+    };
+  } finally {
+    source.plaintext.fill(0);
+  }
+}

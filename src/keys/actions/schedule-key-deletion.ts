@@ -1,0 +1,23 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { seconds } from "../present.js";
+import { transitionKeys } from "../transition.js";
+import { assertPendingWindow } from "../validate.js";
+
+const DAY_MS = 86_400_000;
+
+/** ScheduleKeyDeletion: Disabled/PendingImport → PendingDelete, with a schedule entry the sweeper reads. */
+export async function scheduleKeyDeletion(
+  deps: KmsDeps,
+  req: ScheduleKeyDeletionRequest,
+  _call: CallContext,
+): Promise<MessageInitShape<typeof ScheduleKeyDeletionResponseSchema>> {
+  assertPendingWindow(req.pendingWindowInDays);
+  const deletionDate = deps.clock.now() + req.pendingWindowInDays * DAY_MS;
+  const [key] = await transitionKeys(deps, [req.keyId], "ScheduleKeyDeletion", (_before, after) => {
+    after.deletionDate = deletionDate;
+    return [deps.repo.putDeletion(deletionDate, after.keyId)];
+  });
+  return { keyId: req.keyId, deletionDate: seconds(key?.deletionDate) };
+}

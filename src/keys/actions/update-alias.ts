@@ -1,0 +1,28 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { UpdateAliasRequest, UpdateAliasResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import { KmsError } from "../../errors.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { aliasLock, keyLock } from "../locks.js";
+import { keyNotFound } from "../resolve.js";
+import { assertAlias, assertKeyId } from "../validate.js";
+
+/** UpdateAlias: moves the alias index entry and the record in one batch, under the key's and the new alias's locks. */
+export async function updateAlias(deps: KmsDeps, req: UpdateAliasRequest, _call: CallContext): Promise<MessageInitShape<typeof UpdateAliasResponseSchema>> {
+  assertKeyId(req.keyId);
+  assertAlias(req.alias);
+  await deps.locks.run([keyLock(req.keyId)], () =>
+    deps.locks.run([aliasLock(req.alias)], async () => {
+      const key = await deps.repo.getKey(req.keyId);
+      if (!key) throw keyNotFound(req.keyId);
+      if (key.alias === req.alias) return;
+      if ((await deps.repo.aliasOwner(req.alias)) !== undefined)
+        throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${req.alias}" is already in use`);
+      await deps.repo.commit([
+        deps.repo.delAlias(key.alias),
+        deps.repo.putAlias(req.alias, key.keyId),
+        deps.repo.putKey({ ...key, alias: req.alias }),
+      ]);
+    }),
+  );
+  return {};
+}

@@ -1,0 +1,21 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { UpdateKeyDescriptionRequest, UpdateKeyDescriptionResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { keyLock } from "../locks.js";
+import { loadKey } from "../resolve.js";
+import { assertDescription, assertKeyId } from "../validate.js";
+
+/** UpdateKeyDescription: replaces the description (empty clears it). */
+export async function updateKeyDescription(
+  deps: KmsDeps,
+  req: UpdateKeyDescriptionRequest,
+  _call: CallContext,
+): Promise<MessageInitShape<typeof UpdateKeyDescriptionResponseSchema>> {
+  assertKeyId(req.keyId);
+  assertDescription(req.description);
+  await deps.locks.run([keyLock(req.keyId)], async () => {
+    const key = await loadKey(deps, req.keyId);
+    if (key.description !== req.description) await deps.repo.commit([deps.repo.putKey({ ...key, description: req.description })]);
+  });
+  return {};
+}

@@ -1,0 +1,31 @@
+/** What every action is given: its collaborators (deps) and who is calling (call). No transport types. */
+import type { Clock } from "../clock.js";
+import type { KeyTypeName } from "../config.js";
+import type { RootKey } from "../crypto/seal.js";
+import type { LockSet } from "./locks.js";
+import type { MaterialCache } from "./material.js";
+import type { KeyRepository } from "./repository.js";
+
+export interface KmsSettings {
+  defaultKeyType: KeyTypeName;
+  regions: readonly string[];
+  accountUin: bigint;
+  cmkLimit: number;
+}
+
+export interface KmsDeps {
+  repo: KeyRepository;
+  locks: LockSet;
+  rootKey: RootKey;
+  materials: MaterialCache;
+  clock: Clock;
+  random: (n: number) => Uint8Array;
+  settings: KmsSettings;
+}
+
+/** The caller of one request, as the transport established it. */
+export interface CallContext {
+  requestId: string;
+  /** Account the call acts for. */
+  uin: bigint;
+}

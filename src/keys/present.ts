@@ -1,0 +1,50 @@
+/** Domain records → contract messages. The only place that knows both spellings. */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { KeyState as KeyStateEnum, KeyUsage as KeyUsageEnum, Origin as OriginEnum, type KeyMetadataSchema } from "../../gen/kms/v1/kms_pb.js";
+import { unixSeconds } from "../clock.js";
+import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "./key.js";
+
+export const KEY_STATE_TO_ENUM: Record<KeyState, KeyStateEnum> = {
+  Enabled: KeyStateEnum.ENABLED,
+  Disabled: KeyStateEnum.DISABLED,
+  PendingDelete: KeyStateEnum.PENDING_DELETE,
+  PendingImport: KeyStateEnum.PENDING_IMPORT,
+  Archived: KeyStateEnum.ARCHIVED,
+};
+
+export const KEY_USAGE_TO_ENUM: Record<KeyUsage, KeyUsageEnum> = {
+  ENCRYPT_DECRYPT: KeyUsageEnum.ENCRYPT_DECRYPT,
+};
+
+export const ORIGIN_TO_ENUM: Record<KeyOrigin, OriginEnum> = {
+  TENCENT_KMS: OriginEnum.TENCENT_KMS,
+  EXTERNAL: OriginEnum.EXTERNAL,
+};
+
+/** Unix seconds as the contract's int64, 0 for "not set". */
+export function seconds(ms: number | undefined): bigint {
+  return ms === undefined ? 0n : BigInt(unixSeconds(ms));
+}
+
+export function keyMetadata(key: KeyRecord): MessageInitShape<typeof KeyMetadataSchema> {
+  return {
+    keyId: key.keyId,
+    alias: key.alias,
+    createTime: seconds(key.createTime),
+    description: key.description,
+    keyState: KEY_STATE_TO_ENUM[key.keyState],
+    keyUsage: KEY_USAGE_TO_ENUM[key.keyUsage],
+    type: key.keyType,
+    creatorUin: BigInt(key.creatorUin),
+    creatorUinString: key.creatorUin,
+    keyRotationEnabled: key.rotation.enabled,
+    owner: key.owner,
+    nextRotateTime: seconds(key.rotation.enabled ? key.rotation.nextRotateTime : undefined),
+    deletionDate: seconds(key.keyState === "PendingDelete" ? key.deletionDate : undefined),
+    origin: ORIGIN_TO_ENUM[key.origin],
+    validTo: seconds(key.validTo),
+    resourceId: `creatorUin/${key.creatorUin}/${key.keyId}`,
+    rotateDays: key.rotation.enabled ? key.rotation.rotateDays : 0,
+    lastRotateTime: seconds(key.rotation.lastRotateTime),
+  };
+}

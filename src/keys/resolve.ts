@@ -1,0 +1,51 @@
+/** KeyId → KeyRecord, and key version → a ready Aead (the local-kms getUsableKey step). */
+import { KmsError } from "../errors.js";
+import { symmetricAlgorithm } from "../crypto/registry.js";
+import { materialLabel, UnsealError } from "../crypto/seal.js";
+import type { Aead } from "../crypto/primitives.js";
+import type { KmsDeps } from "./deps.js";
+import type { KeyRecord } from "./key.js";
+import { assertKeyId } from "./validate.js";
+
+export function keyNotFound(keyId: string): KmsError {
+  return new KmsError("ResourceUnavailable.CmkNotFound", `key ${keyId} does not exist`);
+}
+
+/** Validates the id and loads the key, or throws CmkNotFound. */
+export async function loadKey(deps: KmsDeps, keyId: string, field = "KeyId"): Promise<KeyRecord> {
+  assertKeyId(keyId, field);
+  const key = await deps.repo.getKey(keyId);
+  if (!key) throw keyNotFound(keyId);
+  return key;
+}
+
+/** Symmetric keys only: the one usage this service implements today. */
+export function assertSymmetric(key: KeyRecord): void {
+  if (key.keyUsage !== "ENCRYPT_DECRYPT")
+    throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is not an ENCRYPT_DECRYPT key`);
+}
+
+/**
+ * The Aead of one version of a key, unsealed once and then cached.
+ * A version that does not exist answers `missing`; stored material that fails
+ * its integrity check answers InternalError with a clear message for that key
+ * only (other keys keep working).
+ */
+export async function versionAead(deps: KmsDeps, key: KeyRecord, version: number, missing: () => KmsError): Promise<Aead> {
+  const cached = deps.materials.get(key.keyId, version);
+  if (cached) return cached;
+  const record = await deps.repo.getVersion(key.keyId, version);
+  if (!record) throw missing();
+  let material: Uint8Array;
+  try {
+    material = deps.rootKey.unseal(Buffer.from(record.sealedMaterial, "base64"), materialLabel(key.keyId, version));
+  } catch (err) {
+    if (err instanceof UnsealError)
+      throw new KmsError("InternalError", `stored material of key ${key.keyId} version ${version} failed its integrity check`, err);
+    throw err;
+  }
+  const aead = symmetricAlgorithm(record.algorithm).aead(material);
+  material.fill(0);
+  deps.materials.set(key.keyId, version, aead);
+  return aead;
+}

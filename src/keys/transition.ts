@@ -1,0 +1,36 @@
+/** Applies one lifecycle action to one or many keys, atomically, under their locks. */
+import type { BatchOp } from "../store/store.js";
+import type { KmsDeps } from "./deps.js";
+import type { KeyRecord } from "./key.js";
+import { keyLock } from "./locks.js";
+import { keyNotFound } from "./resolve.js";
+import { assertTransition, type LifecycleAction } from "./state.js";
+import { assertKeyId } from "./validate.js";
+
+/**
+ * Loads every key, checks the action is allowed for each, and writes every
+ * change in one batch. If any key is missing or refuses, nothing is written.
+ * `extra` adds action-specific fields and ops (deletion date, schedule entry).
+ */
+export async function transitionKeys(
+  deps: KmsDeps,
+  keyIds: readonly string[],
+  action: LifecycleAction,
+  extra?: (before: KeyRecord, after: KeyRecord) => BatchOp[],
+): Promise<KeyRecord[]> {
+  for (const id of keyIds) assertKeyId(id, keyIds.length > 1 ? "KeyIds" : "KeyId");
+  return deps.locks.run(keyIds.map(keyLock), async () => {
+    const found = await deps.repo.getKeys(keyIds);
+    const updated: KeyRecord[] = [];
+    const ops: BatchOp[] = [];
+    found.forEach((key, i) => {
+      if (!key) throw keyNotFound(keyIds[i] as string);
+      const after: KeyRecord = { ...key, keyState: assertTransition(key, action) };
+      const more = extra?.(key, after) ?? [];
+      if (after.keyState !== key.keyState || more.length > 0) ops.push(deps.repo.putKey(after), ...more);
+      updated.push(after);
+    });
+    await deps.repo.commit(ops);
+    return updated;
+  });
+}

@@ -1,0 +1,35 @@
+/** Process entry: `npm start`. Logs one line per listener; SIGTERM/SIGINT drain and exit 0; a bad start exits 1 with the reason. */
+import { startKms } from "./app.js";
+import { loadConfig } from "./config.js";
+import { consoleLogger as log } from "./log.js";
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const server = await startKms(config, { log });
+  log.info(`kms: gRPC, gRPC-Web and Connect (h2c) listening on ${server.grpc.host}:${server.grpc.port}`);
+  log.info(`kms: Connect (HTTP/1.1) listening on ${server.http.host}:${server.http.port}`);
+  log.info(`kms: data in ${config.dataDir}, ${server.deps.repo.count} key(s), new keys ${config.defaultKeyType}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`kms: ${signal} received, draining`);
+    server.close().then(
+      () => {
+        log.info("kms: stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error("kms: shutdown failed", err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  log.error(`kms: cannot start: ${(err as Error).message}`);
+  process.exit(1);
+});

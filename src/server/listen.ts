@@ -1,0 +1,73 @@
+/**
+ * Listeners: h2c for gRPC, gRPC-Web and Connect; HTTP/1.1 for Connect JSON
+ * (and the API 3.0 gateway, later). Shutdown stops accepting, lets in-flight
+ * calls finish (GOAWAY on HTTP/2 sessions), then closes.
+ */
+import http from "node:http";
+import http2 from "node:http2";
+import type { AddressInfo, Socket } from "node:net";
+import type { ListenAddress } from "../config.js";
+
+type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+export interface Listeners {
+  grpc: ListenAddress;
+  http: ListenAddress;
+  /** Graceful: waits up to `graceMs` for open calls, then drops what is left. */
+  close(graceMs: number): Promise<void>;
+}
+
+function listenOn(server: http.Server | http2.Http2Server, addr: ListenAddress): Promise<ListenAddress> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off("error", reject);
+      const info = server.address() as AddressInfo;
+      resolve({ host: addr.host, port: info.port });
+    });
+  });
+}
+
+function closed(server: http.Server | http2.Http2Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export async function startListeners(handler: NodeHandler, grpcAddr: ListenAddress, httpAddr: ListenAddress): Promise<Listeners> {
+  const h2 = http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+  const h1 = http.createServer(handler);
+  const sockets = new Set<Socket>();
+  h1.on("connection", (s) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
+
+  const grpc = await listenOn(h2, grpcAddr);
+  let httpBound: ListenAddress;
+  try {
+    httpBound = await listenOn(h1, httpAddr);
+  } catch (err) {
+    await closed(h2);
+    throw err;
+  }
+
+  return {
+    grpc,
+    http: httpBound,
+    async close(graceMs) {
+      const done = Promise.all([closed(h2), closed(h1)]);
+      for (const s of sessions) s.close();
+      h1.closeIdleConnections();
+      const timer = setTimeout(() => {
+        for (const s of sessions) s.destroy();
+        for (const s of sockets) s.destroy();
+      }, graceMs);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
