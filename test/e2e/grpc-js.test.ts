@@ -1,0 +1,98 @@
+/**
+ * Every action through @grpc/grpc-js with @grpc/proto-loader reading proto/
+ * directly: a client that shares no code with the server, as a client in
+ * another stack would be. Error codes come from the kms-error-code trailer.
+ */
+import { status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import { grpcJsClient, grpcJsError, type GrpcJsClient } from "../helpers/clients.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+let ts: TestServer;
+let c: GrpcJsClient;
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  c = grpcJsClient(ts.server.grpc.port);
+});
+afterAll(async () => {
+  c.close();
+  await ts.dispose();
+});
+
+describe("grpc-js client", () => {
+  const exercised = new Set<string>();
+  const call = (method: string, req: Record<string, unknown> = {}) => {
+    exercised.add(method);
+    return c.call(method, req);
+  };
+
+  it("drives the whole lifecycle and every crypto action", async () => {
+    const created = await call("CreateKey", { alias: "grpcjs-1", description: "from grpc-js", tags: [{ tag_key: "k", tag_value: "v" }] });
+    expect(created).toMatchObject({ alias: "grpcjs-1", key_state: "KEY_STATE_ENABLED", key_usage: "KEY_USAGE_ENCRYPT_DECRYPT", tag_code: 0 });
+    const keyId = created.key_id as string;
+    const other = (await call("CreateKey", { alias: "grpcjs-2" })).key_id as string;
+
+    const described = (await call("DescribeKey", { key_id: keyId })).key_metadata as Record<string, unknown>;
+    expect(described).toMatchObject({ key_id: keyId, type: 2, origin: "ORIGIN_TENCENT_KMS", creator_uin: "100000000001" });
+    expect(((await call("DescribeKeys", { key_ids: [keyId, other] })).key_metadatas as unknown[]).length).toBe(2);
+    expect((await call("ListKeys", { limit: 10 })).total_count).toBe(2);
+    const detail = await call("ListKeyDetail", { tag_filters: [{ tag_key: "k", tag_value: ["v"] }] });
+    expect(detail.total_count).toBe(1);
+    await call("UpdateAlias", { key_id: keyId, alias: "grpcjs-renamed" });
+    await call("UpdateKeyDescription", { key_id: keyId, description: "changed" });
+    expect(((await call("DescribeKey", { key_id: keyId })).key_metadata as Record<string, unknown>).alias).toBe("grpcjs-renamed");
+
+    const enc = await call("Encrypt", { key_id: keyId, plaintext: Buffer.from("grpc-js secret"), encryption_context: '{"app":"x"}' });
+    const dec = await call("Decrypt", { ciphertext_blob: enc.ciphertext_blob, encryption_context: '{"app":"x"}' });
+    expect((dec.plaintext as Buffer).toString()).toBe("grpc-js secret");
+    const re = await call("ReEncrypt", { ciphertext_blob: enc.ciphertext_blob, destination_key_id: other, source_encryption_context: '{"app":"x"}' });
+    expect(re).toMatchObject({ key_id: other, source_key_id: keyId, re_encrypted: true });
+    const dk = await call("GenerateDataKey", { key_id: keyId, key_spec: "DATA_KEY_SPEC_AES_256" });
+    expect((dk.plaintext as Buffer).length).toBe(32);
+    expect(((await call("Decrypt", { ciphertext_blob: dk.ciphertext_blob })).plaintext as Buffer).equals(dk.plaintext as Buffer)).toBe(true);
+    expect(((await call("GenerateRandom", { number_of_bytes: 64 })).plaintext as Buffer).length).toBe(64);
+
+    await call("DisableKey", { key_id: keyId });
+    await call("EnableKey", { key_id: keyId });
+    await call("DisableKeys", { key_ids: [keyId, other] });
+    await call("EnableKeys", { key_ids: [keyId, other] });
+    await call("ArchiveKey", { key_id: other });
+    await call("CancelKeyArchive", { key_id: other });
+    await call("DisableKey", { key_id: other });
+    const scheduled = await call("ScheduleKeyDeletion", { key_id: other, pending_window_in_days: 7 });
+    expect(Number(scheduled.deletion_date)).toBe(Math.floor(ts.clock.now() / 1000) + 7 * 86400);
+    expect((await call("CancelKeyDeletion", { key_id: other })).key_id).toBe(other);
+    expect((await call("GetServiceStatus")).cmk_user_count).toBe(2);
+    expect((await call("GetRegions")).regions).toEqual(["ap-guangzhou"]);
+  });
+
+  it("reached every RPC of the service", () => {
+    expect([...exercised].sort()).toEqual(KeyManagementService.methods.map((m) => m.name).sort());
+  });
+
+  it("receives the gRPC status and the API 3.0 code of each failure", async () => {
+    const cases: [string, Record<string, unknown>, number, string][] = [
+      ["DescribeKey", { key_id: "00000000-0000-4000-8000-000000000000" }, status.NOT_FOUND, "ResourceUnavailable.CmkNotFound"],
+      ["DescribeKey", { key_id: "x" }, status.INVALID_ARGUMENT, "InvalidParameterValue.InvalidKeyId"],
+      ["CreateKey", { alias: "bad alias" }, status.INVALID_ARGUMENT, "InvalidParameterValue.InvalidAlias"],
+      ["CreateKey", { alias: "grpcjs-renamed" }, status.ALREADY_EXISTS, "InvalidParameterValue.AliasAlreadyExists"],
+      ["Decrypt", { ciphertext_blob: Buffer.from("garbage") }, status.INVALID_ARGUMENT, "InvalidParameterValue.InvalidCiphertext"],
+      ["GenerateRandom", { number_of_bytes: 2048 }, status.INVALID_ARGUMENT, "InvalidParameterValue"],
+      ["ScheduleKeyDeletion", { key_id: "00000000-0000-4000-8000-000000000000", pending_window_in_days: 3 }, status.INVALID_ARGUMENT, "InvalidParameter.InvalidPendingWindowInDays"],
+    ];
+    for (const [method, req, grpcStatus, code] of cases) expect(await grpcJsError(c.call(method, req))).toEqual({ status: grpcStatus, code });
+
+    const { key_id } = await c.call("CreateKey", { alias: "grpcjs-state" });
+    expect(await grpcJsError(c.call("ScheduleKeyDeletion", { key_id, pending_window_in_days: 7 }))).toEqual({
+      status: status.FAILED_PRECONDITION,
+      code: "ResourceUnavailable.CmkShouldBeDisabled",
+    });
+    await c.call("DisableKey", { key_id });
+    expect(await grpcJsError(c.call("Encrypt", { key_id, plaintext: Buffer.from("x") }))).toEqual({
+      status: status.FAILED_PRECONDITION,
+      code: "ResourceUnavailable.CmkDisabled",
+    });
+  });
+});

@@ -1,0 +1,152 @@
+/** Persistence across restarts, and the root key: generated, supplied, wrong, missing. */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { KeyState } from "../../gen/kms/v1/kms_pb.js";
+import { startKms } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { silentLogger } from "../../src/log.js";
+import { connectClients } from "../helpers/clients.js";
+import { newDataDir, startTestServer } from "../helpers/server.js";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const d = await newDataDir();
+  dirs.push(d);
+  return d;
+}
+
+describe("restart", () => {
+  it("keeps keys, states, aliases and decryptability", async () => {
+    const dataDir = await tempDir();
+    const first = await startTestServer({ dataDir });
+    let c = connectClients(first.grpcUrl, first.httpUrl);
+    const { keyId } = await c.grpc.createKey({ alias: "persist", description: "survives", tags: [{ tagKey: "a", tagValue: "b" }] });
+    const disabled = (await c.grpc.createKey({ alias: "persist-disabled" })).keyId;
+    await c.grpc.disableKey({ keyId: disabled });
+    const enc = await c.grpc.encrypt({ keyId, plaintext: new TextEncoder().encode("across restarts"), encryptionContext: '{"r":"1"}' });
+    c.close();
+    await first.stop();
+
+    const second = await startTestServer({ dataDir, rootKey: first.rootKey, clock: first.clock });
+    c = connectClients(second.grpcUrl, second.httpUrl);
+    const dec = await c.grpc.decrypt({ ciphertextBlob: enc.ciphertextBlob, encryptionContext: '{"r":"1"}' });
+    expect(new TextDecoder().decode(dec.plaintext)).toBe("across restarts");
+    expect((await c.grpc.describeKey({ keyId })).keyMetadata).toMatchObject({ alias: "persist", description: "survives" });
+    expect((await c.grpc.describeKey({ keyId: disabled })).keyMetadata!.keyState).toBe(KeyState.DISABLED);
+    expect((await c.grpc.getServiceStatus({})).cmkUserCount).toBe(2);
+    expect((await c.grpc.listKeyDetail({ tagFilters: [{ tagKey: "a", tagValue: ["b"] }] })).totalCount).toBe(1);
+    await expect(c.grpc.createKey({ alias: "persist" })).rejects.toThrow(/already in use/);
+    c.close();
+    await second.stop();
+  });
+
+  it("purges at start a key whose deletion fell due while the service was down", async () => {
+    const dataDir = await tempDir();
+    const first = await startTestServer({ dataDir });
+    const c = connectClients(first.grpcUrl, first.httpUrl);
+    const { keyId } = await c.grpc.createKey({ alias: "due-while-down" });
+    await c.grpc.disableKey({ keyId });
+    await c.grpc.scheduleKeyDeletion({ keyId, pendingWindowInDays: 7 });
+    c.close();
+    await first.stop();
+    first.clock.advance(8 * 86_400_000);
+    const second = await startTestServer({ dataDir, rootKey: first.rootKey, clock: first.clock });
+    expect(await second.server.deps.repo.getKey(keyId)).toBeUndefined();
+    expect(second.server.deps.repo.count).toBe(0);
+    await second.stop();
+  });
+});
+
+describe("root key", () => {
+  it("a wrong root key stops the start and changes nothing", async () => {
+    const dataDir = await tempDir();
+    const first = await startTestServer({ dataDir });
+    const c = connectClients(first.grpcUrl, first.httpUrl);
+    const { keyId } = await c.grpc.createKey({ alias: "sealed" });
+    c.close();
+    await first.stop();
+
+    const wrong = randomBytes(32).toString("base64");
+    const env = { ...first.env, KMS_ROOT_KEY: wrong };
+    await expect(startKms(loadConfig(env), { log: silentLogger })).rejects.toThrow(/root key does not match/);
+
+    const again = await startTestServer({ dataDir, rootKey: first.rootKey });
+    expect((await again.server.deps.repo.getKey(keyId))?.alias).toBe("sealed");
+    await again.stop();
+  });
+
+  it("refuses to invent a key for a sealed store", async () => {
+    const dataDir = await tempDir();
+    const first = await startTestServer({ dataDir });
+    await first.stop();
+    const env: Record<string, string> = { ...first.env, KMS_ROOT_KEY: "" };
+    await expect(startKms(loadConfig(env), { log: silentLogger })).rejects.toThrow(/neither KMS_ROOT_KEY nor/);
+    await expect(stat(join(dataDir, "root.key"))).rejects.toThrow();
+  });
+
+  it("rejects a malformed KMS_ROOT_KEY", () => {
+    expect(() => loadConfig({ KMS_ROOT_KEY: Buffer.alloc(16).toString("base64") })).toThrow(/exactly 32 bytes/);
+    expect(() => loadConfig({ KMS_ROOT_KEY: "not base64!" })).toThrow(/exactly 32 bytes/);
+  });
+});
+
+/** Runs `npm start` as an operator would, reading its log lines. */
+function startProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const waitFor = async (re: RegExp, ms = 15_000) => {
+    const until = Date.now() + ms;
+    while (!re.test(log)) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${re} in:\n${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return re.exec(log)!;
+  };
+  return { child, exited, waitFor, log: () => log };
+}
+
+describe("the process", () => {
+  it("generates a 0600 root key with a warning, logs each listener, serves, and drains on SIGTERM", async () => {
+    const dataDir = await tempDir();
+    const p = startProcess({ KMS_DATA_DIR: dataDir, KMS_GRPC_ADDR: "127.0.0.1:0", KMS_HTTP_ADDR: "127.0.0.1:0", KMS_ROOT_KEY: "" });
+    const grpcPort = Number((await p.waitFor(/\(h2c\) listening on 127\.0\.0\.1:(\d+)/))[1]);
+    const httpPort = Number((await p.waitFor(/\(HTTP\/1\.1\) listening on 127\.0\.0\.1:(\d+)/))[1]);
+    expect(p.log()).toMatch(/WARN generated a root key/);
+    expect((await stat(join(dataDir, "root.key"))).mode & 0o777).toBe(0o600);
+    expect(Buffer.from((await readFile(join(dataDir, "root.key"), "utf8")).trim(), "base64")).toHaveLength(32);
+
+    const c = connectClients(`http://127.0.0.1:${grpcPort}`, `http://127.0.0.1:${httpPort}`);
+    const { keyId } = await c.grpc.createKey({ alias: "proc" });
+    const enc = await c.connectJson.encrypt({ keyId, plaintext: new TextEncoder().encode("p") });
+    c.close();
+    expect(p.log()).not.toContain(Buffer.from(enc.ciphertextBlob).toString("base64"));
+
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    expect(p.log()).toMatch(/SIGTERM received, draining[\s\S]*stopped/);
+  });
+
+  it("exits 1 with the reason when the root key is wrong", async () => {
+    const dataDir = await tempDir();
+    const first = await startTestServer({ dataDir });
+    await first.stop();
+    const p = startProcess({ ...first.env, KMS_ROOT_KEY: randomBytes(32).toString("base64") });
+    expect(await p.exited).toBe(1);
+    expect(p.log()).toMatch(/cannot start: the root key does not match/);
+  });
+
+  it("exits 1 with the reason on bad configuration", async () => {
+    const p = startProcess({ KMS_GRPC_ADDR: "nowhere" });
+    expect(await p.exited).toBe(1);
+    expect(p.log()).toMatch(/KMS_GRPC_ADDR must be host:port/);
+  });
+});

@@ -1,0 +1,81 @@
+/** Blob format v1: layout, header binding, and one non-leaking error per failure class. */
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { aes256Gcm } from "../../src/crypto/aes-256-gcm.js";
+import { decryptBlob, encryptBlob, parseBlob } from "../../src/crypto/ciphertext.js";
+import { canonicalContext } from "../../src/crypto/context.js";
+import { sm4Gcm } from "../../src/crypto/sm4-gcm.js";
+import { KmsError } from "../../src/errors.js";
+
+const keyId = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+const aead = aes256Gcm.aead(randomBytes(32));
+const ctx = canonicalContext('{"a":"1"}');
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KmsError) return err.code;
+    throw err;
+  }
+  throw new Error("expected a KmsError");
+}
+
+describe("ciphertext blob v1", () => {
+  const blob = encryptBlob(aead, { algorithm: aes256Gcm, keyId, keyVersion: 7 }, Buffer.from("hello"), ctx, randomBytes);
+
+  it("lays out version, algorithm, key id, key version, IV, ciphertext, tag", () => {
+    const b = Buffer.from(blob);
+    expect(b.length).toBe(34 + 5 + 16);
+    expect(b[0]).toBe(1);
+    expect(b[1]).toBe(1);
+    expect(b.subarray(2, 18).toString("hex")).toBe(keyId.replace(/-/g, ""));
+    expect(b.readUInt32BE(18)).toBe(7);
+    const parsed = parseBlob(blob);
+    expect(parsed).toMatchObject({ keyId, keyVersion: 7 });
+    expect(parsed.algorithm.name).toBe("AES_256_GCM");
+    expect(Buffer.from(decryptBlob(aead, parsed, ctx)).toString()).toBe("hello");
+  });
+
+  it("binds every header byte and the context", () => {
+    for (let i = 1; i < 34; i++) {
+      const t = Buffer.from(blob);
+      t[i] = (t[i] as number) ^ 0x01;
+      let code: string;
+      try {
+        code = codeOf(() => decryptBlob(aead, parseBlob(t), ctx));
+      } catch {
+        code = "other";
+      }
+      expect(["InvalidParameterValue.InvalidCiphertext", "FailedOperation.DecryptError"]).toContain(code);
+    }
+    expect(codeOf(() => decryptBlob(aead, parseBlob(blob), canonicalContext('{"a":"2"}')))).toBe("FailedOperation.DecryptError");
+    expect(codeOf(() => decryptBlob(aead, parseBlob(blob), new Uint8Array(0)))).toBe("FailedOperation.DecryptError");
+  });
+
+  it("rejects unknown versions and algorithms, version 0 and short blobs before any crypto", () => {
+    const mutate = (i: number, v: number) => {
+      const t = Buffer.from(blob);
+      t[i] = v;
+      return t;
+    };
+    expect(codeOf(() => parseBlob(mutate(0, 2)))).toBe("InvalidParameterValue.InvalidCiphertext");
+    expect(codeOf(() => parseBlob(mutate(1, 99)))).toBe("InvalidParameterValue.InvalidCiphertext");
+    const v0 = Buffer.from(blob);
+    v0.writeUInt32BE(0, 18);
+    expect(codeOf(() => parseBlob(v0))).toBe("InvalidParameterValue.InvalidCiphertext");
+    for (const n of [0, 1, 33, 49]) expect(codeOf(() => parseBlob(blob.subarray(0, n)))).toBe("InvalidParameterValue.InvalidCiphertext");
+  });
+
+  it("uses a fresh IV per blob and names SM4-GCM with id 2", () => {
+    const again = encryptBlob(aead, { algorithm: aes256Gcm, keyId, keyVersion: 7 }, Buffer.from("hello"), ctx, randomBytes);
+    expect(Buffer.from(again.subarray(22, 34)).equals(Buffer.from(blob.subarray(22, 34)))).toBe(false);
+    const sm = encryptBlob(sm4Gcm.aead(randomBytes(16)), { algorithm: sm4Gcm, keyId, keyVersion: 1 }, Buffer.from("x"), ctx, randomBytes);
+    expect(sm[1]).toBe(2);
+  });
+
+  it("refuses to build a blob for a non-UUID key id or version out of range", () => {
+    expect(() => encryptBlob(aead, { algorithm: aes256Gcm, keyId: "nope", keyVersion: 1 }, Buffer.from("x"), ctx, randomBytes)).toThrow();
+    expect(() => encryptBlob(aead, { algorithm: aes256Gcm, keyId, keyVersion: 0 }, Buffer.from("x"), ctx, randomBytes)).toThrow(RangeError);
+  });
+});
