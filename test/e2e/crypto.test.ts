@@ -1,7 +1,9 @@
 /** Symmetric crypto through the real server: gRPC protocol and Connect JSON. */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DataKeySpec, KeyState } from "../../gen/kms/v1/kms_pb.js";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { DataKeySpec, KeyManagementService, KeyState } from "../../gen/kms/v1/kms_pb.js";
 import { codeOf, connectClients, type ConnectClients, type KmsClient } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -259,6 +261,21 @@ describe("Connect JSON over HTTP/1.1", () => {
     const unknown = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/StealKeys`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(unknown.status).toBe(404);
     expect((await kms.getRegions({})).regions.length).toBeGreaterThan(0);
+  });
+});
+
+describe("gRPC-Web", () => {
+  it.each([
+    ["HTTP/2 on the h2c port", () => ts.grpcUrl, "2"],
+    ["HTTP/1.1 on the HTTP port, as browsers send it", () => ts.httpUrl, "1.1"],
+  ] as const)("is served over %s", async (_name, url, httpVersion) => {
+    const sessions = new Http2SessionManager(url());
+    const web = createClient(KeyManagementService, createGrpcWebTransport({ baseUrl: url(), httpVersion, sessionManager: sessions }));
+    const { keyId } = await web.createKey({ alias: alias() });
+    const enc = await web.encrypt({ keyId, plaintext: bytes("web") });
+    expect(new TextDecoder().decode((await kms.decrypt({ ciphertextBlob: enc.ciphertextBlob })).plaintext)).toBe("web");
+    expect(await codeOf(web.describeKey({ keyId: "00000000-0000-4000-8000-000000000000" }))).toBe("ResourceUnavailable.CmkNotFound");
+    sessions.abort();
   });
 });
 

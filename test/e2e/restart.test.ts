@@ -64,6 +64,33 @@ describe("restart", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("drains a call in flight: it completes, is acknowledged, and is there after restart", async () => {
+    const dataDir = await tempDir();
+    const first = await startTestServer({ dataDir });
+    const c = connectClients(first.grpcUrl, first.httpUrl);
+    const repo = first.server.deps.repo;
+    const commit = repo.commit.bind(repo);
+    let entered!: () => void;
+    const inFlight = new Promise<void>((r) => (entered = r));
+    // Hold the write so the call is provably in flight when shutdown starts.
+    repo.commit = async (ops, delta) => {
+      entered();
+      await new Promise((r) => setTimeout(r, 300));
+      return commit(ops, delta);
+    };
+    const pending = c.grpc.createKey({ alias: "in-flight" });
+    await inFlight;
+    const closing = first.stop();
+    const created = await pending;
+    await closing;
+    c.close();
+    const second = await startTestServer({ dataDir, rootKey: first.rootKey });
+    expect((await second.server.deps.repo.getKey(created.keyId))?.alias).toBe("in-flight");
+    await second.stop();
+  });
+});
+
 describe("root key", () => {
   it("a wrong root key stops the start and changes nothing", async () => {
     const dataDir = await tempDir();
