@@ -4,11 +4,19 @@
  * manual clock. Either way it is the real server.
  */
 import { mkdir } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
+import { adminActions } from "./access/actions/index.js";
+import { ensureRootAccessKey } from "./access/bootstrap.js";
+import { AccessKeyRegistry } from "./access/registry.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress } from "./config.js";
 import { randomBytes } from "./crypto/random.js";
+import type { RootKey } from "./crypto/seal.js";
+import { createGatewayHandler } from "./gateway/handler.js";
+import { RateLimiter } from "./gateway/rate-limit.js";
 import { actions } from "./keys/actions/index.js";
 import type { KmsDeps } from "./keys/deps.js";
 import { LockSet } from "./keys/locks.js";
@@ -18,7 +26,7 @@ import { startSweeper, type Sweeper } from "./keys/sweeper.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { obtainRootKey, verifyRootKey } from "./root-key.js";
 import { createEdgeInterceptor, InFlight } from "./server/interceptors.js";
-import { startListeners } from "./server/listen.js";
+import { startListeners, type NodeHandler } from "./server/listen.js";
 import { createServiceImpl } from "./server/service.js";
 import { keyspace } from "./store/keyspace.js";
 import { openLevelStore } from "./store/level-store.js";
@@ -28,6 +36,7 @@ export interface KmsServer {
   grpc: ListenAddress;
   http: ListenAddress;
   deps: KmsDeps;
+  registry: AccessKeyRegistry;
   sweeper: Sweeper;
   /** Drains in-flight calls, stops the sweeper, closes the store. */
   close(): Promise<void>;
@@ -40,10 +49,46 @@ export interface StartOptions {
   drainMs?: number;
 }
 
-async function openRootKey(store: KvStore, config: Config, log: Logger) {
+async function openRootKey(store: KvStore, config: Config, log: Logger): Promise<RootKey> {
   const fresh = (await store.get(keyspace.meta("root-key-check"))) === undefined;
   const key = await obtainRootKey(config.dataDir, config.rootKey, fresh, (m) => log.warn(m));
   return verifyRootKey(store, key);
+}
+
+/** Everything that needs the store open and the root key checked. */
+async function openDomain(store: KvStore, config: Config, clock: Clock, log: Logger): Promise<{ deps: KmsDeps; registry: AccessKeyRegistry }> {
+  const rootKey = await openRootKey(store, config, log);
+  const repo = new KeyRepository(store);
+  await repo.open();
+  const registry = new AccessKeyRegistry(store, rootKey);
+  await registry.open();
+  await ensureRootAccessKey(registry, {
+    dataDir: config.dataDir,
+    uin: config.accountUin,
+    nowMs: clock.now(),
+    supplied: config.rootAccessKey,
+    log: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+  });
+  const deps: KmsDeps = {
+    repo,
+    locks: new LockSet(),
+    rootKey,
+    materials: new MaterialCache(),
+    clock,
+    random: randomBytes,
+    settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit },
+  };
+  return { deps, registry };
+}
+
+/** The API 3.0 gateway answers at "/" (where the SDKs post); everything else is Connect. */
+function splitByPath(gateway: (req: IncomingMessage, res: ServerResponse) => void, connect: NodeHandler): NodeHandler {
+  return (req, res) => {
+    const url = req.url ?? "/";
+    if (url === "/" || url.startsWith("/?")) gateway(req as IncomingMessage, res as ServerResponse);
+    else connect(req, res);
+  };
 }
 
 export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
@@ -51,34 +96,38 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(`${config.dataDir}/db`, { sync: config.syncWrites });
-  let deps: KmsDeps;
+  let domain: { deps: KmsDeps; registry: AccessKeyRegistry };
   try {
-    const rootKey = await openRootKey(store, config, log);
-    const repo = new KeyRepository(store);
-    await repo.open();
-    deps = {
-      repo,
-      locks: new LockSet(),
-      rootKey,
-      materials: new MaterialCache(),
-      clock,
-      random: randomBytes,
-      settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit },
-    };
+    domain = await openDomain(store, config, clock, log);
   } catch (err) {
     await store.close();
     throw err;
   }
+  const { deps, registry } = domain;
 
   const inFlight = new InFlight();
-  const impl = createServiceImpl(deps, actions, () => config.accountUin);
-  const handler = connectNodeAdapter({
-    routes: (router) => router.service(KeyManagementService, impl),
+  // Until principals exist (issue #6) every gRPC/Connect call acts for the configured account.
+  const accountOf = () => config.accountUin;
+  const connect = connectNodeAdapter({
+    routes: (router) => {
+      router.service(KeyManagementService, createServiceImpl(KeyManagementService, deps, actions, accountOf));
+      router.service(AdminService, createServiceImpl(AdminService, { registry, clock }, adminActions, accountOf));
+    },
     interceptors: [createEdgeInterceptor(inFlight, log)],
+  });
+  const gateway = createGatewayHandler({
+    deps,
+    actions,
+    registry,
+    rateLimiter: new RateLimiter(config.rateLimit),
+    maxBodyBytes: config.maxBodyBytes,
+    regions: config.regions,
+    inFlight,
+    log,
   });
   let listeners;
   try {
-    listeners = await startListeners(handler, config.grpcAddr, config.httpAddr);
+    listeners = await startListeners(connect, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr);
   } catch (err) {
     await store.close();
     throw err;
@@ -92,6 +141,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     grpc: listeners.grpc,
     http: listeners.http,
     deps,
+    registry,
     sweeper,
     close() {
       closing ??= (async () => {

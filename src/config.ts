@@ -1,5 +1,6 @@
 /** Environment → a typed, validated Config. The only module that reads process.env. */
 import { resolve } from "node:path";
+import { SECRET_ID_RE, SECRET_KEY_RE } from "./access/access-key.js";
 
 export type KeyTypeName = "FIPS" | "GM";
 
@@ -25,6 +26,12 @@ export interface Config {
   sweepIntervalMs: number;
   /** fsync every change before answering. */
   syncWrites: boolean;
+  /** Operator-supplied API 3.0 root access key (KMS_ROOT_SECRET_ID + KMS_ROOT_SECRET_KEY). */
+  rootAccessKey: { secretId: string; secretKey: string } | undefined;
+  /** API 3.0 requests per second per caller and action; 0 = unlimited. */
+  rateLimit: number;
+  /** Largest API 3.0 request body accepted. */
+  maxBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +68,14 @@ function parseBoolean(name: string, value: string | undefined, fallback: boolean
   throw new ConfigError(`${name} must be true or false, got "${value}"`);
 }
 
+function parseRootAccessKey(id: string | undefined, key: string | undefined): Config["rootAccessKey"] {
+  if (!id && !key) return undefined;
+  if (!id || !key) throw new ConfigError("KMS_ROOT_SECRET_ID and KMS_ROOT_SECRET_KEY go together: set both or neither");
+  if (!SECRET_ID_RE.test(id)) throw new ConfigError("KMS_ROOT_SECRET_ID must be AKID followed by 32 letters and digits");
+  if (!SECRET_KEY_RE.test(key)) throw new ConfigError("KMS_ROOT_SECRET_KEY must be 16 to 128 printable ASCII characters");
+  return { secretId: id, secretKey: key };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const keyType = (env.KMS_DEFAULT_KEY_TYPE ?? "FIPS").toUpperCase();
   if (keyType !== "FIPS" && keyType !== "GM") throw new ConfigError(`KMS_DEFAULT_KEY_TYPE must be FIPS or GM, got "${keyType}"`);
@@ -79,5 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cmkLimit: parseInteger("KMS_CMK_LIMIT", env.KMS_CMK_LIMIT, 1_000_000, 1, 100_000_000),
     sweepIntervalMs: parseInteger("KMS_SWEEP_INTERVAL_MS", env.KMS_SWEEP_INTERVAL_MS, 60_000, 10, 86_400_000),
     syncWrites: parseBoolean("KMS_SYNC_WRITES", env.KMS_SYNC_WRITES, true),
+    rootAccessKey: parseRootAccessKey(env.KMS_ROOT_SECRET_ID, env.KMS_ROOT_SECRET_KEY),
+    rateLimit: parseInteger("KMS_RATE_LIMIT", env.KMS_RATE_LIMIT, 100, 0, 1_000_000),
+    maxBodyBytes: parseInteger("KMS_MAX_BODY_BYTES", env.KMS_MAX_BODY_BYTES, 65_536, 1024, 16_777_216),
   };
 }

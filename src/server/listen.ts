@@ -8,7 +8,7 @@ import http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import type { ListenAddress } from "../config.js";
 
-type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
 export interface Listeners {
   grpc: ListenAddress;
@@ -32,14 +32,15 @@ function closed(server: http.Server | http2.Http2Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-export async function startListeners(handler: NodeHandler, grpcAddr: ListenAddress, httpAddr: ListenAddress): Promise<Listeners> {
-  const h2 = http2.createServer(handler);
+/** `h2Handler` serves the h2c port; `h1Handler` the HTTP/1.1 port. */
+export async function startListeners(h2Handler: NodeHandler, h1Handler: NodeHandler, grpcAddr: ListenAddress, httpAddr: ListenAddress): Promise<Listeners> {
+  const h2 = http2.createServer(h2Handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
   });
-  const h1 = http.createServer(handler);
+  const h1 = http.createServer(h1Handler);
   const sockets = new Set<Socket>();
   h1.on("connection", (s) => {
     sockets.add(s);

@@ -1,23 +1,30 @@
 /**
- * The KeyManagementService implementation for connect-node: each RPC calls
- * its action with the call context. Built from the descriptor's method list,
- * so the set of RPCs and the actions table cannot drift apart.
+ * A service implementation for connect-node built from an actions table: each
+ * RPC calls its action with the call context. Built from the descriptor's
+ * method list, so a service's RPCs and its actions cannot drift apart.
  */
-import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
-import type { ActionTable } from "../keys/actions/index.js";
-import type { CallContext, KmsDeps } from "../keys/deps.js";
+import type { CallContext } from "../keys/deps.js";
 import { requestIdKey } from "./interceptors.js";
 
 type UnaryHandler = (req: MessageShape<DescMessage>, ctx: HandlerContext) => Promise<MessageInitShape<DescMessage>>;
-type AnyAction = (deps: KmsDeps, req: MessageShape<DescMessage>, call: CallContext) => Promise<MessageInitShape<DescMessage>>;
 
-export function createServiceImpl(deps: KmsDeps, actions: ActionTable, uinOf: (ctx: HandlerContext) => bigint): ServiceImpl<typeof KeyManagementService> {
+/** An action as the transports see it: deps bound later, request and answer as generic messages. */
+export type GenericAction<D> = (deps: D, req: MessageShape<DescMessage>, call: CallContext) => Promise<MessageInitShape<DescMessage>>;
+
+/** Looks up the action of a method by its local name (the actions tables are typed against the descriptors). */
+export function actionOf<D>(table: object, localName: string): GenericAction<D> {
+  const action = (table as Record<string, GenericAction<D> | undefined>)[localName];
+  if (!action) throw new Error(`no action for ${localName}`);
+  return action;
+}
+
+export function createServiceImpl<S extends DescService, D>(service: S, deps: D, actions: object, uinOf: (ctx: HandlerContext) => bigint): ServiceImpl<S> {
   const impl: Record<string, UnaryHandler> = {};
-  for (const method of KeyManagementService.methods) {
-    const action = actions[method.localName as keyof ActionTable] as unknown as AnyAction;
+  for (const method of service.methods) {
+    const action = actionOf<D>(actions, method.localName);
     impl[method.localName] = (req, ctx) => action(deps, req, { requestId: ctx.values.get(requestIdKey), uin: uinOf(ctx) });
   }
-  return impl as unknown as ServiceImpl<typeof KeyManagementService>;
+  return impl as unknown as ServiceImpl<S>;
 }

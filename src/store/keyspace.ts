@@ -16,6 +16,9 @@ export const keyspace = {
   /** Sealed material and state of one key version. */
   version: (keyId: string, version: number) => `${SCHEMA}/versions/${keyId}/${String(version).padStart(10, "0")}`,
   versionsPrefix: (keyId: string) => `${SCHEMA}/versions/${keyId}/`,
+  /** API access keys (SecretId → sealed SecretKey and status). */
+  accessKey: (secretId: string) => `${SCHEMA}/access-keys/${secretId}`,
+  accessKeysPrefix: `${SCHEMA}/access-keys/`,
   /** Deletion schedule: ordered by date so the sweeper reads only what is due. */
   deletion: (dateMs: number, keyId: string) => `${SCHEMA}/deletions/${String(dateMs).padStart(15, "0")}/${keyId}`,
   deletionsPrefix: `${SCHEMA}/deletions/`,

@@ -1,0 +1,10 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ListAccessKeysRequest, ListAccessKeysResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
+import type { CallContext } from "../../keys/deps.js";
+import type { AdminDeps } from "../deps.js";
+import { accessKeyMessage } from "../present.js";
+
+/** ListAccessKeys: every pair, oldest first, without secrets. */
+export async function listAccessKeys(deps: AdminDeps, _req: ListAccessKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof ListAccessKeysResponseSchema>> {
+  return { accessKeys: deps.registry.list().map(accessKeyMessage) };
+}

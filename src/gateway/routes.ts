@@ -1,0 +1,43 @@
+/**
+ * X-TC-Action → RPC, derived from the service descriptor: RPC names are the
+ * API 3.0 action names, so every RPC has a route and every route an RPC.
+ */
+import type { DescMethod } from "@bufbuild/protobuf";
+import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import type { RequiredFields } from "./translate.js";
+
+export const KMS_API_VERSION = "2019-01-18";
+
+export interface Route {
+  action: string;
+  version: string;
+  method: DescMethod;
+}
+
+export const ROUTES: ReadonlyMap<string, Route> = new Map(
+  KeyManagementService.methods.map((method) => [method.name, { action: method.name, version: KMS_API_VERSION, method }]),
+);
+
+/** Parameters the SDK declares non-optional (kms_models.d.ts), by message type: absent ones answer MissingParameter. */
+export const REQUIRED: RequiredFields = {
+  "kms.v1.CreateKeyRequest": ["Alias"],
+  "kms.v1.DescribeKeyRequest": ["KeyId"],
+  "kms.v1.DescribeKeysRequest": ["KeyIds"],
+  "kms.v1.UpdateAliasRequest": ["Alias", "KeyId"],
+  "kms.v1.UpdateKeyDescriptionRequest": ["Description", "KeyId"],
+  "kms.v1.EnableKeyRequest": ["KeyId"],
+  "kms.v1.DisableKeyRequest": ["KeyId"],
+  "kms.v1.EnableKeysRequest": ["KeyIds"],
+  "kms.v1.DisableKeysRequest": ["KeyIds"],
+  "kms.v1.ScheduleKeyDeletionRequest": ["KeyId", "PendingWindowInDays"],
+  "kms.v1.CancelKeyDeletionRequest": ["KeyId"],
+  "kms.v1.ArchiveKeyRequest": ["KeyId"],
+  "kms.v1.CancelKeyArchiveRequest": ["KeyId"],
+  "kms.v1.EncryptRequest": ["KeyId", "Plaintext"],
+  "kms.v1.DecryptRequest": ["CiphertextBlob"],
+  "kms.v1.ReEncryptRequest": ["CiphertextBlob"],
+  "kms.v1.GenerateDataKeyRequest": ["KeyId"],
+  "kms.v1.GenerateRandomRequest": ["NumberOfBytes"],
+  "kms.v1.Tag": ["TagKey", "TagValue"],
+  "kms.v1.TagFilter": ["TagKey"],
+};
