@@ -47,6 +47,8 @@ export interface StartOptions {
   log?: Logger;
   /** How long shutdown waits for in-flight calls. */
   drainMs?: number;
+  /** Wall clock for API 3.0 signature windows (real time by default; the domain clock may be a test's). */
+  signatureClock?: Clock;
 }
 
 async function openRootKey(store: KvStore, config: Config, log: Logger): Promise<RootKey> {
@@ -124,6 +126,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     regions: config.regions,
     inFlight,
     log,
+    nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000),
   });
   let listeners;
   try {

@@ -19,6 +19,11 @@ export type InputSource = "json" | "form";
 /** Enums whose values Tencent spells in PascalCase ("PendingDelete"); the rest keep UPPER_SNAKE ("ENCRYPT_DECRYPT"). */
 const PASCAL_ENUMS = new Set(["kms.v1.KeyState"]);
 
+/** Enums whose unknown values have a type-specific code. */
+const ENUM_CODES: Record<string, ErrorCode> = {
+  "kms.v1.KeyUsage": "InvalidParameterValue.InvalidKeyUsage",
+};
+
 /** Byte fields whose bad base64 has a field-specific code. */
 const BYTES_CODES: Record<string, ErrorCode> = {
   CiphertextBlob: "InvalidParameterValue.InvalidCiphertext",
@@ -36,7 +41,7 @@ const OVERRIDES: Record<string, Override> = {
   // "ALL" (or empty: ENCRYPT_DECRYPT) for KeyUsage; "ALL" for Origin.
   "kms.v1.ListKeyDetailRequest.KeyUsage": (v, source) => {
     const text = stringOf("KeyUsage", v, source);
-    return text === "ALL" ? { allKeyUsages: true } : { keyUsage: enumNumber(KeyUsageSchema, "KeyUsage", text, "InvalidParameterValue.InvalidKeyUsage") };
+    return text === "ALL" ? { allKeyUsages: true } : { keyUsage: enumNumber(KeyUsageSchema, "KeyUsage", text) };
   },
   "kms.v1.ListKeyDetailRequest.Origin": (v, source) => {
     const text = stringOf("Origin", v, source);
@@ -91,8 +96,9 @@ function enumSpelling(e: DescEnum, localName: string): string {
     .join("");
 }
 
-function enumNumber(e: DescEnum | undefined, name: string, text: string, code: ErrorCode = "InvalidParameterValue"): number {
+function enumNumber(e: DescEnum | undefined, name: string, text: string): number {
   if (!e) throw new Error(`translate: ${name} is not an enum field`);
+  const code = ENUM_CODES[e.typeName] ?? "InvalidParameterValue";
   if (text === "") return 0;
   const value = e.values.find((v) => v.number !== 0 && enumSpelling(e, v.localName) === text);
   if (!value) throw new KmsError(code, `${name} has an unsupported value "${text.slice(0, 64)}"`);

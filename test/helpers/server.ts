@@ -16,6 +16,9 @@ export interface TestServer {
   grpcUrl: string;
   httpUrl: string;
   env: Record<string, string>;
+  /** The API 3.0 root access key the server was started with. */
+  secretId: string;
+  secretKey: string;
   /** Stops the server, keeping the data dir. */
   stop(): Promise<void>;
   /** Stops and removes the data dir. */
@@ -30,6 +33,8 @@ export interface TestServerOptions {
   dataDir?: string;
   rootKey?: string;
   clock?: ManualClock;
+  /** Clock of the API 3.0 signature window (default: real time). */
+  signatureClock?: ManualClock;
   env?: Record<string, string>;
 }
 
@@ -37,7 +42,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const dataDir = opts.dataDir ?? (await newDataDir());
   const rootKey = opts.rootKey ?? randomBytes(32).toString("base64");
   const clock = opts.clock ?? new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
+  const secretId = `AKID${randomBytes(24).toString("base64url").replace(/[-_]/g, "x").slice(0, 32)}`;
+  const secretKey = randomBytes(24).toString("base64url").replace(/[-_]/g, "y").slice(0, 32);
   const env = {
+    KMS_ROOT_SECRET_ID: secretId,
+    KMS_ROOT_SECRET_KEY: secretKey,
     KMS_GRPC_ADDR: "127.0.0.1:0",
     KMS_HTTP_ADDR: "127.0.0.1:0",
     KMS_DATA_DIR: dataDir,
@@ -45,7 +54,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     KMS_SWEEP_INTERVAL_MS: "3600000",
     ...opts.env,
   };
-  const server = await startKms(loadConfig(env), { clock, log: silentLogger, drainMs: 2000 });
+  const server = await startKms(loadConfig(env), { clock, log: silentLogger, drainMs: 2000, ...(opts.signatureClock ? { signatureClock: opts.signatureClock } : {}) });
   const stop = () => server.close();
   return {
     server,
@@ -53,6 +62,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     dataDir,
     rootKey,
     env,
+    secretId: env.KMS_ROOT_SECRET_ID,
+    secretKey: env.KMS_ROOT_SECRET_KEY,
     grpcUrl: `http://127.0.0.1:${server.grpc.port}`,
     httpUrl: `http://127.0.0.1:${server.http.port}`,
     stop,

@@ -1,0 +1,178 @@
+/**
+ * The official tencentcloud-sdk-nodejs KMS client, unmodified, pointed at the
+ * gateway over plain http: every implemented action, its answers as the SDK
+ * parses them, and its error codes as the SDK surfaces them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import { actions } from "../../src/keys/actions/index.js";
+import { REQUIRED, ROUTES } from "../../src/gateway/routes.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { sdkCode, tencentKms, type TencentKmsClient } from "../helpers/tencent.js";
+
+let ts: TestServer;
+let sdk: TencentKmsClient;
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const unb64 = (s: string | undefined) => Buffer.from(s ?? "", "base64").toString();
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  sdk = tencentKms(ts.httpUrl, ts.secretId, ts.secretKey);
+});
+afterAll(async () => {
+  await ts.dispose();
+});
+
+describe("routes", () => {
+  it("give every RPC a route and every route an RPC and an action", () => {
+    const rpcs = KeyManagementService.methods.map((m) => m.name).sort();
+    expect([...ROUTES.keys()].sort()).toEqual(rpcs);
+    for (const route of ROUTES.values()) {
+      expect(route.version).toBe("2019-01-18");
+      expect(typeof (actions as unknown as Record<string, unknown>)[route.method.localName]).toBe("function");
+    }
+    // Every required-parameter entry names a real message and real API fields.
+    const messages = new Map(KeyManagementService.methods.flatMap((m) => [m.input, ...m.input.fields.flatMap((f) => (f.message ? [f.message] : []))]).map((d) => [d.typeName, d]));
+    for (const [typeName, names] of Object.entries(REQUIRED)) {
+      const desc = messages.get(typeName);
+      expect(desc, typeName).toBeDefined();
+      for (const n of names) expect(desc!.fields.map((f) => f.jsonName), `${typeName}.${n}`).toContain(n);
+    }
+  });
+});
+
+describe("the official SDK", () => {
+  const called = new Set<string>();
+  const track = <T>(action: string, p: Promise<T>) => (called.add(action), p);
+
+  it("drives every implemented action", async () => {
+    const created = await track("CreateKey", sdk.CreateKey({ Alias: "sdk-1", Description: "via SDK", Tags: [{ TagKey: "team", TagValue: "pay" }] }));
+    expect(created).toMatchObject({ Alias: "sdk-1", Description: "via SDK", KeyState: "Enabled", KeyUsage: "ENCRYPT_DECRYPT", TagCode: 0, TagMsg: "Success" });
+    expect(typeof created.CreateTime).toBe("number");
+    expect(created.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+    const keyId = created.KeyId!;
+    const other = (await track("CreateKey", sdk.CreateKey({ Alias: "sdk-2", Type: 1 }))).KeyId!;
+    const external = await track("CreateKey", sdk.CreateKey({ Alias: "sdk-ext", Type: 2 }));
+    expect(external.KeyState).toBe("PendingImport");
+
+    const md = (await track("DescribeKey", sdk.DescribeKey({ KeyId: keyId }))).KeyMetadata!;
+    expect(md).toMatchObject({ KeyId: keyId, Type: 2, Origin: "TENCENT_KMS", Owner: "user", CreatorUin: 100000000001, KeyRotationEnabled: false, DeletionDate: 0 });
+    expect((await track("DescribeKeys", sdk.DescribeKeys({ KeyIds: [keyId, other] }))).KeyMetadatas!.map((m) => m.KeyId)).toEqual([keyId, other]);
+    const listed = await track("ListKeys", sdk.ListKeys({ Offset: 0, Limit: 2 }));
+    expect(listed.TotalCount).toBe(3);
+    expect(listed.Keys).toHaveLength(2);
+    const detail = await track("ListKeyDetail", sdk.ListKeyDetail({ KeyState: 1, KeyUsage: "ALL", Origin: "ALL", OrderType: 1, TagFilters: [{ TagKey: "team", TagValue: ["pay"] }] }));
+    expect(detail.TotalCount).toBe(1);
+    expect(detail.KeyMetadatas![0]!.KeyId).toBe(keyId);
+    expect((await sdk.ListKeyDetail({ KeyState: 4 })).KeyMetadatas!.map((m) => m.KeyId)).toEqual([external.KeyId]);
+    expect((await sdk.ListKeyDetail({ Origin: "EXTERNAL", SearchKeyAlias: "ext" })).TotalCount).toBe(1);
+
+    await track("UpdateAlias", sdk.UpdateAlias({ KeyId: keyId, Alias: "sdk-renamed" }));
+    await track("UpdateKeyDescription", sdk.UpdateKeyDescription({ KeyId: keyId, Description: "new words" }));
+    expect((await sdk.DescribeKey({ KeyId: keyId })).KeyMetadata).toMatchObject({ Alias: "sdk-renamed", Description: "new words" });
+
+    const enc = await track("Encrypt", sdk.Encrypt({ KeyId: keyId, Plaintext: b64("through the gateway"), EncryptionContext: '{"app":"sdk"}' }));
+    expect(enc.KeyId).toBe(keyId);
+    const dec = await track("Decrypt", sdk.Decrypt({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: '{"app":"sdk"}' }));
+    expect(unb64(dec.Plaintext)).toBe("through the gateway");
+    const re = await track("ReEncrypt", sdk.ReEncrypt({ CiphertextBlob: enc.CiphertextBlob!, DestinationKeyId: other, SourceEncryptionContext: '{"app":"sdk"}' }));
+    expect(re).toMatchObject({ KeyId: other, SourceKeyId: keyId, ReEncrypted: true });
+    expect(unb64((await sdk.Decrypt({ CiphertextBlob: re.CiphertextBlob! })).Plaintext)).toBe("through the gateway");
+    const dk = await track("GenerateDataKey", sdk.GenerateDataKey({ KeyId: keyId, KeySpec: "AES_128" }));
+    expect(Buffer.from(dk.Plaintext!, "base64")).toHaveLength(16);
+    expect((await sdk.Decrypt({ CiphertextBlob: dk.CiphertextBlob! })).Plaintext).toBe(dk.Plaintext);
+    expect(Buffer.from((await sdk.GenerateDataKey({ KeyId: keyId, NumberOfBytes: 100 })).Plaintext!, "base64")).toHaveLength(100);
+    expect(Buffer.from((await track("GenerateRandom", sdk.GenerateRandom({ NumberOfBytes: 48 }))).Plaintext, "base64")).toHaveLength(48);
+
+    await track("DisableKey", sdk.DisableKey({ KeyId: keyId }));
+    await track("EnableKey", sdk.EnableKey({ KeyId: keyId }));
+    await track("DisableKeys", sdk.DisableKeys({ KeyIds: [keyId, other] }));
+    await track("EnableKeys", sdk.EnableKeys({ KeyIds: [keyId, other] }));
+    await track("ArchiveKey", sdk.ArchiveKey({ KeyId: other }));
+    expect((await sdk.DescribeKey({ KeyId: other })).KeyMetadata!.KeyState).toBe("Archived");
+    await track("CancelKeyArchive", sdk.CancelKeyArchive({ KeyId: other }));
+    await sdk.DisableKey({ KeyId: other });
+    const scheduled = await track("ScheduleKeyDeletion", sdk.ScheduleKeyDeletion({ KeyId: other, PendingWindowInDays: 7 }));
+    expect(scheduled).toMatchObject({ KeyId: other, DeletionDate: Math.floor(ts.clock.now() / 1000) + 7 * 86400 });
+    expect((await sdk.DescribeKey({ KeyId: other })).KeyMetadata).toMatchObject({ KeyState: "PendingDelete", DeletionDate: scheduled.DeletionDate });
+    expect(await track("CancelKeyDeletion", sdk.CancelKeyDeletion({ KeyId: other }))).toMatchObject({ KeyId: other });
+    expect(await track("GetServiceStatus", sdk.GetServiceStatus())).toMatchObject({ ServiceEnabled: true, InvalidType: 1, CmkUserCount: 3 });
+    expect((await track("GetRegions", sdk.GetRegions())).Regions).toEqual(["ap-guangzhou"]);
+  });
+
+  it("reached every route", () => {
+    expect([...called].sort()).toEqual([...ROUTES.keys()].sort());
+  });
+
+  it("surfaces the business error codes", async () => {
+    const { KeyId } = await sdk.CreateKey({ Alias: "sdk-errors" });
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => sdk.CreateKey({ Alias: "sdk-errors" }), "InvalidParameterValue.AliasAlreadyExists"],
+      [() => sdk.CreateKey({ Alias: "kms-reserved" }), "InvalidParameterValue.InvalidAlias"],
+      [() => sdk.CreateKey({ Alias: "x", KeyUsage: "SOMETHING_ELSE" }), "InvalidParameterValue.InvalidKeyUsage"],
+      [() => sdk.CreateKey({ Alias: "x", Type: 3 }), "InvalidParameterValue.InvalidType"],
+      [() => sdk.CreateKey({ Alias: "x", Tags: [{ TagKey: "a", TagValue: "1" }, { TagKey: "a", TagValue: "2" }] }), "InvalidParameterValue.TagKeysDuplicated"],
+      [() => sdk.DescribeKey({ KeyId: "00000000-0000-4000-8000-000000000000" }), "ResourceUnavailable.CmkNotFound"],
+      [() => sdk.DescribeKey({ KeyId: "nope" }), "InvalidParameterValue.InvalidKeyId"],
+      [() => sdk.DescribeKeys({ KeyIds: [KeyId!, KeyId!] }), "InvalidParameterValue.DuplicatedKeyId"],
+      [() => sdk.ScheduleKeyDeletion({ KeyId: KeyId!, PendingWindowInDays: 7 }), "ResourceUnavailable.CmkShouldBeDisabled"],
+      [() => sdk.ScheduleKeyDeletion({ KeyId: KeyId!, PendingWindowInDays: 3 }), "InvalidParameter.InvalidPendingWindowInDays"],
+      [() => sdk.CancelKeyDeletion({ KeyId: KeyId! }), "ResourceUnavailable.CmkNotPendingDelete"],
+      [() => sdk.CancelKeyArchive({ KeyId: KeyId! }), "ResourceUnavailable.CmkStateNotSupport"],
+      [() => sdk.Encrypt({ KeyId: KeyId!, Plaintext: b64("x".repeat(4097)) }), "InvalidParameterValue.InvalidPlaintext"],
+      [() => sdk.Encrypt({ KeyId: KeyId!, Plaintext: "%%%not base64" }), "InvalidParameterValue.InvalidPlaintext"],
+      [() => sdk.Encrypt({ KeyId: KeyId!, Plaintext: b64("x"), EncryptionContext: "not json" }), "InvalidParameterValue"],
+      [() => sdk.Decrypt({ CiphertextBlob: "AAAA" }), "InvalidParameterValue.InvalidCiphertext"],
+      [() => sdk.Decrypt({ CiphertextBlob: "not*base64" }), "InvalidParameterValue.InvalidCiphertext"],
+      [() => sdk.GenerateDataKey({ KeyId: KeyId! }), "InvalidParameter"],
+      [() => sdk.GenerateDataKey({ KeyId: KeyId!, KeySpec: "AES_512" }), "InvalidParameterValue"],
+      [() => sdk.GenerateRandom({ NumberOfBytes: 0 }), "InvalidParameterValue"],
+      [() => sdk.ListKeys({ Limit: 500 }), "InvalidParameterValue"],
+      [() => sdk.ListKeyDetail({ KeyState: 9 }), "InvalidParameterValue"],
+      [() => sdk.ListKeyDetail({ KeyUsage: "NOPE" }), "InvalidParameterValue.InvalidKeyUsage"],
+    ];
+    for (const [call, code] of cases) expect(await sdkCode(call())).toBe(code);
+
+    const enc = await sdk.Encrypt({ KeyId: KeyId!, Plaintext: b64("x"), EncryptionContext: '{"a":"1"}' });
+    expect(await sdkCode(sdk.Decrypt({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: '{"a":"2"}' }))).toBe("FailedOperation.DecryptError");
+    await sdk.DisableKey({ KeyId: KeyId! });
+    expect(await sdkCode(sdk.Encrypt({ KeyId: KeyId!, Plaintext: b64("x") }))).toBe("ResourceUnavailable.CmkDisabled");
+    expect(await sdkCode(sdk.Decrypt({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: '{"a":"1"}' }))).toBe("ResourceUnavailable.CmkDisabled");
+  });
+
+  it("surfaces the common codes for parameters the API does not know or needs", async () => {
+    const loose = sdk as unknown as { request(action: string, req: object): Promise<unknown> };
+    expect(await sdkCode(loose.request("DescribeKey", {}))).toBe("MissingParameter");
+    expect(await sdkCode(loose.request("CreateKey", { Alias: "a", Colour: "blue" }))).toBe("UnknownParameter");
+    expect(await sdkCode(loose.request("CreateKey", { Alias: 42 }))).toBe("InvalidParameter");
+    expect(await sdkCode(loose.request("GenerateRandom", { NumberOfBytes: "16" }))).toBe("InvalidParameter");
+    expect(await sdkCode(loose.request("CreateKey", { Alias: "a", Tags: [{ TagKey: "k" }] }))).toBe("MissingParameter");
+    expect(await sdkCode(loose.request("StealAllKeys", {}))).toBe("InvalidAction");
+    expect(await sdkCode(loose.request("ListKeyDetail", { allKeyUsages: true }))).toBe("UnknownParameter");
+  });
+
+  it("answers an unknown region and wrong credentials with their codes", async () => {
+    expect(await sdkCode(tencentKms(ts.httpUrl, ts.secretId, ts.secretKey, { region: "mars-north-1" }).GetRegions())).toBe("UnsupportedRegion");
+    expect(await sdkCode(tencentKms(ts.httpUrl, ts.secretId, "wrong-secret-key-0123456789abcd").GetRegions())).toBe("AuthFailure.SignatureFailure");
+    expect(await sdkCode(tencentKms(ts.httpUrl, `AKID${"0".repeat(32)}`, ts.secretKey).GetRegions())).toBe("AuthFailure.SecretIdNotFound");
+  });
+});
+
+describe.each([
+  ["TC3 over GET", { reqMethod: "GET" as const }],
+  ["v1 HmacSHA256 form POST", { signMethod: "HmacSHA256" as const }],
+  ["v1 HmacSHA1 GET", { signMethod: "HmacSHA1" as const, reqMethod: "GET" as const }],
+])("the SDK with %s", (_name, opts) => {
+  it("creates, lists with nested parameters, encrypts and decrypts", async () => {
+    const c = tencentKms(ts.httpUrl, ts.secretId, ts.secretKey, opts);
+    const alias = `v-${Math.random().toString(36).slice(2, 10)}`;
+    const { KeyId } = await c.CreateKey({ Alias: alias, Tags: [{ TagKey: "via", TagValue: alias }] });
+    const found = await c.ListKeyDetail({ KeyUsage: "ALL", TagFilters: [{ TagKey: "via", TagValue: [alias] }] });
+    expect(found.KeyMetadatas!.map((m) => m.KeyId)).toEqual([KeyId]);
+    expect((await c.DescribeKeys({ KeyIds: [KeyId!] })).KeyMetadatas).toHaveLength(1);
+    const enc = await c.Encrypt({ KeyId: KeyId!, Plaintext: b64("+/= survive the form"), EncryptionContext: '{"k":"v & w"}' });
+    expect(unb64((await c.Decrypt({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: '{"k":"v & w"}' })).Plaintext)).toBe("+/= survive the form");
+    expect(await sdkCode(c.DescribeKey({ KeyId: "00000000-0000-4000-8000-000000000000" }))).toBe("ResourceUnavailable.CmkNotFound");
+    expect(await sdkCode(tencentKms(ts.httpUrl, ts.secretId, "bad-secret-key-0123456789abcdef", opts).GetRegions())).toBe("AuthFailure.SignatureFailure");
+  });
+});
