@@ -7,7 +7,7 @@ import { materialLabel } from "../../crypto/seal.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import type { KeyRecord, KeyUsage, KeyVersion } from "../key.js";
 import { aliasLock } from "../locks.js";
-import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, seconds } from "../present.js";
+import { keyMetadata } from "../present.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
 
 function keyUsageOf(usage: KeyUsageEnum): KeyUsage {
@@ -74,14 +74,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     await deps.repo.commit(ops, 1);
   });
 
-  return {
-    keyId: key.keyId,
-    alias: key.alias,
-    createTime: seconds(key.createTime),
-    description: key.description,
-    keyState: KEY_STATE_TO_ENUM[key.keyState],
-    keyUsage: KEY_USAGE_TO_ENUM[key.keyUsage],
-    tagCode: 0,
-    tagMsg: "Success",
-  };
+  const md = keyMetadata(key);
+  return { keyId: md.keyId, alias: md.alias, createTime: md.createTime, description: md.description, keyState: md.keyState, keyUsage: md.keyUsage, tagCode: 0, tagMsg: "Success" };
 }
+
