@@ -22,7 +22,7 @@ import type { KmsDeps } from "./keys/deps.js";
 import { LockSet } from "./keys/locks.js";
 import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
-import { startSweeper, type Sweeper } from "./keys/sweeper.js";
+import { startScheduler, type Scheduler } from "./keys/scheduler.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { obtainRootKey, verifyRootKey } from "./root-key.js";
 import { createEdgeInterceptor, InFlight } from "./server/interceptors.js";
@@ -37,8 +37,8 @@ export interface KmsServer {
   http: ListenAddress;
   deps: KmsDeps;
   registry: AccessKeyRegistry;
-  sweeper: Sweeper;
-  /** Drains in-flight calls, stops the sweeper, closes the store. */
+  scheduler: Scheduler;
+  /** Drains in-flight calls, stops the scheduler, closes the store. */
   close(): Promise<void>;
 }
 
@@ -135,9 +135,9 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await store.close();
     throw err;
   }
-  const sweeper = startSweeper(deps, config.sweepIntervalMs, (m) => log.info(m));
-  // A deletion that fell due while the service was down happens now.
-  await sweeper.runOnce();
+  const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
+  // Work that fell due while the service was down (purges, rotations, expiries) happens now.
+  await scheduler.runOnce();
 
   let closing: Promise<void> | undefined;
   return {
@@ -145,13 +145,13 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     http: listeners.http,
     deps,
     registry,
-    sweeper,
+    scheduler,
     close() {
       closing ??= (async () => {
         const drainMs = options.drainMs ?? 10_000;
         await Promise.race([inFlight.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
         await listeners.close(drainMs);
-        await sweeper.stop();
+        await scheduler.stop();
         await store.close();
       })();
       return closing;

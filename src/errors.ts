@@ -55,6 +55,13 @@ export const ERROR_CODES = {
   "ResourceUnavailable.CmkStateNotSupport": [GrpcStatus.FailedPrecondition, "key state does not allow this"],
   "ResourceUnavailable.CmkShouldBeDisabled": [GrpcStatus.FailedPrecondition, "key must be disabled"],
   "ResourceUnavailable.CmkNotPendingDelete": [GrpcStatus.FailedPrecondition, "key not pending deletion"],
+  "ResourceUnavailable.KeyDisabled": [GrpcStatus.FailedPrecondition, "key version disabled"],
+  "ResourceUnavailable.TokenExpired": [GrpcStatus.FailedPrecondition, "import token expired"],
+  "UnsupportedOperation.ExternalCmkCanNotRotate": [GrpcStatus.FailedPrecondition, "EXTERNAL keys cannot rotate"],
+  "UnsupportedOperation.NotExternalCmk": [GrpcStatus.FailedPrecondition, "not an EXTERNAL key"],
+  "InvalidParameter.DecryptMaterialError": [GrpcStatus.InvalidArgument, "cannot decrypt key material"],
+  "InvalidParameterValue.MaterialNotMatch": [GrpcStatus.InvalidArgument, "material differs from the imported one"],
+  LimitExceeded: [GrpcStatus.ResourceExhausted, "limit exceeded"],
   UnsupportedOperation: [GrpcStatus.FailedPrecondition, "unsupported operation"],
   "UnsupportedOperation.ServiceTemporaryUnavailable": [GrpcStatus.Unavailable, "service temporarily unavailable"],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;

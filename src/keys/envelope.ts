@@ -6,15 +6,24 @@ import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { assertSymmetric, keyNotFound, versionAead } from "./resolve.js";
 import { assertCanDecrypt, assertCanEncrypt } from "./state.js";
+import { primaryVersion, versionInfo } from "./versions.js";
 
 /** Encrypts `plaintext` under the key's newest version, binding `context` (canonical bytes). */
 export async function encryptWithKey(deps: KmsDeps, key: KeyRecord, plaintext: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
   assertSymmetric(key);
   assertCanEncrypt(key);
-  const version = key.latestVersion;
-  if (version === undefined) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no key material`);
+  const version = primaryVersion(key);
+  if (version === undefined) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no enabled version`);
   const aead = await versionAead(deps, key, version, () => new KmsError("InternalError", `key ${key.keyId} version ${version} is missing`));
   return encryptBlob(aead, { algorithm: symmetricAlgorithm(key.algorithm), keyId: key.keyId, keyVersion: version }, plaintext, context, deps.random);
+}
+
+/** The version a blob names must exist and be Enabled. */
+function assertVersionUsable(key: KeyRecord, version: number): void {
+  const info = versionInfo(key, version);
+  if (!info) throw new KmsError("InvalidParameterValue.InvalidCiphertext", `key ${key.keyId} has no version ${version} (it may have been deleted)`);
+  if (info.state !== "Enabled")
+    throw new KmsError("ResourceUnavailable.KeyDisabled", `version ${version} of key ${key.keyId} is ${info.state === "Disabled" ? "disabled" : "pending deletion"}`);
 }
 
 export interface Decrypted {
@@ -32,6 +41,7 @@ export async function decryptWithBlobKey(deps: KmsDeps, blobBytes: Uint8Array, c
   assertSymmetric(key);
   assertCanDecrypt(key);
   if (blob.algorithm.name !== key.algorithm) throw invalidCiphertext();
+  assertVersionUsable(key, blob.keyVersion);
   const aead = await versionAead(deps, key, blob.keyVersion, invalidCiphertext);
   return { key, blob, plaintext: decryptBlob(aead, blob, context) };
 }

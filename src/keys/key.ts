@@ -28,22 +28,49 @@ export interface KeyRecord {
   creatorUin: string;
   owner: "user";
   tags: KeyTag[];
-  /** Newest version; absent while an EXTERNAL key has no material. Never 0. */
-  latestVersion?: number;
+  /**
+   * Every version, oldest first, numbered from 1. Empty while an EXTERNAL key
+   * has no material. Encrypt uses the newest Enabled one (versions.ts).
+   */
+  versions: KeyVersionInfo[];
+  /** How many version numbers were ever issued; purged numbers are never reused. */
+  versionsIssued: number;
   /** Purge time (ms) while PendingDelete. */
   deletionDate?: number;
-  rotation: { enabled: boolean; rotateDays: number; nextRotateTime?: number; lastRotateTime?: number };
+  rotation: KeyRotation;
   /** For EXTERNAL keys: when imported material expires (ms); absent = never. */
   validTo?: number;
+  /** For EXTERNAL keys: fingerprint of the material once imported, so a re-import must bring the same material. */
+  materialFingerprint?: string;
 }
 
-export type VersionState = "Enabled" | "Disabled";
+export interface KeyRotation {
+  enabled: boolean;
+  /** Period in days while enabled. */
+  rotateDays: number;
+  /** Next automatic rotation (ms) while enabled. */
+  nextRotateTime?: number;
+  /** Last rotation, automatic or on demand (ms). */
+  lastRotateTime?: number;
+  /** Last on-demand RotateKey (ms), for the once-per-interval limit. */
+  lastManualRotateTime?: number;
+}
 
-/** One version of a key's material, sealed under the root key. */
+export type VersionState = "Enabled" | "Disabled" | "PendingDelete";
+
+/** A version's state, kept in the key record (the material lives in its KeyVersion record). */
+export interface KeyVersionInfo {
+  version: number;
+  state: VersionState;
+  createTime: number;
+  /** Purge time (ms) while PendingDelete. */
+  deletionDate?: number;
+}
+
+/** One version's material, sealed under the root key. Written once, never changed; deleted when purged. */
 export interface KeyVersion {
   keyId: string;
   version: number;
-  state: VersionState;
   algorithm: SymmetricAlgorithmName;
   createTime: number;
   /** Root-key sealed material (crypto/seal.ts), base64. */

@@ -3,11 +3,18 @@
  * storage port. Reads return records; writes are returned as ops so that an
  * action can put everything it changes into one batch.
  */
-import { keyspace } from "../store/keyspace.js";
+import { keyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { KeyRecord, KeyVersion } from "./key.js";
 
 const RECORD_FORMAT = 1;
+
+export interface ScheduleEntry {
+  storeKey: string;
+  /** A key id, or "<keyId>/<version>". */
+  subject: string;
+  dateMs: number;
+}
 
 function encode(value: object): Uint8Array {
   return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...value }), "utf8");
@@ -66,13 +73,15 @@ export class KeyRepository {
     return out;
   }
 
-  /** Deletion-schedule entries due at or before `nowMs`, oldest first. */
-  async *dueDeletions(nowMs: number): AsyncIterable<{ storeKey: string; keyId: string; dateMs: number }> {
-    for await (const storeKey of this.store.scanKeys({ prefix: keyspace.deletionsPrefix })) {
-      const [date, keyId] = storeKey.slice(keyspace.deletionsPrefix.length).split("/");
-      const dateMs = Number(date);
+  /** Schedule entries of one kind due at or before `nowMs`, oldest first. */
+  async *dueEntries(kind: ScheduleKind, nowMs: number): AsyncIterable<ScheduleEntry> {
+    const prefix = keyspace.schedulePrefix(kind);
+    for await (const storeKey of this.store.scanKeys({ prefix })) {
+      const rest = storeKey.slice(prefix.length);
+      const slash = rest.indexOf("/");
+      const dateMs = Number(rest.slice(0, slash));
       if (dateMs > nowMs) return;
-      yield { storeKey, keyId: keyId as string, dateMs };
+      yield { storeKey, subject: rest.slice(slash + 1), dateMs };
     }
   }
 
@@ -96,12 +105,16 @@ export class KeyRepository {
     return { type: "del", key: keyspace.alias(alias) };
   }
 
-  putDeletion(dateMs: number, keyId: string): BatchOp {
-    return { type: "put", key: keyspace.deletion(dateMs, keyId), value: new Uint8Array(0) };
+  putSchedule(kind: ScheduleKind, dateMs: number, subject: string): BatchOp {
+    return { type: "put", key: keyspace.schedule(kind, dateMs, subject), value: new Uint8Array(0) };
   }
 
-  delDeletion(dateMs: number, keyId: string): BatchOp {
-    return { type: "del", key: keyspace.deletion(dateMs, keyId) };
+  delSchedule(kind: ScheduleKind, dateMs: number, subject: string): BatchOp {
+    return { type: "del", key: keyspace.schedule(kind, dateMs, subject) };
+  }
+
+  delVersion(keyId: string, version: number): BatchOp {
+    return { type: "del", key: keyspace.version(keyId, version) };
   }
 
   delRaw(storeKey: string): BatchOp {

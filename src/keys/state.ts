@@ -44,7 +44,7 @@ export function assertTransition(key: KeyRecord, action: LifecycleAction): KeySt
     throw new KmsError(code, `${action} is not allowed for key ${key.keyId} in state ${key.keyState}`);
   }
   // A cancelled deletion leaves the key disabled; an EXTERNAL key that never got material waits for it again.
-  if (target === "RestoreAfterDeletion") return key.latestVersion === undefined ? "PendingImport" : "Disabled";
+  if (target === "RestoreAfterDeletion") return key.versions.length === 0 ? "PendingImport" : "Disabled";
   return target;
 }
 

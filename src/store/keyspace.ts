@@ -19,12 +19,15 @@ export const keyspace = {
   /** API access keys (SecretId → sealed SecretKey and status). */
   accessKey: (secretId: string) => `${SCHEMA}/access-keys/${secretId}`,
   accessKeysPrefix: `${SCHEMA}/access-keys/`,
-  /** Deletion schedule: ordered by date so the sweeper reads only what is due. */
-  deletion: (dateMs: number, keyId: string) => `${SCHEMA}/deletions/${String(dateMs).padStart(15, "0")}/${keyId}`,
-  deletionsPrefix: `${SCHEMA}/deletions/`,
+  /** Time-driven work, ordered by due date so the scheduler reads only what is due. */
+  schedule: (kind: ScheduleKind, dateMs: number, subject: string) => `${SCHEMA}/schedule/${kind}/${String(dateMs).padStart(15, "0")}/${subject}`,
+  schedulePrefix: (kind: ScheduleKind) => `${SCHEMA}/schedule/${kind}/`,
+  /** Single-use BYOK import tokens. */
+  importToken: (token: string) => `${SCHEMA}/import-tokens/${token}`,
 } as const;
 
-/** The date (ms) encoded in a deletion-schedule key. */
-export function deletionDateOf(storeKey: string): number {
-  return Number(storeKey.slice(keyspace.deletionsPrefix.length).split("/")[0]);
-}
+/**
+ * Kinds of scheduled work: key purge, automatic rotation, expiry of imported
+ * material, version purge. The subject is a key id, or "<keyId>/<version>".
+ */
+export type ScheduleKind = "key-deletion" | "rotation" | "material-expiry" | "version-deletion";

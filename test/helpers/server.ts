@@ -1,4 +1,4 @@
-/** Starts the real server (listeners, LevelDB, sweeper) on ephemeral ports with a temp data dir. */
+/** Starts the real server (listeners, LevelDB, scheduler) on ephemeral ports with a temp data dir. */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

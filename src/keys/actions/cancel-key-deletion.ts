@@ -11,7 +11,7 @@ export async function cancelKeyDeletion(
 ): Promise<MessageInitShape<typeof CancelKeyDeletionResponseSchema>> {
   await transitionKeys(deps, [req.keyId], "CancelKeyDeletion", (before, after) => {
     delete after.deletionDate;
-    return before.deletionDate === undefined ? [] : [deps.repo.delDeletion(before.deletionDate, before.keyId)];
+    return before.deletionDate === undefined ? [] : [deps.repo.delSchedule("key-deletion", before.deletionDate, before.keyId)];
   });
   return { keyId: req.keyId };
 }

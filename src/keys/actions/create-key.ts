@@ -3,12 +3,12 @@ import { KeyUsage as KeyUsageEnum, type CreateKeyRequest, type CreateKeyResponse
 import { KmsError } from "../../errors.js";
 import { newKeyId } from "../../crypto/random.js";
 import { symmetricAlgorithmForKeyType } from "../../crypto/registry.js";
-import { materialLabel } from "../../crypto/seal.js";
 import type { CallContext, KmsDeps } from "../deps.js";
-import type { KeyRecord, KeyUsage, KeyVersion } from "../key.js";
+import type { KeyRecord, KeyUsage } from "../key.js";
 import { aliasLock } from "../locks.js";
 import { keyMetadata } from "../present.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
+import { newRandomVersion, withVersion } from "../versions.js";
 
 function keyUsageOf(usage: KeyUsageEnum): KeyUsage {
   if (usage === KeyUsageEnum.UNSPECIFIED || usage === KeyUsageEnum.ENCRYPT_DECRYPT) return "ENCRYPT_DECRYPT";
@@ -35,7 +35,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
 
   const algorithm = symmetricAlgorithmForKeyType(deps.settings.defaultKeyType);
   const now = deps.clock.now();
-  const key: KeyRecord = {
+  const base: KeyRecord = {
     keyId: newKeyId(),
     alias: req.alias,
     description: req.description,
@@ -49,22 +49,15 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     owner: "user",
     tags,
     rotation: { enabled: false, rotateDays: 0 },
+    versions: [],
+    versionsIssued: 0,
   };
-  const ops = [deps.repo.putAlias(key.alias, key.keyId)];
+  const ops = [deps.repo.putAlias(base.alias, base.keyId)];
+  let key = base;
   if (origin === "TENCENT_KMS") {
-    const material = deps.random(algorithm.keyLength);
-    const sealed = deps.rootKey.seal(material, materialLabel(key.keyId, 1));
-    material.fill(0);
-    const version: KeyVersion = {
-      keyId: key.keyId,
-      version: 1,
-      state: "Enabled",
-      algorithm: algorithm.name,
-      createTime: now,
-      sealedMaterial: Buffer.from(sealed).toString("base64"),
-    };
-    key.latestVersion = 1;
-    ops.push(deps.repo.putVersion(version));
+    const first = newRandomVersion(deps, base, now);
+    key = withVersion(base, first.info);
+    ops.push(first.op);
   }
   ops.push(deps.repo.putKey(key));
 

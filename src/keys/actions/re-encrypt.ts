@@ -3,10 +3,10 @@ import type { ReEncryptRequest, ReEncryptResponseSchema } from "../../../gen/kms
 import { canonicalContext } from "../../crypto/context.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import { decryptWithBlobKey, encryptWithKey } from "../envelope.js";
-import { loadKey } from "../resolve.js";
-import { assertSymmetric } from "../resolve.js";
+import { assertSymmetric, loadKey } from "../resolve.js";
 import { assertCanEncrypt } from "../state.js";
 import { assertContextLength } from "../validate.js";
+import { primaryVersion } from "../versions.js";
 
 /**
  * ReEncrypt: decrypt (proving the caller holds the right context), then
@@ -26,7 +26,7 @@ export async function reEncrypt(deps: KmsDeps, req: ReEncryptRequest, _call: Cal
     assertCanEncrypt(destination);
     const unchanged =
       destination.keyId === source.key.keyId &&
-      destination.latestVersion === source.blob.keyVersion &&
+      primaryVersion(destination) === source.blob.keyVersion &&
       Buffer.compare(sourceContext, destinationContext) === 0;
     return {
       ciphertextBlob: unchanged ? req.ciphertextBlob : await encryptWithKey(deps, destination, source.plaintext, destinationContext),

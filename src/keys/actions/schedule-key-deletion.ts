@@ -7,7 +7,7 @@ import { assertPendingWindow } from "../validate.js";
 
 const DAY_MS = 86_400_000;
 
-/** ScheduleKeyDeletion: Disabled/PendingImport → PendingDelete, with a schedule entry the sweeper reads. */
+/** ScheduleKeyDeletion: Disabled/PendingImport → PendingDelete, with a schedule entry the scheduler reads. */
 export async function scheduleKeyDeletion(
   deps: KmsDeps,
   req: ScheduleKeyDeletionRequest,
@@ -17,7 +17,7 @@ export async function scheduleKeyDeletion(
   const deletionDate = deps.clock.now() + req.pendingWindowInDays * DAY_MS;
   const [key] = await transitionKeys(deps, [req.keyId], "ScheduleKeyDeletion", (_before, after) => {
     after.deletionDate = deletionDate;
-    return [deps.repo.putDeletion(deletionDate, after.keyId)];
+    return [deps.repo.putSchedule("key-deletion", deletionDate, after.keyId)];
   });
   return { keyId: req.keyId, deletionDate: seconds(key?.deletionDate) };
 }

@@ -1,0 +1,130 @@
+/**
+ * Time-driven work, read from the date-ordered schedule (keyspace "schedule"):
+ * purge keys past their deletion date, rotate keys whose rotation is due,
+ * delete imported material at its ValidTo, purge versions past their deletion
+ * date. Each item runs under its key's lock, re-checks the record (the entry
+ * may be stale: cancelled, rescheduled) and commits one batch. Time comes
+ * from the injected clock; a pass runs at start, so work that fell due while
+ * the service was down happens then.
+ */
+import type { ScheduleKind } from "../store/keyspace.js";
+import type { BatchOp } from "../store/store.js";
+import type { KmsDeps } from "./deps.js";
+import type { KeyRecord } from "./key.js";
+import { keyLock } from "./locks.js";
+import type { ScheduleEntry } from "./repository.js";
+import { rotateNow } from "./rotation.js";
+
+/** One piece of work done. */
+export interface Done {
+  kind: ScheduleKind;
+  subject: string;
+}
+
+/** done: work committed (entry removed with it); stale: the entry no longer applies, drop it; keep: not now, leave it. */
+type Outcome = "done" | "stale" | "keep";
+type Handler = (deps: KmsDeps, key: KeyRecord, entry: ScheduleEntry, version: number | undefined) => Promise<Outcome>;
+
+/** Every schedule entry a key still owns, so a purge leaves none behind. */
+function scheduleOpsOf(deps: KmsDeps, key: KeyRecord): BatchOp[] {
+  const ops: BatchOp[] = [];
+  if (key.deletionDate !== undefined) ops.push(deps.repo.delSchedule("key-deletion", key.deletionDate, key.keyId));
+  if (key.rotation.nextRotateTime !== undefined) ops.push(deps.repo.delSchedule("rotation", key.rotation.nextRotateTime, key.keyId));
+  if (key.validTo !== undefined) ops.push(deps.repo.delSchedule("material-expiry", key.validTo, key.keyId));
+  for (const v of key.versions)
+    if (v.deletionDate !== undefined) ops.push(deps.repo.delSchedule("version-deletion", v.deletionDate, `${key.keyId}/${v.version}`));
+  return ops;
+}
+
+const HANDLERS: Record<ScheduleKind, Handler> = {
+  async "key-deletion"(deps, key, entry) {
+    if (key.keyState !== "PendingDelete" || key.deletionDate !== entry.dateMs) return "stale";
+    const versions = await deps.repo.versionKeys(key.keyId);
+    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], -1);
+    return "done";
+  },
+
+  async rotation(deps, key, entry) {
+    if (!key.rotation.enabled || key.rotation.nextRotateTime !== entry.dateMs) return "stale";
+    // Only usable keys rotate; a disabled or archived key keeps its entry and rotates once it is enabled again.
+    if (key.keyState !== "Enabled") return "keep";
+    await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops);
+    return "done";
+  },
+
+  async "material-expiry"(deps, key, entry) {
+    if (key.origin !== "EXTERNAL" || key.validTo !== entry.dateMs) return "stale";
+    const after: KeyRecord = { ...key, versions: [], keyState: key.keyState === "PendingDelete" ? "PendingDelete" : "PendingImport" };
+    delete after.validTo;
+    await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)]);
+    return "done";
+  },
+
+  async "version-deletion"(deps, key, entry, version) {
+    const info = key.versions.find((v) => v.version === version);
+    if (!info || info.state !== "PendingDelete" || info.deletionDate !== entry.dateMs || version === undefined) return "stale";
+    const after: KeyRecord = { ...key, versions: key.versions.filter((v) => v.version !== version) };
+    await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)]);
+    return "done";
+  },
+};
+
+function entryDel(deps: KmsDeps, entry: ScheduleEntry): BatchOp {
+  return deps.repo.delRaw(entry.storeKey);
+}
+
+const KINDS: readonly ScheduleKind[] = ["key-deletion", "material-expiry", "version-deletion", "rotation"];
+
+/** One pass over every kind; returns what was done. */
+export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
+  const now = deps.clock.now();
+  const done: Done[] = [];
+  for (const kind of KINDS) {
+    const due: ScheduleEntry[] = [];
+    for await (const entry of deps.repo.dueEntries(kind, now)) due.push(entry);
+    for (const entry of due) {
+      const [keyId, v] = entry.subject.split("/") as [string, string | undefined];
+      await deps.locks.run([keyLock(keyId)], async () => {
+        const key = await deps.repo.getKey(keyId);
+        const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, v === undefined ? undefined : Number(v)) : "stale";
+        if (outcome === "done") {
+          deps.materials.evict(keyId);
+          done.push({ kind, subject: entry.subject });
+        } else if (outcome === "stale") {
+          await deps.repo.commit([entryDel(deps, entry)]); // stale: cancelled, rescheduled, or its key is gone
+        }
+      });
+    }
+  }
+  return done;
+}
+
+export interface Scheduler {
+  /** Runs one pass now (tests, and at start). */
+  runOnce(): Promise<Done[]>;
+  stop(): Promise<void>;
+}
+
+export function startScheduler(deps: KmsDeps, intervalMs: number, log: (msg: string) => void): Scheduler {
+  let running: Promise<unknown> = Promise.resolve();
+  const runOnce = () => {
+    // Never two passes at once: a pass asked for while one runs waits for it.
+    const pass = running.then(() => runDueWork(deps));
+    running = pass.catch(() => undefined);
+    return pass;
+  };
+  const timer = setInterval(() => {
+    runOnce().then(
+      (done) => done.length > 0 && log(`scheduler: ${done.map((d) => `${d.kind} ${d.subject}`).join(", ")}`),
+      (err: unknown) => log(`scheduler: pass failed: ${(err as Error).message}`),
+    );
+  }, intervalMs);
+  timer.unref();
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
