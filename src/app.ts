@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
+import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
 import { adminActions } from "./access/actions/index.js";
 import { ensureRootAccessKey } from "./access/bootstrap.js";
 import { AccessKeyRegistry } from "./access/registry.js";
@@ -19,6 +20,7 @@ import { createGatewayHandler } from "./gateway/handler.js";
 import { RateLimiter } from "./gateway/rate-limit.js";
 import { actions } from "./keys/actions/index.js";
 import type { KmsDeps } from "./keys/deps.js";
+import { versionActions } from "./keys/version-actions/index.js";
 import { LockSet } from "./keys/locks.js";
 import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
@@ -79,7 +81,7 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     materials: new MaterialCache(),
     clock,
     random: randomBytes,
-    settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit },
+    settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
   return { deps, registry };
 }
@@ -113,6 +115,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const connect = connectNodeAdapter({
     routes: (router) => {
       router.service(KeyManagementService, createServiceImpl(KeyManagementService, deps, actions, accountOf));
+      router.service(KeyVersionService, createServiceImpl(KeyVersionService, deps, versionActions, accountOf));
       router.service(AdminService, createServiceImpl(AdminService, { registry, clock }, adminActions, accountOf));
     },
     interceptors: [createEdgeInterceptor(inFlight, log)],

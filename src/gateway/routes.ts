@@ -38,6 +38,13 @@ export const REQUIRED: RequiredFields = {
   "kms.v1.ReEncryptRequest": ["CiphertextBlob"],
   "kms.v1.GenerateDataKeyRequest": ["KeyId"],
   "kms.v1.GenerateRandomRequest": ["NumberOfBytes"],
+  "kms.v1.EnableKeyRotationRequest": ["KeyId"],
+  "kms.v1.DisableKeyRotationRequest": ["KeyId"],
+  "kms.v1.GetKeyRotationStatusRequest": ["KeyId"],
+  "kms.v1.RotateKeyRequest": ["KeyId"],
+  "kms.v1.GetParametersForImportRequest": ["KeyId", "WrappingAlgorithm", "WrappingKeySpec"],
+  "kms.v1.ImportKeyMaterialRequest": ["EncryptedKeyMaterial", "ImportToken", "KeyId"],
+  "kms.v1.DeleteImportedKeyMaterialRequest": ["KeyId"],
   "kms.v1.Tag": ["TagKey", "TagValue"],
   "kms.v1.TagFilter": ["TagKey"],
 };

@@ -11,6 +11,8 @@ export interface KmsSettings {
   regions: readonly string[];
   accountUin: bigint;
   cmkLimit: number;
+  /** Least time between two on-demand RotateKey calls on one key. */
+  manualRotationIntervalMs: number;
 }
 
 export interface KmsDeps {

@@ -76,3 +76,16 @@ export interface KeyVersion {
   /** Root-key sealed material (crypto/seal.ts), base64. */
   sealedMaterial: string;
 }
+
+export type WrappingAlgorithm = "RSAES_PKCS1_V1_5" | "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256";
+
+/** A single-use BYOK import token and its RSA-2048 wrapping key. */
+export interface ImportTokenRecord {
+  token: string;
+  keyId: string;
+  wrappingAlgorithm: WrappingAlgorithm;
+  /** Root-key sealed PKCS#8 of the wrapping key, base64. */
+  sealedPrivateKey: string;
+  /** Expiry (ms). */
+  validTo: number;
+}

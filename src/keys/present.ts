@@ -3,6 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { KeyState as KeyStateEnum, KeyUsage as KeyUsageEnum, Origin as OriginEnum, type KeyMetadataSchema } from "../../gen/kms/v1/kms_pb.js";
 import { unixSeconds } from "../clock.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "./key.js";
+import { primaryVersion } from "./versions.js";
 
 export const KEY_STATE_TO_ENUM: Record<KeyState, KeyStateEnum> = {
   Enabled: KeyStateEnum.ENABLED,
@@ -46,5 +47,7 @@ export function keyMetadata(key: KeyRecord): MessageInitShape<typeof KeyMetadata
     resourceId: `creatorUin/${key.creatorUin}/${key.keyId}`,
     rotateDays: key.rotation.enabled ? key.rotation.rotateDays : 0,
     lastRotateTime: seconds(key.rotation.lastRotateTime),
+    primaryVersion: primaryVersion(key) ?? 0,
+    versionCount: key.versions.length,
   };
 }

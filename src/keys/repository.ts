@@ -5,7 +5,7 @@
  */
 import { keyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
-import type { KeyRecord, KeyVersion } from "./key.js";
+import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
 
 const RECORD_FORMAT = 1;
 
@@ -111,6 +111,19 @@ export class KeyRepository {
 
   delSchedule(kind: ScheduleKind, dateMs: number, subject: string): BatchOp {
     return { type: "del", key: keyspace.schedule(kind, dateMs, subject) };
+  }
+
+  async getImportToken(token: string): Promise<ImportTokenRecord | undefined> {
+    const bytes = await this.store.get(keyspace.importToken(token));
+    return bytes && decode<ImportTokenRecord>(bytes, "import token");
+  }
+
+  putImportToken(record: ImportTokenRecord): BatchOp {
+    return { type: "put", key: keyspace.importToken(record.token), value: encode(record) };
+  }
+
+  delImportToken(token: string): BatchOp {
+    return { type: "del", key: keyspace.importToken(token) };
   }
 
   delVersion(keyId: string, version: number): BatchOp {

@@ -23,7 +23,8 @@ export interface Done {
 
 /** done: work committed (entry removed with it); stale: the entry no longer applies, drop it; keep: not now, leave it. */
 type Outcome = "done" | "stale" | "keep";
-type Handler = (deps: KmsDeps, key: KeyRecord, entry: ScheduleEntry, version: number | undefined) => Promise<Outcome>;
+/** `rest` is what follows the key id in the subject: a version number or an import token. */
+type Handler = (deps: KmsDeps, key: KeyRecord, entry: ScheduleEntry, rest: string | undefined) => Promise<Outcome>;
 
 /** Every schedule entry a key still owns, so a purge leaves none behind. */
 function scheduleOpsOf(deps: KmsDeps, key: KeyRecord): BatchOp[] {
@@ -31,6 +32,7 @@ function scheduleOpsOf(deps: KmsDeps, key: KeyRecord): BatchOp[] {
   if (key.deletionDate !== undefined) ops.push(deps.repo.delSchedule("key-deletion", key.deletionDate, key.keyId));
   if (key.rotation.nextRotateTime !== undefined) ops.push(deps.repo.delSchedule("rotation", key.rotation.nextRotateTime, key.keyId));
   if (key.validTo !== undefined) ops.push(deps.repo.delSchedule("material-expiry", key.validTo, key.keyId));
+  // Import tokens of a purged key are left to their own expiry entries, which drop them.
   for (const v of key.versions)
     if (v.deletionDate !== undefined) ops.push(deps.repo.delSchedule("version-deletion", v.deletionDate, `${key.keyId}/${v.version}`));
   return ops;
@@ -60,11 +62,18 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
     return "done";
   },
 
-  async "version-deletion"(deps, key, entry, version) {
+  async "version-deletion"(deps, key, entry, rest) {
+    const version = Number(rest);
     const info = key.versions.find((v) => v.version === version);
-    if (!info || info.state !== "PendingDelete" || info.deletionDate !== entry.dateMs || version === undefined) return "stale";
+    if (!info || info.state !== "PendingDelete" || info.deletionDate !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: key.versions.filter((v) => v.version !== version) };
     await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)]);
+    return "done";
+  },
+
+  async "import-token-expiry"(deps, _key, entry, token) {
+    // An import token nobody used: drop it with its sealed wrapping key.
+    await deps.repo.commit([entryDel(deps, entry), deps.repo.delImportToken(token ?? "")]);
     return "done";
   },
 };
@@ -73,7 +82,7 @@ function entryDel(deps: KmsDeps, entry: ScheduleEntry): BatchOp {
   return deps.repo.delRaw(entry.storeKey);
 }
 
-const KINDS: readonly ScheduleKind[] = ["key-deletion", "material-expiry", "version-deletion", "rotation"];
+const KINDS: readonly ScheduleKind[] = ["key-deletion", "material-expiry", "version-deletion", "rotation", "import-token-expiry"];
 
 /** One pass over every kind; returns what was done. */
 export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
@@ -83,10 +92,12 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
     const due: ScheduleEntry[] = [];
     for await (const entry of deps.repo.dueEntries(kind, now)) due.push(entry);
     for (const entry of due) {
-      const [keyId, v] = entry.subject.split("/") as [string, string | undefined];
+      const slash = entry.subject.indexOf("/");
+      const keyId = slash < 0 ? entry.subject : entry.subject.slice(0, slash);
+      const rest = slash < 0 ? undefined : entry.subject.slice(slash + 1);
       await deps.locks.run([keyLock(keyId)], async () => {
         const key = await deps.repo.getKey(keyId);
-        const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, v === undefined ? undefined : Number(v)) : "stale";
+        const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest) : "stale";
         if (outcome === "done") {
           deps.materials.evict(keyId);
           done.push({ kind, subject: entry.subject });

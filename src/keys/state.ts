@@ -48,6 +48,15 @@ export function assertTransition(key: KeyRecord, action: LifecycleAction): KeySt
   return target;
 }
 
+/** Rotation settings apply to symmetric keys whose material this service generates, and not while pending deletion. */
+export function assertRotatable(key: KeyRecord): void {
+  if (key.origin === "EXTERNAL")
+    throw new KmsError("UnsupportedOperation.ExternalCmkCanNotRotate", `key ${key.keyId} holds imported material and cannot rotate`);
+  if (key.keyUsage !== "ENCRYPT_DECRYPT") throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is not an ENCRYPT_DECRYPT key`);
+  if (key.keyState === "PendingDelete" || key.keyState === "PendingImport")
+    throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} is ${key.keyState}`);
+}
+
 /** Encrypt and GenerateDataKey need an Enabled key. */
 export function assertCanEncrypt(key: KeyRecord): void {
   if (key.keyState === "Enabled") return;

@@ -28,6 +28,7 @@ export const keyspace = {
 
 /**
  * Kinds of scheduled work: key purge, automatic rotation, expiry of imported
- * material, version purge. The subject is a key id, or "<keyId>/<version>".
+ * material, version purge, unused import token. The subject is a key id, or
+ * "<keyId>/<version>", or "<keyId>/<token>".
  */
-export type ScheduleKind = "key-deletion" | "rotation" | "material-expiry" | "version-deletion";
+export type ScheduleKind = "key-deletion" | "rotation" | "material-expiry" | "version-deletion" | "import-token-expiry";

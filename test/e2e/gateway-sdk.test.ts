@@ -3,6 +3,7 @@
  * gateway over plain http: every implemented action, its answers as the SDK
  * parses them, and its error codes as the SDK surfaces them.
  */
+import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { actions } from "../../src/keys/actions/index.js";
@@ -96,6 +97,18 @@ describe("the official SDK", () => {
     expect(scheduled).toMatchObject({ KeyId: other, DeletionDate: Math.floor(ts.clock.now() / 1000) + 7 * 86400 });
     expect((await sdk.DescribeKey({ KeyId: other })).KeyMetadata).toMatchObject({ KeyState: "PendingDelete", DeletionDate: scheduled.DeletionDate });
     expect(await track("CancelKeyDeletion", sdk.CancelKeyDeletion({ KeyId: other }))).toMatchObject({ KeyId: other });
+    await track("EnableKeyRotation", sdk.EnableKeyRotation({ KeyId: keyId, RotateDays: 7 }));
+    expect((await track("GetKeyRotationStatus", sdk.GetKeyRotationStatus({ KeyId: keyId }))).KeyRotationEnabled).toBe(true);
+    expect((await track("RotateKey", sdk.RotateKey({ KeyId: keyId }))).TaskId).toMatch(/^[0-9a-f-]{36}$/);
+    await track("DisableKeyRotation", sdk.DisableKeyRotation({ KeyId: keyId }));
+    const params = await track("GetParametersForImport", sdk.GetParametersForImport({ KeyId: external.KeyId!, WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" }));
+    const wrapped = publicEncrypt(
+      { key: createPublicKey({ key: Buffer.from(params.PublicKey, "base64"), format: "der", type: "spki" }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+      randomBytes(32),
+    );
+    await track("ImportKeyMaterial", sdk.ImportKeyMaterial({ KeyId: external.KeyId!, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped.toString("base64") }));
+    expect((await sdk.DescribeKey({ KeyId: external.KeyId! })).KeyMetadata!.KeyState).toBe("Enabled");
+    await track("DeleteImportedKeyMaterial", sdk.DeleteImportedKeyMaterial({ KeyId: external.KeyId! }));
     expect(await track("GetServiceStatus", sdk.GetServiceStatus())).toMatchObject({ ServiceEnabled: true, InvalidType: 1, CmkUserCount: 3 });
     expect((await track("GetRegions", sdk.GetRegions())).Regions).toEqual(["ap-guangzhou"]);
   });

@@ -3,6 +3,7 @@
  * directly: a client that shares no code with the server, as a client in
  * another stack would be. Error codes come from the kms-error-code trailer.
  */
+import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
@@ -64,12 +65,44 @@ describe("grpc-js client", () => {
     const scheduled = await call("ScheduleKeyDeletion", { key_id: other, pending_window_in_days: 7 });
     expect(Number(scheduled.deletion_date)).toBe(Math.floor(ts.clock.now() / 1000) + 7 * 86400);
     expect((await call("CancelKeyDeletion", { key_id: other })).key_id).toBe(other);
-    expect((await call("GetServiceStatus")).cmk_user_count).toBe(2);
+    await call("EnableKeyRotation", { key_id: keyId, rotate_days: 30 });
+    expect((await call("GetKeyRotationStatus", { key_id: keyId })).key_rotation_enabled).toBe(true);
+    expect((await call("RotateKey", { key_id: keyId })).task_id).toMatch(/^[0-9a-f-]{36}$/);
+    await call("DisableKeyRotation", { key_id: keyId });
+
+    const external = (await call("CreateKey", { alias: "grpcjs-ext", type: 2 })).key_id as string;
+    const params = await call("GetParametersForImport", { key_id: external, wrapping_algorithm: "RSAES_OAEP_SHA_256", wrapping_key_spec: "RSA_2048" });
+    const wrapped = publicEncrypt(
+      { key: createPublicKey({ key: params.public_key as Buffer, format: "der", type: "spki" }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+      randomBytes(32),
+    );
+    await call("ImportKeyMaterial", { key_id: external, import_token: params.import_token, encrypted_key_material: wrapped });
+    await call("DeleteImportedKeyMaterial", { key_id: external });
+    expect((await call("GetServiceStatus")).cmk_user_count).toBe(3);
     expect((await call("GetRegions")).regions).toEqual(["ap-guangzhou"]);
   });
 
   it("reached every RPC of the service", () => {
     expect([...exercised].sort()).toEqual(KeyManagementService.methods.map((m) => m.name).sort());
+  });
+
+  it("manages versions through KeyVersionService", async () => {
+    const keyId = (await c.call("CreateKey", { alias: "grpcjs-versions" })).key_id as string;
+    await c.call("EnableKeyRotation", { key_id: keyId });
+    await c.call("RotateKey", { key_id: keyId });
+    const v = grpcJsClient(ts.server.grpc.port, "KeyVersionService");
+    const listed = (await v.call("ListKeyVersions", { key_id: keyId })).versions as { version: number; state: string; primary: boolean }[];
+    expect(listed.map((x) => [x.version, x.state, x.primary])).toEqual([
+      [1, "KEY_VERSION_STATE_ENABLED", false],
+      [2, "KEY_VERSION_STATE_ENABLED", true],
+    ]);
+    await v.call("DisableKeyVersion", { key_id: keyId, version: 1 });
+    expect(((await v.call("DescribeKeyVersion", { key_id: keyId, version: 1 })).version as { state: string }).state).toBe("KEY_VERSION_STATE_DISABLED");
+    await v.call("EnableKeyVersion", { key_id: keyId, version: 1 });
+    expect(Number((await v.call("ScheduleKeyVersionDeletion", { key_id: keyId, version: 1 })).deletion_date)).toBeGreaterThan(0);
+    await v.call("CancelKeyVersionDeletion", { key_id: keyId, version: 1 });
+    expect(await grpcJsError(v.call("DisableKeyVersion", { key_id: keyId, version: 2 }))).toEqual({ status: status.FAILED_PRECONDITION, code: "UnsupportedOperation" });
+    v.close();
   });
 
   it("receives the gRPC status and the API 3.0 code of each failure", async () => {

@@ -9,11 +9,13 @@ import { createConnectTransport, createGrpcTransport, Http2SessionManager } from
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ErrorInfoSchema, KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import { KeyVersionService } from "../../gen/kms/v1/versions_pb.js";
 
 export type KmsClient = Client<typeof KeyManagementService>;
 
 export interface ConnectClients {
   grpc: KmsClient;
+  versions: Client<typeof KeyVersionService>;
   connectJson: KmsClient;
   close(): void;
 }
@@ -24,6 +26,7 @@ export function connectClients(grpcUrl: string, httpUrl: string): ConnectClients
   const jsonTransport = createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: false });
   return {
     grpc: createClient(KeyManagementService, grpcTransport),
+    versions: createClient(KeyVersionService, grpcTransport),
     connectJson: createClient(KeyManagementService, jsonTransport),
     close: () => sessions.abort(),
   };
@@ -50,7 +53,7 @@ export interface GrpcJsClient {
   close(): void;
 }
 
-const packageDefinition = protoLoader.loadSync("proto/kms/v1/kms.proto", {
+const packageDefinition = protoLoader.loadSync(["proto/kms/v1/kms.proto", "proto/kms/v1/versions.proto", "proto/kms/v1/admin.proto"], {
   keepCase: true,
   longs: String,
   enums: String,
@@ -60,11 +63,13 @@ const packageDefinition = protoLoader.loadSync("proto/kms/v1/kms.proto", {
 
 type GrpcJsServiceClient = grpc.Client & Record<string, (req: unknown, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void>;
 
-export function grpcJsClient(port: number): GrpcJsClient {
+type ServiceName = "KeyManagementService" | "KeyVersionService" | "AdminService";
+
+export function grpcJsClient(port: number, service: ServiceName = "KeyManagementService"): GrpcJsClient {
   const pkg = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-    kms: { v1: { KeyManagementService: new (addr: string, creds: grpc.ChannelCredentials) => GrpcJsServiceClient } };
+    kms: { v1: Record<ServiceName, new (addr: string, creds: grpc.ChannelCredentials) => GrpcJsServiceClient> };
   };
-  const client = new pkg.kms.v1.KeyManagementService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new pkg.kms.v1[service](`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     call(method, req = {}) {
       const fn = client[method];

@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kms/v1/kms.proto.
  */
 export const file_kms_v1_kms: GenFile = /*@__PURE__*/
-  fileDesc("ChBrbXMvdjEva21zLnByb3RvEgZrbXMudjEiPgoJRXJyb3JJbmZvEhIKBGNvZGUYASABKAlSBENvZGUSHQoKcmVxdWVzdF9pZBgCIAEoCVIJUmVxdWVzdElkIjsKA1RhZxIXCgd0YWdfa2V5GAEgASgJUgZUYWdLZXkSGwoJdGFnX3ZhbHVlGAIgASgJUghUYWdWYWx1ZSJBCglUYWdGaWx0ZXISFwoHdGFnX2tleRgBIAEoCVIGVGFnS2V5EhsKCXRhZ192YWx1ZRgCIAMoCVIIVGFnVmFsdWUiHAoDS2V5EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQihAUKC0tleU1ldGFkYXRhEhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSFAoFYWxpYXMYAiABKAlSBUFsaWFzEh8KC2NyZWF0ZV90aW1lGAMgASgDUgpDcmVhdGVUaW1lEiAKC2Rlc2NyaXB0aW9uGAQgASgJUgtEZXNjcmlwdGlvbhItCglrZXlfc3RhdGUYBSABKA4yEC5rbXMudjEuS2V5U3RhdGVSCEtleVN0YXRlEi0KCWtleV91c2FnZRgGIAEoDjIQLmttcy52MS5LZXlVc2FnZVIIS2V5VXNhZ2USEgoEdHlwZRgHIAEoDVIEVHlwZRIfCgtjcmVhdG9yX3VpbhgIIAEoBFIKQ3JlYXRvclVpbhIwChRrZXlfcm90YXRpb25fZW5hYmxlZBgJIAEoCFISS2V5Um90YXRpb25FbmFibGVkEhQKBW93bmVyGAogASgJUgVPd25lchIoChBuZXh0X3JvdGF0ZV90aW1lGAsgASgDUg5OZXh0Um90YXRlVGltZRIjCg1kZWxldGlvbl9kYXRlGAwgASgDUgxEZWxldGlvbkRhdGUSJgoGb3JpZ2luGA0gASgOMg4ua21zLnYxLk9yaWdpblIGT3JpZ2luEhkKCHZhbGlkX3RvGA4gASgDUgdWYWxpZFRvEh8KC3Jlc291cmNlX2lkGA8gASgJUgpSZXNvdXJjZUlkEh8KC3JvdGF0ZV9kYXlzGBAgASgNUgpSb3RhdGVEYXlzEigKEGxhc3Rfcm90YXRlX3RpbWUYESABKANSDkxhc3RSb3RhdGVUaW1lEiwKEmNyZWF0b3JfdWluX3N0cmluZxgSIAEoCVIQQ3JlYXRvclVpblN0cmluZyKuAQoQQ3JlYXRlS2V5UmVxdWVzdBIUCgVhbGlhcxgBIAEoCVIFQWxpYXMSIAoLZGVzY3JpcHRpb24YAiABKAlSC0Rlc2NyaXB0aW9uEi0KCWtleV91c2FnZRgDIAEoDjIQLmttcy52MS5LZXlVc2FnZVIIS2V5VXNhZ2USEgoEdHlwZRgEIAEoDVIEVHlwZRIfCgR0YWdzGAUgAygLMgsua21zLnYxLlRhZ1IEVGFncyKVAgoRQ3JlYXRlS2V5UmVzcG9uc2USFQoGa2V5X2lkGAEgASgJUgVLZXlJZBIUCgVhbGlhcxgCIAEoCVIFQWxpYXMSHwoLY3JlYXRlX3RpbWUYAyABKANSCkNyZWF0ZVRpbWUSIAoLZGVzY3JpcHRpb24YBCABKAlSC0Rlc2NyaXB0aW9uEi0KCWtleV9zdGF0ZRgFIAEoDjIQLmttcy52MS5LZXlTdGF0ZVIIS2V5U3RhdGUSLQoJa2V5X3VzYWdlGAYgASgOMhAua21zLnYxLktleVVzYWdlUghLZXlVc2FnZRIZCgh0YWdfY29kZRgHIAEoDVIHVGFnQ29kZRIXCgd0YWdfbXNnGAggASgJUgZUYWdNc2ciKwoSRGVzY3JpYmVLZXlSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiTQoTRGVzY3JpYmVLZXlSZXNwb25zZRI2CgxrZXlfbWV0YWRhdGEYASABKAsyEy5rbXMudjEuS2V5TWV0YWRhdGFSC0tleU1ldGFkYXRhIi4KE0Rlc2NyaWJlS2V5c1JlcXVlc3QSFwoHa2V5X2lkcxgBIAMoCVIGS2V5SWRzIlAKFERlc2NyaWJlS2V5c1Jlc3BvbnNlEjgKDWtleV9tZXRhZGF0YXMYASADKAsyEy5rbXMudjEuS2V5TWV0YWRhdGFSDEtleU1ldGFkYXRhcyJTCg9MaXN0S2V5c1JlcXVlc3QSFgoGb2Zmc2V0GAEgASgNUgZPZmZzZXQSFAoFbGltaXQYAiABKA1SBUxpbWl0EhIKBHJvbGUYAyABKA1SBFJvbGUiVAoQTGlzdEtleXNSZXNwb25zZRIfCgRrZXlzGAEgAygLMgsua21zLnYxLktleVIES2V5cxIfCgt0b3RhbF9jb3VudBgCIAEoDVIKVG90YWxDb3VudCLzAgoUTGlzdEtleURldGFpbFJlcXVlc3QSFgoGb2Zmc2V0GAEgASgNUgZPZmZzZXQSFAoFbGltaXQYAiABKA1SBUxpbWl0EhIKBHJvbGUYAyABKA1SBFJvbGUSHQoKb3JkZXJfdHlwZRgEIAEoDVIJT3JkZXJUeXBlEi0KCWtleV9zdGF0ZRgFIAEoDjIQLmttcy52MS5LZXlTdGF0ZVIIS2V5U3RhdGUSKAoQc2VhcmNoX2tleV9hbGlhcxgGIAEoCVIOU2VhcmNoS2V5QWxpYXMSJgoGb3JpZ2luGAcgASgOMg4ua21zLnYxLk9yaWdpblIGT3JpZ2luEi0KCWtleV91c2FnZRgIIAEoDjIQLmttcy52MS5LZXlVc2FnZVIIS2V5VXNhZ2USFgoOYWxsX2tleV91c2FnZXMYCSABKAgSMgoLdGFnX2ZpbHRlcnMYCiADKAsyES5rbXMudjEuVGFnRmlsdGVyUgpUYWdGaWx0ZXJzInIKFUxpc3RLZXlEZXRhaWxSZXNwb25zZRIfCgt0b3RhbF9jb3VudBgBIAEoDVIKVG90YWxDb3VudBI4Cg1rZXlfbWV0YWRhdGFzGAIgAygLMhMua21zLnYxLktleU1ldGFkYXRhUgxLZXlNZXRhZGF0YXMiQQoSVXBkYXRlQWxpYXNSZXF1ZXN0EhQKBWFsaWFzGAEgASgJUgVBbGlhcxIVCgZrZXlfaWQYAiABKAlSBUtleUlkIhUKE1VwZGF0ZUFsaWFzUmVzcG9uc2UiVgobVXBkYXRlS2V5RGVzY3JpcHRpb25SZXF1ZXN0EiAKC2Rlc2NyaXB0aW9uGAEgASgJUgtEZXNjcmlwdGlvbhIVCgZrZXlfaWQYAiABKAlSBUtleUlkIh4KHFVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2UiKQoQRW5hYmxlS2V5UmVxdWVzdBIVCgZrZXlfaWQYASABKAlSBUtleUlkIhMKEUVuYWJsZUtleVJlc3BvbnNlIioKEURpc2FibGVLZXlSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiFAoSRGlzYWJsZUtleVJlc3BvbnNlIiwKEUVuYWJsZUtleXNSZXF1ZXN0EhcKB2tleV9pZHMYASADKAlSBktleUlkcyIUChJFbmFibGVLZXlzUmVzcG9uc2UiLQoSRGlzYWJsZUtleXNSZXF1ZXN0EhcKB2tleV9pZHMYASADKAlSBktleUlkcyIVChNEaXNhYmxlS2V5c1Jlc3BvbnNlImgKGlNjaGVkdWxlS2V5RGVsZXRpb25SZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSMwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDVITUGVuZGluZ1dpbmRvd0luRGF5cyJZChtTY2hlZHVsZUtleURlbGV0aW9uUmVzcG9uc2USIwoNZGVsZXRpb25fZGF0ZRgBIAEoA1IMRGVsZXRpb25EYXRlEhUKBmtleV9pZBgCIAEoCVIFS2V5SWQiMQoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiMgoZQ2FuY2VsS2V5RGVsZXRpb25SZXNwb25zZRIVCgZrZXlfaWQYASABKAlSBUtleUlkIioKEUFyY2hpdmVLZXlSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiFAoSQXJjaGl2ZUtleVJlc3BvbnNlIjAKF0NhbmNlbEtleUFyY2hpdmVSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiGgoYQ2FuY2VsS2V5QXJjaGl2ZVJlc3BvbnNlIhkKF0dldFNlcnZpY2VTdGF0dXNSZXF1ZXN0IuwCChhHZXRTZXJ2aWNlU3RhdHVzUmVzcG9uc2USJwoPc2VydmljZV9lbmFibGVkGAEgASgIUg5TZXJ2aWNlRW5hYmxlZBIhCgxpbnZhbGlkX3R5cGUYAiABKA1SC0ludmFsaWRUeXBlEh0KCnVzZXJfbGV2ZWwYAyABKA1SCVVzZXJMZXZlbBIkCg5jbWtfdXNlcl9jb3VudBgEIAEoDVIMQ21rVXNlckNvdW50EhsKCWNta19saW1pdBgFIAEoDVIIQ21rTGltaXQSMgoVZXhjbHVzaXZlX3ZzbV9lbmFibGVkGAYgASgIUhNFeGNsdXNpdmVWU01FbmFibGVkEjIKFWV4Y2x1c2l2ZV9oc21fZW5hYmxlZBgHIAEoCFITRXhjbHVzaXZlSFNNRW5hYmxlZBI6Chppc19hbGxvd2VkX2RhdGFfa2V5X2hvc3RlZBgIIAEoCFIWSXNBbGxvd2VkRGF0YUtleUhvc3RlZCITChFHZXRSZWdpb25zUmVxdWVzdCIuChJHZXRSZWdpb25zUmVzcG9uc2USGAoHcmVnaW9ucxgBIAMoCVIHUmVnaW9ucyJ0Cg5FbmNyeXB0UmVxdWVzdBIVCgZrZXlfaWQYASABKAlSBUtleUlkEhwKCXBsYWludGV4dBgCIAEoDFIJUGxhaW50ZXh0Ei0KEmVuY3J5cHRpb25fY29udGV4dBgDIAEoCVIRRW5jcnlwdGlvbkNvbnRleHQiUQoPRW5jcnlwdFJlc3BvbnNlEicKD2NpcGhlcnRleHRfYmxvYhgBIAEoDFIOQ2lwaGVydGV4dEJsb2ISFQoGa2V5X2lkGAIgASgJUgVLZXlJZCJoCg5EZWNyeXB0UmVxdWVzdBInCg9jaXBoZXJ0ZXh0X2Jsb2IYASABKAxSDkNpcGhlcnRleHRCbG9iEi0KEmVuY3J5cHRpb25fY29udGV4dBgCIAEoCVIRRW5jcnlwdGlvbkNvbnRleHQiRgoPRGVjcnlwdFJlc3BvbnNlEhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSHAoJcGxhaW50ZXh0GAIgASgMUglQbGFpbnRleHQi6wEKEFJlRW5jcnlwdFJlcXVlc3QSJwoPY2lwaGVydGV4dF9ibG9iGAEgASgMUg5DaXBoZXJ0ZXh0QmxvYhIsChJkZXN0aW5hdGlvbl9rZXlfaWQYAiABKAlSEERlc3RpbmF0aW9uS2V5SWQSOgoZc291cmNlX2VuY3J5cHRpb25fY29udGV4dBgDIAEoCVIXU291cmNlRW5jcnlwdGlvbkNvbnRleHQSRAoeZGVzdGluYXRpb25fZW5jcnlwdGlvbl9jb250ZXh0GAQgASgJUhxEZXN0aW5hdGlvbkVuY3J5cHRpb25Db250ZXh0IpoBChFSZUVuY3J5cHRSZXNwb25zZRInCg9jaXBoZXJ0ZXh0X2Jsb2IYASABKAxSDkNpcGhlcnRleHRCbG9iEhUKBmtleV9pZBgCIAEoCVIFS2V5SWQSIgoNc291cmNlX2tleV9pZBgDIAEoCVILU291cmNlS2V5SWQSIQoMcmVfZW5jcnlwdGVkGAQgASgIUgtSZUVuY3J5cHRlZCK2AQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBIVCgZrZXlfaWQYASABKAlSBUtleUlkEi4KCGtleV9zcGVjGAIgASgOMhMua21zLnYxLkRhdGFLZXlTcGVjUgdLZXlTcGVjEiYKD251bWJlcl9vZl9ieXRlcxgDIAEoDVINTnVtYmVyT2ZCeXRlcxItChJlbmNyeXB0aW9uX2NvbnRleHQYBCABKAlSEUVuY3J5cHRpb25Db250ZXh0IncKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSHAoJcGxhaW50ZXh0GAIgASgMUglQbGFpbnRleHQSJwoPY2lwaGVydGV4dF9ibG9iGAMgASgMUg5DaXBoZXJ0ZXh0QmxvYiI/ChVHZW5lcmF0ZVJhbmRvbVJlcXVlc3QSJgoPbnVtYmVyX29mX2J5dGVzGAEgASgNUg1OdW1iZXJPZkJ5dGVzIjYKFkdlbmVyYXRlUmFuZG9tUmVzcG9uc2USHAoJcGxhaW50ZXh0GAEgASgMUglQbGFpbnRleHQqqAEKCEtleVN0YXRlEhkKFUtFWV9TVEFURV9VTlNQRUNJRklFRBAAEhUKEUtFWV9TVEFURV9FTkFCTEVEEAESFgoSS0VZX1NUQVRFX0RJU0FCTEVEEAISHAoYS0VZX1NUQVRFX1BFTkRJTkdfREVMRVRFEAMSHAoYS0VZX1NUQVRFX1BFTkRJTkdfSU1QT1JUEAQSFgoSS0VZX1NUQVRFX0FSQ0hJVkVEEAUqRAoIS2V5VXNhZ2USGQoVS0VZX1VTQUdFX1VOU1BFQ0lGSUVEEAASHQoZS0VZX1VTQUdFX0VOQ1JZUFRfREVDUllQVBABKk0KBk9yaWdpbhIWChJPUklHSU5fVU5TUEVDSUZJRUQQABIWChJPUklHSU5fVEVOQ0VOVF9LTVMQARITCg9PUklHSU5fRVhURVJOQUwQAipiCgtEYXRhS2V5U3BlYxIdChlEQVRBX0tFWV9TUEVDX1VOU1BFQ0lGSUVEEAASGQoVREFUQV9LRVlfU1BFQ19BRVNfMTI4EAESGQoVREFUQV9LRVlfU1BFQ19BRVNfMjU2EAIypg0KFEtleU1hbmFnZW1lbnRTZXJ2aWNlEkAKCUNyZWF0ZUtleRIYLmttcy52MS5DcmVhdGVLZXlSZXF1ZXN0Ghkua21zLnYxLkNyZWF0ZUtleVJlc3BvbnNlEksKC0Rlc2NyaWJlS2V5Ehoua21zLnYxLkRlc2NyaWJlS2V5UmVxdWVzdBobLmttcy52MS5EZXNjcmliZUtleVJlc3BvbnNlIgOQAgESTgoMRGVzY3JpYmVLZXlzEhsua21zLnYxLkRlc2NyaWJlS2V5c1JlcXVlc3QaHC5rbXMudjEuRGVzY3JpYmVLZXlzUmVzcG9uc2UiA5ACARJCCghMaXN0S2V5cxIXLmttcy52MS5MaXN0S2V5c1JlcXVlc3QaGC5rbXMudjEuTGlzdEtleXNSZXNwb25zZSIDkAIBElEKDUxpc3RLZXlEZXRhaWwSHC5rbXMudjEuTGlzdEtleURldGFpbFJlcXVlc3QaHS5rbXMudjEuTGlzdEtleURldGFpbFJlc3BvbnNlIgOQAgESRgoLVXBkYXRlQWxpYXMSGi5rbXMudjEuVXBkYXRlQWxpYXNSZXF1ZXN0Ghsua21zLnYxLlVwZGF0ZUFsaWFzUmVzcG9uc2USYQoUVXBkYXRlS2V5RGVzY3JpcHRpb24SIy5rbXMudjEuVXBkYXRlS2V5RGVzY3JpcHRpb25SZXF1ZXN0GiQua21zLnYxLlVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2USQAoJRW5hYmxlS2V5Ehgua21zLnYxLkVuYWJsZUtleVJlcXVlc3QaGS5rbXMudjEuRW5hYmxlS2V5UmVzcG9uc2USQwoKRGlzYWJsZUtleRIZLmttcy52MS5EaXNhYmxlS2V5UmVxdWVzdBoaLmttcy52MS5EaXNhYmxlS2V5UmVzcG9uc2USQwoKRW5hYmxlS2V5cxIZLmttcy52MS5FbmFibGVLZXlzUmVxdWVzdBoaLmttcy52MS5FbmFibGVLZXlzUmVzcG9uc2USRgoLRGlzYWJsZUtleXMSGi5rbXMudjEuRGlzYWJsZUtleXNSZXF1ZXN0Ghsua21zLnYxLkRpc2FibGVLZXlzUmVzcG9uc2USXgoTU2NoZWR1bGVLZXlEZWxldGlvbhIiLmttcy52MS5TY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBojLmttcy52MS5TY2hlZHVsZUtleURlbGV0aW9uUmVzcG9uc2USWAoRQ2FuY2VsS2V5RGVsZXRpb24SIC5rbXMudjEuQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0GiEua21zLnYxLkNhbmNlbEtleURlbGV0aW9uUmVzcG9uc2USQwoKQXJjaGl2ZUtleRIZLmttcy52MS5BcmNoaXZlS2V5UmVxdWVzdBoaLmttcy52MS5BcmNoaXZlS2V5UmVzcG9uc2USVQoQQ2FuY2VsS2V5QXJjaGl2ZRIfLmttcy52MS5DYW5jZWxLZXlBcmNoaXZlUmVxdWVzdBogLmttcy52MS5DYW5jZWxLZXlBcmNoaXZlUmVzcG9uc2USWgoQR2V0U2VydmljZVN0YXR1cxIfLmttcy52MS5HZXRTZXJ2aWNlU3RhdHVzUmVxdWVzdBogLmttcy52MS5HZXRTZXJ2aWNlU3RhdHVzUmVzcG9uc2UiA5ACARJICgpHZXRSZWdpb25zEhkua21zLnYxLkdldFJlZ2lvbnNSZXF1ZXN0Ghoua21zLnYxLkdldFJlZ2lvbnNSZXNwb25zZSIDkAIBEjoKB0VuY3J5cHQSFi5rbXMudjEuRW5jcnlwdFJlcXVlc3QaFy5rbXMudjEuRW5jcnlwdFJlc3BvbnNlEjoKB0RlY3J5cHQSFi5rbXMudjEuRGVjcnlwdFJlcXVlc3QaFy5rbXMudjEuRGVjcnlwdFJlc3BvbnNlEkAKCVJlRW5jcnlwdBIYLmttcy52MS5SZUVuY3J5cHRSZXF1ZXN0Ghkua21zLnYxLlJlRW5jcnlwdFJlc3BvbnNlElIKD0dlbmVyYXRlRGF0YUtleRIeLmttcy52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0Gh8ua21zLnYxLkdlbmVyYXRlRGF0YUtleVJlc3BvbnNlEk8KDkdlbmVyYXRlUmFuZG9tEh0ua21zLnYxLkdlbmVyYXRlUmFuZG9tUmVxdWVzdBoeLmttcy52MS5HZW5lcmF0ZVJhbmRvbVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChBrbXMvdjEva21zLnByb3RvEgZrbXMudjEiPgoJRXJyb3JJbmZvEhIKBGNvZGUYASABKAlSBENvZGUSHQoKcmVxdWVzdF9pZBgCIAEoCVIJUmVxdWVzdElkIjsKA1RhZxIXCgd0YWdfa2V5GAEgASgJUgZUYWdLZXkSGwoJdGFnX3ZhbHVlGAIgASgJUghUYWdWYWx1ZSJBCglUYWdGaWx0ZXISFwoHdGFnX2tleRgBIAEoCVIGVGFnS2V5EhsKCXRhZ192YWx1ZRgCIAMoCVIIVGFnVmFsdWUiHAoDS2V5EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQitAUKC0tleU1ldGFkYXRhEhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSFAoFYWxpYXMYAiABKAlSBUFsaWFzEh8KC2NyZWF0ZV90aW1lGAMgASgDUgpDcmVhdGVUaW1lEiAKC2Rlc2NyaXB0aW9uGAQgASgJUgtEZXNjcmlwdGlvbhItCglrZXlfc3RhdGUYBSABKA4yEC5rbXMudjEuS2V5U3RhdGVSCEtleVN0YXRlEi0KCWtleV91c2FnZRgGIAEoDjIQLmttcy52MS5LZXlVc2FnZVIIS2V5VXNhZ2USEgoEdHlwZRgHIAEoDVIEVHlwZRIfCgtjcmVhdG9yX3VpbhgIIAEoBFIKQ3JlYXRvclVpbhIwChRrZXlfcm90YXRpb25fZW5hYmxlZBgJIAEoCFISS2V5Um90YXRpb25FbmFibGVkEhQKBW93bmVyGAogASgJUgVPd25lchIoChBuZXh0X3JvdGF0ZV90aW1lGAsgASgDUg5OZXh0Um90YXRlVGltZRIjCg1kZWxldGlvbl9kYXRlGAwgASgDUgxEZWxldGlvbkRhdGUSJgoGb3JpZ2luGA0gASgOMg4ua21zLnYxLk9yaWdpblIGT3JpZ2luEhkKCHZhbGlkX3RvGA4gASgDUgdWYWxpZFRvEh8KC3Jlc291cmNlX2lkGA8gASgJUgpSZXNvdXJjZUlkEh8KC3JvdGF0ZV9kYXlzGBAgASgNUgpSb3RhdGVEYXlzEigKEGxhc3Rfcm90YXRlX3RpbWUYESABKANSDkxhc3RSb3RhdGVUaW1lEiwKEmNyZWF0b3JfdWluX3N0cmluZxgSIAEoCVIQQ3JlYXRvclVpblN0cmluZxIXCg9wcmltYXJ5X3ZlcnNpb24YEyABKA0SFQoNdmVyc2lvbl9jb3VudBgUIAEoDSKuAQoQQ3JlYXRlS2V5UmVxdWVzdBIUCgVhbGlhcxgBIAEoCVIFQWxpYXMSIAoLZGVzY3JpcHRpb24YAiABKAlSC0Rlc2NyaXB0aW9uEi0KCWtleV91c2FnZRgDIAEoDjIQLmttcy52MS5LZXlVc2FnZVIIS2V5VXNhZ2USEgoEdHlwZRgEIAEoDVIEVHlwZRIfCgR0YWdzGAUgAygLMgsua21zLnYxLlRhZ1IEVGFncyKVAgoRQ3JlYXRlS2V5UmVzcG9uc2USFQoGa2V5X2lkGAEgASgJUgVLZXlJZBIUCgVhbGlhcxgCIAEoCVIFQWxpYXMSHwoLY3JlYXRlX3RpbWUYAyABKANSCkNyZWF0ZVRpbWUSIAoLZGVzY3JpcHRpb24YBCABKAlSC0Rlc2NyaXB0aW9uEi0KCWtleV9zdGF0ZRgFIAEoDjIQLmttcy52MS5LZXlTdGF0ZVIIS2V5U3RhdGUSLQoJa2V5X3VzYWdlGAYgASgOMhAua21zLnYxLktleVVzYWdlUghLZXlVc2FnZRIZCgh0YWdfY29kZRgHIAEoDVIHVGFnQ29kZRIXCgd0YWdfbXNnGAggASgJUgZUYWdNc2ciKwoSRGVzY3JpYmVLZXlSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiTQoTRGVzY3JpYmVLZXlSZXNwb25zZRI2CgxrZXlfbWV0YWRhdGEYASABKAsyEy5rbXMudjEuS2V5TWV0YWRhdGFSC0tleU1ldGFkYXRhIi4KE0Rlc2NyaWJlS2V5c1JlcXVlc3QSFwoHa2V5X2lkcxgBIAMoCVIGS2V5SWRzIlAKFERlc2NyaWJlS2V5c1Jlc3BvbnNlEjgKDWtleV9tZXRhZGF0YXMYASADKAsyEy5rbXMudjEuS2V5TWV0YWRhdGFSDEtleU1ldGFkYXRhcyJTCg9MaXN0S2V5c1JlcXVlc3QSFgoGb2Zmc2V0GAEgASgNUgZPZmZzZXQSFAoFbGltaXQYAiABKA1SBUxpbWl0EhIKBHJvbGUYAyABKA1SBFJvbGUiVAoQTGlzdEtleXNSZXNwb25zZRIfCgRrZXlzGAEgAygLMgsua21zLnYxLktleVIES2V5cxIfCgt0b3RhbF9jb3VudBgCIAEoDVIKVG90YWxDb3VudCLzAgoUTGlzdEtleURldGFpbFJlcXVlc3QSFgoGb2Zmc2V0GAEgASgNUgZPZmZzZXQSFAoFbGltaXQYAiABKA1SBUxpbWl0EhIKBHJvbGUYAyABKA1SBFJvbGUSHQoKb3JkZXJfdHlwZRgEIAEoDVIJT3JkZXJUeXBlEi0KCWtleV9zdGF0ZRgFIAEoDjIQLmttcy52MS5LZXlTdGF0ZVIIS2V5U3RhdGUSKAoQc2VhcmNoX2tleV9hbGlhcxgGIAEoCVIOU2VhcmNoS2V5QWxpYXMSJgoGb3JpZ2luGAcgASgOMg4ua21zLnYxLk9yaWdpblIGT3JpZ2luEi0KCWtleV91c2FnZRgIIAEoDjIQLmttcy52MS5LZXlVc2FnZVIIS2V5VXNhZ2USFgoOYWxsX2tleV91c2FnZXMYCSABKAgSMgoLdGFnX2ZpbHRlcnMYCiADKAsyES5rbXMudjEuVGFnRmlsdGVyUgpUYWdGaWx0ZXJzInIKFUxpc3RLZXlEZXRhaWxSZXNwb25zZRIfCgt0b3RhbF9jb3VudBgBIAEoDVIKVG90YWxDb3VudBI4Cg1rZXlfbWV0YWRhdGFzGAIgAygLMhMua21zLnYxLktleU1ldGFkYXRhUgxLZXlNZXRhZGF0YXMiQQoSVXBkYXRlQWxpYXNSZXF1ZXN0EhQKBWFsaWFzGAEgASgJUgVBbGlhcxIVCgZrZXlfaWQYAiABKAlSBUtleUlkIhUKE1VwZGF0ZUFsaWFzUmVzcG9uc2UiVgobVXBkYXRlS2V5RGVzY3JpcHRpb25SZXF1ZXN0EiAKC2Rlc2NyaXB0aW9uGAEgASgJUgtEZXNjcmlwdGlvbhIVCgZrZXlfaWQYAiABKAlSBUtleUlkIh4KHFVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2UiKQoQRW5hYmxlS2V5UmVxdWVzdBIVCgZrZXlfaWQYASABKAlSBUtleUlkIhMKEUVuYWJsZUtleVJlc3BvbnNlIioKEURpc2FibGVLZXlSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiFAoSRGlzYWJsZUtleVJlc3BvbnNlIiwKEUVuYWJsZUtleXNSZXF1ZXN0EhcKB2tleV9pZHMYASADKAlSBktleUlkcyIUChJFbmFibGVLZXlzUmVzcG9uc2UiLQoSRGlzYWJsZUtleXNSZXF1ZXN0EhcKB2tleV9pZHMYASADKAlSBktleUlkcyIVChNEaXNhYmxlS2V5c1Jlc3BvbnNlImgKGlNjaGVkdWxlS2V5RGVsZXRpb25SZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSMwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDVITUGVuZGluZ1dpbmRvd0luRGF5cyJZChtTY2hlZHVsZUtleURlbGV0aW9uUmVzcG9uc2USIwoNZGVsZXRpb25fZGF0ZRgBIAEoA1IMRGVsZXRpb25EYXRlEhUKBmtleV9pZBgCIAEoCVIFS2V5SWQiMQoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiMgoZQ2FuY2VsS2V5RGVsZXRpb25SZXNwb25zZRIVCgZrZXlfaWQYASABKAlSBUtleUlkIioKEUFyY2hpdmVLZXlSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiFAoSQXJjaGl2ZUtleVJlc3BvbnNlIjAKF0NhbmNlbEtleUFyY2hpdmVSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiGgoYQ2FuY2VsS2V5QXJjaGl2ZVJlc3BvbnNlIhkKF0dldFNlcnZpY2VTdGF0dXNSZXF1ZXN0IuwCChhHZXRTZXJ2aWNlU3RhdHVzUmVzcG9uc2USJwoPc2VydmljZV9lbmFibGVkGAEgASgIUg5TZXJ2aWNlRW5hYmxlZBIhCgxpbnZhbGlkX3R5cGUYAiABKA1SC0ludmFsaWRUeXBlEh0KCnVzZXJfbGV2ZWwYAyABKA1SCVVzZXJMZXZlbBIkCg5jbWtfdXNlcl9jb3VudBgEIAEoDVIMQ21rVXNlckNvdW50EhsKCWNta19saW1pdBgFIAEoDVIIQ21rTGltaXQSMgoVZXhjbHVzaXZlX3ZzbV9lbmFibGVkGAYgASgIUhNFeGNsdXNpdmVWU01FbmFibGVkEjIKFWV4Y2x1c2l2ZV9oc21fZW5hYmxlZBgHIAEoCFITRXhjbHVzaXZlSFNNRW5hYmxlZBI6Chppc19hbGxvd2VkX2RhdGFfa2V5X2hvc3RlZBgIIAEoCFIWSXNBbGxvd2VkRGF0YUtleUhvc3RlZCITChFHZXRSZWdpb25zUmVxdWVzdCIuChJHZXRSZWdpb25zUmVzcG9uc2USGAoHcmVnaW9ucxgBIAMoCVIHUmVnaW9ucyJ0Cg5FbmNyeXB0UmVxdWVzdBIVCgZrZXlfaWQYASABKAlSBUtleUlkEhwKCXBsYWludGV4dBgCIAEoDFIJUGxhaW50ZXh0Ei0KEmVuY3J5cHRpb25fY29udGV4dBgDIAEoCVIRRW5jcnlwdGlvbkNvbnRleHQiUQoPRW5jcnlwdFJlc3BvbnNlEicKD2NpcGhlcnRleHRfYmxvYhgBIAEoDFIOQ2lwaGVydGV4dEJsb2ISFQoGa2V5X2lkGAIgASgJUgVLZXlJZCJoCg5EZWNyeXB0UmVxdWVzdBInCg9jaXBoZXJ0ZXh0X2Jsb2IYASABKAxSDkNpcGhlcnRleHRCbG9iEi0KEmVuY3J5cHRpb25fY29udGV4dBgCIAEoCVIRRW5jcnlwdGlvbkNvbnRleHQiRgoPRGVjcnlwdFJlc3BvbnNlEhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSHAoJcGxhaW50ZXh0GAIgASgMUglQbGFpbnRleHQi6wEKEFJlRW5jcnlwdFJlcXVlc3QSJwoPY2lwaGVydGV4dF9ibG9iGAEgASgMUg5DaXBoZXJ0ZXh0QmxvYhIsChJkZXN0aW5hdGlvbl9rZXlfaWQYAiABKAlSEERlc3RpbmF0aW9uS2V5SWQSOgoZc291cmNlX2VuY3J5cHRpb25fY29udGV4dBgDIAEoCVIXU291cmNlRW5jcnlwdGlvbkNvbnRleHQSRAoeZGVzdGluYXRpb25fZW5jcnlwdGlvbl9jb250ZXh0GAQgASgJUhxEZXN0aW5hdGlvbkVuY3J5cHRpb25Db250ZXh0IpoBChFSZUVuY3J5cHRSZXNwb25zZRInCg9jaXBoZXJ0ZXh0X2Jsb2IYASABKAxSDkNpcGhlcnRleHRCbG9iEhUKBmtleV9pZBgCIAEoCVIFS2V5SWQSIgoNc291cmNlX2tleV9pZBgDIAEoCVILU291cmNlS2V5SWQSIQoMcmVfZW5jcnlwdGVkGAQgASgIUgtSZUVuY3J5cHRlZCK2AQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBIVCgZrZXlfaWQYASABKAlSBUtleUlkEi4KCGtleV9zcGVjGAIgASgOMhMua21zLnYxLkRhdGFLZXlTcGVjUgdLZXlTcGVjEiYKD251bWJlcl9vZl9ieXRlcxgDIAEoDVINTnVtYmVyT2ZCeXRlcxItChJlbmNyeXB0aW9uX2NvbnRleHQYBCABKAlSEUVuY3J5cHRpb25Db250ZXh0IncKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSHAoJcGxhaW50ZXh0GAIgASgMUglQbGFpbnRleHQSJwoPY2lwaGVydGV4dF9ibG9iGAMgASgMUg5DaXBoZXJ0ZXh0QmxvYiI/ChVHZW5lcmF0ZVJhbmRvbVJlcXVlc3QSJgoPbnVtYmVyX29mX2J5dGVzGAEgASgNUg1OdW1iZXJPZkJ5dGVzIjYKFkdlbmVyYXRlUmFuZG9tUmVzcG9uc2USHAoJcGxhaW50ZXh0GAEgASgMUglQbGFpbnRleHQiUgoYRW5hYmxlS2V5Um90YXRpb25SZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSHwoLcm90YXRlX2RheXMYAiABKA1SClJvdGF0ZURheXMiGwoZRW5hYmxlS2V5Um90YXRpb25SZXNwb25zZSIyChlEaXNhYmxlS2V5Um90YXRpb25SZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiHAoaRGlzYWJsZUtleVJvdGF0aW9uUmVzcG9uc2UiNAobR2V0S2V5Um90YXRpb25TdGF0dXNSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiUAocR2V0S2V5Um90YXRpb25TdGF0dXNSZXNwb25zZRIwChRrZXlfcm90YXRpb25fZW5hYmxlZBgBIAEoCFISS2V5Um90YXRpb25FbmFibGVkIikKEFJvdGF0ZUtleVJlcXVlc3QSFQoGa2V5X2lkGAEgASgJUgVLZXlJZCIsChFSb3RhdGVLZXlSZXNwb25zZRIXCgd0YXNrX2lkGAEgASgJUgZUYXNrSWQikQEKHUdldFBhcmFtZXRlcnNGb3JJbXBvcnRSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQSLQoSd3JhcHBpbmdfYWxnb3JpdGhtGAIgASgJUhFXcmFwcGluZ0FsZ29yaXRobRIqChF3cmFwcGluZ19rZXlfc3BlYxgDIAEoCVIPV3JhcHBpbmdLZXlTcGVjIqkBCh5HZXRQYXJhbWV0ZXJzRm9ySW1wb3J0UmVzcG9uc2USFQoGa2V5X2lkGAEgASgJUgVLZXlJZBIhCgxpbXBvcnRfdG9rZW4YAiABKAlSC0ltcG9ydFRva2VuEh0KCnB1YmxpY19rZXkYAyABKAxSCVB1YmxpY0tleRIuChNwYXJhbWV0ZXJzX3ZhbGlkX3RvGAQgASgDUhFQYXJhbWV0ZXJzVmFsaWRUbyKlAQoYSW1wb3J0S2V5TWF0ZXJpYWxSZXF1ZXN0EjQKFmVuY3J5cHRlZF9rZXlfbWF0ZXJpYWwYASABKAxSFEVuY3J5cHRlZEtleU1hdGVyaWFsEiEKDGltcG9ydF90b2tlbhgCIAEoCVILSW1wb3J0VG9rZW4SFQoGa2V5X2lkGAMgASgJUgVLZXlJZBIZCgh2YWxpZF90bxgEIAEoA1IHVmFsaWRUbyIbChlJbXBvcnRLZXlNYXRlcmlhbFJlc3BvbnNlIjkKIERlbGV0ZUltcG9ydGVkS2V5TWF0ZXJpYWxSZXF1ZXN0EhUKBmtleV9pZBgBIAEoCVIFS2V5SWQiIwohRGVsZXRlSW1wb3J0ZWRLZXlNYXRlcmlhbFJlc3BvbnNlKqgBCghLZXlTdGF0ZRIZChVLRVlfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFLRVlfU1RBVEVfRU5BQkxFRBABEhYKEktFWV9TVEFURV9ESVNBQkxFRBACEhwKGEtFWV9TVEFURV9QRU5ESU5HX0RFTEVURRADEhwKGEtFWV9TVEFURV9QRU5ESU5HX0lNUE9SVBAEEhYKEktFWV9TVEFURV9BUkNISVZFRBAFKkQKCEtleVVzYWdlEhkKFUtFWV9VU0FHRV9VTlNQRUNJRklFRBAAEh0KGUtFWV9VU0FHRV9FTkNSWVBUX0RFQ1JZUFQQASpNCgZPcmlnaW4SFgoST1JJR0lOX1VOU1BFQ0lGSUVEEAASFgoST1JJR0lOX1RFTkNFTlRfS01TEAESEwoPT1JJR0lOX0VYVEVSTkFMEAIqYgoLRGF0YUtleVNwZWMSHQoZREFUQV9LRVlfU1BFQ19VTlNQRUNJRklFRBAAEhkKFURBVEFfS0VZX1NQRUNfQUVTXzEyOBABEhkKFURBVEFfS0VZX1NQRUNfQUVTXzI1NhACMrwSChRLZXlNYW5hZ2VtZW50U2VydmljZRJACglDcmVhdGVLZXkSGC5rbXMudjEuQ3JlYXRlS2V5UmVxdWVzdBoZLmttcy52MS5DcmVhdGVLZXlSZXNwb25zZRJLCgtEZXNjcmliZUtleRIaLmttcy52MS5EZXNjcmliZUtleVJlcXVlc3QaGy5rbXMudjEuRGVzY3JpYmVLZXlSZXNwb25zZSIDkAIBEk4KDERlc2NyaWJlS2V5cxIbLmttcy52MS5EZXNjcmliZUtleXNSZXF1ZXN0Ghwua21zLnYxLkRlc2NyaWJlS2V5c1Jlc3BvbnNlIgOQAgESQgoITGlzdEtleXMSFy5rbXMudjEuTGlzdEtleXNSZXF1ZXN0Ghgua21zLnYxLkxpc3RLZXlzUmVzcG9uc2UiA5ACARJRCg1MaXN0S2V5RGV0YWlsEhwua21zLnYxLkxpc3RLZXlEZXRhaWxSZXF1ZXN0Gh0ua21zLnYxLkxpc3RLZXlEZXRhaWxSZXNwb25zZSIDkAIBEkYKC1VwZGF0ZUFsaWFzEhoua21zLnYxLlVwZGF0ZUFsaWFzUmVxdWVzdBobLmttcy52MS5VcGRhdGVBbGlhc1Jlc3BvbnNlEmEKFFVwZGF0ZUtleURlc2NyaXB0aW9uEiMua21zLnYxLlVwZGF0ZUtleURlc2NyaXB0aW9uUmVxdWVzdBokLmttcy52MS5VcGRhdGVLZXlEZXNjcmlwdGlvblJlc3BvbnNlEkAKCUVuYWJsZUtleRIYLmttcy52MS5FbmFibGVLZXlSZXF1ZXN0Ghkua21zLnYxLkVuYWJsZUtleVJlc3BvbnNlEkMKCkRpc2FibGVLZXkSGS5rbXMudjEuRGlzYWJsZUtleVJlcXVlc3QaGi5rbXMudjEuRGlzYWJsZUtleVJlc3BvbnNlEkMKCkVuYWJsZUtleXMSGS5rbXMudjEuRW5hYmxlS2V5c1JlcXVlc3QaGi5rbXMudjEuRW5hYmxlS2V5c1Jlc3BvbnNlEkYKC0Rpc2FibGVLZXlzEhoua21zLnYxLkRpc2FibGVLZXlzUmVxdWVzdBobLmttcy52MS5EaXNhYmxlS2V5c1Jlc3BvbnNlEl4KE1NjaGVkdWxlS2V5RGVsZXRpb24SIi5rbXMudjEuU2NoZWR1bGVLZXlEZWxldGlvblJlcXVlc3QaIy5rbXMudjEuU2NoZWR1bGVLZXlEZWxldGlvblJlc3BvbnNlElgKEUNhbmNlbEtleURlbGV0aW9uEiAua21zLnYxLkNhbmNlbEtleURlbGV0aW9uUmVxdWVzdBohLmttcy52MS5DYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlEkMKCkFyY2hpdmVLZXkSGS5rbXMudjEuQXJjaGl2ZUtleVJlcXVlc3QaGi5rbXMudjEuQXJjaGl2ZUtleVJlc3BvbnNlElUKEENhbmNlbEtleUFyY2hpdmUSHy5rbXMudjEuQ2FuY2VsS2V5QXJjaGl2ZVJlcXVlc3QaIC5rbXMudjEuQ2FuY2VsS2V5QXJjaGl2ZVJlc3BvbnNlEloKEEdldFNlcnZpY2VTdGF0dXMSHy5rbXMudjEuR2V0U2VydmljZVN0YXR1c1JlcXVlc3QaIC5rbXMudjEuR2V0U2VydmljZVN0YXR1c1Jlc3BvbnNlIgOQAgESSAoKR2V0UmVnaW9ucxIZLmttcy52MS5HZXRSZWdpb25zUmVxdWVzdBoaLmttcy52MS5HZXRSZWdpb25zUmVzcG9uc2UiA5ACARI6CgdFbmNyeXB0EhYua21zLnYxLkVuY3J5cHRSZXF1ZXN0Ghcua21zLnYxLkVuY3J5cHRSZXNwb25zZRI6CgdEZWNyeXB0EhYua21zLnYxLkRlY3J5cHRSZXF1ZXN0Ghcua21zLnYxLkRlY3J5cHRSZXNwb25zZRJACglSZUVuY3J5cHQSGC5rbXMudjEuUmVFbmNyeXB0UmVxdWVzdBoZLmttcy52MS5SZUVuY3J5cHRSZXNwb25zZRJSCg9HZW5lcmF0ZURhdGFLZXkSHi5rbXMudjEuR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBofLmttcy52MS5HZW5lcmF0ZURhdGFLZXlSZXNwb25zZRJPCg5HZW5lcmF0ZVJhbmRvbRIdLmttcy52MS5HZW5lcmF0ZVJhbmRvbVJlcXVlc3QaHi5rbXMudjEuR2VuZXJhdGVSYW5kb21SZXNwb25zZRJYChFFbmFibGVLZXlSb3RhdGlvbhIgLmttcy52MS5FbmFibGVLZXlSb3RhdGlvblJlcXVlc3QaIS5rbXMudjEuRW5hYmxlS2V5Um90YXRpb25SZXNwb25zZRJbChJEaXNhYmxlS2V5Um90YXRpb24SIS5rbXMudjEuRGlzYWJsZUtleVJvdGF0aW9uUmVxdWVzdBoiLmttcy52MS5EaXNhYmxlS2V5Um90YXRpb25SZXNwb25zZRJmChRHZXRLZXlSb3RhdGlvblN0YXR1cxIjLmttcy52MS5HZXRLZXlSb3RhdGlvblN0YXR1c1JlcXVlc3QaJC5rbXMudjEuR2V0S2V5Um90YXRpb25TdGF0dXNSZXNwb25zZSIDkAIBEkAKCVJvdGF0ZUtleRIYLmttcy52MS5Sb3RhdGVLZXlSZXF1ZXN0Ghkua21zLnYxLlJvdGF0ZUtleVJlc3BvbnNlEmcKFkdldFBhcmFtZXRlcnNGb3JJbXBvcnQSJS5rbXMudjEuR2V0UGFyYW1ldGVyc0ZvckltcG9ydFJlcXVlc3QaJi5rbXMudjEuR2V0UGFyYW1ldGVyc0ZvckltcG9ydFJlc3BvbnNlElgKEUltcG9ydEtleU1hdGVyaWFsEiAua21zLnYxLkltcG9ydEtleU1hdGVyaWFsUmVxdWVzdBohLmttcy52MS5JbXBvcnRLZXlNYXRlcmlhbFJlc3BvbnNlEnAKGURlbGV0ZUltcG9ydGVkS2V5TWF0ZXJpYWwSKC5rbXMudjEuRGVsZXRlSW1wb3J0ZWRLZXlNYXRlcmlhbFJlcXVlc3QaKS5rbXMudjEuRGVsZXRlSW1wb3J0ZWRLZXlNYXRlcmlhbFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * The Tencent error code of a failed call, attached to the status details.
@@ -264,6 +264,21 @@ export type KeyMetadata = Message<"kms.v1.KeyMetadata"> & {
    * @generated from field: string creator_uin_string = 18 [json_name = "CreatorUinString"];
    */
   creatorUinString: string;
+
+  /**
+   * The version new ciphertext is made with: the newest enabled one; 0 while
+   * the key has no material (gRPC only).
+   *
+   * @generated from field: uint32 primary_version = 19;
+   */
+  primaryVersion: number;
+
+  /**
+   * How many versions the key has (purged ones excluded) (gRPC only).
+   *
+   * @generated from field: uint32 version_count = 20;
+   */
+  versionCount: number;
 };
 
 /**
@@ -1505,6 +1520,345 @@ export const GenerateRandomResponseSchema: GenMessage<GenerateRandomResponse> = 
   messageDesc(file_kms_v1_kms, 48);
 
 /**
+ * Request of EnableKeyRotation.
+ *
+ * @generated from message kms.v1.EnableKeyRotationRequest
+ */
+export type EnableKeyRotationRequest = Message<"kms.v1.EnableKeyRotationRequest"> & {
+  /**
+   * The CMK's id: a symmetric key whose material this service generated.
+   *
+   * @generated from field: string key_id = 1 [json_name = "KeyId"];
+   */
+  keyId: string;
+
+  /**
+   * Days between automatic rotations: 7 to 365; 0 means the default, 365.
+   *
+   * @generated from field: uint32 rotate_days = 2 [json_name = "RotateDays"];
+   */
+  rotateDays: number;
+};
+
+/**
+ * Describes the message kms.v1.EnableKeyRotationRequest.
+ * Use `create(EnableKeyRotationRequestSchema)` to create a new message.
+ */
+export const EnableKeyRotationRequestSchema: GenMessage<EnableKeyRotationRequest> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 49);
+
+/**
+ * Response of EnableKeyRotation.
+ *
+ * @generated from message kms.v1.EnableKeyRotationResponse
+ */
+export type EnableKeyRotationResponse = Message<"kms.v1.EnableKeyRotationResponse"> & {
+};
+
+/**
+ * Describes the message kms.v1.EnableKeyRotationResponse.
+ * Use `create(EnableKeyRotationResponseSchema)` to create a new message.
+ */
+export const EnableKeyRotationResponseSchema: GenMessage<EnableKeyRotationResponse> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 50);
+
+/**
+ * Request of DisableKeyRotation.
+ *
+ * @generated from message kms.v1.DisableKeyRotationRequest
+ */
+export type DisableKeyRotationRequest = Message<"kms.v1.DisableKeyRotationRequest"> & {
+  /**
+   * The CMK's id.
+   *
+   * @generated from field: string key_id = 1 [json_name = "KeyId"];
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message kms.v1.DisableKeyRotationRequest.
+ * Use `create(DisableKeyRotationRequestSchema)` to create a new message.
+ */
+export const DisableKeyRotationRequestSchema: GenMessage<DisableKeyRotationRequest> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 51);
+
+/**
+ * Response of DisableKeyRotation.
+ *
+ * @generated from message kms.v1.DisableKeyRotationResponse
+ */
+export type DisableKeyRotationResponse = Message<"kms.v1.DisableKeyRotationResponse"> & {
+};
+
+/**
+ * Describes the message kms.v1.DisableKeyRotationResponse.
+ * Use `create(DisableKeyRotationResponseSchema)` to create a new message.
+ */
+export const DisableKeyRotationResponseSchema: GenMessage<DisableKeyRotationResponse> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 52);
+
+/**
+ * Request of GetKeyRotationStatus.
+ *
+ * @generated from message kms.v1.GetKeyRotationStatusRequest
+ */
+export type GetKeyRotationStatusRequest = Message<"kms.v1.GetKeyRotationStatusRequest"> & {
+  /**
+   * The CMK's id.
+   *
+   * @generated from field: string key_id = 1 [json_name = "KeyId"];
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message kms.v1.GetKeyRotationStatusRequest.
+ * Use `create(GetKeyRotationStatusRequestSchema)` to create a new message.
+ */
+export const GetKeyRotationStatusRequestSchema: GenMessage<GetKeyRotationStatusRequest> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 53);
+
+/**
+ * Response of GetKeyRotationStatus. The dates are on KeyMetadata.
+ *
+ * @generated from message kms.v1.GetKeyRotationStatusResponse
+ */
+export type GetKeyRotationStatusResponse = Message<"kms.v1.GetKeyRotationStatusResponse"> & {
+  /**
+   * Whether automatic rotation is on.
+   *
+   * @generated from field: bool key_rotation_enabled = 1 [json_name = "KeyRotationEnabled"];
+   */
+  keyRotationEnabled: boolean;
+};
+
+/**
+ * Describes the message kms.v1.GetKeyRotationStatusResponse.
+ * Use `create(GetKeyRotationStatusResponseSchema)` to create a new message.
+ */
+export const GetKeyRotationStatusResponseSchema: GenMessage<GetKeyRotationStatusResponse> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 54);
+
+/**
+ * Request of RotateKey.
+ *
+ * @generated from message kms.v1.RotateKeyRequest
+ */
+export type RotateKeyRequest = Message<"kms.v1.RotateKeyRequest"> & {
+  /**
+   * The CMK's id: Enabled, rotation enabled, not EXTERNAL.
+   *
+   * @generated from field: string key_id = 1 [json_name = "KeyId"];
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message kms.v1.RotateKeyRequest.
+ * Use `create(RotateKeyRequestSchema)` to create a new message.
+ */
+export const RotateKeyRequestSchema: GenMessage<RotateKeyRequest> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 55);
+
+/**
+ * Response of RotateKey.
+ *
+ * @generated from message kms.v1.RotateKeyResponse
+ */
+export type RotateKeyResponse = Message<"kms.v1.RotateKeyResponse"> & {
+  /**
+   * Identifies this rotation. It is done when the call returns: DescribeKey
+   * shows the new LastRotateTime and NextRotateTime.
+   *
+   * @generated from field: string task_id = 1 [json_name = "TaskId"];
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message kms.v1.RotateKeyResponse.
+ * Use `create(RotateKeyResponseSchema)` to create a new message.
+ */
+export const RotateKeyResponseSchema: GenMessage<RotateKeyResponse> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 56);
+
+/**
+ * Request of GetParametersForImport.
+ *
+ * @generated from message kms.v1.GetParametersForImportRequest
+ */
+export type GetParametersForImportRequest = Message<"kms.v1.GetParametersForImportRequest"> & {
+  /**
+   * The CMK's id: an EXTERNAL key (CreateKey Type 2), not pending deletion.
+   *
+   * @generated from field: string key_id = 1 [json_name = "KeyId"];
+   */
+  keyId: string;
+
+  /**
+   * How the material will be wrapped: RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or
+   * RSAES_OAEP_SHA_256. (PKCS#1 v1.5 unwrapping uses implicit rejection, so it
+   * is no padding oracle.)
+   *
+   * @generated from field: string wrapping_algorithm = 2 [json_name = "WrappingAlgorithm"];
+   */
+  wrappingAlgorithm: string;
+
+  /**
+   * The wrapping key: RSA_2048.
+   *
+   * @generated from field: string wrapping_key_spec = 3 [json_name = "WrappingKeySpec"];
+   */
+  wrappingKeySpec: string;
+};
+
+/**
+ * Describes the message kms.v1.GetParametersForImportRequest.
+ * Use `create(GetParametersForImportRequestSchema)` to create a new message.
+ */
+export const GetParametersForImportRequestSchema: GenMessage<GetParametersForImportRequest> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 57);
+
+/**
+ * Response of GetParametersForImport.
+ *
+ * @generated from message kms.v1.GetParametersForImportResponse
+ */
+export type GetParametersForImportResponse = Message<"kms.v1.GetParametersForImportResponse"> & {
+  /**
+   * The CMK's id.
+   *
+   * @generated from field: string key_id = 1 [json_name = "KeyId"];
+   */
+  keyId: string;
+
+  /**
+   * Single-use token for ImportKeyMaterial, valid until parameters_valid_to.
+   *
+   * @generated from field: string import_token = 2 [json_name = "ImportToken"];
+   */
+  importToken: string;
+
+  /**
+   * The RSA-2048 wrapping public key: DER SubjectPublicKeyInfo (base64 in JSON).
+   *
+   * @generated from field: bytes public_key = 3 [json_name = "PublicKey"];
+   */
+  publicKey: Uint8Array;
+
+  /**
+   * When the token and key stop being accepted: 24 hours from now, Unix seconds.
+   *
+   * @generated from field: int64 parameters_valid_to = 4 [json_name = "ParametersValidTo"];
+   */
+  parametersValidTo: bigint;
+};
+
+/**
+ * Describes the message kms.v1.GetParametersForImportResponse.
+ * Use `create(GetParametersForImportResponseSchema)` to create a new message.
+ */
+export const GetParametersForImportResponseSchema: GenMessage<GetParametersForImportResponse> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 58);
+
+/**
+ * Request of ImportKeyMaterial.
+ *
+ * @generated from message kms.v1.ImportKeyMaterialRequest
+ */
+export type ImportKeyMaterialRequest = Message<"kms.v1.ImportKeyMaterialRequest"> & {
+  /**
+   * The material wrapped under the public key from GetParametersForImport:
+   * 32 bytes for FIPS keys (AES-256), 16 bytes for GM keys (SM4).
+   *
+   * @generated from field: bytes encrypted_key_material = 1 [json_name = "EncryptedKeyMaterial"];
+   */
+  encryptedKeyMaterial: Uint8Array;
+
+  /**
+   * The token from GetParametersForImport; used up by this call.
+   *
+   * @generated from field: string import_token = 2 [json_name = "ImportToken"];
+   */
+  importToken: string;
+
+  /**
+   * The CMK's id, the one the token was issued for.
+   *
+   * @generated from field: string key_id = 3 [json_name = "KeyId"];
+   */
+  keyId: string;
+
+  /**
+   * When the material expires and is deleted (Unix seconds, after now, at
+   * most 2147443200); 0: never.
+   *
+   * @generated from field: int64 valid_to = 4 [json_name = "ValidTo"];
+   */
+  validTo: bigint;
+};
+
+/**
+ * Describes the message kms.v1.ImportKeyMaterialRequest.
+ * Use `create(ImportKeyMaterialRequestSchema)` to create a new message.
+ */
+export const ImportKeyMaterialRequestSchema: GenMessage<ImportKeyMaterialRequest> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 59);
+
+/**
+ * Response of ImportKeyMaterial.
+ *
+ * @generated from message kms.v1.ImportKeyMaterialResponse
+ */
+export type ImportKeyMaterialResponse = Message<"kms.v1.ImportKeyMaterialResponse"> & {
+};
+
+/**
+ * Describes the message kms.v1.ImportKeyMaterialResponse.
+ * Use `create(ImportKeyMaterialResponseSchema)` to create a new message.
+ */
+export const ImportKeyMaterialResponseSchema: GenMessage<ImportKeyMaterialResponse> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 60);
+
+/**
+ * Request of DeleteImportedKeyMaterial.
+ *
+ * @generated from message kms.v1.DeleteImportedKeyMaterialRequest
+ */
+export type DeleteImportedKeyMaterialRequest = Message<"kms.v1.DeleteImportedKeyMaterialRequest"> & {
+  /**
+   * The CMK's id: an EXTERNAL key with material. It returns to PendingImport;
+   * the same material can be imported again.
+   *
+   * @generated from field: string key_id = 1 [json_name = "KeyId"];
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message kms.v1.DeleteImportedKeyMaterialRequest.
+ * Use `create(DeleteImportedKeyMaterialRequestSchema)` to create a new message.
+ */
+export const DeleteImportedKeyMaterialRequestSchema: GenMessage<DeleteImportedKeyMaterialRequest> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 61);
+
+/**
+ * Response of DeleteImportedKeyMaterial.
+ *
+ * @generated from message kms.v1.DeleteImportedKeyMaterialResponse
+ */
+export type DeleteImportedKeyMaterialResponse = Message<"kms.v1.DeleteImportedKeyMaterialResponse"> & {
+};
+
+/**
+ * Describes the message kms.v1.DeleteImportedKeyMaterialResponse.
+ * Use `create(DeleteImportedKeyMaterialResponseSchema)` to create a new message.
+ */
+export const DeleteImportedKeyMaterialResponseSchema: GenMessage<DeleteImportedKeyMaterialResponse> = /*@__PURE__*/
+  messageDesc(file_kms_v1_kms, 62);
+
+/**
  * State of a customer master key (CMK). The numbers are those of
  * ListKeyDetail's KeyState filter; the API 3.0 gateway spells them as Tencent
  * does ("Enabled", "Disabled", "PendingDelete", "PendingImport", "Archived").
@@ -1902,6 +2256,86 @@ export const KeyManagementService: GenService<{
     methodKind: "unary";
     input: typeof GenerateRandomRequestSchema;
     output: typeof GenerateRandomResponseSchema;
+  },
+  /**
+   * Turns on automatic rotation every rotate_days (7 to 365). Errors:
+   * InvalidParameterValue (days), UnsupportedOperation.ExternalCmkCanNotRotate,
+   * ResourceUnavailable.CmkStateNotSupport.
+   *
+   * @generated from rpc kms.v1.KeyManagementService.EnableKeyRotation
+   */
+  enableKeyRotation: {
+    methodKind: "unary";
+    input: typeof EnableKeyRotationRequestSchema;
+    output: typeof EnableKeyRotationResponseSchema;
+  },
+  /**
+   * Turns off automatic rotation; existing versions stay.
+   *
+   * @generated from rpc kms.v1.KeyManagementService.DisableKeyRotation
+   */
+  disableKeyRotation: {
+    methodKind: "unary";
+    input: typeof DisableKeyRotationRequestSchema;
+    output: typeof DisableKeyRotationResponseSchema;
+  },
+  /**
+   * Whether automatic rotation is on.
+   *
+   * @generated from rpc kms.v1.KeyManagementService.GetKeyRotationStatus
+   */
+  getKeyRotationStatus: {
+    methodKind: "unary";
+    input: typeof GetKeyRotationStatusRequestSchema;
+    output: typeof GetKeyRotationStatusResponseSchema;
+  },
+  /**
+   * Rotates now: a new version becomes primary and the next automatic
+   * rotation moves a full period away. Errors: UnsupportedOperation (rotation
+   * not enabled), UnsupportedOperation.ExternalCmkCanNotRotate, LimitExceeded
+   * (once per KMS_MANUAL_ROTATION_INTERVAL_HOURS, default 24),
+   * ResourceUnavailable.CmkStateNotSupport (key not Enabled).
+   *
+   * @generated from rpc kms.v1.KeyManagementService.RotateKey
+   */
+  rotateKey: {
+    methodKind: "unary";
+    input: typeof RotateKeyRequestSchema;
+    output: typeof RotateKeyResponseSchema;
+  },
+  /**
+   * Issues an RSA-2048 wrapping key and a single-use token, valid 24 hours.
+   * Errors: UnsupportedOperation.NotExternalCmk, InvalidParameterValue.
+   *
+   * @generated from rpc kms.v1.KeyManagementService.GetParametersForImport
+   */
+  getParametersForImport: {
+    methodKind: "unary";
+    input: typeof GetParametersForImportRequestSchema;
+    output: typeof GetParametersForImportResponseSchema;
+  },
+  /**
+   * Imports wrapped material: PendingImport -> Enabled. Errors:
+   * InvalidParameter.DecryptMaterialError, InvalidParameterValue (token
+   * unknown, used or for another key), ResourceUnavailable.TokenExpired,
+   * InvalidParameterValue.MaterialNotMatch (re-import of other material).
+   *
+   * @generated from rpc kms.v1.KeyManagementService.ImportKeyMaterial
+   */
+  importKeyMaterial: {
+    methodKind: "unary";
+    input: typeof ImportKeyMaterialRequestSchema;
+    output: typeof ImportKeyMaterialResponseSchema;
+  },
+  /**
+   * Deletes imported material: the key returns to PendingImport.
+   *
+   * @generated from rpc kms.v1.KeyManagementService.DeleteImportedKeyMaterial
+   */
+  deleteImportedKeyMaterial: {
+    methodKind: "unary";
+    input: typeof DeleteImportedKeyMaterialRequestSchema;
+    output: typeof DeleteImportedKeyMaterialResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kms_v1_kms, 0);

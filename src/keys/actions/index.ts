@@ -28,6 +28,13 @@ import { reEncrypt } from "./re-encrypt.js";
 import { scheduleKeyDeletion } from "./schedule-key-deletion.js";
 import { updateAlias } from "./update-alias.js";
 import { updateKeyDescription } from "./update-key-description.js";
+import { deleteImportedKeyMaterial } from "./delete-imported-key-material.js";
+import { disableKeyRotation } from "./disable-key-rotation.js";
+import { enableKeyRotation } from "./enable-key-rotation.js";
+import { getKeyRotationStatus } from "./get-key-rotation-status.js";
+import { getParametersForImport } from "./get-parameters-for-import.js";
+import { importKeyMaterial } from "./import-key-material.js";
+import { rotateKey } from "./rotate-key.js";
 
 type Methods = (typeof KeyManagementService)["method"];
 
@@ -62,4 +69,11 @@ export const actions: ActionTable = {
   reEncrypt,
   generateDataKey,
   generateRandom,
+  enableKeyRotation,
+  disableKeyRotation,
+  getKeyRotationStatus,
+  rotateKey,
+  getParametersForImport,
+  importKeyMaterial,
+  deleteImportedKeyMaterial,
 };

@@ -1,0 +1,23 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DisableKeyRotationRequest, DisableKeyRotationResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import type { KeyRecord } from "../key.js";
+import { keyLock } from "../locks.js";
+import { loadKey } from "../resolve.js";
+import { rescheduleOps } from "../rotation.js";
+import { assertRotatable } from "../state.js";
+import { assertKeyId } from "../validate.js";
+
+/** DisableKeyRotation: no more automatic rotations; every version stays. */
+export async function disableKeyRotation(deps: KmsDeps, req: DisableKeyRotationRequest, _call: CallContext): Promise<MessageInitShape<typeof DisableKeyRotationResponseSchema>> {
+  assertKeyId(req.keyId);
+  await deps.locks.run([keyLock(req.keyId)], async () => {
+    const key = await loadKey(deps, req.keyId);
+    assertRotatable(key);
+    if (!key.rotation.enabled) return;
+    const after: KeyRecord = { ...key, rotation: { ...key.rotation, enabled: false } };
+    delete after.rotation.nextRotateTime;
+    await deps.repo.commit([...rescheduleOps(deps, key, undefined), deps.repo.putKey(after)]);
+  });
+  return {};
+}

@@ -1,0 +1,27 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { EnableKeyRotationRequest, EnableKeyRotationResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import { KmsError } from "../../errors.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { keyLock } from "../locks.js";
+import { loadKey } from "../resolve.js";
+import { DAY_MS, rescheduleOps } from "../rotation.js";
+import { assertRotatable } from "../state.js";
+import { assertKeyId } from "../validate.js";
+
+const DEFAULT_ROTATE_DAYS = 365;
+
+/** EnableKeyRotation: rotate every RotateDays (7 to 365, default 365), the first time a full period from now. */
+export async function enableKeyRotation(deps: KmsDeps, req: EnableKeyRotationRequest, _call: CallContext): Promise<MessageInitShape<typeof EnableKeyRotationResponseSchema>> {
+  assertKeyId(req.keyId);
+  const days = req.rotateDays === 0 ? DEFAULT_ROTATE_DAYS : req.rotateDays;
+  if (days < 7 || days > 365) throw new KmsError("InvalidParameterValue", "RotateDays must be 7 to 365");
+  await deps.locks.run([keyLock(req.keyId)], async () => {
+    const key = await loadKey(deps, req.keyId);
+    assertRotatable(key);
+    if (key.rotation.enabled && key.rotation.rotateDays === days) return;
+    const next = deps.clock.now() + days * DAY_MS;
+    const after = { ...key, rotation: { ...key.rotation, enabled: true, rotateDays: days, nextRotateTime: next } };
+    await deps.repo.commit([...rescheduleOps(deps, key, next), deps.repo.putKey(after)]);
+  });
+  return {};
+}

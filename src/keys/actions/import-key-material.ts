@@ -1,0 +1,81 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ImportKeyMaterialRequest, ImportKeyMaterialResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import { KmsError } from "../../errors.js";
+import { createRsaDecrypter } from "../../crypto/asymmetric/rsa.js";
+import { AsymmetricInputError } from "../../crypto/asymmetric/types.js";
+import { fingerprintsEqual, materialFingerprint } from "../../crypto/fingerprint.js";
+import { symmetricAlgorithm } from "../../crypto/registry.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import type { ImportTokenRecord, KeyRecord } from "../key.js";
+import { keyLock } from "../locks.js";
+import { loadKey } from "../resolve.js";
+import { assertKeyId } from "../validate.js";
+import { sealVersion } from "../versions.js";
+import { assertImportable, importTokenLabel } from "./get-parameters-for-import.js";
+
+/** Largest ValidTo the API accepts (Unix seconds). */
+const MAX_VALID_TO = 2_147_443_200;
+
+function decryptMaterialError(): KmsError {
+  return new KmsError("InvalidParameter.DecryptMaterialError", "EncryptedKeyMaterial could not be unwrapped into key material of the right length");
+}
+
+/**
+ * Unwraps with the token's private key. PKCS#1 v1.5 uses implicit rejection:
+ * bad padding yields a pseudo-random message, which then fails the length
+ * check with the same error as any other bad input, so there is no oracle.
+ */
+function unwrap(deps: KmsDeps, token: ImportTokenRecord, wrapped: Uint8Array): Uint8Array {
+  const pkcs8 = deps.rootKey.unseal(Buffer.from(token.sealedPrivateKey, "base64"), importTokenLabel(token.token));
+  try {
+    return createRsaDecrypter(pkcs8).decrypt(wrapped, token.wrappingAlgorithm);
+  } catch (err) {
+    if (err instanceof AsymmetricInputError) throw decryptMaterialError();
+    throw err;
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+/** ImportKeyMaterial: the key gets its material as version 1 and becomes Enabled; the token is used up. */
+export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialRequest, _call: CallContext): Promise<MessageInitShape<typeof ImportKeyMaterialResponseSchema>> {
+  assertKeyId(req.keyId);
+  if (req.importToken === "") throw new KmsError("InvalidParameterValue", "ImportToken is required");
+  if (req.encryptedKeyMaterial.length === 0) throw new KmsError("InvalidParameterValue", "EncryptedKeyMaterial is required");
+  const now = deps.clock.now();
+  const validToSeconds = Number(req.validTo);
+  if (validToSeconds !== 0 && (validToSeconds <= Math.floor(now / 1000) || validToSeconds > MAX_VALID_TO))
+    throw new KmsError("InvalidParameterValue", `ValidTo must be 0 (never) or a Unix time after now and at most ${MAX_VALID_TO}`);
+
+  await deps.locks.run([keyLock(req.keyId)], async () => {
+    const key = await loadKey(deps, req.keyId);
+    assertImportable(key);
+    if (key.keyState !== "PendingImport") throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} already has key material`);
+    const token = await deps.repo.getImportToken(req.importToken);
+    if (!token || token.keyId !== key.keyId) throw new KmsError("InvalidParameterValue", "ImportToken is unknown, already used, or issued for another key");
+    if (token.validTo <= now) throw new KmsError("ResourceUnavailable.TokenExpired", "ImportToken has expired: call GetParametersForImport again");
+
+    const material = unwrap(deps, token, req.encryptedKeyMaterial);
+    try {
+      if (material.length !== symmetricAlgorithm(key.algorithm).keyLength) throw decryptMaterialError();
+      const fingerprint = materialFingerprint(key.keyId, material);
+      if (key.materialFingerprint !== undefined && !fingerprintsEqual(key.materialFingerprint, fingerprint))
+        throw new KmsError("InvalidParameterValue.MaterialNotMatch", `key ${key.keyId} was imported with other material; only the same material can be imported again`);
+      // Imported material is always version 1, so ciphertext from before a delete-and-reimport still decrypts.
+      const v1 = sealVersion(deps, key, 1, material, now);
+      const after: KeyRecord = { ...key, keyState: "Enabled", versions: [v1.info], versionsIssued: 1, materialFingerprint: fingerprint };
+      const ops = [v1.op, deps.repo.delImportToken(token.token), deps.repo.delSchedule("import-token-expiry", token.validTo, `${key.keyId}/${token.token}`)];
+      if (validToSeconds !== 0) {
+        after.validTo = validToSeconds * 1000;
+        ops.push(deps.repo.putSchedule("material-expiry", after.validTo, key.keyId));
+      } else {
+        delete after.validTo;
+      }
+      await deps.repo.commit([...ops, deps.repo.putKey(after)]);
+    } finally {
+      material.fill(0);
+    }
+  });
+  deps.materials.evict(req.keyId);
+  return {};
+}

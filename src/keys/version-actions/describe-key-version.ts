@@ -1,0 +1,11 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DescribeKeyVersionRequest, DescribeKeyVersionResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { loadKey } from "../resolve.js";
+import { findVersion, versionMetadata } from "./common.js";
+
+/** DescribeKeyVersion: one version. */
+export async function describeKeyVersion(deps: KmsDeps, req: DescribeKeyVersionRequest, _call: CallContext): Promise<MessageInitShape<typeof DescribeKeyVersionResponseSchema>> {
+  const key = await loadKey(deps, req.keyId);
+  return { version: versionMetadata(key, findVersion(key, req.version)) };
+}
