@@ -14,6 +14,7 @@ import { ensureRootAccessKey } from "./access/bootstrap.js";
 import { AccessKeyRegistry } from "./access/registry.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress } from "./config.js";
+import { createWorkerPool } from "./crypto/asymmetric/pool.js";
 import { randomBytes } from "./crypto/random.js";
 import type { RootKey } from "./crypto/seal.js";
 import { createGatewayHandler } from "./gateway/handler.js";
@@ -79,6 +80,8 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     locks: new LockSet(),
     rootKey,
     materials: new MaterialCache(),
+    privateKeys: new MaterialCache(),
+    asymmetric: createWorkerPool(config.asymmetricWorkers),
     clock,
     random: randomBytes,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
@@ -155,6 +158,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
         await Promise.race([inFlight.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
         await listeners.close(drainMs);
         await scheduler.stop();
+        await deps.asymmetric.close();
         await store.close();
       })();
       return closing;

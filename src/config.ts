@@ -1,4 +1,5 @@
 /** Environment → a typed, validated Config. The only module that reads process.env. */
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { SECRET_ID_RE, SECRET_KEY_RE } from "./access/access-key.js";
 
@@ -30,6 +31,8 @@ export interface Config {
   rootAccessKey: { secretId: string; secretKey: string } | undefined;
   /** Least time between two on-demand RotateKey calls on one key. */
   manualRotationIntervalMs: number;
+  /** Worker threads for asymmetric and post-quantum operations. */
+  asymmetricWorkers: number;
   /** API 3.0 requests per second per caller and action; 0 = unlimited. */
   rateLimit: number;
   /** Largest API 3.0 request body accepted. */
@@ -97,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: parseInteger("KMS_SWEEP_INTERVAL_MS", env.KMS_SWEEP_INTERVAL_MS, 60_000, 10, 86_400_000),
     syncWrites: parseBoolean("KMS_SYNC_WRITES", env.KMS_SYNC_WRITES, true),
     rootAccessKey: parseRootAccessKey(env.KMS_ROOT_SECRET_ID, env.KMS_ROOT_SECRET_KEY),
+    asymmetricWorkers: parseInteger("KMS_ASYMMETRIC_WORKERS", env.KMS_ASYMMETRIC_WORKERS, Math.max(1, availableParallelism()), 1, 256),
     manualRotationIntervalMs: parseInteger("KMS_MANUAL_ROTATION_INTERVAL_HOURS", env.KMS_MANUAL_ROTATION_INTERVAL_HOURS, 24, 0, 8760) * 3_600_000,
     rateLimit: parseInteger("KMS_RATE_LIMIT", env.KMS_RATE_LIMIT, 100, 0, 1_000_000),
     maxBodyBytes: parseInteger("KMS_MAX_BODY_BYTES", env.KMS_MAX_BODY_BYTES, 65_536, 1024, 16_777_216),

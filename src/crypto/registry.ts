@@ -30,3 +30,8 @@ export function symmetricAlgorithmByBlobId(id: number): SymmetricAlgorithm | und
 export function symmetricAlgorithmForKeyType(keyType: "FIPS" | "GM"): SymmetricAlgorithm {
   return keyType === "GM" ? sm4Gcm : aes256Gcm;
 }
+
+/** Narrows a stored algorithm name to a symmetric one. */
+export function isSymmetricAlgorithmName(name: string): name is SymmetricAlgorithmName {
+  return registry.byName.has(name);
+}

@@ -28,6 +28,7 @@ const ENUM_CODES: Record<string, ErrorCode> = {
 const BYTES_CODES: Record<string, ErrorCode> = {
   CiphertextBlob: "InvalidParameterValue.InvalidCiphertext",
   Plaintext: "InvalidParameterValue.InvalidPlaintext",
+  PlainText: "InvalidParameterValue.InvalidPlaintext",
 };
 
 type Override = (value: ParamValue | JsonValue, source: InputSource) => Init;

@@ -1,7 +1,9 @@
 /** What every action is given: its collaborators (deps) and who is calling (call). No transport types. */
 import type { Clock } from "../clock.js";
 import type { KeyTypeName } from "../config.js";
+import type { AsymmetricEngine } from "../crypto/asymmetric/pool.js";
 import type { RootKey } from "../crypto/seal.js";
+import type { Aead } from "../crypto/primitives.js";
 import type { LockSet } from "./locks.js";
 import type { MaterialCache } from "./material.js";
 import type { KeyRepository } from "./repository.js";
@@ -15,11 +17,20 @@ export interface KmsSettings {
   manualRotationIntervalMs: number;
 }
 
+export interface AsymmetricMaterial {
+  privateKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
 export interface KmsDeps {
   repo: KeyRepository;
   locks: LockSet;
   rootKey: RootKey;
-  materials: MaterialCache;
+  materials: MaterialCache<Aead>;
+  /** Unsealed asymmetric private keys and their public keys, by key version. */
+  privateKeys: MaterialCache<AsymmetricMaterial>;
+  /** Where asymmetric work runs (worker threads). */
+  asymmetric: AsymmetricEngine;
   clock: Clock;
   random: (n: number) => Uint8Array;
   settings: KmsSettings;

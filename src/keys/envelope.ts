@@ -1,21 +1,20 @@
 /** Encrypt under a key's newest version / decrypt with the version a blob names. Shared by the crypto actions. */
 import { KmsError } from "../errors.js";
 import { decryptBlob, encryptBlob, invalidCiphertext, parseBlob, type ParsedBlob } from "../crypto/ciphertext.js";
-import { symmetricAlgorithm } from "../crypto/registry.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
-import { assertSymmetric, keyNotFound, versionAead } from "./resolve.js";
+import { assertSymmetric, keyNotFound, symmetricAlgorithmOf, versionAead } from "./resolve.js";
 import { assertCanDecrypt, assertCanEncrypt } from "./state.js";
 import { primaryVersion, versionInfo } from "./versions.js";
 
 /** Encrypts `plaintext` under the key's newest version, binding `context` (canonical bytes). */
 export async function encryptWithKey(deps: KmsDeps, key: KeyRecord, plaintext: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
-  assertSymmetric(key);
+  const algorithm = symmetricAlgorithmOf(key);
   assertCanEncrypt(key);
   const version = primaryVersion(key);
   if (version === undefined) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no enabled version`);
   const aead = await versionAead(deps, key, version, () => new KmsError("InternalError", `key ${key.keyId} version ${version} is missing`));
-  return encryptBlob(aead, { algorithm: symmetricAlgorithm(key.algorithm), keyId: key.keyId, keyVersion: version }, plaintext, context, deps.random);
+  return encryptBlob(aead, { algorithm, keyId: key.keyId, keyVersion: version }, plaintext, context, deps.random);
 }
 
 /** The version a blob names must exist and be Enabled. */

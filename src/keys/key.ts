@@ -1,8 +1,21 @@
 /** Domain records. String unions use Tencent's exact spellings, so no transport needs to remap them. */
+import type { AsymmetricSpec } from "../crypto/asymmetric/ops.js";
 import type { SymmetricAlgorithmName } from "../crypto/primitives.js";
 
 export type KeyState = "Enabled" | "Disabled" | "PendingDelete" | "PendingImport" | "Archived";
-export type KeyUsage = "ENCRYPT_DECRYPT";
+export type KeyUsage =
+  | "ENCRYPT_DECRYPT"
+  | "ASYMMETRIC_DECRYPT_RSA_2048"
+  | "ASYMMETRIC_DECRYPT_SM2"
+  | "ASYMMETRIC_SIGN_VERIFY_SM2"
+  | "ASYMMETRIC_SIGN_VERIFY_RSA_2048"
+  | "ASYMMETRIC_SIGN_VERIFY_ECC"
+  | "ASYMMETRIC_SIGN_VERIFY_ECDSA384"
+  | "ASYMMETRIC_DECRYPT_ML_KEM_768"
+  | "ASYMMETRIC_SIGN_VERIFY_ML_DSA_65";
+
+/** What a key's material is: a symmetric algorithm or an asymmetric key spec. */
+export type KeySpecName = SymmetricAlgorithmName | AsymmetricSpec;
 export type KeyOrigin = "TENCENT_KMS" | "EXTERNAL";
 
 export interface KeyTag {
@@ -21,8 +34,8 @@ export interface KeyRecord {
   keyUsage: KeyUsage;
   /** Tencent's KeyMetadata.Type: 2 FIPS, 4 GM. */
   keyType: 2 | 4;
-  /** Algorithm of the key's versions. */
-  algorithm: SymmetricAlgorithmName;
+  /** Algorithm (symmetric) or key spec (asymmetric) of the key's versions. */
+  algorithm: KeySpecName;
   origin: KeyOrigin;
   /** Decimal uin of the creating account. */
   creatorUin: string;
@@ -71,10 +84,12 @@ export interface KeyVersionInfo {
 export interface KeyVersion {
   keyId: string;
   version: number;
-  algorithm: SymmetricAlgorithmName;
+  algorithm: KeySpecName;
   createTime: number;
-  /** Root-key sealed material (crypto/seal.ts), base64. */
+  /** Root-key sealed material (crypto/seal.ts), base64: the symmetric key, or the asymmetric private key. */
   sealedMaterial: string;
+  /** Asymmetric keys: DER SubjectPublicKeyInfo, base64 (public, so not sealed). */
+  publicKey?: string;
 }
 
 export type WrappingAlgorithm = "RSAES_PKCS1_V1_5" | "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256";

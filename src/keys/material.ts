@@ -3,14 +3,12 @@
  * written, so an entry stays valid until its key is purged (evict). Bounded:
  * the least recently used entry goes first.
  */
-import type { Aead } from "../crypto/primitives.js";
-
-export class MaterialCache {
-  private readonly entries = new Map<string, Aead>();
+export class MaterialCache<T> {
+  private readonly entries = new Map<string, T>();
 
   constructor(private readonly capacity = 10_000) {}
 
-  get(keyId: string, version: number): Aead | undefined {
+  get(keyId: string, version: number): T | undefined {
     const id = `${keyId}/${version}`;
     const hit = this.entries.get(id);
     if (hit) {
@@ -20,8 +18,8 @@ export class MaterialCache {
     return hit;
   }
 
-  set(keyId: string, version: number, aead: Aead): void {
-    this.entries.set(`${keyId}/${version}`, aead);
+  set(keyId: string, version: number, value: T): void {
+    this.entries.set(`${keyId}/${version}`, value);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);

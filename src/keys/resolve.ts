@@ -1,8 +1,8 @@
 /** KeyId → KeyRecord, and key version → a ready Aead (the local-kms getUsableKey step). */
 import { KmsError } from "../errors.js";
-import { symmetricAlgorithm } from "../crypto/registry.js";
+import { isSymmetricAlgorithmName, symmetricAlgorithm } from "../crypto/registry.js";
 import { materialLabel, UnsealError } from "../crypto/seal.js";
-import type { Aead } from "../crypto/primitives.js";
+import type { Aead, SymmetricAlgorithm } from "../crypto/primitives.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { assertKeyId } from "./validate.js";
@@ -19,10 +19,16 @@ export async function loadKey(deps: KmsDeps, keyId: string, field = "KeyId"): Pr
   return key;
 }
 
-/** Symmetric keys only: the one usage this service implements today. */
+/** Symmetric operations need an ENCRYPT_DECRYPT key. */
 export function assertSymmetric(key: KeyRecord): void {
-  if (key.keyUsage !== "ENCRYPT_DECRYPT")
+  symmetricAlgorithmOf(key);
+}
+
+/** The symmetric algorithm of an ENCRYPT_DECRYPT key; InvalidKeyUsage for any other key. */
+export function symmetricAlgorithmOf(key: KeyRecord): SymmetricAlgorithm {
+  if (key.keyUsage !== "ENCRYPT_DECRYPT" || !isSymmetricAlgorithmName(key.algorithm))
     throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is not an ENCRYPT_DECRYPT key`);
+  return symmetricAlgorithm(key.algorithm);
 }
 
 /**
@@ -44,7 +50,7 @@ export async function versionAead(deps: KmsDeps, key: KeyRecord, version: number
       throw new KmsError("InternalError", `stored material of key ${key.keyId} version ${version} failed its integrity check`, err);
     throw err;
   }
-  const aead = symmetricAlgorithm(record.algorithm).aead(material);
+  const aead = symmetricAlgorithmOf(key).aead(material);
   material.fill(0);
   deps.materials.set(key.keyId, version, aead);
   return aead;

@@ -100,6 +100,7 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
         const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest) : "stale";
         if (outcome === "done") {
           deps.materials.evict(keyId);
+          deps.privateKeys.evict(keyId);
           done.push({ kind, subject: entry.subject });
         } else if (outcome === "stale") {
           await deps.repo.commit([entryDel(deps, entry)]); // stale: cancelled, rescheduled, or its key is gone

@@ -3,7 +3,7 @@
  * blob names decrypts while it is Enabled. Pure helpers over KeyRecord.versions.
  */
 import { materialLabel } from "../crypto/seal.js";
-import { symmetricAlgorithm } from "../crypto/registry.js";
+import { symmetricAlgorithmOf } from "./resolve.js";
 import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord, KeyVersion, KeyVersionInfo } from "./key.js";
@@ -36,20 +36,28 @@ export function withVersion(key: KeyRecord, info: KeyVersionInfo): KeyRecord {
  * Seals `material` as version `version` of `key` and returns the op that
  * stores it with the info to append. The caller zeroes the material.
  */
-export function sealVersion(deps: KmsDeps, key: KeyRecord, version: number, material: Uint8Array, nowMs: number): { op: BatchOp; info: KeyVersionInfo } {
+export function sealVersion(
+  deps: KmsDeps,
+  key: KeyRecord,
+  version: number,
+  material: Uint8Array,
+  nowMs: number,
+  publicKey?: Uint8Array,
+): { op: BatchOp; info: KeyVersionInfo } {
   const record: KeyVersion = {
     keyId: key.keyId,
     version,
     algorithm: key.algorithm,
     createTime: nowMs,
     sealedMaterial: Buffer.from(deps.rootKey.seal(material, materialLabel(key.keyId, version))).toString("base64"),
+    ...(publicKey ? { publicKey: Buffer.from(publicKey).toString("base64") } : {}),
   };
   return { op: deps.repo.putVersion(record), info: { version, state: "Enabled", createTime: nowMs } };
 }
 
 /** Fresh random material of the key's algorithm, sealed as the next version. */
 export function newRandomVersion(deps: KmsDeps, key: KeyRecord, nowMs: number): { op: BatchOp; info: KeyVersionInfo } {
-  const material = deps.random(symmetricAlgorithm(key.algorithm).keyLength);
+  const material = deps.random(symmetricAlgorithmOf(key).keyLength);
   try {
     return sealVersion(deps, key, nextVersionNumber(key), material, nowMs);
   } finally {

@@ -3,7 +3,8 @@
  * gateway over plain http: every implemented action, its answers as the SDK
  * parses them, and its error codes as the SDK surfaces them.
  */
-import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
+import { constants, createHash, createPublicKey, publicEncrypt, randomBytes, verify as nodeVerify } from "node:crypto";
+import { createSm2Encrypter } from "../../src/crypto/asymmetric/sm2.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { actions } from "../../src/keys/actions/index.js";
@@ -109,7 +110,33 @@ describe("the official SDK", () => {
     await track("ImportKeyMaterial", sdk.ImportKeyMaterial({ KeyId: external.KeyId!, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped.toString("base64") }));
     expect((await sdk.DescribeKey({ KeyId: external.KeyId! })).KeyMetadata!.KeyState).toBe("Enabled");
     await track("DeleteImportedKeyMaterial", sdk.DeleteImportedKeyMaterial({ KeyId: external.KeyId! }));
-    expect(await track("GetServiceStatus", sdk.GetServiceStatus())).toMatchObject({ ServiceEnabled: true, InvalidType: 1, CmkUserCount: 3 });
+    const ecc = (await sdk.CreateKey({ Alias: "sdk-ecc", KeyUsage: "ASYMMETRIC_SIGN_VERIFY_ECC" })).KeyId!;
+    const pub = await track("GetPublicKey", sdk.GetPublicKey({ KeyId: ecc }));
+    expect(pub.PublicKeyPem).toBe(`-----BEGIN PUBLIC KEY-----\n${pub.PublicKey.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`);
+    const message = b64("signed via the SDK");
+    const { Signature } = await track("SignByAsymmetricKey", sdk.SignByAsymmetricKey({ KeyId: ecc, Algorithm: "ECC_P256_R1", Message: message, MessageType: "RAW" }));
+    expect(nodeVerify("sha256", Buffer.from("signed via the SDK"), pub.PublicKeyPem, Buffer.from(Signature!, "base64"))).toBe(true);
+    expect((await track("VerifyByAsymmetricKey", sdk.VerifyByAsymmetricKey({ KeyId: ecc, Algorithm: "ECC_P256_R1", Message: message, SignatureValue: Signature! }))).SignatureValid).toBe(true);
+    const digest = createHash("sha256").update("signed via the SDK").digest("base64");
+    expect((await sdk.VerifyByAsymmetricKey({ KeyId: ecc, Algorithm: "ECC_P256_R1", Message: digest, MessageType: "DIGEST", SignatureValue: Signature! })).SignatureValid).toBe(true);
+    const rsa = (await sdk.CreateKey({ Alias: "sdk-rsa", KeyUsage: "ASYMMETRIC_DECRYPT_RSA_2048" })).KeyId!;
+    const rsaPem = (await sdk.GetPublicKey({ KeyId: rsa })).PublicKeyPem;
+    const rsaCt = publicEncrypt({ key: rsaPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" }, Buffer.from("rsa via SDK")).toString("base64");
+    expect(unb64((await track("AsymmetricRsaDecrypt", sdk.AsymmetricRsaDecrypt({ KeyId: rsa, Ciphertext: rsaCt, Algorithm: "RSAES_OAEP_SHA_1" }))).Plaintext)).toBe("rsa via SDK");
+    const sm2 = (await sdk.CreateKey({ Alias: "sdk-sm2", KeyUsage: "ASYMMETRIC_DECRYPT_SM2" })).KeyId!;
+    const sm2Ct = createSm2Encrypter(Buffer.from((await sdk.GetPublicKey({ KeyId: sm2 })).PublicKey, "base64")).encrypt(Buffer.from("sm2 via SDK"), "C1C3C2_ASN1");
+    expect(unb64((await track("AsymmetricSm2Decrypt", sdk.AsymmetricSm2Decrypt({ KeyId: sm2, Ciphertext: Buffer.from(sm2Ct).toString("base64") }))).Plaintext)).toBe("sm2 via SDK");
+    const algs = await track("ListAlgorithms", sdk.ListAlgorithms());
+    expect(algs.AsymmetricSignVerifyAlgorithms).toContainEqual({ KeyUsage: "ASYMMETRIC_SIGN_VERIFY_SM2", Algorithm: "SM2DSA" });
+    const kem = (await sdk.CreateKey({ Alias: "sdk-kem", KeyUsage: "ASYMMETRIC_DECRYPT_ML_KEM_768" })).KeyId!;
+    const pq = await track("PostQuantumCryptoEncrypt", sdk.PostQuantumCryptoEncrypt({ KeyId: kem, PlainText: b64("pq via SDK") }));
+    expect(unb64((await track("PostQuantumCryptoDecrypt", sdk.PostQuantumCryptoDecrypt({ CiphertextBlob: pq.CiphertextBlob! }))).PlainText)).toBe("pq via SDK");
+    const dsa = (await sdk.CreateKey({ Alias: "sdk-dsa", KeyUsage: "ASYMMETRIC_SIGN_VERIFY_ML_DSA_65" })).KeyId!;
+    const pqSig = await track("PostQuantumCryptoSign", sdk.PostQuantumCryptoSign({ KeyId: dsa, Message: b64("q") }));
+    expect((await track("PostQuantumCryptoVerify", sdk.PostQuantumCryptoVerify({ KeyId: dsa, Message: b64("q"), SignatureValue: pqSig.Signature! }))).SignatureValid).toBe(true);
+    expect(await sdkCode(sdk.SignByAsymmetricKey({ KeyId: ecc, Algorithm: "SM2DSA", Message: message }))).toBe("InvalidParameterValue");
+    expect(await sdkCode(sdk.SignByAsymmetricKey({ KeyId: ecc, Algorithm: "ECC_P256_R1", Message: message, MessageType: "HASH" }))).toBe("InvalidParameterValue");
+    expect(await track("GetServiceStatus", sdk.GetServiceStatus())).toMatchObject({ ServiceEnabled: true, InvalidType: 1, CmkUserCount: 8 });
     expect((await track("GetRegions", sdk.GetRegions())).Regions).toEqual(["ap-guangzhou"]);
   });
 

@@ -5,6 +5,7 @@
  */
 import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import { status } from "@grpc/grpc-js";
+import { createSm2Encrypter } from "../../src/crypto/asymmetric/sm2.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { grpcJsClient, grpcJsError, type GrpcJsClient } from "../helpers/clients.js";
@@ -78,7 +79,26 @@ describe("grpc-js client", () => {
     );
     await call("ImportKeyMaterial", { key_id: external, import_token: params.import_token, encrypted_key_material: wrapped });
     await call("DeleteImportedKeyMaterial", { key_id: external });
-    expect((await call("GetServiceStatus")).cmk_user_count).toBe(3);
+    const signer = (await call("CreateKey", { alias: "grpcjs-ecc", key_usage: "KEY_USAGE_ASYMMETRIC_SIGN_VERIFY_ECC" })).key_id as string;
+    expect((await call("GetPublicKey", { key_id: signer })).public_key_pem).toMatch(/BEGIN PUBLIC KEY/);
+    const sig = await call("SignByAsymmetricKey", { key_id: signer, algorithm: "ECC_P256_R1", message: Buffer.from("m") });
+    expect((await call("VerifyByAsymmetricKey", { key_id: signer, algorithm: "ECC_P256_R1", message: Buffer.from("m"), signature_value: sig.signature })).signature_valid).toBe(true);
+    const rsa = (await call("CreateKey", { alias: "grpcjs-rsa", key_usage: "KEY_USAGE_ASYMMETRIC_DECRYPT_RSA_2048" })).key_id as string;
+    const rsaPem = (await call("GetPublicKey", { key_id: rsa })).public_key_pem as string;
+    const rsaCt = publicEncrypt({ key: rsaPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, Buffer.from("r"));
+    expect(((await call("AsymmetricRsaDecrypt", { key_id: rsa, ciphertext: rsaCt, algorithm: "RSAES_OAEP_SHA_256" })).plaintext as Buffer).toString()).toBe("r");
+    const sm2 = (await call("CreateKey", { alias: "grpcjs-sm2", key_usage: "KEY_USAGE_ASYMMETRIC_DECRYPT_SM2" })).key_id as string;
+    const sm2Spki = (await call("GetPublicKey", { key_id: sm2 })).public_key as Buffer;
+    const sm2Ct = createSm2Encrypter(sm2Spki).encrypt(Buffer.from("s"), "C1C3C2_ASN1");
+    expect(((await call("AsymmetricSm2Decrypt", { key_id: sm2, ciphertext: Buffer.from(sm2Ct) })).plaintext as Buffer).toString()).toBe("s");
+    expect(((await call("ListAlgorithms")).asymmetric_sign_verify_algorithms as unknown[]).length).toBeGreaterThan(0);
+    const kem = (await call("CreateKey", { alias: "grpcjs-kem", key_usage: "KEY_USAGE_ASYMMETRIC_DECRYPT_ML_KEM_768" })).key_id as string;
+    const pq = await call("PostQuantumCryptoEncrypt", { key_id: kem, plain_text: Buffer.from("pq") });
+    expect(((await call("PostQuantumCryptoDecrypt", { ciphertext_blob: pq.ciphertext_blob })).plain_text as Buffer).toString()).toBe("pq");
+    const dsa = (await call("CreateKey", { alias: "grpcjs-dsa", key_usage: "KEY_USAGE_ASYMMETRIC_SIGN_VERIFY_ML_DSA_65" })).key_id as string;
+    const pqSig = await call("PostQuantumCryptoSign", { key_id: dsa, message: Buffer.from("q") });
+    expect((await call("PostQuantumCryptoVerify", { key_id: dsa, message: Buffer.from("q"), signature_value: pqSig.signature })).signature_valid).toBe(true);
+    expect((await call("GetServiceStatus")).cmk_user_count).toBe(8);
     expect((await call("GetRegions")).regions).toEqual(["ap-guangzhou"]);
   });
 

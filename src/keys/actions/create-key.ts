@@ -4,15 +4,41 @@ import { KmsError } from "../../errors.js";
 import { newKeyId } from "../../crypto/random.js";
 import { symmetricAlgorithmForKeyType } from "../../crypto/registry.js";
 import type { CallContext, KmsDeps } from "../deps.js";
-import type { KeyRecord, KeyUsage } from "../key.js";
+import type { KeyRecord, KeyUsage, KeyVersionInfo } from "../key.js";
 import { aliasLock } from "../locks.js";
-import { keyMetadata } from "../present.js";
+import type { BatchOp } from "../../store/store.js";
+import type { GeneratedKeyPair } from "../../crypto/asymmetric/types.js";
+import { KEY_USAGE_TO_ENUM, keyMetadata } from "../present.js";
+import { ASYMMETRIC_USAGES } from "../usages.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
-import { newRandomVersion, withVersion } from "../versions.js";
+import { newRandomVersion, sealVersion, withVersion } from "../versions.js";
 
 function keyUsageOf(usage: KeyUsageEnum): KeyUsage {
-  if (usage === KeyUsageEnum.UNSPECIFIED || usage === KeyUsageEnum.ENCRYPT_DECRYPT) return "ENCRYPT_DECRYPT";
-  throw new KmsError("InvalidParameterValue.InvalidKeyUsage", "KeyUsage is not supported");
+  if (usage === KeyUsageEnum.UNSPECIFIED) return "ENCRYPT_DECRYPT";
+  const name = (Object.keys(KEY_USAGE_TO_ENUM) as KeyUsage[]).find((k) => KEY_USAGE_TO_ENUM[k] === usage);
+  if (!name) throw new KmsError("InvalidParameterValue.InvalidKeyUsage", "KeyUsage is not supported");
+  return name;
+}
+
+/** Algorithm and Type of a new key: the configured symmetric family, or the usage's key spec. */
+function specOf(deps: KmsDeps, keyUsage: KeyUsage): { algorithm: KeyRecord["algorithm"]; keyType: 2 | 4 } {
+  if (keyUsage === "ENCRYPT_DECRYPT") {
+    const alg = symmetricAlgorithmForKeyType(deps.settings.defaultKeyType);
+    return { algorithm: alg.name, keyType: alg.keyType };
+  }
+  const usage = ASYMMETRIC_USAGES[keyUsage];
+  return { algorithm: usage.spec, keyType: usage.keyType };
+}
+
+/** The first version: random symmetric material, or a key pair generated off the event loop. */
+async function firstVersion(deps: KmsDeps, key: KeyRecord, now: number): Promise<{ op: BatchOp; info: KeyVersionInfo }> {
+  if (key.keyUsage === "ENCRYPT_DECRYPT") return newRandomVersion(deps, key, now);
+  const pair = (await deps.asymmetric.run({ op: "generate", spec: ASYMMETRIC_USAGES[key.keyUsage].spec })) as GeneratedKeyPair;
+  try {
+    return sealVersion(deps, key, 1, pair.privateKey, now, pair.publicKeySpki);
+  } finally {
+    pair.privateKey.fill(0);
+  }
 }
 
 /** Type 1 (or unset): material generated here; 2: EXTERNAL, waits for imported material. */
@@ -28,12 +54,14 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
   assertDescription(req.description);
   const keyUsage = keyUsageOf(req.keyUsage);
   const origin = originOf(req.type);
+  if (origin === "EXTERNAL" && keyUsage !== "ENCRYPT_DECRYPT")
+    throw new KmsError("InvalidParameterValue.InvalidType", "Type 2 (EXTERNAL) is only for ENCRYPT_DECRYPT keys");
   const tags = req.tags.map((t) => ({ key: t.tagKey, value: t.tagValue }));
   assertTags(tags);
   if (deps.repo.count >= deps.settings.cmkLimit)
     throw new KmsError("LimitExceeded.CmkLimitExceeded", `this service stores at most ${deps.settings.cmkLimit} keys`);
 
-  const algorithm = symmetricAlgorithmForKeyType(deps.settings.defaultKeyType);
+  const { algorithm, keyType } = specOf(deps, keyUsage);
   const now = deps.clock.now();
   const base: KeyRecord = {
     keyId: newKeyId(),
@@ -42,8 +70,8 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     createTime: now,
     keyState: origin === "EXTERNAL" ? "PendingImport" : "Enabled",
     keyUsage,
-    keyType: algorithm.keyType,
-    algorithm: algorithm.name,
+    keyType,
+    algorithm,
     origin,
     creatorUin: call.uin.toString(),
     owner: "user",
@@ -55,7 +83,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
   const ops = [deps.repo.putAlias(base.alias, base.keyId)];
   let key = base;
   if (origin === "TENCENT_KMS") {
-    const first = newRandomVersion(deps, base, now);
+    const first = await firstVersion(deps, base, now);
     key = withVersion(base, first.info);
     ops.push(first.op);
   }

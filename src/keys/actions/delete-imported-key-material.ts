@@ -26,5 +26,6 @@ export async function deleteImportedKeyMaterial(
     await deps.repo.commit([...ops, deps.repo.putKey(after)]);
   });
   deps.materials.evict(req.keyId);
+  deps.privateKeys.evict(req.keyId);
   return {};
 }

@@ -2,6 +2,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { DataKeySpec, type GenerateDataKeyRequest, type GenerateDataKeyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
 import { canonicalContext } from "../../crypto/context.js";
+import { replyPlaintext } from "../asymmetric.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import { encryptWithKey } from "../envelope.js";
 import { loadKey } from "../resolve.js";
@@ -30,5 +31,6 @@ export async function generateDataKey(
   const context = canonicalContext(req.encryptionContext);
   const key = await loadKey(deps, req.keyId);
   const plaintext = deps.random(length);
-  return { keyId: key.keyId, plaintext, ciphertextBlob: await encryptWithKey(deps, key, plaintext, context) };
+  const ciphertextBlob = await encryptWithKey(deps, key, plaintext, context);
+  return { keyId: key.keyId, plaintext: await replyPlaintext(deps, plaintext, req.encryptionPublicKey, req.encryptionAlgorithm), ciphertextBlob };
 }

@@ -4,11 +4,10 @@ import { KmsError } from "../../errors.js";
 import { createRsaDecrypter } from "../../crypto/asymmetric/rsa.js";
 import { AsymmetricInputError } from "../../crypto/asymmetric/types.js";
 import { fingerprintsEqual, materialFingerprint } from "../../crypto/fingerprint.js";
-import { symmetricAlgorithm } from "../../crypto/registry.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import type { ImportTokenRecord, KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
-import { loadKey } from "../resolve.js";
+import { loadKey, symmetricAlgorithmOf } from "../resolve.js";
 import { assertKeyId } from "../validate.js";
 import { sealVersion } from "../versions.js";
 import { assertImportable, importTokenLabel } from "./get-parameters-for-import.js";
@@ -57,7 +56,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
 
     const material = unwrap(deps, token, req.encryptedKeyMaterial);
     try {
-      if (material.length !== symmetricAlgorithm(key.algorithm).keyLength) throw decryptMaterialError();
+      if (material.length !== symmetricAlgorithmOf(key).keyLength) throw decryptMaterialError();
       const fingerprint = materialFingerprint(key.keyId, material);
       if (key.materialFingerprint !== undefined && !fingerprintsEqual(key.materialFingerprint, fingerprint))
         throw new KmsError("InvalidParameterValue.MaterialNotMatch", `key ${key.keyId} was imported with other material; only the same material can be imported again`);
@@ -77,5 +76,6 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
     }
   });
   deps.materials.evict(req.keyId);
+  deps.privateKeys.evict(req.keyId);
   return {};
 }

@@ -35,6 +35,16 @@ import { getKeyRotationStatus } from "./get-key-rotation-status.js";
 import { getParametersForImport } from "./get-parameters-for-import.js";
 import { importKeyMaterial } from "./import-key-material.js";
 import { rotateKey } from "./rotate-key.js";
+import { asymmetricRsaDecrypt } from "./asymmetric-rsa-decrypt.js";
+import { asymmetricSm2Decrypt } from "./asymmetric-sm2-decrypt.js";
+import { getPublicKey } from "./get-public-key.js";
+import { listAlgorithms } from "./list-algorithms.js";
+import { postQuantumCryptoDecrypt } from "./post-quantum-crypto-decrypt.js";
+import { postQuantumCryptoEncrypt } from "./post-quantum-crypto-encrypt.js";
+import { postQuantumCryptoSign } from "./post-quantum-crypto-sign.js";
+import { postQuantumCryptoVerify } from "./post-quantum-crypto-verify.js";
+import { signByAsymmetricKey } from "./sign-by-asymmetric-key.js";
+import { verifyByAsymmetricKey } from "./verify-by-asymmetric-key.js";
 
 type Methods = (typeof KeyManagementService)["method"];
 
@@ -76,4 +86,14 @@ export const actions: ActionTable = {
   getParametersForImport,
   importKeyMaterial,
   deleteImportedKeyMaterial,
+  getPublicKey,
+  signByAsymmetricKey,
+  verifyByAsymmetricKey,
+  asymmetricRsaDecrypt,
+  asymmetricSm2Decrypt,
+  listAlgorithms,
+  postQuantumCryptoEncrypt,
+  postQuantumCryptoDecrypt,
+  postQuantumCryptoSign,
+  postQuantumCryptoVerify,
 };

@@ -1,0 +1,33 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { AsymmetricRsaDecryptRequest, AsymmetricRsaDecryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import { KmsError } from "../../errors.js";
+import { asymmetricMaterial, runEngine } from "../asymmetric.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import { loadKey } from "../resolve.js";
+import { assertCanDecrypt } from "../state.js";
+import { assertAlgorithm, assertUsageKind } from "../usages.js";
+
+/**
+ * AsymmetricRsaDecrypt: OAEP (SHA-1, SHA-256) or PKCS#1 v1.5. The latter uses
+ * implicit rejection: bad padding yields a pseudo-random plaintext, so the
+ * answer never tells a caller whether the padding was valid.
+ */
+export async function asymmetricRsaDecrypt(
+  deps: KmsDeps,
+  req: AsymmetricRsaDecryptRequest,
+  _call: CallContext,
+): Promise<MessageInitShape<typeof AsymmetricRsaDecryptResponseSchema>> {
+  const key = await loadKey(deps, req.keyId);
+  const usage = assertUsageKind(key, "decrypt");
+  if (usage.spec !== "RSA_2048") throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is not an ASYMMETRIC_DECRYPT_RSA_2048 key`);
+  assertAlgorithm(usage, req.algorithm, key);
+  assertCanDecrypt(key);
+  const { privateKey } = await asymmetricMaterial(deps, key);
+  const plaintext = await runEngine<Uint8Array>(
+    deps,
+    { op: "decrypt", spec: "RSA_2048", privateKey, ciphertext: req.ciphertext, algorithm: req.algorithm },
+    "FailedOperation.DecryptError",
+    "decryption failed",
+  );
+  return { keyId: key.keyId, plaintext };
+}

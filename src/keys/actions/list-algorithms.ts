@@ -1,0 +1,23 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { AlgorithmInfoSchema, ListAlgorithmsRequest, ListAlgorithmsResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { CallContext, KmsDeps } from "../deps.js";
+import type { KeyUsage } from "../key.js";
+import { ASYMMETRIC_USAGES } from "../usages.js";
+
+type Info = MessageInitShape<typeof AlgorithmInfoSchema>;
+
+/** ListAlgorithms: exactly what is implemented, read from the usage table. */
+export async function listAlgorithms(deps: KmsDeps, _req: ListAlgorithmsRequest, _call: CallContext): Promise<MessageInitShape<typeof ListAlgorithmsResponseSchema>> {
+  const asymmetric: Info[] = [];
+  const signVerify: Info[] = [];
+  for (const [keyUsage, usage] of Object.entries(ASYMMETRIC_USAGES) as [Exclude<KeyUsage, "ENCRYPT_DECRYPT">, (typeof ASYMMETRIC_USAGES)[keyof typeof ASYMMETRIC_USAGES]][]) {
+    const into = usage.kind === "sign" || usage.kind === "pq-sign" ? signVerify : asymmetric;
+    for (const algorithm of usage.algorithms) into.push({ keyUsage, algorithm });
+  }
+  // New symmetric keys use the configured family; both can exist (keys made under the other setting).
+  const symmetric: Info[] = [
+    { keyUsage: "ENCRYPT_DECRYPT", algorithm: deps.settings.defaultKeyType === "GM" ? "SM4" : "AES_256" },
+    { keyUsage: "ENCRYPT_DECRYPT", algorithm: deps.settings.defaultKeyType === "GM" ? "AES_256" : "SM4" },
+  ];
+  return { symmetricAlgorithms: symmetric, asymmetricAlgorithms: asymmetric, asymmetricSignVerifyAlgorithms: signVerify };
+}
