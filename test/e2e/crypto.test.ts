@@ -5,7 +5,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { DataKeySpec, KeyManagementService, KeyState } from "../../gen/kms/v1/kms_pb.js";
 import { codeOf, connectClients, type ConnectClients, type KmsClient } from "../helpers/clients.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestServer, useServer, type TestServer } from "../helpers/server.js";
 
 let ts: TestServer;
 let clients: ConnectClients;
@@ -14,14 +14,10 @@ let seq = 0;
 const alias = () => `c-${Date.now().toString(36)}-${++seq}`;
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-beforeAll(async () => {
-  ts = await startTestServer();
-  clients = connectClients(ts.grpcUrl, ts.httpUrl);
-  kms = clients.grpc;
-});
-afterAll(async () => {
-  clients.close();
-  await ts.dispose();
+useServer((s, c) => {
+  ts = s;
+  clients = c;
+  kms = c.grpc;
 });
 
 async function newKey(): Promise<string> {

@@ -9,10 +9,10 @@ import { constants, createCipheriv, createDecipheriv, createPublicKey, publicEnc
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { KeyState } from "../../gen/kms/v1/kms_pb.js";
-import { codeOf, connectClients, type ConnectClients, type KmsClient } from "../helpers/clients.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { codeOf, type ConnectClients, type KmsClient } from "../helpers/clients.js";
+import { startTestServer, useServer, type TestServer } from "../helpers/server.js";
 import { sdkCode, tencentKms } from "../helpers/tencent.js";
 
 const HOUR = 3_600_000;
@@ -22,14 +22,12 @@ let kms: KmsClient;
 let seq = 0;
 const work = mkdtempSync(join(tmpdir(), "kms-byok-"));
 
-beforeAll(async () => {
-  ts = await startTestServer();
-  clients = connectClients(ts.grpcUrl, ts.httpUrl);
-  kms = clients.grpc;
+useServer((s, c) => {
+  ts = s;
+  clients = c;
+  kms = c.grpc;
 });
-afterAll(async () => {
-  clients.close();
-  await ts.dispose();
+afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 

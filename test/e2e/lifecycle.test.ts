@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyState, KeyUsage, Origin } from "../../gen/kms/v1/kms_pb.js";
 import { codeOf, connectClients, type ConnectClients, type KmsClient } from "../helpers/clients.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestServer, useServer, type TestServer } from "../helpers/server.js";
 
 let ts: TestServer;
 let clients: ConnectClients;
@@ -11,14 +11,10 @@ let seq = 0;
 const alias = (p = "k") => `${p}-${Date.now().toString(36)}-${++seq}`;
 const DAY = 86_400_000;
 
-beforeAll(async () => {
-  ts = await startTestServer();
-  clients = connectClients(ts.grpcUrl, ts.httpUrl);
-  kms = clients.grpc;
-});
-afterAll(async () => {
-  clients.close();
-  await ts.dispose();
+useServer((s, c) => {
+  ts = s;
+  clients = c;
+  kms = c.grpc;
 });
 
 /** Runs a scheduler pass; returns the ids of the keys it purged. */

@@ -1,8 +1,8 @@
 /** Rotation: on demand and on schedule (manual clock), across restarts; old ciphertext keeps decrypting. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KeyState } from "../../gen/kms/v1/kms_pb.js";
 import { codeOf, connectClients, type ConnectClients, type KmsClient } from "../helpers/clients.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestServer, useServer, type TestServer } from "../helpers/server.js";
 import { sdkCode, tencentKms } from "../helpers/tencent.js";
 
 const DAY = 86_400_000;
@@ -15,14 +15,10 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 const secs = (ms: number) => BigInt(Math.floor(ms / 1000));
 const blobVersion = (blob: Uint8Array) => Buffer.from(blob).readUInt32BE(18);
 
-beforeAll(async () => {
-  ts = await startTestServer();
-  clients = connectClients(ts.grpcUrl, ts.httpUrl);
-  kms = clients.grpc;
-});
-afterAll(async () => {
-  clients.close();
-  await ts.dispose();
+useServer((s, c) => {
+  ts = s;
+  clients = c;
+  kms = c.grpc;
 });
 
 async function metadata(keyId: string) {

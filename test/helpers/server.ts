@@ -7,6 +7,8 @@ import { startKms, type KmsServer } from "../../src/app.js";
 import { ManualClock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
+import { afterAll, beforeAll } from "vitest";
+import { connectClients, type ConnectClients } from "./clients.js";
 
 export interface TestServer {
   server: KmsServer;
@@ -72,4 +74,22 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Registers beforeAll/afterAll that start a server with connect clients and
+ * stop it; `ready` receives them once started (suites keep their own names).
+ */
+export function useServer(ready: (s: TestServer, clients: ConnectClients) => void, opts: TestServerOptions = {}): void {
+  let s: TestServer | undefined;
+  let c: ConnectClients | undefined;
+  beforeAll(async () => {
+    s = await startTestServer(opts);
+    c = connectClients(s.grpcUrl, s.httpUrl);
+    ready(s, c);
+  });
+  afterAll(async () => {
+    c?.close();
+    await s?.dispose();
+  });
 }
