@@ -35,6 +35,9 @@ import { keyspace } from "./store/keyspace.js";
 import { openLevelStore } from "./store/level-store.js";
 import type { KvStore } from "./store/store.js";
 
+/** Largest gRPC/Connect request message accepted. */
+const RPC_READ_MAX_BYTES = 1024 * 1024;
+
 export interface KmsServer {
   grpc: ListenAddress;
   http: ListenAddress;
@@ -122,6 +125,8 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
       router.service(AdminService, createServiceImpl(AdminService, { registry, clock }, adminActions, accountOf));
     },
     interceptors: [createEdgeInterceptor(inFlight, log)],
+    // No valid request is more than a few KiB; refuse anything near a megabyte before buffering it.
+    readMaxBytes: RPC_READ_MAX_BYTES,
   });
   const gateway = createGatewayHandler({
     deps,

@@ -243,6 +243,18 @@ describe("Connect JSON over HTTP/1.1", () => {
     expect(body.details[0]!.type).toBe("kms.v1.ErrorInfo");
   });
 
+  it("refuses a message over 1 MiB before reading it all", async () => {
+    const huge = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/Encrypt`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ KeyId: "x", Plaintext: Buffer.alloc(2 * 1024 * 1024).toString("base64") }),
+    });
+    // Connect's answer for a message over readMaxBytes: resource_exhausted (HTTP 429).
+    expect(huge.status).toBe(429);
+    expect(((await huge.json()) as { code: string }).code).toBe("resource_exhausted");
+    expect((await kms.getRegions({})).regions.length).toBeGreaterThan(0);
+  });
+
   it("answers malformed JSON and unknown methods without crashing", async () => {
     const bad = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/Encrypt`, { method: "POST", headers: { "content-type": "application/json" }, body: "{oops" });
     // Rejected by the Connect framework before any interceptor: a standard invalid_argument.
