@@ -1,0 +1,466 @@
+/**
+ * `npm run bench`: starts the KMS and the echo server as their own processes,
+ * fills the store, runs every scenario over gRPC, Connect and API 3.0 with
+ * h2load (or the lean Node client where each request must differ), measures
+ * the ceilings in the same run, and prints a table and bench/results/<timestamp>.json.
+ *
+ *   npx tsx bench/run.ts                 full (several minutes, 100,000 keys)
+ *   BENCH_SHORT=1 npx tsx bench/run.ts   short (CI; under a minute, 2,000 keys)
+ *
+ * Settings: see bench/config.ts. Needs h2load (Debian: nghttp2-client).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
+import { PRIMITIVE_LABEL, primitiveRates, storeRate } from "./ceilings.js";
+import { loadBenchConfig, type BenchConfig } from "./config.js";
+import { closedLoop, h1Client, h2Client, h2load, h2loadAvailable, pacedLoop, type Client, type LoadResult, type Send, type Shape } from "./load.js";
+import { cpuSeconds, memory, newCredentials, REPO, startEcho, startKms, type Credentials, type Started } from "./processes.js";
+import { topSelfTime } from "./profile.js";
+import { efficiencyOf, printReport, writeReport, type Ceiling, type Report, type Row, type Target } from "./report.js";
+import { MESSAGE, scenarios, setup, type Scenario } from "./scenarios.js";
+import { CONNECT_HEADERS, GRPC_HEADERS, grpcFrame, grpcUnframe, tc3Headers, type Protocol } from "./wire.js";
+
+const cfg = loadBenchConfig();
+const startedAt = new Date().toISOString();
+const runId = Date.now().toString(36);
+const SAMPLE = cfg.short ? 3 : 5;
+const POPULATE_CONCURRENCY = 64;
+const POPULATE_LIMIT_S = 1_800;
+
+const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} bench: ${msg}\n`);
+
+if (!(await h2loadAvailable())) throw new Error("h2load is not installed (Debian/Ubuntu: apt-get install -y nghttp2-client)");
+const work = await mkdtemp(join(tmpdir(), "kms-bench-"));
+const credentials = newCredentials();
+const rootKey = randomBytes(32).toString("base64");
+const dataDir = join(work, "data");
+const cannedDir = join(work, "canned");
+await mkdir(cannedDir);
+
+// ---------------------------------------------------------------------------
+// Talking to a server: one target per protocol, a sample through a real client
+// ---------------------------------------------------------------------------
+
+interface Endpoint {
+  h2c: number;
+  http: number;
+}
+
+const origin = (port: number) => `http://127.0.0.1:${port}`;
+const pathOf = (s: Scenario) => `/kms.v1.KeyManagementService/${s.method.name}`;
+
+/** URL, headers and body h2load replays for `s` over `protocol`; `echo` adds the canned-reply header. */
+function target(s: Scenario, protocol: Protocol, port: number, creds: Credentials, echo: boolean) {
+  const extra: Record<string, string> = echo ? { "bench-reply": s.id } : {};
+  if (protocol === "api3") {
+    const body = JSON.stringify(s.api);
+    const headers = { ...tc3Headers(s.action, body, `127.0.0.1:${port}`, creds.secretId, creds.secretKey), ...extra };
+    return { url: `${origin(port)}/`, headers, body: Buffer.from(body), h1: true };
+  }
+  const headers = { ...(protocol === "grpc" ? GRPC_HEADERS : CONNECT_HEADERS), ...extra };
+  return { url: `${origin(port)}${pathOf(s)}`, headers, body: protocol === "grpc" ? grpcFrame(s.request) : Buffer.from(s.request), h1: false };
+}
+
+interface ApiEnvelope {
+  Response?: { Error?: { Code: string; Message: string }; RequestId?: string } & Record<string, unknown>;
+}
+
+/** The API 3.0 error code of an answer, or undefined on success. */
+function apiError(body: Buffer): string | undefined {
+  try {
+    const r = (JSON.parse(body.toString("utf8")) as ApiEnvelope).Response;
+    return r === undefined ? "no Response" : r.Error?.Code;
+  } catch {
+    return "not JSON";
+  }
+}
+
+/** The lean-client send function of one request, per protocol (used for CreateKey and samples). */
+function sender(protocol: Protocol, client: Client, port: number, s: Scenario, next: () => { request: Uint8Array; api: Record<string, string | number> }): Send {
+  return async () => {
+    const { request, api } = next();
+    if (protocol === "api3") {
+      const body = JSON.stringify(api);
+      const a = await client.request("/", tc3Headers(s.action, body, `127.0.0.1:${port}`, credentials.secretId, credentials.secretKey), Buffer.from(body));
+      return a.status === 200 ? apiError(a.body) : `HTTP ${a.status}`;
+    }
+    if (protocol === "connect") {
+      const a = await client.request(pathOf(s), CONNECT_HEADERS, Buffer.from(request));
+      return a.status === 200 ? undefined : a.headers["kms-error-code"] ?? `HTTP ${a.status}`;
+    }
+    const a = await client.request(pathOf(s), GRPC_HEADERS, grpcFrame(request));
+    return a.headers["grpc-status"] === "0" ? undefined : a.headers["kms-error-code"] ?? `grpc-status ${a.headers["grpc-status"] ?? "missing"}`;
+  };
+}
+
+/**
+ * Sends SAMPLE requests of `s` through a real client (connect-es for gRPC and
+ * Connect, a TC3-signing HTTP/1.1 client for API 3.0), keeps the last answer
+ * as the echo server's canned reply, and returns the number of failures.
+ */
+async function sample(s: Scenario, protocol: Protocol, ep: Endpoint, transports: Record<"grpc" | "connect", Transport>): Promise<number> {
+  let failures = 0;
+  const next = s.unique ?? (() => ({ request: s.request, api: s.api }));
+  if (protocol === "api3") {
+    const client = h1Client(origin(ep.http), 1);
+    try {
+      for (let i = 0; i < SAMPLE; i++) {
+        const { api } = next();
+        const body = JSON.stringify(api);
+        const a = await client.request("/", tc3Headers(s.action, body, `127.0.0.1:${ep.http}`, credentials.secretId, credentials.secretKey), Buffer.from(body));
+        const code = a.status === 200 ? apiError(a.body) : `HTTP ${a.status}`;
+        if (code !== undefined) {
+          failures++;
+          log(`${s.name} over api3: sample failed: ${code}`);
+          continue;
+        }
+        const response = { ...(JSON.parse(a.body.toString("utf8")) as ApiEnvelope).Response };
+        delete response.RequestId;
+        await writeFile(join(cannedDir, `${s.id}.json`), JSON.stringify(response));
+      }
+    } finally {
+      client.close();
+    }
+    return failures;
+  }
+  for (let i = 0; i < SAMPLE; i++) {
+    try {
+      const input = fromBinary(s.method.input, next().request);
+      const res = await transports[protocol].unary(s.method, undefined, 30_000, undefined, input);
+      await writeFile(join(cannedDir, `${s.id}.bin`), toBinary(s.method.output as DescMessage, res.message));
+    } catch (err) {
+      failures++;
+      log(`${s.name} over ${protocol}: sample failed: ${(err as Error).message}`);
+    }
+  }
+  return failures;
+}
+
+/** One measured run against `server`, with its CPU seconds. */
+async function measure(server: Started, run: () => Promise<LoadResult>): Promise<{ load: LoadResult; cpuS: number; cores: number }> {
+  const before = cpuSeconds(server.pid);
+  const load = await run();
+  const cpuS = cpuSeconds(server.pid) - before;
+  return { load, cpuS, cores: cpuS / load.wallS };
+}
+
+/**
+ * gRPC answers are always HTTP 200 and h2load cannot read grpc-status, so a
+ * failure shows as a missing response message: count the bytes short of
+ * `requests` full answers (3% slack for variable-length signatures).
+ */
+function withInferredErrors(load: LoadResult, expectedBytes: number): LoadResult {
+  if (load.driver !== "h2load" || expectedBytes <= 0 || load.requests === 0) return load;
+  if (load.dataBytes >= 0.97 * expectedBytes * load.requests) return load;
+  const missing = Math.round(load.requests - load.dataBytes / expectedBytes);
+  return { ...load, errors: Math.max(load.errors, missing) };
+}
+
+// ---------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------
+
+const rows: Row[] = [];
+const report: Report = {
+  startedAt,
+  mode: cfg.short ? "short" : "full",
+  machine: { cores: cfg.cores, node: process.versions.node, openssl: process.versions.openssl, loadGenerator: "h2load -t 1 (CreateKey, rate limit: node:http2/node:http client)" },
+  settings: {
+    durationS: cfg.durationS,
+    warmupS: cfg.warmupS,
+    concurrency: cfg.concurrency,
+    connections: cfg.connections,
+    keys: cfg.keys,
+    rateLimit: cfg.rateLimit,
+  },
+  rows,
+  primitives: {},
+  store: { syncedBatchesPerS: NaN, concurrency: cfg.concurrency },
+  population: { keys: 0, seconds: 0, rps: 0, errors: 0 },
+  coldStart: undefined,
+  rss: undefined,
+  rateLimit: undefined,
+  profile: undefined,
+  targets: [],
+};
+
+const seconds = cfg.short ? 0.1 : Math.min(2, cfg.durationS / 2);
+log(`raw primitives, ${seconds} s each, one core`);
+const perCore = primitiveRates(seconds, MESSAGE);
+for (const [k, v] of Object.entries(perCore)) report.primitives[k] = { label: PRIMITIVE_LABEL[k as keyof typeof PRIMITIVE_LABEL], perCoreOpsPerS: v };
+log(`store: synced LevelDB batches at concurrency ${cfg.concurrency}`);
+report.store.syncedBatchesPerS = await storeRate(join(work, "store-ceiling"), cfg.concurrency, cfg.durationS);
+await rm(join(work, "store-ceiling"), { recursive: true, force: true });
+
+log("starting the KMS and the echo server");
+const kms = await startKms({ dataDir, rootKey, credentials, rateLimit: 0, logFile: join(work, "kms.log") });
+const echo = await startEcho(cannedDir, credentials, join(work, "echo.log"));
+const ep: Endpoint = { h2c: kms.ports["h2c"] ?? 0, http: kms.ports["http"] ?? 0 };
+const transports = {
+  grpc: createGrpcTransport({ baseUrl: origin(ep.h2c) }),
+  connect: createConnectTransport({ baseUrl: origin(ep.h2c), httpVersion: "2", useBinaryFormat: true }),
+};
+
+try {
+  const fixture = await setup(transports.grpc, runId);
+  const all = scenarios(fixture, runId);
+  const list = all.filter((s) => !cfg.only || cfg.only.test(s.name));
+
+  await populate(cfg, ep, all);
+
+  for (const s of list) {
+    const protocols: Protocol[] = cfg.short && !s.everyProtocolInShortMode ? ["grpc"] : ["grpc", "connect", "api3"];
+    for (const protocol of protocols) await runScenario(s, protocol);
+  }
+  if (cfg.profile) await profileEncrypt(list);
+
+  const peak = memory(kms.pid).peak;
+  log("stopping the KMS");
+  await kms.stop();
+  await coldStart(fixture.blob, peak);
+  await rateLimit();
+} finally {
+  await kms.stop();
+  await echo.stop();
+}
+
+report.targets = targets();
+const text = printReport(report);
+console.log(text);
+const file = await writeReport(join(REPO, "bench", "results"), report);
+console.log(`\nJSON: ${file}`);
+await rm(work, { recursive: true, force: true });
+
+// ---------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------
+
+/** Fills the store to cfg.keys keys with concurrent CreateKey calls over gRPC. */
+async function populate(c: BenchConfig, e: Endpoint, list: Scenario[]): Promise<void> {
+  const createKey = list.find((s) => s.id === "create-key");
+  const status = await createClient(KeyManagementService, transports.grpc).getServiceStatus({});
+  const missing = Math.max(0, c.keys - status.cmkUserCount);
+  if (missing === 0 || !createKey?.unique) return;
+  log(`populating ${missing} keys (${POPULATE_CONCURRENCY} in flight)`);
+  const client = h2Client(origin(e.h2c), c.connections);
+  const send = sender("grpc", client, e.h2c, createKey, createKey.unique);
+  const started = performance.now();
+  const deadline = started + POPULATE_LIMIT_S * 1000;
+  let issued = 0;
+  let errors = 0;
+  const worker = async () => {
+    while (issued < missing && performance.now() < deadline) {
+      issued++;
+      if ((await send(issued)) !== undefined) errors++;
+      if (issued % 20_000 === 0) log(`  ${issued} sent`);
+    }
+  };
+  await Promise.all(Array.from({ length: POPULATE_CONCURRENCY }, worker));
+  client.close();
+  const secs = (performance.now() - started) / 1000;
+  report.population = { keys: issued - errors + status.cmkUserCount, seconds: secs, rps: issued / secs, errors };
+}
+
+async function runScenario(s: Scenario, protocol: Protocol): Promise<void> {
+  const concurrency = s.concurrency ?? cfg.concurrency;
+  const shape: Shape = { concurrency, connections: Math.min(cfg.connections, concurrency), durationS: cfg.durationS, warmupS: cfg.warmupS };
+  log(`${protocol} ${s.name} (c=${concurrency})`);
+  const sampleErrors = await sample(s, protocol, ep, transports);
+  const scratch = join(work, `${protocol}-${s.id}`);
+  const expectedBytes = protocol === "grpc" ? 5 + (await cannedSize(s.id)) : 0;
+
+  let measured;
+  if (s.unique) {
+    const client = protocol === "api3" ? h1Client(origin(ep.http), concurrency) : h2Client(origin(ep.h2c), shape.connections);
+    try {
+      measured = await measure(kms, () => closedLoop(sender(protocol, client, protocol === "api3" ? ep.http : ep.h2c, s, s.unique ?? (() => ({ request: s.request, api: s.api }))), shape));
+    } finally {
+      client.close();
+    }
+  } else {
+    measured = await measure(kms, () => h2load(target(s, protocol, protocol === "api3" ? ep.http : ep.h2c, credentials, false), shape, scratch));
+  }
+  const load = withInferredErrors(measured.load, expectedBytes);
+
+  // Ceilings for the same request and answer, same shape.
+  const bounds: Ceiling[] = [];
+  const echoRun = async (name: string, port: number, p: Protocol) => {
+    const m = await measure(echo, () => h2load(target(s, p, port, credentials, true), shape, `${scratch}-ceiling-${rows.length}`));
+    const echoLoad = withInferredErrors(m.load, expectedBytes);
+    rows.push({ protocol: p, scenario: `  ceiling: ${name}`, concurrency, load: echoLoad, sampleErrors: 0, cpuS: m.cpuS, cores: m.cores, bounds: [], efficiency: undefined, boundBy: undefined });
+    bounds.push({ name, rps: echoLoad.rps });
+  };
+  const row: Row = { protocol, scenario: s.name, concurrency, load, sampleErrors, cpuS: measured.cpuS, cores: measured.cores, bounds, efficiency: undefined, boundBy: undefined };
+  rows.push(row);
+  if (protocol === "grpc") {
+    await echoRun("echo connect-node", echo.ports["connect"] ?? 0, "grpc");
+    await echoRun("echo raw node:http2", echo.ports["raw"] ?? 0, "grpc");
+  } else if (protocol === "connect") {
+    await echoRun("echo connect-node", echo.ports["connect"] ?? 0, "connect");
+  } else {
+    await echoRun("echo HTTP/1.1 + TC3", echo.ports["gateway"] ?? 0, "api3");
+  }
+  if (s.primitive) bounds.push({ name: `crypto ×${measured.cores.toFixed(2)} cores`, rps: (perCore[s.primitive] ?? NaN) * measured.cores });
+  if (s.kind === "create") bounds.push({ name: "store synced batches", rps: report.store.syncedBatchesPerS });
+  Object.assign(row, efficiencyOf(load.rps, bounds));
+}
+
+async function cannedSize(id: string): Promise<number> {
+  const names = await readdir(cannedDir);
+  if (!names.includes(`${id}.bin`)) return 0;
+  return (await stat(join(cannedDir, `${id}.bin`))).size;
+}
+
+/** A KMS with --cpu-prof, driven with gRPC Encrypt 32 B; keeps the top self-time functions. */
+async function profileEncrypt(list: Scenario[]): Promise<void> {
+  const s = list.find((x) => x.id === "encrypt-32");
+  if (!s) return;
+  log("profiling gRPC Encrypt 32 B");
+  const profDir = join(REPO, "bench", "results", `profile-${startedAt.replace(/[:.]/g, "-")}`);
+  const dir = join(work, "profile-data");
+  const p = await startKms({ dataDir: dir, rootKey, credentials, rateLimit: 0, logFile: join(work, "profile.log"), nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] });
+  try {
+    const kmsClient = createClient(KeyManagementService, createGrpcTransport({ baseUrl: origin(p.ports["h2c"] ?? 0) }));
+    const key = await kmsClient.createKey({ alias: `bench-profile-${runId}` });
+    const encrypt: Scenario = { ...s, request: rewriteKeyId(s.request, key.keyId) };
+    const shape: Shape = { concurrency: cfg.concurrency, connections: cfg.connections, durationS: Math.max(cfg.durationS, 3), warmupS: cfg.warmupS };
+    await h2load(target(encrypt, "grpc", p.ports["h2c"] ?? 0, credentials, false), shape, join(work, "profile"));
+  } finally {
+    await p.stop();
+  }
+  const files = (await readdir(profDir)).filter((f) => f.endsWith(".cpuprofile"));
+  // The main thread's profile is the largest (workers are idle for Encrypt).
+  const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(join(profDir, f))).size })));
+  const main = sized.sort((a, b) => b.size - a.size)[0];
+  if (main) report.profile = { file: join(profDir, main.f), top: topSelfTime(join(profDir, main.f), 25).map(({ fn, where, share }) => ({ fn, where, share })) };
+}
+
+function rewriteKeyId(request: Uint8Array, keyId: string): Uint8Array {
+  const schema = KeyManagementService.method.encrypt.input;
+  const m = fromBinary(schema, request);
+  m.keyId = keyId;
+  return toBinary(schema, m);
+}
+
+/** A fresh process over the populated store: time to listening and to the first successful Decrypt; RSS. */
+async function coldStart(blob: Uint8Array, peak: number): Promise<void> {
+  log(`cold start over ${report.population.keys} keys`);
+  const p = await startKms({ dataDir, rootKey, credentials, rateLimit: 0, logFile: join(work, "kms-cold.log") });
+  try {
+    const client = h2Client(origin(p.ports["h2c"] ?? 0), 1);
+    const body = grpcFrame(encodeDecrypt(blob));
+    let ok = false;
+    for (let i = 0; i < 300 && !ok; i++) {
+      const a = await client.request("/kms.v1.KeyManagementService/Decrypt", GRPC_HEADERS, body).catch(() => undefined);
+      ok = a?.headers["grpc-status"] === "0" && grpcUnframe(a.body) !== undefined;
+      if (!ok) await new Promise((r) => setTimeout(r, 10));
+    }
+    const firstDecryptAt = performance.now();
+    client.close();
+    const rss = memory(p.pid).rss;
+    report.coldStart = { keys: report.population.keys, toListeningMs: p.readyAt - p.spawnedAt, toFirstDecryptMs: ok ? firstDecryptAt - p.spawnedAt : NaN, rssBytes: rss };
+    report.rss = { emptyStoreBytes: NaN, populatedBytes: rss, peakBytes: peak, bytesPerKey: NaN };
+  } finally {
+    await p.stop();
+  }
+}
+
+function encodeDecrypt(blob: Uint8Array): Uint8Array {
+  const schema = KeyManagementService.method.decrypt.input;
+  const m = fromBinary(schema, new Uint8Array(0));
+  m.ciphertextBlob = blob;
+  return toBinary(schema, m);
+}
+
+/**
+ * A second KMS, empty store, KMS_RATE_LIMIT set: its RSS after a first
+ * Decrypt is the empty-store baseline; then API 3.0 Encrypt at twice the limit.
+ */
+async function rateLimit(): Promise<void> {
+  const limit = cfg.rateLimit;
+  const secs = cfg.short ? 2 : 5;
+  log(`rate limit: ${limit}/s, driven at ${2 * limit}/s for ${secs} s`);
+  const p = await startKms({ dataDir: join(work, "data-rate"), rootKey, credentials, rateLimit: limit, logFile: join(work, "kms-rate.log") });
+  try {
+    const kmsClient = createClient(KeyManagementService, createGrpcTransport({ baseUrl: origin(p.ports["h2c"] ?? 0) }));
+    const key = await kmsClient.createKey({ alias: `bench-rate-${runId}` });
+    const { ciphertextBlob } = await kmsClient.encrypt({ keyId: key.keyId, plaintext: MESSAGE });
+    await kmsClient.decrypt({ ciphertextBlob });
+    const empty = memory(p.pid).rss;
+    if (report.rss) {
+      report.rss.emptyStoreBytes = empty;
+      report.rss.bytesPerKey = report.population.keys > 0 ? (report.rss.populatedBytes - empty) / report.population.keys : NaN;
+    }
+    const port = p.ports["http"] ?? 0;
+    const client = h1Client(origin(port), 64);
+    const body = JSON.stringify({ KeyId: key.keyId, Plaintext: MESSAGE.toString("base64") });
+    const send: Send = async () => {
+      const a = await client.request("/", tc3Headers("Encrypt", body, `127.0.0.1:${port}`, credentials.secretId, credentials.secretKey), Buffer.from(body));
+      return a.status === 200 ? apiError(a.body) : `HTTP ${a.status}`;
+    };
+    // Let the bucket fill after the calls above, then drive.
+    await new Promise((r) => setTimeout(r, 1100));
+    const { sent, codes } = await pacedLoop(send, 2 * limit, secs);
+    client.close();
+    const accepted = codes["ok"] ?? 0;
+    const rejected = codes["RequestLimitExceeded"] ?? 0;
+    report.rateLimit = { limit, drivenAt: 2 * limit, seconds: secs, sent, accepted, rejected, other: sent - accepted - rejected, expectedAccepted: limit * secs + limit };
+    if (sent - accepted - rejected > 0) log(`rate limit: other answers: ${JSON.stringify(codes)}`);
+  } finally {
+    await p.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Targets
+// ---------------------------------------------------------------------------
+
+function targets(): Target[] {
+  const out: Target[] = [];
+  const find = (protocol: string, name: string) => rows.find((r) => r.protocol === protocol && r.scenario === name);
+  const ratio = (row: Row | undefined, bound: string) => {
+    const c = row?.bounds.find((b) => b.name.startsWith(bound));
+    return row && c && c.rps > 0 ? row.load.rps / c.rps : NaN;
+  };
+  const check = (name: string, value: number, goal: number, more: boolean, unit = "") =>
+    out.push({
+      name,
+      measured: Number.isFinite(value) ? `${value < 10 ? value.toFixed(2) : value.toFixed(0)}${unit}` : "not measured",
+      goal: `${more ? "≥" : "<"} ${goal}${unit}`,
+      met: Number.isFinite(value) ? (more ? value >= goal : value < goal) : undefined,
+    });
+  for (const row of rows.filter((r) => r.protocol === "grpc" && !r.scenario.startsWith(" "))) {
+    const s = row.scenario;
+    if (["Encrypt 32 B", "Encrypt 4 KiB", "Decrypt 32 B", "GenerateDataKey", "ReEncrypt"].includes(s)) {
+      check(`gRPC ${s} / same-stack echo`, ratio(row, "echo connect-node"), 0.8, true);
+      check(`gRPC ${s} / raw node:http2 echo`, ratio(row, "echo raw"), 0.5, true);
+    }
+    if (s.startsWith("Sign ") || s.startsWith("Verify ")) check(`gRPC ${s} / raw crypto × cores used`, ratio(row, "crypto"), 0.8, true);
+    if (s === "CreateKey (durable)") check(`gRPC ${s} / store synced batches`, ratio(row, "store"), 0.5, true);
+  }
+  check("API 3.0 Encrypt 32 B / HTTP/1.1 echo", ratio(find("api3", "Encrypt 32 B"), "echo HTTP/1.1"), 0.6, true);
+  check(`gRPC ListKeyDetail 100 p99, ${report.population.keys} keys`, find("grpc", "ListKeyDetail 100, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
+  check(`gRPC DescribeKey p99 (1 in flight), ${report.population.keys} keys`, find("grpc", "DescribeKey, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
+  check(`gRPC DescribeKey p99 (c=${cfg.concurrency}), ${report.population.keys} keys`, find("grpc", "DescribeKey")?.load.p99Ms ?? NaN, 10, false, " ms");
+  check(`start → first Decrypt, ${report.population.keys} keys`, report.coldStart?.toFirstDecryptMs ?? NaN, 1000, false, " ms");
+  out.push({ name: "RSS per stored key", measured: report.rss ? `${report.rss.bytesPerKey.toFixed(0)} B` : "not measured", goal: "report", met: undefined });
+  const rl = report.rateLimit;
+  if (rl) {
+    const slack = Math.max(3, 0.05 * rl.expectedAccepted);
+    out.push({
+      name: `rate limit ${rl.limit}/s at ${rl.drivenAt}/s rejects only the excess`,
+      measured: `${rl.accepted} accepted, ${rl.rejected} RequestLimitExceeded, ${rl.other} other`,
+      goal: `${rl.expectedAccepted} ± ${slack.toFixed(0)} accepted, 0 other`,
+      met: Math.abs(rl.accepted - rl.expectedAccepted) <= slack && rl.other === 0,
+    });
+  }
+  const errors = rows.filter((r) => !r.scenario.startsWith(" ")).reduce((n, r) => n + r.load.errors + r.sampleErrors, 0);
+  out.push({ name: "errors across all scenarios", measured: String(errors), goal: "0", met: errors === 0 });
+  return out;
+}

@@ -1,0 +1,144 @@
+/**
+ * The scenarios: one request each (protobuf for gRPC and Connect, JSON
+ * parameters for API 3.0), built against keys made by `setup` through a real
+ * client (connect-es over gRPC). CreateKey needs a fresh alias per request, so
+ * it carries a per-request builder and runs on the lean Node driver.
+ */
+import { create, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from "@bufbuild/protobuf";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { DataKeySpec, KeyManagementService, KeyUsage, MessageType } from "../gen/kms/v1/kms_pb.js";
+import type { Primitive } from "./ceilings.js";
+
+export type Kind = "symmetric" | "asymmetric" | "create" | "read";
+type Method = DescMethodUnary<DescMessage, DescMessage>;
+type ApiParams = Record<string, string | number>;
+
+export interface Scenario {
+  name: string;
+  /** Letters, digits and dashes: names the canned echo responses. */
+  id: string;
+  kind: Kind;
+  method: Method;
+  /** Protobuf of the request (gRPC and Connect bodies). */
+  request: Uint8Array;
+  /** API 3.0 action and parameters. */
+  action: string;
+  api: ApiParams;
+  /** The raw primitive that bounds it, if any. */
+  primitive?: Primitive;
+  /** Requests in flight, when not the configured concurrency. */
+  concurrency?: number;
+  /** Every request must differ: builds the next one. */
+  unique?: () => { request: Uint8Array; api: ApiParams };
+  /** Also run over Connect and API 3.0 in short mode. */
+  everyProtocolInShortMode?: boolean;
+}
+
+function scenario<I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  init: MessageInitShape<I>,
+  rest: Omit<Scenario, "method" | "request" | "action">,
+): Scenario {
+  return { ...rest, method: method as unknown as Method, request: toBinary(method.input, create(method.input, init)), action: method.name };
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+
+export interface Fixture {
+  symmetricKeyId: string;
+  otherKeyId: string;
+  /** Ciphertext of 32 bytes under symmetricKeyId. */
+  blob: Uint8Array;
+  signing: Record<"ecc" | "rsa" | "sm2", { keyId: string; algorithm: string; signature: Uint8Array }>;
+}
+
+export const MESSAGE = Buffer.alloc(32, 7);
+const PLAINTEXT_32 = Buffer.alloc(32, 1);
+const PLAINTEXT_4K = Buffer.alloc(4096, 2);
+
+/** Creates the keys and blobs the scenarios use, through a real gRPC client. */
+export async function setup(transport: Transport, runId: string): Promise<Fixture> {
+  const kms: Client<typeof KeyManagementService> = createClient(KeyManagementService, transport);
+  const key = await kms.createKey({ alias: `bench-sym-${runId}` });
+  const other = await kms.createKey({ alias: `bench-dst-${runId}` });
+  const { ciphertextBlob } = await kms.encrypt({ keyId: key.keyId, plaintext: PLAINTEXT_32 });
+  const signer = async (usage: KeyUsage, algorithm: string, tag: string) => {
+    const k = await kms.createKey({ alias: `bench-${tag}-${runId}`, keyUsage: usage });
+    const { signature } = await kms.signByAsymmetricKey({ keyId: k.keyId, algorithm, message: MESSAGE, messageType: MessageType.RAW });
+    return { keyId: k.keyId, algorithm, signature };
+  };
+  return {
+    symmetricKeyId: key.keyId,
+    otherKeyId: other.keyId,
+    blob: ciphertextBlob,
+    signing: {
+      ecc: await signer(KeyUsage.ASYMMETRIC_SIGN_VERIFY_ECC, "ECC_P256_R1", "ecc"),
+      rsa: await signer(KeyUsage.ASYMMETRIC_SIGN_VERIFY_RSA_2048, "RSA_PSS_SHA_256", "rsa"),
+      sm2: await signer(KeyUsage.ASYMMETRIC_SIGN_VERIFY_SM2, "SM2DSA", "sm2"),
+    },
+  };
+}
+
+export function scenarios(f: Fixture, runId: string): Scenario[] {
+  const m = KeyManagementService.method;
+  const list: Scenario[] = [
+    scenario(m.encrypt, { keyId: f.symmetricKeyId, plaintext: PLAINTEXT_32 }, {
+      name: "Encrypt 32 B", id: "encrypt-32", kind: "symmetric", primitive: "aes-gcm-seal-32", everyProtocolInShortMode: true,
+      api: { KeyId: f.symmetricKeyId, Plaintext: b64(PLAINTEXT_32) },
+    }),
+    scenario(m.encrypt, { keyId: f.symmetricKeyId, plaintext: PLAINTEXT_4K }, {
+      name: "Encrypt 4 KiB", id: "encrypt-4k", kind: "symmetric", primitive: "aes-gcm-seal-4096",
+      api: { KeyId: f.symmetricKeyId, Plaintext: b64(PLAINTEXT_4K) },
+    }),
+    scenario(m.decrypt, { ciphertextBlob: f.blob }, {
+      name: "Decrypt 32 B", id: "decrypt-32", kind: "symmetric", primitive: "aes-gcm-open-32",
+      api: { CiphertextBlob: b64(f.blob) },
+    }),
+    scenario(m.generateDataKey, { keyId: f.symmetricKeyId, keySpec: DataKeySpec.AES_256 }, {
+      name: "GenerateDataKey", id: "gdk", kind: "symmetric", primitive: "aes-gcm-seal-32",
+      api: { KeyId: f.symmetricKeyId, KeySpec: "AES_256" },
+    }),
+    scenario(m.reEncrypt, { ciphertextBlob: f.blob, destinationKeyId: f.otherKeyId }, {
+      name: "ReEncrypt", id: "reencrypt", kind: "symmetric", primitive: "aes-gcm-open-seal-32",
+      api: { CiphertextBlob: b64(f.blob), DestinationKeyId: f.otherKeyId },
+    }),
+  ];
+  for (const [tag, label] of [["ecc", "ECC"], ["rsa", "RSA"], ["sm2", "SM2"]] as const) {
+    const s = f.signing[tag];
+    list.push(
+      scenario(m.signByAsymmetricKey, { keyId: s.keyId, algorithm: s.algorithm, message: MESSAGE, messageType: MessageType.RAW }, {
+        name: `Sign ${label}`, id: `sign-${tag}`, kind: "asymmetric", primitive: `${tag}-sign`, everyProtocolInShortMode: tag === "ecc",
+        api: { KeyId: s.keyId, Algorithm: s.algorithm, Message: b64(MESSAGE), MessageType: "RAW" },
+      }),
+      scenario(m.verifyByAsymmetricKey, { keyId: s.keyId, algorithm: s.algorithm, message: MESSAGE, signatureValue: s.signature, messageType: MessageType.RAW }, {
+        name: `Verify ${label}`, id: `verify-${tag}`, kind: "asymmetric", primitive: `${tag}-verify`,
+        api: { KeyId: s.keyId, Algorithm: s.algorithm, Message: b64(MESSAGE), SignatureValue: b64(s.signature), MessageType: "RAW" },
+      }),
+    );
+  }
+  let serial = 0;
+  const freshAlias = () => `bench-new-${runId}-${serial++}`;
+  list.push(
+    scenario(m.createKey, { alias: `bench-new-${runId}` }, {
+      name: "CreateKey (durable)", id: "create-key", kind: "create", everyProtocolInShortMode: true,
+      api: { Alias: `bench-new-${runId}` },
+      unique: () => {
+        const alias = freshAlias();
+        return { request: toBinary(m.createKey.input, create(m.createKey.input, { alias })), api: { Alias: alias } };
+      },
+    }),
+    scenario(m.describeKey, { keyId: f.symmetricKeyId }, {
+      name: "DescribeKey", id: "describe", kind: "read", everyProtocolInShortMode: true,
+      api: { KeyId: f.symmetricKeyId },
+    }),
+    scenario(m.describeKey, { keyId: f.symmetricKeyId }, {
+      name: "DescribeKey, 1 in flight", id: "describe-c1", kind: "read", concurrency: 1,
+      api: { KeyId: f.symmetricKeyId },
+    }),
+    scenario(m.listKeyDetail, { limit: 100 }, {
+      name: "ListKeyDetail 100, 1 in flight", id: "list-100", kind: "read", concurrency: 1,
+      api: { Limit: 100 },
+    }),
+  );
+  return list;
+}
