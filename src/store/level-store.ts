@@ -1,11 +1,26 @@
-/** LevelDB adapter of the storage port (classic-level through `level`). */
+/**
+ * LevelDB adapter of the storage port (classic-level through `level`).
+ *
+ * After a failed write (disk full, I/O error) LevelDB's log may end in a torn
+ * record, and anything appended after it would be dropped when the log is
+ * replayed: acknowledged writes lost (found by the reliability suite). So a
+ * failed write marks the store broken; further writes are refused until the
+ * database has been reopened, which replays the log up to its last good
+ * record and starts a fresh log file. The reopen is tried only once the
+ * filesystem has room again, so reads keep working meanwhile.
+ */
+import { statfs } from "node:fs/promises";
 import { Level } from "level";
+import { KmsError } from "../errors.js";
 import { StoreOpenError, type BatchOp, type KvStore, type ScanOptions } from "./store.js";
 
 export interface LevelStoreOptions {
   /** fsync each batch before it is acknowledged. */
   sync: boolean;
 }
+
+/** Free space needed before a broken store tries to reopen (recovery writes a table). */
+const REOPEN_MIN_FREE_BYTES = 1024 * 1024;
 
 function rangeOf(opts: ScanOptions) {
   // "\xff" sorts after every character used in our keys (ASCII ids and separators).
@@ -22,37 +37,87 @@ function rangeOf(opts: ScanOptions) {
   return range;
 }
 
-export async function openLevelStore(dir: string, options: LevelStoreOptions): Promise<KvStore> {
-  const db = new Level<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" });
+type Db = Level<string, Uint8Array>;
+
+async function openDb(dir: string): Promise<Db> {
+  const db: Db = new Level<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" });
   try {
     await db.open();
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
     throw new StoreOpenError(`cannot open the LevelDB store in ${dir}: ${cause}`);
   }
+  return db;
+}
+
+/** The error's reason without file paths: callers see it, and the data directory is not theirs to know. */
+function causeOf(err: unknown): string {
+  const e = err as { cause?: { message?: string }; message?: string };
+  return (e.cause?.message ?? e.message ?? String(err)).replace(/(?:\/[^\s:]+)+:\s*/g, "");
+}
+
+function writeRefused(reason: string, cause?: unknown): KmsError {
+  return new KmsError("InternalError", `the key store cannot write (${reason}); nothing was changed`, cause);
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+export async function openLevelStore(dir: string, options: LevelStoreOptions): Promise<KvStore> {
+  let db = await openDb(dir);
+  let broken: string | undefined;
+  let reopening: Promise<void> | undefined;
   const writeOptions = { sync: options.sync };
+
+  /** Reopens a broken store when there is room; otherwise refuses the write. */
+  async function writable(): Promise<void> {
+    if (broken === undefined) return;
+    if (!reopening) {
+      reopening = (async () => {
+        if ((await freeBytes(dir)) < REOPEN_MIN_FREE_BYTES) throw writeRefused(`${broken}; still no space`);
+        await db.close();
+        db = await openDb(dir);
+        broken = undefined;
+      })().finally(() => (reopening = undefined));
+    }
+    await reopening;
+  }
+
   return {
     async get(key) {
+      await reopening?.catch(() => undefined);
       return db.get(key);
     },
     async getMany(keys) {
       if (keys.length === 0) return [];
+      await reopening?.catch(() => undefined);
       return db.getMany([...keys]);
     },
     async batch(ops: readonly BatchOp[]) {
       if (ops.length === 0) return;
-      await db.batch(
-        ops.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key })),
-        writeOptions,
-      );
+      await writable();
+      try {
+        await db.batch(
+          ops.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key })),
+          writeOptions,
+        );
+      } catch (err) {
+        broken = causeOf(err);
+        throw writeRefused(broken, err);
+      }
     },
     async *scan(opts) {
+      await reopening?.catch(() => undefined);
       for await (const entry of db.iterator(rangeOf(opts))) yield entry;
     },
     async *scanKeys(opts) {
+      await reopening?.catch(() => undefined);
       for await (const key of db.keys(rangeOf(opts))) yield key;
     },
     async close() {
+      await reopening?.catch(() => undefined);
       await db.close();
     },
   };
