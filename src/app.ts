@@ -5,6 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
@@ -28,6 +29,7 @@ import { KeyRepository } from "./keys/repository.js";
 import { startScheduler, type Scheduler } from "./keys/scheduler.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { obtainRootKey, verifyRootKey } from "./root-key.js";
+import { createGrpcHandler, isGrpcRequest } from "./server/grpc.js";
 import { createEdgeInterceptor, InFlight } from "./server/interceptors.js";
 import { startListeners, type NodeHandler } from "./server/listen.js";
 import { createServiceImpl } from "./server/service.js";
@@ -118,11 +120,12 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const inFlight = new InFlight();
   // Until principals exist (issue #6) every gRPC/Connect call acts for the configured account.
   const accountOf = () => config.accountUin;
+  const adminDeps = { registry, clock };
   const connect = connectNodeAdapter({
     routes: (router) => {
       router.service(KeyManagementService, createServiceImpl(KeyManagementService, deps, actions, accountOf));
       router.service(KeyVersionService, createServiceImpl(KeyVersionService, deps, versionActions, accountOf));
-      router.service(AdminService, createServiceImpl(AdminService, { registry, clock }, adminActions, accountOf));
+      router.service(AdminService, createServiceImpl(AdminService, adminDeps, adminActions, accountOf));
     },
     interceptors: [createEdgeInterceptor(inFlight, log)],
     // No valid request is more than a few KiB; refuse anything near a megabyte before buffering it.
@@ -139,9 +142,26 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     log,
     nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000),
   });
+  const grpc = createGrpcHandler({
+    bindings: [
+      { service: KeyManagementService, deps, actions },
+      { service: KeyVersionService, deps, actions: versionActions },
+      { service: AdminService, deps: adminDeps, actions: adminActions },
+    ],
+    uinOf: accountOf,
+    inFlight,
+    log,
+    readMaxBytes: RPC_READ_MAX_BYTES,
+  });
+  // The h2c port: gRPC straight over node:http2, gRPC-Web and Connect through connect-node.
+  const h2: NodeHandler = (req, res) => {
+    if (isGrpcRequest(req.headers)) grpc(req as Http2ServerRequest, res as Http2ServerResponse);
+    else connect(req, res);
+  };
   let listeners;
   try {
-    listeners = await startListeners(connect, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr);
+    // Room for a GET query as long as the largest body, plus ordinary headers.
+    listeners = await startListeners(h2, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024);
   } catch (err) {
     await store.close();
     throw err;

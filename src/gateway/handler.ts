@@ -157,6 +157,7 @@ export function createGatewayHandler(opts: GatewayOptions): (req: IncomingMessag
 
   async function answer(req: IncomingMessage, requestId: string): Promise<string> {
     const body = await readBody(req, opts.maxBodyBytes);
+    if ((req.url ?? "").length > opts.maxBodyBytes) throw new KmsError("RequestSizeLimitExceeded", `the query string exceeds ${opts.maxBodyBytes} bytes`);
     const call = authenticate(req, body, opts.registry, nowSeconds());
     if (call.action === "") throw new KmsError("MissingParameter", "The parameter `Action` is missing");
     const route = ROUTES.get(call.action);

@@ -32,15 +32,26 @@ function closed(server: http.Server | http2.Http2Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** `h2Handler` serves the h2c port; `h1Handler` the HTTP/1.1 port. */
-export async function startListeners(h2Handler: NodeHandler, h1Handler: NodeHandler, grpcAddr: ListenAddress, httpAddr: ListenAddress): Promise<Listeners> {
+/**
+ * `h2Handler` serves the h2c port; `h1Handler` the HTTP/1.1 port, whose
+ * parser accepts headers up to `maxHeaderBytes` (API 3.0 GET requests carry
+ * their parameters in the query; beyond this Node answers 431 before any
+ * handler runs).
+ */
+export async function startListeners(
+  h2Handler: NodeHandler,
+  h1Handler: NodeHandler,
+  grpcAddr: ListenAddress,
+  httpAddr: ListenAddress,
+  maxHeaderBytes: number,
+): Promise<Listeners> {
   const h2 = http2.createServer(h2Handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
   });
-  const h1 = http.createServer(h1Handler);
+  const h1 = http.createServer({ maxHeaderSize: maxHeaderBytes }, h1Handler);
   const sockets = new Set<Socket>();
   h1.on("connection", (s) => {
     sockets.add(s);

@@ -142,6 +142,13 @@ describe("request routing and parameters", () => {
     expect(await codeFrom(signed({ body }))).toBe("RequestSizeLimitExceeded");
   });
 
+  it("answers an over-long GET query in the envelope, not with a bare 431", async () => {
+    const res = await fetch(`${ts.httpUrl}/?Action=GetRegions&Pad=${"x".repeat(5000)}`, { headers: { Host: host } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(((await res.json()) as RawAnswer["body"]).Response.Error?.Code).toBe("RequestSizeLimitExceeded");
+  });
+
   it("leaves the Connect paths on the same port to Connect", async () => {
     const res = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/GetRegions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(await res.json()).toEqual({ Regions: ["ap-guangzhou"] });
