@@ -27,11 +27,36 @@ function decode<T>(bytes: Uint8Array, what: string): T {
   return parsed;
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** How many key records the read cache holds. */
+const KEY_CACHE_MAX = 50_000;
+
 export class KeyRepository {
   /** Number of stored keys; counted at open, kept current by commit(). */
   private keyCount = 0;
+  /**
+   * Key records read on the hot path (every Encrypt reads one), frozen so no
+   * caller can change a cached record. commit() drops the keys it touched;
+   * the epoch stops a read that raced a commit from caching what it read.
+   */
+  private readonly cache = new Map<string, KeyRecord>();
+  private epoch = 0;
 
   constructor(readonly store: KvStore) {}
+
+  private remember(keyId: string, record: KeyRecord, epoch: number): KeyRecord {
+    if (epoch !== this.epoch) return record;
+    this.cache.set(keyId, deepFreeze(record));
+    if (this.cache.size > KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
+    return record;
+  }
 
   async open(): Promise<void> {
     let n = 0;
@@ -44,13 +69,17 @@ export class KeyRepository {
   }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const hit = this.cache.get(keyId);
+    if (hit) return hit;
+    const epoch = this.epoch;
     const bytes = await this.store.get(keyspace.key(keyId));
-    return bytes && decode<KeyRecord>(bytes, `key ${keyId}`);
+    return bytes && this.remember(keyId, decode<KeyRecord>(bytes, `key ${keyId}`), epoch);
   }
 
   async getKeys(keyIds: readonly string[]): Promise<(KeyRecord | undefined)[]> {
+    const epoch = this.epoch;
     const values = await this.store.getMany(keyIds.map(keyspace.key));
-    return values.map((bytes, i) => bytes && decode<KeyRecord>(bytes, `key ${keyIds[i]}`));
+    return values.map((bytes, i) => bytes && this.remember(keyIds[i] as string, decode<KeyRecord>(bytes, `key ${keyIds[i]}`), epoch));
   }
 
   async *allKeys(): AsyncIterable<KeyRecord> {
@@ -139,7 +168,13 @@ export class KeyRepository {
    * purges (-n), applied to the count only once the batch is durable.
    */
   async commit(ops: readonly BatchOp[], keysDelta = 0): Promise<void> {
-    await this.store.batch(ops);
+    try {
+      await this.store.batch(ops);
+    } finally {
+      // Whether or not the batch landed, what was cached for these keys may be stale now.
+      this.epoch++;
+      for (const op of ops) if (op.key.startsWith(keyspace.keysPrefix)) this.cache.delete(op.key.slice(keyspace.keysPrefix.length));
+    }
     this.keyCount += keysDelta;
   }
 }
