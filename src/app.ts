@@ -169,6 +169,8 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
   await scheduler.runOnce();
+  // The listing index is built after the listeners are up, so a large store does not delay the start.
+  deps.repo.listSummaries().catch((err: unknown) => log.error("kms: cannot build the key listing index", err));
 
   let closing: Promise<void> | undefined;
   return {

@@ -10,11 +10,11 @@ import {
 import { KmsError } from "../../errors.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "../key.js";
-import { page, sortByCreateTime } from "../list.js";
+import type { KeySummary } from "../repository.js";
 import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, keyMetadata } from "../present.js";
 import { assertRole, pageOf } from "../validate.js";
 
-type Predicate = (key: KeyRecord) => boolean;
+type Predicate = (key: KeySummary) => boolean;
 
 function reverse<K extends string>(table: Record<K, number>, value: number, field: string, code: "InvalidParameterValue" | "InvalidParameterValue.InvalidKeyUsage" = "InvalidParameterValue"): K {
   const hit = (Object.keys(table) as K[]).find((k) => table[k] === value);
@@ -22,7 +22,7 @@ function reverse<K extends string>(table: Record<K, number>, value: number, fiel
   return hit;
 }
 
-function tagMatches(key: KeyRecord, filter: TagFilter): boolean {
+function tagMatches(key: KeySummary, filter: TagFilter): boolean {
   const tag = key.tags.find((t) => t.key === filter.tagKey);
   return tag !== undefined && (filter.tagValue.length === 0 || filter.tagValue.includes(tag.value));
 }
@@ -60,8 +60,17 @@ export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, _c
   assertRole(req.role);
   const { offset, limit } = pageOf(req.offset, req.limit);
   const predicates = predicatesOf(req);
-  const matches: KeyRecord[] = [];
-  if (req.role === 0) for await (const key of deps.repo.allKeys()) if (predicates.every((p) => p(key))) matches.push(key);
-  const sorted = sortByCreateTime(matches, req.orderType === 1);
-  return { totalCount: sorted.length, keyMetadatas: page(sorted, offset, limit).map(keyMetadata) };
+  // One pass over the summaries (oldest first) in the requested order: count every match, keep the page's ids.
+  const all = req.role === 0 ? await deps.repo.listSummaries() : [];
+  const ids: string[] = [];
+  let total = 0;
+  const visit = (k: KeySummary) => {
+    if (!predicates.every((p) => p(k))) return;
+    if (total >= offset && ids.length < limit) ids.push(k.keyId);
+    total++;
+  };
+  if (req.orderType === 1) for (let i = 0; i < all.length; i++) visit(all[i] as KeySummary);
+  else for (let i = all.length - 1; i >= 0; i--) visit(all[i] as KeySummary);
+  const records = (await deps.repo.getKeys(ids)).filter((r): r is KeyRecord => r !== undefined);
+  return { totalCount: total, keyMetadatas: records.map(keyMetadata) };
 }

@@ -1,0 +1,56 @@
+/** The listing index stays exact when writes land while it is being built. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { KeyRecord } from "../../src/keys/key.js";
+import { KeyRepository } from "../../src/keys/repository.js";
+import { openLevelStore } from "../../src/store/level-store.js";
+
+function record(i: number): KeyRecord {
+  return {
+    keyId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    alias: `k${i}`,
+    description: "",
+    createTime: 1_000 + i,
+    keyState: "Enabled",
+    keyUsage: "ENCRYPT_DECRYPT",
+    keyType: 2,
+    algorithm: "AES_256_GCM",
+    origin: "TENCENT_KMS",
+    creatorUin: "1",
+    owner: "user",
+    tags: [],
+    versions: [],
+    versionsIssued: 0,
+    rotation: { enabled: false, rotateDays: 0 },
+  };
+}
+
+describe("key listing index", () => {
+  it("includes writes committed during the build, and follows later ones", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
+    const store = await openLevelStore(dir, { sync: false });
+    const repo = new KeyRepository(store);
+    for (let i = 0; i < 500; i++) await repo.commit([repo.putKey(record(i))], 1);
+
+    const fresh = new KeyRepository(store);
+    const building = fresh.listSummaries();
+    // While the scan runs: a new key, a state change, a deletion.
+    await fresh.commit([fresh.putKey(record(999))], 1);
+    await fresh.commit([fresh.putKey({ ...record(10), keyState: "Disabled" })]);
+    await fresh.commit([fresh.delKey(record(20).keyId)], -1);
+    await building;
+    const list = await fresh.listSummaries();
+    expect(list).toHaveLength(500);
+    expect(list.at(-1)!.keyId).toBe(record(999).keyId);
+    expect(list.find((s) => s.keyId === record(10).keyId)!.keyState).toBe("Disabled");
+    expect(list.some((s) => s.keyId === record(20).keyId)).toBe(false);
+    expect(list.map((s) => s.createTime)).toEqual([...list.map((s) => s.createTime)].sort((a, b) => a - b));
+
+    await fresh.commit([fresh.putKey({ ...record(5), createTime: 5_000 })]);
+    expect((await fresh.listSummaries()).at(-1)!.keyId).toBe(record(5).keyId);
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+});
