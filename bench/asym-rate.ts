@@ -7,23 +7,11 @@ import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createEcdsaSigner, createEcdsaVerifier, generateEcKeyPair, type EcCurve } from "../src/crypto/asymmetric/ecdsa.js";
 import { createRsaDecrypter, createRsaEncrypter, createRsaSigner, createRsaVerifier, generateRsa2048 } from "../src/crypto/asymmetric/rsa.js";
+import { opsPerSecond } from "./rate.js";
 
 const SECONDS = 2;
 
-/** Runs `op` repeatedly for about SECONDS (after a short warm-up) and returns operations per second. */
-function rate(op: () => unknown): number {
-  for (let i = 0; i < 20; i++) op();
-  let count = 0;
-  const start = process.hrtime.bigint();
-  const end = start + BigInt(SECONDS * 1e9);
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 10; i++) op();
-    count += 10;
-    now = process.hrtime.bigint();
-  }
-  return count / (Number(now - start) / 1e9);
-}
+const rate = (op: () => unknown): number => opsPerSecond(op, SECONDS);
 
 function report(name: string, op: () => unknown): void {
   console.log(`${name.padEnd(44)} ${rate(op).toFixed(0).padStart(8)} ops/s`);

@@ -8,6 +8,7 @@
 import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, sign, verify, constants, type KeyObject } from "node:crypto";
 import { Level } from "level";
 import { createSm2Signer, createSm2Verifier, generateSm2KeyPair } from "../src/crypto/asymmetric/sm2.js";
+import { opsPerSecond } from "./rate.js";
 
 export type Primitive =
   | "aes-gcm-seal-32"
@@ -23,21 +24,7 @@ export type Primitive =
 
 const MAX_OPS = 100_000_000;
 
-/** Operations per second of `op` on this thread, over about `seconds` after a short warm-up. */
-function rate(op: () => unknown, seconds: number): number {
-  const warm = performance.now() + Math.min(200, seconds * 200);
-  while (performance.now() < warm) op();
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  let n = 0;
-  let now = start;
-  while (now < end && n < MAX_OPS) {
-    for (let i = 0; i < 8; i++) op();
-    n += 8;
-    now = performance.now();
-  }
-  return n / ((now - start) / 1000);
-}
+const rate = opsPerSecond;
 
 const AAD = randomBytes(60); // about the size of a blob header + context
 const KEY = randomBytes(32);

@@ -5,24 +5,11 @@
  */
 import { createMlDsaSigner, createMlDsaVerifier, generateMlDsa65 } from "../src/crypto/asymmetric/ml-dsa.js";
 import { createMlKemDecrypter, createMlKemEncrypter, generateMlKem768 } from "../src/crypto/asymmetric/ml-kem.js";
+import { opsPerSecond } from "./rate.js";
 
-const WARMUP_MS = 500;
 const RUN_MS = 3000;
 
-/** Operations per second of `op`, after a warm-up so the JIT has settled. */
-function rate(op: () => unknown): number {
-  const until = (ms: number): number => {
-    const start = performance.now();
-    let n = 0;
-    while (performance.now() - start < ms) {
-      op();
-      n++;
-    }
-    return n / ((performance.now() - start) / 1000);
-  };
-  until(WARMUP_MS);
-  return until(RUN_MS);
-}
+const rate = (op: () => unknown): number => opsPerSecond(op, RUN_MS / 1000);
 
 function report(name: string, opsPerSecond: number): void {
   console.log(`${name.padEnd(28)} ${Math.round(opsPerSecond).toLocaleString("en-US").padStart(8)} ops/s`);

@@ -15,23 +15,11 @@ import {
   sm2PrivateKeyFromPkcs8,
   sm2Verify,
 } from "../src/crypto/asymmetric/sm2.js";
+import { opsPerSecond } from "./rate.js";
 
 const SECONDS = Number(process.env["SECONDS"] ?? 3);
 
-/** Runs `op` repeatedly for about SECONDS (after a short warm-up) and returns operations per second. */
-function rate(op: () => unknown): number {
-  for (let i = 0; i < 20; i++) op();
-  let count = 0;
-  const start = process.hrtime.bigint();
-  const end = start + BigInt(SECONDS * 1e9);
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 5; i++) op();
-    count += 5;
-    now = process.hrtime.bigint();
-  }
-  return count / (Number(now - start) / 1e9);
-}
+const rate = (op: () => unknown): number => opsPerSecond(op, SECONDS);
 
 function report(name: string, op: () => unknown): void {
   console.log(`${name.padEnd(52)} ${rate(op).toFixed(0).padStart(8)} ops/s`);
