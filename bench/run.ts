@@ -290,16 +290,19 @@ async function runScenario(s: Scenario, protocol: Protocol): Promise<void> {
 
   // Ceilings for the same request and answer, same shape.
   const bounds: Ceiling[] = [];
-  const echoRun = async (name: string, port: number, p: Protocol) => {
+  /** `bound`: whether this echo bounds the scenario (the same stack), or is shown for reference only. */
+  const echoRun = async (name: string, port: number, p: Protocol, bound = true) => {
     const m = await measure(echo, () => h2load(target(s, p, port, credentials, true), shape, `${scratch}-ceiling-${rows.length}`));
     const echoLoad = withInferredErrors(m.load, expectedBytes);
     rows.push({ protocol: p, scenario: `  ceiling: ${name}`, concurrency, load: echoLoad, sampleErrors: 0, cpuS: m.cpuS, cores: m.cores, bounds: [], efficiency: undefined, boundBy: undefined });
-    bounds.push({ name, rps: echoLoad.rps });
+    if (bound) bounds.push({ name, rps: echoLoad.rps });
   };
   const row: Row = { protocol, scenario: s.name, concurrency, load, sampleErrors, cpuS: measured.cpuS, cores: measured.cores, bounds, efficiency: undefined, boundBy: undefined };
   rows.push(row);
   if (protocol === "grpc") {
-    await echoRun("echo connect-node", echo.ports["connect"] ?? 0, "grpc");
+    // The KMS serves gRPC straight over node:http2 (src/server/grpc.ts): the raw echo is its same-stack ceiling;
+    // the connect-node echo is kept as a reference for what the framework path would give.
+    await echoRun("echo connect-node", echo.ports["connect"] ?? 0, "grpc", false);
     await echoRun("echo raw node:http2", echo.ports["raw"] ?? 0, "grpc");
   } else if (protocol === "connect") {
     await echoRun("echo connect-node", echo.ports["connect"] ?? 0, "connect");
@@ -438,10 +441,11 @@ function targets(): Target[] {
   for (const row of rows.filter((r) => r.protocol === "grpc" && !r.scenario.startsWith(" "))) {
     const s = row.scenario;
     if (["Encrypt 32 B", "Encrypt 4 KiB", "Decrypt 32 B", "GenerateDataKey", "ReEncrypt"].includes(s)) {
-      check(`gRPC ${s} / same-stack echo`, ratio(row, "echo connect-node"), 0.8, true);
+      check(`gRPC ${s} / same-stack echo (raw node:http2, as gRPC is served)`, ratio(row, "echo raw"), 0.8, true);
       check(`gRPC ${s} / raw node:http2 echo`, ratio(row, "echo raw"), 0.5, true);
     }
-    if (s.startsWith("Sign ") || s.startsWith("Verify ")) check(`gRPC ${s} / raw crypto × cores used`, ratio(row, "crypto"), 0.8, true);
+    // Bounded by whichever is smaller: the crypto × cores used, or the RPC path (raw echo).
+    if (s.startsWith("Sign ") || s.startsWith("Verify ")) check(`gRPC ${s} / smallest ceiling (${row.boundBy ?? "?"})`, row.efficiency ?? NaN, 0.8, true);
     if (s === "CreateKey (durable)") check(`gRPC ${s} / store synced batches`, ratio(row, "store"), 0.5, true);
   }
   check("API 3.0 Encrypt 32 B / HTTP/1.1 echo", ratio(find("api3", "Encrypt 32 B"), "echo HTTP/1.1"), 0.6, true);
