@@ -170,7 +170,13 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
   await scheduler.runOnce();
   // The listing index is built after the listeners are up, so a large store does not delay the start.
-  deps.repo.listSummaries().catch((err: unknown) => log.error("kms: cannot build the key listing index", err));
+  deps.repo.listSummaries().then(
+    () => {
+      const bad = deps.repo.unreadableKeys;
+      if (bad.length > 0) log.error(`kms: ${bad.length} key record(s) are unreadable and left out of listings: ${bad.slice(0, 20).join(", ")}`);
+    },
+    (err: unknown) => log.error("kms: cannot build the key listing index", err),
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -3,6 +3,7 @@
  * storage port. Reads return records; writes are returned as ops so that an
  * action can put everything it changes into one batch.
  */
+import { KmsError } from "../errors.js";
 import { keyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
@@ -20,9 +21,16 @@ function encode(value: object): Uint8Array {
   return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...value }), "utf8");
 }
 
+/** A stored record, or a clear error naming it when it cannot be read (corrupted storage): that key fails, others keep working. */
 function decode<T>(bytes: Uint8Array, what: string): T {
-  const parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & T;
-  if (parsed.f !== RECORD_FORMAT) throw new Error(`store: ${what} has unknown record format ${String(parsed.f)}`);
+  let parsed: { f?: number } & T;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & T;
+  } catch (err) {
+    throw new KmsError("InternalError", `the stored record of ${what} is unreadable`, err);
+  }
+  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT)
+    throw new KmsError("InternalError", `the stored record of ${what} has an unknown format`);
   delete parsed.f;
   return parsed;
 }
@@ -81,6 +89,8 @@ export class KeyRepository {
   /** Writes committed while the summaries are being built: replayed onto them when the scan ends. */
   private duringBuild: (readonly BatchOp[])[] = [];
   private summariesReady: Promise<KeySummary[]> | undefined;
+  /** Key ids whose records could not be read when the listing index was built (left out of listings). */
+  unreadableKeys: readonly string[] = [];
   /** Records behind putKey ops, so commit() can update the summaries without decoding. */
   private readonly written = new WeakMap<BatchOp, KeyRecord>();
 
@@ -90,7 +100,17 @@ export class KeyRepository {
   listSummaries(): Promise<KeySummary[]> {
     this.summariesReady ??= (async () => {
       const list: KeySummary[] = [];
-      for await (const [k, bytes] of this.store.scan({ prefix: keyspace.keysPrefix })) list.push(summaryOf(decode<KeyRecord>(bytes, k)));
+      const unreadable: string[] = [];
+      for await (const [k, bytes] of this.store.scan({ prefix: keyspace.keysPrefix })) {
+        try {
+          list.push(summaryOf(decode<KeyRecord>(bytes, k)));
+        } catch (err) {
+          // One damaged record must not take listing down for every key; it is reported, and DescribeKey names it.
+          if (!(err instanceof KmsError)) throw err;
+          unreadable.push(k.slice(keyspace.keysPrefix.length));
+        }
+      }
+      this.unreadableKeys = unreadable;
       list.sort(byCreateTime);
       this.summaryById.clear();
       for (const x of list) this.summaryById.set(x.keyId, x);

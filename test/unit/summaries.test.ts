@@ -53,4 +53,19 @@ describe("key listing index", () => {
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
+
+  it("leaves an unreadable record out of listings and names it when asked for", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
+    const store = await openLevelStore(dir, { sync: false });
+    const repo = new KeyRepository(store);
+    for (let i = 0; i < 3; i++) await repo.commit([repo.putKey(record(i))], 1);
+    await store.batch([{ type: "put", key: `v1/keys/${record(1).keyId}`, value: Buffer.from("{not json") }]);
+    const fresh = new KeyRepository(store);
+    expect((await fresh.listSummaries()).map((s) => s.keyId)).toEqual([record(0).keyId, record(2).keyId]);
+    expect(fresh.unreadableKeys).toEqual([record(1).keyId]);
+    await expect(fresh.getKey(record(1).keyId)).rejects.toThrow(`the stored record of key ${record(1).keyId} is unreadable`);
+    expect((await fresh.getKey(record(2).keyId))?.alias).toBe("k2");
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 });
