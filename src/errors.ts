@@ -90,8 +90,3 @@ export class KmsError extends Error {
     return ERROR_CODES[this.code][0];
   }
 }
-
-/** Narrowing helper for catch blocks. */
-export function isKmsError(err: unknown): err is KmsError {
-  return err instanceof KmsError;
-}

@@ -2,6 +2,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { KeyState as KeyStateEnum, KeyUsage as KeyUsageEnum, Origin as OriginEnum, type KeyMetadataSchema } from "../../gen/kms/v1/kms_pb.js";
 import { unixSeconds } from "../clock.js";
+import { KmsError, type ErrorCode } from "../errors.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "./key.js";
 import { primaryVersion } from "./versions.js";
 
@@ -29,6 +30,13 @@ export const ORIGIN_TO_ENUM: Record<KeyOrigin, OriginEnum> = {
   TENCENT_KMS: OriginEnum.TENCENT_KMS,
   EXTERNAL: OriginEnum.EXTERNAL,
 };
+
+/** The domain spelling of a contract enum value, or `code` when the value is unknown. */
+export function fromEnum<K extends string>(table: Record<K, number>, value: number, field: string, code: ErrorCode = "InvalidParameterValue"): K {
+  const hit = (Object.keys(table) as K[]).find((k) => table[k] === value);
+  if (hit === undefined) throw new KmsError(code, `${field} has an unknown value ${value}`);
+  return hit;
+}
 
 /** Unix seconds as the contract's int64, 0 for "not set". */
 export function seconds(ms: number | undefined): bigint {

@@ -40,10 +40,10 @@ const DIGEST_LENGTH: Readonly<Record<string, number>> = {
 
 export const MAX_MESSAGE_BYTES = 4096;
 
-/** The key's asymmetric usage if it is of `kind`, else InvalidKeyUsage. */
-export function assertUsageKind(key: KeyRecord, kind: AsymmetricUsage["kind"]): AsymmetricUsage {
+/** The key's asymmetric usage if it is of `kind` (and, when given, of key spec `spec`), else InvalidKeyUsage. */
+export function assertUsageKind(key: KeyRecord, kind: AsymmetricUsage["kind"], spec?: AsymmetricSpec): AsymmetricUsage {
   const usage = key.keyUsage === "ENCRYPT_DECRYPT" ? undefined : ASYMMETRIC_USAGES[key.keyUsage];
-  if (!usage || usage.kind !== kind) throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} (${key.keyUsage}) does not allow this operation`);
+  if (!usage || usage.kind !== kind || (spec !== undefined && usage.spec !== spec)) throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} (${key.keyUsage}) does not allow this operation`);
   return usage;
 }
 

@@ -16,11 +16,6 @@ export interface GeneratedKeyPair {
   publicKeySpki: Uint8Array;
 }
 
-/** Signature algorithm names as Tencent spells them (ECC_P384_R1 and ML_DSA_65 are ours). */
-export type SignAlgorithmName = "SM2DSA" | "ECC_P256_R1" | "ECC_P384_R1" | "RSA_PSS_SHA_256" | "RSA_PKCS1_SHA_256" | "ML_DSA_65";
-
-/** Encryption algorithm names as Tencent spells them. */
-export type EncryptAlgorithmName = "RSAES_PKCS1_V1_5" | "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" | "SM2" | "SM2_C1C3C2_ASN1";
 
 /** Thrown for input the caller controls (bad signature encoding, wrong digest length, undecryptable ciphertext). Carries no secret detail. */
 export class AsymmetricInputError extends Error {

@@ -1,6 +1,5 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { AsymmetricRsaDecryptRequest, AsymmetricRsaDecryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import { KmsError } from "../../errors.js";
 import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
@@ -18,8 +17,7 @@ export async function asymmetricRsaDecrypt(
   _call: CallContext,
 ): Promise<MessageInitShape<typeof AsymmetricRsaDecryptResponseSchema>> {
   const key = await loadKey(deps, req.keyId);
-  const usage = assertUsageKind(key, "decrypt");
-  if (usage.spec !== "RSA_2048") throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is not an ASYMMETRIC_DECRYPT_RSA_2048 key`);
+  const usage = assertUsageKind(key, "decrypt", "RSA_2048");
   assertAlgorithm(usage, req.algorithm, key);
   assertCanDecrypt(key);
   const { privateKey } = await asymmetricMaterial(deps, key);

@@ -18,8 +18,7 @@ export async function asymmetricSm2Decrypt(
   if (req.ciphertext.length < 1 || req.ciphertext.length > MAX_SM2_CIPHERTEXT)
     throw new KmsError("InvalidParameterValue", `Ciphertext must be 1 to ${MAX_SM2_CIPHERTEXT} bytes`);
   const key = await loadKey(deps, req.keyId);
-  const usage = assertUsageKind(key, "decrypt");
-  if (usage.spec !== "SM2") throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is not an ASYMMETRIC_DECRYPT_SM2 key`);
+  assertUsageKind(key, "decrypt", "SM2");
   assertCanDecrypt(key);
   const { privateKey } = await asymmetricMaterial(deps, key);
   const plaintext = await runEngine<Uint8Array>(

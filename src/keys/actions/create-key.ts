@@ -8,16 +8,14 @@ import type { KeyRecord, KeyUsage, KeyVersionInfo } from "../key.js";
 import { aliasLock } from "../locks.js";
 import type { BatchOp } from "../../store/store.js";
 import type { GeneratedKeyPair } from "../../crypto/asymmetric/types.js";
-import { KEY_USAGE_TO_ENUM, keyMetadata } from "../present.js";
+import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata } from "../present.js";
 import { ASYMMETRIC_USAGES } from "../usages.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
 import { newRandomVersion, sealVersion, withVersion } from "../versions.js";
 
 function keyUsageOf(usage: KeyUsageEnum): KeyUsage {
   if (usage === KeyUsageEnum.UNSPECIFIED) return "ENCRYPT_DECRYPT";
-  const name = (Object.keys(KEY_USAGE_TO_ENUM) as KeyUsage[]).find((k) => KEY_USAGE_TO_ENUM[k] === usage);
-  if (!name) throw new KmsError("InvalidParameterValue.InvalidKeyUsage", "KeyUsage is not supported");
-  return name;
+  return fromEnum(KEY_USAGE_TO_ENUM, usage, "KeyUsage", "InvalidParameterValue.InvalidKeyUsage");
 }
 
 /** Algorithm and Type of a new key: the configured symmetric family, or the usage's key spec. */

@@ -11,16 +11,10 @@ import { KmsError } from "../../errors.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "../key.js";
 import type { KeySummary } from "../repository.js";
-import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, keyMetadata } from "../present.js";
+import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, fromEnum, keyMetadata } from "../present.js";
 import { assertRole, pageOf } from "../validate.js";
 
 type Predicate = (key: KeySummary) => boolean;
-
-function reverse<K extends string>(table: Record<K, number>, value: number, field: string, code: "InvalidParameterValue" | "InvalidParameterValue.InvalidKeyUsage" = "InvalidParameterValue"): K {
-  const hit = (Object.keys(table) as K[]).find((k) => table[k] === value);
-  if (hit === undefined) throw new KmsError(code, `${field} has an unknown value ${value}`);
-  return hit;
-}
 
 function tagMatches(key: KeySummary, filter: TagFilter): boolean {
   const tag = key.tags.find((t) => t.key === filter.tagKey);
@@ -32,16 +26,16 @@ function predicatesOf(req: ListKeyDetailRequest): Predicate[] {
   const out: Predicate[] = [];
   if (req.orderType !== 0 && req.orderType !== 1) throw new KmsError("InvalidParameterValue", "OrderType must be 0 or 1");
   if (req.keyState !== KeyStateEnum.UNSPECIFIED) {
-    const state = reverse<KeyState>(KEY_STATE_TO_ENUM, req.keyState, "KeyState");
+    const state = fromEnum<KeyState>(KEY_STATE_TO_ENUM, req.keyState, "KeyState");
     out.push((k) => k.keyState === state);
   }
   if (req.origin !== OriginEnum.UNSPECIFIED) {
-    const origin = reverse<KeyOrigin>(ORIGIN_TO_ENUM, req.origin, "Origin");
+    const origin = fromEnum<KeyOrigin>(ORIGIN_TO_ENUM, req.origin, "Origin");
     out.push((k) => k.origin === origin);
   }
   if (!req.allKeyUsages) {
     const usage: KeyUsage =
-      req.keyUsage === KeyUsageEnum.UNSPECIFIED ? "ENCRYPT_DECRYPT" : reverse<KeyUsage>(KEY_USAGE_TO_ENUM, req.keyUsage, "KeyUsage", "InvalidParameterValue.InvalidKeyUsage");
+      req.keyUsage === KeyUsageEnum.UNSPECIFIED ? "ENCRYPT_DECRYPT" : fromEnum<KeyUsage>(KEY_USAGE_TO_ENUM, req.keyUsage, "KeyUsage", "InvalidParameterValue.InvalidKeyUsage");
     out.push((k) => k.keyUsage === usage);
   }
   if (req.searchKeyAlias !== "") {
