@@ -55,3 +55,9 @@ export async function versionAead(deps: KmsDeps, key: KeyRecord, version: number
   deps.materials.set(key.keyId, version, aead);
   return aead;
 }
+
+/** Drops every cached unsealed secret of a key (symmetric versions and asymmetric key pairs): its material changed or is gone. */
+export function forgetMaterial(deps: KmsDeps, keyId: string): void {
+  deps.materials.evict(keyId);
+  deps.privateKeys.evict(keyId);
+}

@@ -12,6 +12,7 @@ import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
+import { forgetMaterial } from "./resolve.js";
 import type { ScheduleEntry } from "./repository.js";
 import { rotateNow } from "./rotation.js";
 
@@ -99,8 +100,7 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
         const key = await deps.repo.getKey(keyId);
         const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest) : "stale";
         if (outcome === "done") {
-          deps.materials.evict(keyId);
-          deps.privateKeys.evict(keyId);
+          forgetMaterial(deps, keyId);
           done.push({ kind, subject: entry.subject });
         } else if (outcome === "stale") {
           await deps.repo.commit([entryDel(deps, entry)]); // stale: cancelled, rescheduled, or its key is gone

@@ -4,7 +4,7 @@ import { KmsError } from "../../errors.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
-import { loadKey } from "../resolve.js";
+import { loadKey, forgetMaterial } from "../resolve.js";
 import { assertKeyId } from "../validate.js";
 import { assertImportable } from "./get-parameters-for-import.js";
 
@@ -25,7 +25,6 @@ export async function deleteImportedKeyMaterial(
     if (key.validTo !== undefined) ops.push(deps.repo.delSchedule("material-expiry", key.validTo, key.keyId));
     await deps.repo.commit([...ops, deps.repo.putKey(after)]);
   });
-  deps.materials.evict(req.keyId);
-  deps.privateKeys.evict(req.keyId);
+  forgetMaterial(deps, req.keyId);
   return {};
 }

@@ -7,7 +7,7 @@ import { fingerprintsEqual, materialFingerprint } from "../../crypto/fingerprint
 import type { CallContext, KmsDeps } from "../deps.js";
 import type { ImportTokenRecord, KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
-import { loadKey, symmetricAlgorithmOf } from "../resolve.js";
+import { loadKey, symmetricAlgorithmOf, forgetMaterial } from "../resolve.js";
 import { assertKeyId } from "../validate.js";
 import { sealVersion } from "../versions.js";
 import { assertImportable, importTokenLabel } from "./get-parameters-for-import.js";
@@ -75,7 +75,6 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
       material.fill(0);
     }
   });
-  deps.materials.evict(req.keyId);
-  deps.privateKeys.evict(req.keyId);
+  forgetMaterial(deps, req.keyId);
   return {};
 }
