@@ -1,0 +1,55 @@
+/**
+ * Resource names (qcs::kms:<region>:uin/<ownerUin>:...) and the `resource`
+ * field's patterns. Matching is case-sensitive; `*` crosses `/` and `:`.
+ */
+import { anyOf, compileGlob } from "./glob.js";
+import { invalid, show, stringList } from "./json.js";
+import type { Matcher } from "./types.js";
+
+/** The resource a call about one key is checked against. */
+export function buildKeyResource(region: string, ownerUin: string, creatorUin: string, keyId: string): string {
+  return `qcs::kms:${region}:uin/${ownerUin}:key/creatorUin/${creatorUin}/${keyId}`;
+}
+
+/** The resource a call not about one key (CreateKey, ListKeys, ...) is checked against. */
+export function buildAccountResource(region: string, ownerUin: string): string {
+  return `qcs::kms:${region}:uin/${ownerUin}:*`;
+}
+
+/** Index of the 4th colon-separated field (qcs:project:service:REGION:...). */
+const REGION_FIELD = 3;
+
+export function compileResources(value: unknown, path: string): Matcher {
+  return anyOf(
+    stringList(value, path).map((item) => {
+      if (item.value !== "*" && !item.value.startsWith("qcs:"))
+        throw invalid(item.path, `invalid resource ${show(item.value)}: expected "*" or a name starting with "qcs:"`);
+      return compileResourcePattern(item.value);
+    }),
+  );
+}
+
+function compileResourcePattern(pattern: string): Matcher {
+  const fields = pattern.split(":");
+  if (fields.length <= REGION_FIELD || fields[REGION_FIELD] !== "") return compileGlob(pattern, false);
+  // CAM convention: an empty region matches every region. Match the fields
+  // before and after it separately, so the region is any one field.
+  const head = compileGlob(fields.slice(0, REGION_FIELD).join(":"), false);
+  const tail = fields.length > REGION_FIELD + 1 ? compileGlob(fields.slice(REGION_FIELD + 1).join(":"), false) : null;
+  return (resource) => {
+    const split = splitAtRegion(resource);
+    if (split === null || !head(split.head)) return false;
+    return tail === null ? split.tail === null : split.tail !== null && tail(split.tail);
+  };
+}
+
+/** "a:b:c:REGION:rest" → head "a:b:c", tail "rest" (null when nothing follows the region). */
+function splitAtRegion(resource: string): { head: string; tail: string | null } | null {
+  let colon = -1;
+  for (let i = 0; i < REGION_FIELD; i++) {
+    colon = resource.indexOf(":", colon + 1);
+    if (colon < 0) return null;
+  }
+  const next = resource.indexOf(":", colon + 1);
+  return { head: resource.slice(0, colon), tail: next < 0 ? null : resource.slice(next + 1) };
+}
