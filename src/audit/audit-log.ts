@@ -1,0 +1,229 @@
+/**
+ * The audit log: an append-only, MAC-chained record of every call.
+ *
+ * append() is on every RPC's path, so writes are group-committed: while one
+ * batch is being written, new events queue and go into the next single
+ * batch, together with the head record. The in-memory chain state moves
+ * only once a batch is durable, so a failed write leaves neither a gap nor a
+ * fork: its seqs are handed out again.
+ *
+ * One AuditLog per store: two writers would fork the chain.
+ */
+import type { KeyObject } from "node:crypto";
+import { randomBytes } from "../crypto/random.js";
+import type { RootKey } from "../crypto/seal.js";
+import { KmsError } from "../errors.js";
+import { keyspace } from "../store/keyspace.js";
+import type { BatchOp, KvStore } from "../store/store.js";
+import {
+  AUDIT_HEAD_STORE_KEY,
+  auditMacKey,
+  canonicalJson,
+  chainMac,
+  encodeHead,
+  GENESIS_MAC,
+  loadOrCreateAuditKey,
+  readHead,
+  seqOfKey,
+  verifyChain,
+  type VerifyReport,
+} from "./chain.js";
+import { chainedRecord, normalizeEvent, parseStoredEvent, type AuditEvent, type StoredAuditEvent } from "./event.js";
+
+/** Events per store batch: bounds one write's size and the latency of the events behind it. */
+const MAX_BATCH_EVENTS = 512;
+/** Records one query reads at most, matching or not, so a query never runs unbounded. */
+export const MAX_QUERY_SCAN = 100_000;
+/** Events one query returns at most. */
+export const MAX_QUERY_LIMIT = 10_000;
+
+/** All optional and AND-ed. */
+export interface AuditFilter {
+  /** inclusive */
+  fromMs?: number;
+  /** exclusive */
+  toMs?: number;
+  principalUin?: string;
+  /** exact match */
+  action?: string;
+  /** matches when among the event's keyIds */
+  keyId?: string;
+  /** exact match */
+  result?: string;
+}
+
+export interface AuditQueryOptions {
+  /** Start after this seq (0 or absent: from the first event). */
+  afterSeq?: number;
+  limit: number;
+}
+
+export interface AuditPage {
+  events: StoredAuditEvent[];
+  /** Set when more may follow: pass it as afterSeq to continue. */
+  nextAfterSeq?: number;
+}
+
+interface Pending {
+  event: AuditEvent;
+  resolve: (stored: StoredAuditEvent) => void;
+  reject: (err: unknown) => void;
+}
+
+function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
+  return (
+    (f.fromMs === undefined || e.time >= f.fromMs) &&
+    (f.toMs === undefined || e.time < f.toMs) &&
+    (f.principalUin === undefined || e.principalUin === f.principalUin) &&
+    (f.action === undefined || e.action === f.action) &&
+    (f.result === undefined || e.result === f.result) &&
+    (f.keyId === undefined || e.keyIds.includes(f.keyId))
+  );
+}
+
+function invalidParameter(message: string): KmsError {
+  return new KmsError("InvalidParameterValue", message);
+}
+
+function checkFilter(f: AuditFilter): void {
+  for (const k of ["fromMs", "toMs"] as const) {
+    const v = f[k];
+    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw invalidParameter(`${k} must be a number of milliseconds`);
+  }
+  for (const k of ["principalUin", "action", "keyId", "result"] as const) {
+    const v = f[k];
+    if (v !== undefined && typeof v !== "string") throw invalidParameter(`${k} must be a string`);
+  }
+}
+
+export class AuditLog {
+  private queue: Pending[] = [];
+  private draining: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly store: KvStore,
+    private readonly key: KeyObject,
+    /** Seq of the last durable event (0 before the first). */
+    private headSeq: number,
+    /** MAC of the last durable event. */
+    private headMac: Buffer,
+  ) {}
+
+  /** Loads (or on first use creates) the audit key and resumes the chain from the head record. */
+  static async open(store: KvStore, rootKey: RootKey): Promise<AuditLog> {
+    const auditKey = await loadOrCreateAuditKey(store, rootKey, () => randomBytes(32));
+    const head = await readHead(store);
+    return new AuditLog(store, auditMacKey(auditKey), head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC);
+  }
+
+  /** Resolves once the event is durable, with its seq and MAC. Events chain in call order. */
+  append(event: AuditEvent): Promise<StoredAuditEvent> {
+    if (this.closed) return Promise.reject(new KmsError("InternalError", "the audit log is closed"));
+    let normalized: AuditEvent;
+    try {
+      normalized = normalizeEvent(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<StoredAuditEvent>((resolve, reject) => {
+      this.queue.push({ event: normalized, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Waits until every event appended so far is written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /** Writes what is queued, then refuses further appends. The store stays open: it is the caller's. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  /** Matching events in seq order after opts.afterSeq, at most opts.limit of them. */
+  async query(filter: AuditFilter, opts: AuditQueryOptions): Promise<AuditPage> {
+    const afterSeq = opts.afterSeq ?? 0;
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw invalidParameter("afterSeq must be a non-negative integer");
+    if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_QUERY_LIMIT)
+      throw invalidParameter(`limit must be an integer from 1 to ${MAX_QUERY_LIMIT}`);
+    checkFilter(filter);
+
+    const events: StoredAuditEvent[] = [];
+    let scanned = 0;
+    let lastSeq = afterSeq;
+    for await (const [storeKey, bytes] of this.store.scan({ prefix: keyspace.auditPrefix, after: keyspace.auditEvent(afterSeq), limit: MAX_QUERY_SCAN })) {
+      // One record past a full page: more may follow, and lastSeq is still the page's last event.
+      if (events.length === opts.limit) return { events, nextAfterSeq: lastSeq };
+      scanned++;
+      const seq = seqOfKey(storeKey);
+      if (seq === undefined) throw new KmsError("InternalError", `unexpected key "${storeKey}" in the audit log`);
+      let event: StoredAuditEvent;
+      try {
+        event = parseStoredEvent(bytes);
+      } catch (err) {
+        throw new KmsError("InternalError", `audit event ${seq} is unreadable; run a verification`, err);
+      }
+      lastSeq = seq;
+      if (matches(event, filter)) events.push(event);
+    }
+    return scanned === MAX_QUERY_SCAN ? { events, nextAfterSeq: lastSeq } : { events };
+  }
+
+  /**
+   * Recomputes the whole chain. Events committed while it runs are left for
+   * the next run; this log's own head serves as an anchor, so a rollback of
+   * events together with the head record is caught too.
+   */
+  async verify(): Promise<VerifyReport> {
+    const anchor = this.headSeq > 0 ? { seq: this.headSeq, mac: this.headMac.toString("hex") } : undefined;
+    return verifyChain(this.store, this.key, anchor ? { stopAtHead: true, anchor } : { stopAtHead: true });
+  }
+
+  private async drain(): Promise<void> {
+    // Let appends made in the same tick join the first batch.
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      let items: Pending[];
+      if (this.queue.length <= MAX_BATCH_EVENTS) {
+        items = this.queue;
+        this.queue = [];
+      } else {
+        items = this.queue.splice(0, MAX_BATCH_EVENTS);
+      }
+      await this.commit(items);
+    }
+    // Same tick as the empty check above: an append either saw draining set or starts a new drain.
+    this.draining = undefined;
+  }
+
+  /** Writes one batch; never throws (failures go to the batch's appenders). */
+  private async commit(items: Pending[]): Promise<void> {
+    let seq = this.headSeq;
+    let mac = this.headMac;
+    const done: [Pending, StoredAuditEvent][] = [];
+    try {
+      const ops: BatchOp[] = [];
+      for (const p of items) {
+        seq++;
+        const record = chainedRecord(seq, p.event);
+        const body = canonicalJson(record);
+        mac = chainMac(this.key, mac, body);
+        const macHex = mac.toString("hex");
+        // The stored JSON is the canonical JSON plus the MAC: one stringify per event.
+        ops.push({ type: "put", key: keyspace.auditEvent(seq), value: Buffer.from(`${body.slice(0, -1)},"mac":"${macHex}"}`, "utf8") });
+        done.push([p, Object.assign(record, { mac: macHex })]);
+      }
+      ops.push({ type: "put", key: AUDIT_HEAD_STORE_KEY, value: encodeHead({ seq, mac: mac.toString("hex") }) });
+      await this.store.batch(ops);
+    } catch (err) {
+      for (const p of items) p.reject(err);
+      return;
+    }
+    this.headSeq = seq;
+    this.headMac = mac;
+    for (const [p, stored] of done) p.resolve(stored);
+  }
+}

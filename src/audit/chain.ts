@@ -1,0 +1,186 @@
+/**
+ * The MAC chain over audit events, its head record, the audit key, and the
+ * verifier.
+ *
+ *   mac(seq) = HMAC-SHA256(auditKey, mac(seq - 1) || canonical(seq, event))
+ *
+ * with mac(0) = 32 zero bytes. The audit key is its own random key, sealed
+ * under the root key, so whoever can read the store can read the log but
+ * cannot forge, edit or reorder events without the chain breaking.
+ */
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { KmsError } from "../errors.js";
+import { UnsealError, type RootKey } from "../crypto/seal.js";
+import { keyspace } from "../store/keyspace.js";
+import type { KvStore } from "../store/store.js";
+import { chainedRecord, parseStoredEvent, UnreadableRecordError, type ChainedRecord, type StoredAuditEvent } from "./event.js";
+
+export const AUDIT_KEY_LABEL = "kms/v1/audit-key";
+export const AUDIT_KEY_STORE_KEY = keyspace.meta("audit-key");
+export const AUDIT_HEAD_STORE_KEY = keyspace.meta("audit-head");
+export const GENESIS_MAC: Buffer = Buffer.alloc(32);
+
+/** The last committed event: written in the same batch as the events. */
+export interface ChainHead {
+  seq: number;
+  /** hex */
+  mac: string;
+}
+
+export type VerifyFailureReason = "unreadable" | "sequence-mismatch" | "missing" | "mac-mismatch" | "head-mismatch";
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Events whose MAC checked out before the first failure (all of them when ok). */
+  checked: number;
+  /** The head record's seq, 0 when there is none. */
+  headSeq: number;
+  /** The first break in the chain. seq 0 means the head record itself. */
+  failure?: { seq: number; reason: VerifyFailureReason; detail: string };
+}
+
+export interface VerifyOptions {
+  /**
+   * The log is live: events past the head read at the start were committed
+   * during the scan, so stop there instead of flagging them.
+   */
+  stopAtHead?: boolean;
+  /**
+   * A head known to be committed (the live log's own state). A head record
+   * and events rolled back together form a valid shorter chain; only an
+   * anchor kept outside the store catches that.
+   */
+  anchor?: ChainHead;
+}
+
+const MAC_HEX = /^[0-9a-f]{64}$/;
+const SEQ_DIGITS = /^\d{16}$/;
+
+export function auditMacKey(auditKey: Uint8Array): KeyObject {
+  // Imported once: createHmac with a KeyObject skips re-importing the key per event.
+  return createSecretKey(auditKey);
+}
+
+export function chainMac(key: KeyObject, prev: Uint8Array, canonicalJson: string): Buffer {
+  return createHmac("sha256", key).update(prev).update(canonicalJson, "utf8").digest();
+}
+
+export function canonicalJson(record: ChainedRecord): string {
+  return JSON.stringify(record);
+}
+
+export function encodeHead(head: ChainHead): Uint8Array {
+  return Buffer.from(JSON.stringify({ seq: head.seq, mac: head.mac }), "utf8");
+}
+
+/** The head record, undefined before the first event. */
+export async function readHead(store: KvStore): Promise<ChainHead | undefined> {
+  const bytes = await store.get(AUDIT_HEAD_STORE_KEY);
+  if (bytes === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch (err) {
+    throw new KmsError("InternalError", "the audit head record is unreadable", err);
+  }
+  const h = parsed as Partial<Record<keyof ChainHead, unknown>> | null;
+  if (h === null || typeof h !== "object" || !Number.isSafeInteger(h.seq) || typeof h.mac !== "string" || !MAC_HEX.test(h.mac))
+    throw new KmsError("InternalError", "the audit head record is malformed");
+  return { seq: h.seq as number, mac: h.mac };
+}
+
+/** The seq a store key names, undefined when it is not an event key. */
+export function seqOfKey(storeKey: string): number | undefined {
+  const digits = storeKey.slice(keyspace.auditPrefix.length);
+  if (!storeKey.startsWith(keyspace.auditPrefix) || !SEQ_DIGITS.test(digits)) return undefined;
+  const seq = Number(digits);
+  return seq >= 1 && Number.isSafeInteger(seq) ? seq : undefined;
+}
+
+function unsealAuditKey(rootKey: RootKey, sealed: Uint8Array): Uint8Array {
+  try {
+    return rootKey.unseal(sealed, AUDIT_KEY_LABEL);
+  } catch (err) {
+    if (err instanceof UnsealError)
+      throw new KmsError("InternalError", "the audit key does not unseal: wrong root key or corrupted storage", err);
+    throw err;
+  }
+}
+
+/** The audit key of an existing log (for offline verification); fails when there is none. */
+export async function loadAuditKey(store: KvStore, rootKey: RootKey): Promise<Uint8Array> {
+  const sealed = await store.get(AUDIT_KEY_STORE_KEY);
+  if (sealed === undefined) throw new KmsError("InternalError", "the store holds no audit key");
+  return unsealAuditKey(rootKey, sealed);
+}
+
+/** The audit key, created on first use. */
+export async function loadOrCreateAuditKey(store: KvStore, rootKey: RootKey, newKey: () => Uint8Array): Promise<Uint8Array> {
+  const sealed = await store.get(AUDIT_KEY_STORE_KEY);
+  if (sealed !== undefined) return unsealAuditKey(rootKey, sealed);
+  // A new key beside an existing chain would make every old event fail verification.
+  if ((await store.get(AUDIT_HEAD_STORE_KEY)) !== undefined)
+    throw new KmsError("InternalError", "the audit key is missing while audit events exist; refusing to start a new chain");
+  const key = newKey();
+  await store.batch([{ type: "put", key: AUDIT_KEY_STORE_KEY, value: rootKey.seal(key, AUDIT_KEY_LABEL) }]);
+  return key;
+}
+
+/**
+ * Scans every stored event in key order, recomputes the chain and reports
+ * the first place it breaks. Reads the head before the scan so a live log's
+ * new events can only appear past it.
+ */
+export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const key = auditKey instanceof Uint8Array ? auditMacKey(auditKey) : auditKey;
+  let stored: ChainHead | undefined;
+  try {
+    stored = await readHead(store);
+  } catch (err) {
+    return { ok: false, checked: 0, headSeq: 0, failure: { seq: 0, reason: "unreadable", detail: (err as Error).message } };
+  }
+  const head = stored ?? { seq: 0, mac: GENESIS_MAC.toString("hex") };
+  let checked = 0;
+  const fail = (seq: number, reason: VerifyFailureReason, detail: string): VerifyReport => ({
+    ok: false,
+    checked,
+    headSeq: head.seq,
+    failure: { seq, reason, detail },
+  });
+
+  let expected = 1;
+  let prev: Buffer = GENESIS_MAC;
+  for await (const [storeKey, bytes] of store.scan({ prefix: keyspace.auditPrefix })) {
+    const seq = seqOfKey(storeKey);
+    if (seq === undefined) return fail(expected, "unreadable", `unexpected key "${storeKey}" in the audit space`);
+    if (expected > head.seq) {
+      if (options.stopAtHead) break;
+      return fail(seq, "head-mismatch", `event ${seq} is stored past the head (${head.seq})`);
+    }
+    if (seq > expected) return fail(expected, "missing", `event ${expected} is missing; the next stored event is ${seq}`);
+    let record: StoredAuditEvent;
+    try {
+      record = parseStoredEvent(bytes);
+    } catch (err) {
+      if (err instanceof UnreadableRecordError) return fail(seq, "unreadable", `event ${seq}: ${err.message}`);
+      throw err;
+    }
+    if (record.seq !== seq) return fail(seq, "sequence-mismatch", `the record stored as event ${seq} says seq ${record.seq}`);
+    const mac = chainMac(key, prev, canonicalJson(chainedRecord(seq, record)));
+    const macHex = mac.toString("hex");
+    // Plain comparison: the MACs are stored in the clear, nothing to hide by timing.
+    if (macHex !== record.mac) return fail(seq, "mac-mismatch", `event ${seq} does not match its MAC (edited, or chained onto an edited event)`);
+    if (options.anchor && seq === options.anchor.seq && macHex !== options.anchor.mac)
+      return fail(seq, "head-mismatch", `event ${seq} differs from the one this process committed`);
+    prev = mac;
+    checked++;
+    expected++;
+  }
+
+  const last = expected - 1;
+  if (last < head.seq) return fail(last + 1, "head-mismatch", `the head says ${head.seq} events, the chain ends at ${last}`);
+  if (stored && prev.toString("hex") !== head.mac) return fail(head.seq, "head-mismatch", `the head MAC differs from event ${head.seq}'s`);
+  if (options.anchor && options.anchor.seq > head.seq)
+    return fail(head.seq + 1, "head-mismatch", `events ${head.seq + 1}..${options.anchor.seq} were committed but the stored head ends at ${head.seq}`);
+  return { ok: true, checked, headSeq: head.seq };
+}

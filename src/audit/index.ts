@@ -1,0 +1,5 @@
+/** The audit module's public surface. */
+export { AuditLog, MAX_QUERY_LIMIT, MAX_QUERY_SCAN, type AuditFilter, type AuditPage, type AuditQueryOptions } from "./audit-log.js";
+export { loadAuditKey, verifyChain, type ChainHead, type VerifyFailureReason, type VerifyOptions, type VerifyReport } from "./chain.js";
+export type { AuditEvent, StoredAuditEvent, Transport } from "./event.js";
+export { toJsonLines } from "./export.js";
