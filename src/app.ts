@@ -3,18 +3,21 @@
  * main.ts runs it for the process; tests run it with a temp dir, port 0 and a
  * manual clock. Either way it is the real server.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
 import { adminActions } from "./access/actions/index.js";
-import { ensureRootAccessKey } from "./access/bootstrap.js";
-import { AccessKeyRegistry } from "./access/registry.js";
+import { ensureRootCredentials } from "./access/bootstrap.js";
+import { Directory } from "./access/directory.js";
+import { Gate } from "./access/gate.js";
+import { AuditLog } from "./audit/audit-log.js";
 import { systemClock, type Clock } from "./clock.js";
-import type { Config, ListenAddress } from "./config.js";
+import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { createWorkerPool } from "./crypto/asymmetric/pool.js";
 import { randomBytes } from "./crypto/random.js";
 import type { RootKey } from "./crypto/seal.js";
@@ -30,8 +33,9 @@ import { startScheduler, type Scheduler } from "./keys/scheduler.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { obtainRootKey, verifyRootKey } from "./root-key.js";
 import { createGrpcHandler, isGrpcRequest } from "./server/grpc.js";
-import { createEdgeInterceptor, InFlight } from "./server/interceptors.js";
-import { startListeners, type NodeHandler } from "./server/listen.js";
+import { peerOf } from "./server/authenticate.js";
+import { createEdgeInterceptor, InFlight, peerKey } from "./server/interceptors.js";
+import { startListeners, type NodeHandler, type TlsMaterial } from "./server/listen.js";
 import { createServiceImpl } from "./server/service.js";
 import { keyspace } from "./store/keyspace.js";
 import { openLevelStore } from "./store/level-store.js";
@@ -44,7 +48,8 @@ export interface KmsServer {
   grpc: ListenAddress;
   http: ListenAddress;
   deps: KmsDeps;
-  registry: AccessKeyRegistry;
+  directory: Directory;
+  audit: AuditLog;
   scheduler: Scheduler;
   /** Drains in-flight calls, stops the scheduler, closes the store. */
   close(): Promise<void>;
@@ -65,21 +70,28 @@ async function openRootKey(store: KvStore, config: Config, log: Logger): Promise
   return verifyRootKey(store, key);
 }
 
+interface Domain {
+  deps: KmsDeps;
+  directory: Directory;
+  audit: AuditLog;
+}
+
 /** Everything that needs the store open and the root key checked. */
-async function openDomain(store: KvStore, config: Config, clock: Clock, log: Logger): Promise<{ deps: KmsDeps; registry: AccessKeyRegistry }> {
+async function openDomain(store: KvStore, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = await openRootKey(store, config, log);
   const repo = new KeyRepository(store);
   await repo.open();
-  const registry = new AccessKeyRegistry(store, rootKey);
-  await registry.open();
-  await ensureRootAccessKey(registry, {
+  const directory = new Directory(store, rootKey, config.accountUin);
+  await directory.open(clock.now());
+  await ensureRootCredentials(directory, {
     dataDir: config.dataDir,
-    uin: config.accountUin,
     nowMs: clock.now(),
-    supplied: config.rootAccessKey,
+    suppliedAccessKey: config.rootAccessKey,
+    suppliedToken: config.rootToken,
     log: (m) => log.info(m),
     warn: (m) => log.warn(m),
   });
+  const audit = await AuditLog.open(store, rootKey);
   const deps: KmsDeps = {
     repo,
     locks: new LockSet(),
@@ -91,7 +103,19 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     random: randomBytes,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
-  return { deps, registry };
+  return { deps, directory, audit };
+}
+
+async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
+  if (!tls) return undefined;
+  const [cert, key, ca] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile), tls.clientCaFile ? readFile(tls.clientCaFile) : undefined]);
+  return { cert, key, ...(ca ? { ca } : {}) };
+}
+
+/** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes. */
+function health(res: ServerResponse): void {
+  res.writeHead(200, { "Content-Type": "application/json" });
+  res.end('{"status":"SERVING"}');
 }
 
 /** The API 3.0 gateway answers at "/" (where the SDKs post); everything else is Connect. */
@@ -99,6 +123,7 @@ function splitByPath(gateway: (req: IncomingMessage, res: ServerResponse) => voi
   return (req, res) => {
     const url = req.url ?? "/";
     if (url === "/" || url.startsWith("/?")) gateway(req as IncomingMessage, res as ServerResponse);
+    else if (url === "/healthz" && req.method === "GET") health(res as ServerResponse);
     else connect(req, res);
   };
 }
@@ -108,33 +133,39 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(`${config.dataDir}/db`, { sync: config.syncWrites });
-  let domain: { deps: KmsDeps; registry: AccessKeyRegistry };
+  let domain: Domain;
+  let tls: TlsMaterial | undefined;
   try {
+    tls = await readTls(config.tls);
     domain = await openDomain(store, config, clock, log);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const { deps, registry } = domain;
+  const { deps, directory, audit } = domain;
 
   const inFlight = new InFlight();
-  // Until principals exist (issue #6) every gRPC/Connect call acts for the configured account.
-  const accountOf = () => config.accountUin;
-  const adminDeps = { registry, clock };
+  const region = config.regions[0] ?? "";
+  const gate = new Gate({ directory, audit, getKey: (id) => deps.repo.getKey(id), accountUin: config.accountUin, now: () => clock.now(), log });
+  const adminDeps = { directory, audit, clock };
+  const kms = gate.bind(KeyManagementService, deps, actions);
+  const versions = gate.bind(KeyVersionService, deps, versionActions);
+  const admin = gate.bind(AdminService, adminDeps, adminActions);
   const connect = connectNodeAdapter({
     routes: (router) => {
-      router.service(KeyManagementService, createServiceImpl(KeyManagementService, deps, actions, accountOf));
-      router.service(KeyVersionService, createServiceImpl(KeyVersionService, deps, versionActions, accountOf));
-      router.service(AdminService, createServiceImpl(AdminService, adminDeps, adminActions, accountOf));
+      router.service(KeyManagementService, createServiceImpl(KeyManagementService, kms));
+      router.service(KeyVersionService, createServiceImpl(KeyVersionService, versions));
+      router.service(AdminService, createServiceImpl(AdminService, admin));
     },
-    interceptors: [createEdgeInterceptor(inFlight, log)],
+    interceptors: [createEdgeInterceptor({ inFlight, log, directory, gate, region })],
+    contextValues: (req) => createContextValues().set(peerKey, peerOf(req.socket)),
     // No valid request is more than a few KiB; refuse anything near a megabyte before buffering it.
     readMaxBytes: RPC_READ_MAX_BYTES,
   });
   const gateway = createGatewayHandler({
-    deps,
-    actions,
-    registry,
+    methods: new Map(kms.map((m) => [m.method.name, m])),
+    gate,
+    directory,
     rateLimiter: new RateLimiter(config.rateLimit),
     maxBodyBytes: config.maxBodyBytes,
     regions: config.regions,
@@ -143,12 +174,10 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000),
   });
   const grpc = createGrpcHandler({
-    bindings: [
-      { service: KeyManagementService, deps, actions },
-      { service: KeyVersionService, deps, actions: versionActions },
-      { service: AdminService, deps: adminDeps, actions: adminActions },
-    ],
-    uinOf: accountOf,
+    methods: [...kms, ...versions, ...admin],
+    directory,
+    gate,
+    region,
     inFlight,
     log,
     readMaxBytes: RPC_READ_MAX_BYTES,
@@ -161,7 +190,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   let listeners;
   try {
     // Room for a GET query as long as the largest body, plus ordinary headers.
-    listeners = await startListeners(h2, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024);
+    listeners = await startListeners(h2, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, tls);
   } catch (err) {
     await store.close();
     throw err;
@@ -183,7 +212,8 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     grpc: listeners.grpc,
     http: listeners.http,
     deps,
-    registry,
+    directory,
+    audit,
     scheduler,
     close() {
       closing ??= (async () => {
@@ -192,6 +222,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
         await listeners.close(drainMs);
         await scheduler.stop();
         await deps.asymmetric.close();
+        await audit.close();
         await store.close();
       })();
       return closing;

@@ -2,6 +2,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { SECRET_ID_RE, SECRET_KEY_RE } from "./access/access-key.js";
+import { TOKEN_RE } from "./access/principal.js";
 
 export type KeyTypeName = "FIPS" | "GM";
 
@@ -11,9 +12,9 @@ export interface ListenAddress {
 }
 
 export interface Config {
-  /** gRPC, gRPC-Web and Connect over h2c. */
+  /** gRPC, gRPC-Web and Connect over h2c (or TLS). */
   grpcAddr: ListenAddress;
-  /** HTTP/1.1: Connect JSON (and, later, the API 3.0 gateway). */
+  /** HTTP/1.1: Connect JSON and the API 3.0 gateway. */
   httpAddr: ListenAddress;
   dataDir: string;
   /** 32 bytes from KMS_ROOT_KEY, or undefined to use (or create) <dataDir>/root.key. */
@@ -37,6 +38,17 @@ export interface Config {
   rateLimit: number;
   /** Largest API 3.0 request body accepted. */
   maxBodyBytes: number;
+  /** Operator-supplied root bearer token for gRPC, gRPC-Web and Connect (KMS_ROOT_TOKEN). */
+  rootToken: string | undefined;
+  /** TLS on the gRPC port (KMS_TLS_CERT + KMS_TLS_KEY, PEM files); with clientCaFile, client certificates authenticate (mTLS). */
+  tls: TlsConfig | undefined;
+}
+
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  /** CA whose client certificates are accepted; a certificate's subject CN names the principal. */
+  clientCaFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +93,21 @@ function parseRootAccessKey(id: string | undefined, key: string | undefined): Co
   return { secretId: id, secretKey: key };
 }
 
+function parseTls(cert: string | undefined, key: string | undefined, ca: string | undefined): TlsConfig | undefined {
+  if (!cert && !key) {
+    if (ca) throw new ConfigError("KMS_TLS_CLIENT_CA needs KMS_TLS_CERT and KMS_TLS_KEY");
+    return undefined;
+  }
+  if (!cert || !key) throw new ConfigError("KMS_TLS_CERT and KMS_TLS_KEY go together: set both or neither");
+  return { certFile: resolve(cert), keyFile: resolve(key), clientCaFile: ca ? resolve(ca) : undefined };
+}
+
+function parseRootToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!TOKEN_RE.test(value)) throw new ConfigError("KMS_ROOT_TOKEN must be 32 to 256 printable ASCII characters");
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const keyType = (env.KMS_DEFAULT_KEY_TYPE ?? "FIPS").toUpperCase();
   if (keyType !== "FIPS" && keyType !== "GM") throw new ConfigError(`KMS_DEFAULT_KEY_TYPE must be FIPS or GM, got "${keyType}"`);
@@ -104,5 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     manualRotationIntervalMs: parseInteger("KMS_MANUAL_ROTATION_INTERVAL_HOURS", env.KMS_MANUAL_ROTATION_INTERVAL_HOURS, 24, 0, 8760) * 3_600_000,
     rateLimit: parseInteger("KMS_RATE_LIMIT", env.KMS_RATE_LIMIT, 100, 0, 1_000_000),
     maxBodyBytes: parseInteger("KMS_MAX_BODY_BYTES", env.KMS_MAX_BODY_BYTES, 65_536, 1024, 16_777_216),
+    rootToken: parseRootToken(env.KMS_ROOT_TOKEN),
+    tls: parseTls(env.KMS_TLS_CERT, env.KMS_TLS_KEY, env.KMS_TLS_CLIENT_CA),
   };
 }

@@ -11,6 +11,8 @@ export interface AccessKeyRecord {
   description: string;
   /** Decimal uin of the account the key acts for. */
   uin: string;
+  /** Decimal uin of the principal it belongs to; absent in records written before principals existed (= the root). */
+  principalUin?: string;
 }
 
 export const SECRET_ID_RE = /^AKID[A-Za-z0-9]{32}$/;

@@ -1,32 +1,51 @@
 /**
- * The root access key: from KMS_ROOT_SECRET_ID/KMS_ROOT_SECRET_KEY, or created
- * on first start and written to <data>/root-credentials.json (mode 0600) so
- * the operator can pick it up. Nothing else ever writes a secret to disk in clear.
+ * The root principal's credentials. Operators may supply them
+ * (KMS_ROOT_SECRET_ID/KMS_ROOT_SECRET_KEY for API 3.0, KMS_ROOT_TOKEN for
+ * gRPC/Connect); whatever the root lacks and was not supplied is generated
+ * and written to <data>/root-credentials.json (mode 0600) for the operator to
+ * pick up. Nothing else ever writes a secret to disk in clear.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { AccessKeyRegistry } from "./registry.js";
+import type { Directory } from "./directory.js";
 
-export interface RootAccessKeyOptions {
+export interface RootCredentialsOptions {
   dataDir: string;
-  uin: bigint;
   nowMs: number;
-  supplied: { secretId: string; secretKey: string } | undefined;
+  suppliedAccessKey: { secretId: string; secretKey: string } | undefined;
+  suppliedToken: string | undefined;
   log: (msg: string) => void;
   warn: (msg: string) => void;
 }
 
-export async function ensureRootAccessKey(registry: AccessKeyRegistry, opts: RootAccessKeyOptions): Promise<void> {
-  if (opts.supplied) {
-    const { secretId, secretKey } = opts.supplied;
-    if (registry.secretKeyOf(secretId) !== secretKey || registry.get(secretId)?.status !== "Enabled")
-      await registry.create(opts.uin, "root access key (KMS_ROOT_SECRET_ID)", opts.nowMs, opts.supplied);
+export async function ensureRootCredentials(directory: Directory, opts: RootCredentialsOptions): Promise<void> {
+  const root = directory.accountUin;
+  const generated: Record<string, string> = {};
+
+  if (opts.suppliedAccessKey) {
+    const { secretId, secretKey } = opts.suppliedAccessKey;
+    const current = directory.accessKey(secretId);
+    if (current?.secretKey !== secretKey || current.identity.uin !== root) {
+      if (directory.getAccessKey(secretId)) await directory.deleteAccessKey(secretId);
+      await directory.createAccessKey(root, "root access key (KMS_ROOT_SECRET_ID)", opts.nowMs, opts.suppliedAccessKey);
+    }
     opts.log(`kms: API 3.0 root access key ${secretId} from KMS_ROOT_SECRET_ID`);
-    return;
+  } else if (!directory.listAccessKeys(root).some((k) => k.status === "Enabled")) {
+    const { record, secretKey } = await directory.createAccessKey(root, "root access key (generated)", opts.nowMs);
+    generated.SecretId = record.secretId;
+    generated.SecretKey = secretKey;
   }
-  if (registry.size > 0) return;
-  const { record, secretKey } = await registry.create(opts.uin, "root access key (generated at first start)", opts.nowMs);
+
+  if (opts.suppliedToken) {
+    if (!directory.hasTokenHash(opts.suppliedToken)) await directory.createToken(root, "root token (KMS_ROOT_TOKEN)", opts.nowMs, opts.suppliedToken);
+    opts.log("kms: root bearer token from KMS_ROOT_TOKEN");
+  } else if (directory.listTokens(root).length === 0) {
+    const { token } = await directory.createToken(root, "root token (generated)", opts.nowMs);
+    generated.Token = token;
+  }
+
+  if (Object.keys(generated).length === 0) return;
   const file = join(opts.dataDir, "root-credentials.json");
-  await writeFile(file, `${JSON.stringify({ SecretId: record.secretId, SecretKey: secretKey }, null, 2)}\n`, { mode: 0o600 });
-  opts.warn(`kms: generated the API 3.0 root access key ${record.secretId}; its SecretKey is in ${file} (mode 0600): move it to a secret store and delete the file`);
+  await writeFile(file, `${JSON.stringify({ Uin: root.toString(), ...generated }, null, 2)}\n`, { mode: 0o600 });
+  opts.warn(`kms: generated root credentials (${Object.keys(generated).join(", ")}) into ${file} (mode 0600): move them to a secret store and delete the file`);
 }

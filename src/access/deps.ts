@@ -1,8 +1,10 @@
 /** What the admin actions are given. */
+import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
-import type { AccessKeyRegistry } from "./registry.js";
+import type { Directory } from "./directory.js";
 
 export interface AdminDeps {
-  registry: AccessKeyRegistry;
+  directory: Directory;
+  audit: AuditLog;
   clock: Clock;
 }

@@ -7,25 +7,26 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { create, type DescMessage } from "@bufbuild/protobuf";
-import type { AccessKeyRegistry } from "../access/registry.js";
+import { performance } from "node:perf_hooks";
+import type { Directory } from "../access/directory.js";
+import type { CallMeta, Gate, GatedMethod } from "../access/gate.js";
+import type { Identity } from "../access/principal.js";
 import { KmsError } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
-import type { ActionTable } from "../keys/actions/index.js";
-import type { KmsDeps } from "../keys/deps.js";
 import type { Logger } from "../log.js";
 import type { InFlight } from "../server/interceptors.js";
-import { actionOf } from "../server/service.js";
 import { CONTENT_TYPE, errorBody, successBody } from "./envelope.js";
 import { parseQuery, unflatten, type ParamTree } from "./params.js";
 import type { RateLimiter } from "./rate-limit.js";
-import { REQUIRED, ROUTES } from "./routes.js";
+import { KMS_API_VERSION, REQUIRED } from "./routes.js";
 import { SignatureError, verifyTc3, verifyV1 } from "./tc3-signature.js";
 import { fromApi, toApi, type InputSource, type JsonValue } from "./translate.js";
 
 export interface GatewayOptions {
-  deps: KmsDeps;
-  actions: ActionTable;
-  registry: AccessKeyRegistry;
+  /** KeyManagementService behind the gate, by method name (= API 3.0 action). */
+  methods: ReadonlyMap<string, GatedMethod>;
+  gate: Gate;
+  directory: Directory;
   rateLimiter: RateLimiter;
   maxBodyBytes: number;
   regions: readonly string[];
@@ -107,7 +108,7 @@ function signatureFailure(err: unknown): unknown {
 }
 
 /** Verifies the request and extracts action, version, region and the action's parameters. */
-function authenticate(req: IncomingMessage, body: Buffer, registry: AccessKeyRegistry, now: number): ApiCall {
+function authenticate(req: IncomingMessage, body: Buffer, directory: Directory, now: number): ApiCall {
   const headers = headerMap(req);
   const url = req.url ?? "/";
   const q = url.indexOf("?");
@@ -116,7 +117,7 @@ function authenticate(req: IncomingMessage, body: Buffer, registry: AccessKeyReg
   const method = (req.method ?? "GET").toUpperCase();
   const type = mediaType(headers);
   if (type === "multipart/form-data") throw new KmsError("InvalidParameter", "multipart/form-data is not supported by this service");
-  const lookup = (id: string) => registry.secretKeyOf(id);
+  const lookup = (id: string) => directory.accessKey(id)?.secretKey;
 
   if (headers.authorization !== undefined) {
     let secretId: string;
@@ -155,23 +156,43 @@ function authenticate(req: IncomingMessage, body: Buffer, registry: AccessKeyReg
 export function createGatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
 
+  /** The action named by the request, for the audit event of a call that fails before dispatch. */
+  function actionNameOf(req: IncomingMessage): string {
+    const named = req.headers["x-tc-action"];
+    return typeof named === "string" && opts.methods.has(named) ? `kms:${named}` : "kms:Unknown";
+  }
+
   async function answer(req: IncomingMessage, requestId: string): Promise<string> {
-    const body = await readBody(req, opts.maxBodyBytes);
-    if ((req.url ?? "").length > opts.maxBodyBytes) throw new KmsError("RequestSizeLimitExceeded", `the query string exceeds ${opts.maxBodyBytes} bytes`);
-    const call = authenticate(req, body, opts.registry, nowSeconds());
-    if (call.action === "") throw new KmsError("MissingParameter", "The parameter `Action` is missing");
-    const route = ROUTES.get(call.action);
-    if (!route) throw new KmsError("InvalidAction", `The action ${call.action.slice(0, 64)} is not supported`);
-    if (call.version === undefined || call.version === "") throw new KmsError("MissingParameter", "The parameter `Version` is missing");
-    if (call.version !== route.version) throw new KmsError("NoSuchVersion", `${call.action} is offered in version ${route.version}`);
-    if (call.region && !opts.regions.includes(call.region)) throw new KmsError("UnsupportedRegion", `region ${call.region.slice(0, 64)} is not served here`);
-    opts.rateLimiter.take(call.secretId, call.action);
-    const owner = opts.registry.ownerOf(call.secretId);
-    if (!owner) throw new KmsError("AuthFailure.SecretIdNotFound", "SecretId not found");
-    const input = fromApi(route.method.input, call.input as { [key: string]: JsonValue }, call.source, REQUIRED);
-    const output = await actionOf<KmsDeps>(opts.actions, route.method.localName)(opts.deps, input, { requestId, uin: owner.uin });
-    const message = create(route.method.output as DescMessage, output) as unknown as Record<string, unknown>;
-    return successBody(toApi(route.method.output, message), requestId);
+    const startedAt = performance.now();
+    const meta: CallMeta = { requestId, transport: "api3", source: req.socket.remoteAddress ?? "", region: opts.regions[0] ?? "" };
+    let identity: Identity | undefined;
+    let action = actionNameOf(req);
+    let dispatched = false;
+    try {
+      const body = await readBody(req, opts.maxBodyBytes);
+      if ((req.url ?? "").length > opts.maxBodyBytes) throw new KmsError("RequestSizeLimitExceeded", `the query string exceeds ${opts.maxBodyBytes} bytes`);
+      const call = authenticate(req, body, opts.directory, nowSeconds());
+      identity = opts.directory.accessKey(call.secretId)?.identity;
+      if (!identity) throw new KmsError("AuthFailure.SecretIdNotFound", "SecretId not found");
+      if (call.action === "") throw new KmsError("MissingParameter", "The parameter `Action` is missing");
+      const gated = opts.methods.get(call.action);
+      if (!gated) throw new KmsError("InvalidAction", `The action ${call.action.slice(0, 64)} is not supported`);
+      action = gated.action;
+      if (call.version === undefined || call.version === "") throw new KmsError("MissingParameter", "The parameter `Version` is missing");
+      if (call.version !== KMS_API_VERSION) throw new KmsError("NoSuchVersion", `${call.action} is offered in version ${KMS_API_VERSION}`);
+      if (call.region && !opts.regions.includes(call.region)) throw new KmsError("UnsupportedRegion", `region ${call.region.slice(0, 64)} is not served here`);
+      if (call.region) meta.region = call.region;
+      opts.rateLimiter.take(call.secretId, call.action);
+      const input = fromApi(gated.method.input, call.input as { [key: string]: JsonValue }, call.source, REQUIRED);
+      dispatched = true;
+      const output = await gated.invoke(input, identity, meta);
+      const message = create(gated.method.output as DescMessage, output) as unknown as Record<string, unknown>;
+      return successBody(toApi(gated.method.output, message), requestId);
+    } catch (err) {
+      // The gate records what it dispatched; everything refused before that is recorded here.
+      if (!dispatched) opts.gate.rejected(action, err, meta, startedAt, identity);
+      throw err;
+    }
   }
 
   return (req, res) => {

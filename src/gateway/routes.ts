@@ -54,6 +54,8 @@ export const REQUIRED: RequiredFields = {
   "kms.v1.PostQuantumCryptoDecryptRequest": ["CiphertextBlob"],
   "kms.v1.PostQuantumCryptoSignRequest": ["Message", "KeyId"],
   "kms.v1.PostQuantumCryptoVerifyRequest": ["KeyId", "SignatureValue", "Message"],
+  "kms.v1.BindCloudResourceRequest": ["KeyId", "ProductId", "ResourceId"],
+  "kms.v1.UnbindCloudResourceRequest": ["KeyId", "ProductId", "ResourceId"],
   "kms.v1.Tag": ["TagKey", "TagValue"],
   "kms.v1.TagFilter": ["TagKey"],
 };

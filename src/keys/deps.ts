@@ -1,4 +1,5 @@
 /** What every action is given: its collaborators (deps) and who is calling (call). No transport types. */
+import type { Identity } from "../access/principal.js";
 import type { Clock } from "../clock.js";
 import type { KeyTypeName } from "../config.js";
 import type { AsymmetricEngine } from "../crypto/asymmetric/pool.js";
@@ -36,9 +37,11 @@ export interface KmsDeps {
   settings: KmsSettings;
 }
 
-/** The caller of one request, as the transport established it. */
+/** The caller of one request: authenticated by a transport, authorised by the gate (access/gate.ts). */
 export interface CallContext {
   requestId: string;
-  /** Account the call acts for. */
+  /** Account the call acts for (owner of the keys). */
   uin: bigint;
+  /** Who is calling: the root or a sub-user of that account. */
+  principal: Identity;
 }

@@ -1,6 +1,7 @@
 /** Domain records. String unions use Tencent's exact spellings, so no transport needs to remap them. */
 import type { AsymmetricSpec } from "../crypto/asymmetric/ops.js";
 import type { SymmetricAlgorithmName } from "../crypto/primitives.js";
+import type { CloudBinding } from "./bindings.js";
 
 export type KeyState = "Enabled" | "Disabled" | "PendingDelete" | "PendingImport" | "Archived";
 export type KeyUsage =
@@ -55,6 +56,8 @@ export interface KeyRecord {
   validTo?: number;
   /** For EXTERNAL keys: fingerprint of the material once imported, so a re-import must bring the same material. */
   materialFingerprint?: string;
+  /** Product resources using the key (BindCloudResource); absent = none. */
+  bindings?: CloudBinding[];
 }
 
 export interface KeyRotation {

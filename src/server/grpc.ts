@@ -17,27 +17,21 @@
 import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { performance } from "node:perf_hooks";
 import { ErrorInfoSchema } from "../../gen/kms/v1/kms_pb.js";
+import type { Directory } from "../access/directory.js";
+import type { CallMeta, Gate, GatedMethod } from "../access/gate.js";
+import type { Identity } from "../access/principal.js";
 import { GrpcStatus, KmsError, type ErrorCode } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
-import type { CallContext } from "../keys/deps.js";
 import type { Logger } from "../log.js";
+import { authenticate, peerOf } from "./authenticate.js";
 import { ERROR_CODE_HEADER, REQUEST_ID_HEADER, type InFlight } from "./interceptors.js";
-import { actionOf } from "./service.js";
 
-/** A service, the deps its actions take, and its actions table. */
-export interface GrpcBinding<D> {
-  service: DescService;
-  deps: D;
-  actions: object;
-}
-
-type Invoke = (req: MessageShape<DescMessage>, call: CallContext) => Promise<unknown>;
-
-interface Route {
-  method: DescMethod;
-  invoke: Invoke;
-}
+/** The standard gRPC health check: answered without credentials, as load balancers call it. */
+const HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check";
+/** grpc.health.v1.HealthCheckResponse { status: SERVING (1) }. */
+const SERVING = Uint8Array.of(0x08, 0x01);
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?(?:;.*)?$/i;
 
@@ -80,8 +74,12 @@ function describe(err: unknown, requestId: string, log: Logger): { status: numbe
 }
 
 export interface GrpcHandlerOptions {
-  bindings: readonly GrpcBinding<unknown>[];
-  uinOf: () => bigint;
+  /** Every gated method of every service on this port. */
+  methods: readonly GatedMethod[];
+  directory: Directory;
+  gate: Gate;
+  /** Region of calls (gRPC requests cannot name one). */
+  region: string;
   inFlight: InFlight;
   log: Logger;
   /** Largest request message, in bytes. */
@@ -90,14 +88,10 @@ export interface GrpcHandlerOptions {
 
 /** Handles a gRPC request (the caller checked isGrpcRequest). */
 export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
-  const routes = new Map<string, Route>();
-  for (const b of opts.bindings)
-    for (const method of b.service.methods) {
-      const action = actionOf<unknown>(b.actions, method.localName);
-      routes.set(`/${b.service.typeName}/${method.name}`, { method, invoke: (req, call) => action(b.deps, req, call) });
-    }
+  const routes = new Map<string, GatedMethod>(opts.methods.map((m) => [`/${m.method.parent.typeName}/${m.method.name}`, m]));
 
   return (req, res) => {
+    const startedAt = performance.now();
     const stream = res.stream;
     const requestId = newRequestId();
     const base: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId };
@@ -129,11 +123,30 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRe
     };
     stream.on("error", () => undefined); // a client that goes away mid-answer is not our error
 
-    const route = routes.get(req.url.split("?")[0] ?? "");
-    if (!route) return fail(new KmsError("InvalidAction", `no method ${req.url.slice(0, 120)}`));
+    const path = req.url.split("?")[0] ?? "";
+    if (path === HEALTH_CHECK_PATH) {
+      req.resume();
+      return req.on("end", () => succeed(SERVING));
+    }
+    const route = routes.get(path);
+    const peer = peerOf(req.socket);
+    const meta: CallMeta = { requestId, transport: "grpc", source: peer.source, region: opts.region };
+    let identity: Identity | undefined;
+    // Until the gate has the call, refusals are audited here.
+    const refuse = (err: unknown) => {
+      opts.gate.rejected(route?.action ?? "kms:Unknown", err, meta, startedAt, identity);
+      fail(err);
+    };
+    try {
+      identity = authenticate(opts.directory, req.headers.authorization, peer);
+    } catch (err) {
+      req.resume();
+      return refuse(err);
+    }
+    if (!route) return refuse(new KmsError("InvalidAction", `no method ${req.url.slice(0, 120)}`));
     const encoding = req.headers["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") {
-      return fail(new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`));
+      return refuse(new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`));
     }
 
     const chunks: Buffer[] = [];
@@ -142,7 +155,7 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRe
       if (answered) return;
       size += c.length;
       if (size > opts.readMaxBytes + 5) {
-        fail(new KmsError("RequestSizeLimitExceeded", `the request message exceeds ${opts.readMaxBytes} bytes`));
+        refuse(new KmsError("RequestSizeLimitExceeded", `the request message exceeds ${opts.readMaxBytes} bytes`));
         return;
       }
       chunks.push(c);
@@ -152,17 +165,17 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRe
       if (answered) return;
       const body = Buffer.concat(chunks);
       if (body.length < 5 || body.readUInt32BE(1) !== body.length - 5)
-        return fail(new KmsError("InvalidParameter", "the request is not exactly one length-prefixed gRPC message"));
-      if (body[0] !== 0) return fail(new KmsError("InvalidParameter", "the request message is flagged compressed, but no grpc-encoding was negotiated"));
+        return refuse(new KmsError("InvalidParameter", "the request is not exactly one length-prefixed gRPC message"));
+      if (body[0] !== 0) return refuse(new KmsError("InvalidParameter", "the request message is flagged compressed, but no grpc-encoding was negotiated"));
       let message: MessageShape<DescMessage>;
       try {
         message = fromBinary(route.method.input, body.subarray(5));
       } catch {
-        return fail(new KmsError("InvalidParameter", `the request is not a valid ${route.method.input.typeName}`));
+        return refuse(new KmsError("InvalidParameter", `the request is not a valid ${route.method.input.typeName}`));
       }
       opts.inFlight.enter();
       route
-        .invoke(message, { requestId, uin: opts.uinOf() })
+        .invoke(message, identity as Identity, meta)
         .then((out) => succeed(toBinary(route.method.output, create(route.method.output, out as never))), fail)
         .finally(() => opts.inFlight.leave());
     });

@@ -1,20 +1,35 @@
 /**
- * The gRPC/Connect edge: request ids, in-flight accounting for drain, and the
- * one place where a KmsError becomes a ConnectError. Anything that is not a
- * KmsError answers Internal with a fixed message; its cause is logged only.
+ * The gRPC-Web/Connect edge: request ids, authentication, in-flight
+ * accounting for drain, and the one place where a KmsError becomes a
+ * ConnectError. Anything that is not a KmsError answers Internal with a fixed
+ * message; its cause is logged only.
  */
+import { performance } from "node:perf_hooks";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/kms/v1/kms_pb.js";
+import type { Directory } from "../access/directory.js";
+import { actionName, type CallMeta, type Gate } from "../access/gate.js";
+import type { Identity } from "../access/principal.js";
 import { KmsError, type ErrorCode } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
 import type { Logger } from "../log.js";
+import { authenticate, type Peer } from "./authenticate.js";
 
 export const REQUEST_ID_HEADER = "kms-request-id";
 export const ERROR_CODE_HEADER = "kms-error-code";
 
-/** The request id of the current call, for the service implementation. */
-export const requestIdKey = createContextKey<string>("");
+/** Transport facts of the current request, set by the adapter's contextValues. */
+export const peerKey = createContextKey<Peer>({ source: "" });
+
+/** One call as the edge established it, for the service implementation. */
+export interface EdgeCall {
+  meta: CallMeta;
+  identity: Identity | undefined;
+  /** Set once the gate has the call (it records the audit event from then on). */
+  dispatched: boolean;
+}
+export const callKey = createContextKey<EdgeCall>({ meta: { requestId: "", transport: "connect", source: "", region: "" }, identity: undefined, dispatched: false });
 
 /** Counts calls in flight so shutdown can wait for them. */
 export class InFlight {
@@ -51,20 +66,34 @@ export function toConnectError(err: unknown, requestId: string, log: Logger): Co
   return new ConnectError("internal error", Code.Internal, metadata, [{ desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { code: "InternalError", requestId }) }]);
 }
 
-export function createEdgeInterceptor(inFlight: InFlight, log: Logger): Interceptor {
+export interface EdgeOptions {
+  inFlight: InFlight;
+  log: Logger;
+  directory: Directory;
+  gate: Gate;
+  /** Region of calls that cannot name one. */
+  region: string;
+}
+
+export function createEdgeInterceptor(opts: EdgeOptions): Interceptor {
   return (next) => async (req) => {
+    const startedAt = performance.now();
     const requestId = newRequestId();
-    req.contextValues.set(requestIdKey, requestId);
-    inFlight.enter();
+    const peer = req.contextValues.get(peerKey);
+    const transport = /^application\/grpc-web/i.test(req.header.get("content-type") ?? "") ? "grpc-web" : "connect";
+    const call: EdgeCall = { meta: { requestId, transport, source: peer.source, region: opts.region }, identity: undefined, dispatched: false };
+    req.contextValues.set(callKey, call);
+    opts.inFlight.enter();
     try {
+      call.identity = authenticate(opts.directory, req.header.get("authorization"), peer);
       const res = await next(req);
       res.header.set(REQUEST_ID_HEADER, requestId);
       return res;
     } catch (err) {
-      throw toConnectError(err, requestId, log);
+      if (!call.dispatched) opts.gate.rejected(actionName(req.method), err, call.meta, startedAt, call.identity);
+      throw toConnectError(err, requestId, opts.log);
     } finally {
-      inFlight.leave();
+      opts.inFlight.leave();
     }
   };
 }
-

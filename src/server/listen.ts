@@ -1,7 +1,8 @@
 /**
- * Listeners: h2c for gRPC, gRPC-Web and Connect; HTTP/1.1 for Connect JSON
- * (and the API 3.0 gateway, later). Shutdown stops accepting, lets in-flight
- * calls finish (GOAWAY on HTTP/2 sessions), then closes.
+ * Listeners: HTTP/2 for gRPC, gRPC-Web and Connect (h2c, or TLS with optional
+ * client certificates); HTTP/1.1 for Connect JSON and the API 3.0 gateway.
+ * Shutdown stops accepting, lets in-flight calls finish (GOAWAY on HTTP/2
+ * sessions), then closes.
  */
 import http from "node:http";
 import http2 from "node:http2";
@@ -9,6 +10,13 @@ import type { AddressInfo, Socket } from "node:net";
 import type { ListenAddress } from "../config.js";
 
 export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+/** PEM material for TLS on the HTTP/2 port; with `ca`, clients may present certificates it issued. */
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}
 
 export interface Listeners {
   grpc: ListenAddress;
@@ -44,8 +52,13 @@ export async function startListeners(
   grpcAddr: ListenAddress,
   httpAddr: ListenAddress,
   maxHeaderBytes: number,
+  tls?: TlsMaterial,
 ): Promise<Listeners> {
-  const h2 = http2.createServer(h2Handler);
+  // Certificates are requested but not required: bearer-token callers need none. A certificate that does
+  // not verify leaves the socket unauthorised, and authentication then ignores it.
+  const h2 = tls
+    ? http2.createSecureServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}), allowHTTP1: false }, h2Handler)
+    : http2.createServer(h2Handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);

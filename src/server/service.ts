@@ -1,30 +1,26 @@
 /**
- * A service implementation for connect-node built from an actions table: each
- * RPC calls its action with the call context. Built from the descriptor's
- * method list, so a service's RPCs and its actions cannot drift apart.
+ * A service implementation for connect-node built from the gate's methods:
+ * each RPC invokes its gated method with the identity the edge interceptor
+ * established. Built from the descriptor's method list, so a service's RPCs
+ * and its actions cannot drift apart.
  */
 import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { CallContext } from "../keys/deps.js";
-import { requestIdKey } from "./interceptors.js";
+import type { GatedMethod } from "../access/gate.js";
+import { callKey } from "./interceptors.js";
 
 type UnaryHandler = (req: MessageShape<DescMessage>, ctx: HandlerContext) => Promise<MessageInitShape<DescMessage>>;
 
-/** An action as the transports see it: deps bound later, request and answer as generic messages. */
-export type GenericAction<D> = (deps: D, req: MessageShape<DescMessage>, call: CallContext) => Promise<MessageInitShape<DescMessage>>;
-
-/** Looks up the action of a method by its local name (the actions tables are typed against the descriptors). */
-export function actionOf<D>(table: object, localName: string): GenericAction<D> {
-  const action = (table as Record<string, GenericAction<D> | undefined>)[localName];
-  if (!action) throw new Error(`no action for ${localName}`);
-  return action;
-}
-
-export function createServiceImpl<S extends DescService, D>(service: S, deps: D, actions: object, uinOf: (ctx: HandlerContext) => bigint): ServiceImpl<S> {
+export function createServiceImpl<S extends DescService>(service: S, methods: readonly GatedMethod[]): ServiceImpl<S> {
   const impl: Record<string, UnaryHandler> = {};
-  for (const method of service.methods) {
-    const action = actionOf<D>(actions, method.localName);
-    impl[method.localName] = (req, ctx) => action(deps, req, { requestId: ctx.values.get(requestIdKey), uin: uinOf(ctx) });
+  for (const gated of methods) {
+    impl[gated.method.localName] = (req, ctx) => {
+      const call = ctx.values.get(callKey);
+      if (!call.identity) throw new Error("the edge interceptor did not authenticate this call");
+      call.dispatched = true;
+      return gated.invoke(req, call.identity, call.meta);
+    };
   }
+  if (Object.keys(impl).length !== service.methods.length) throw new Error(`${service.typeName}: methods and gate bindings differ`);
   return impl as unknown as ServiceImpl<S>;
 }

@@ -19,6 +19,18 @@ export const keyspace = {
   /** API access keys (SecretId → sealed SecretKey and status). */
   accessKey: (secretId: string) => `${SCHEMA}/access-keys/${secretId}`,
   accessKeysPrefix: `${SCHEMA}/access-keys/`,
+  /** Principals (the account root and its sub-users) by uin. */
+  principal: (uin: string) => `${SCHEMA}/principals/${uin}`,
+  principalsPrefix: `${SCHEMA}/principals/`,
+  /** Policy documents by name. */
+  policy: (name: string) => `${SCHEMA}/policies/${name}`,
+  policiesPrefix: `${SCHEMA}/policies/`,
+  /** Bearer tokens by token id (the secret half is stored only as a hash). */
+  token: (tokenId: string) => `${SCHEMA}/tokens/${tokenId}`,
+  tokensPrefix: `${SCHEMA}/tokens/`,
+  /** Audit events by sequence number; the chain head and sealed audit key live under meta. */
+  auditEvent: (seq: number) => `${SCHEMA}/audit/${String(seq).padStart(16, "0")}`,
+  auditPrefix: `${SCHEMA}/audit/`,
   /** Time-driven work, ordered by due date so the scheduler reads only what is due. */
   schedule: (kind: ScheduleKind, dateMs: number, subject: string) => `${SCHEMA}/schedule/${kind}/${String(dateMs).padStart(15, "0")}/${subject}`,
   schedulePrefix: (kind: ScheduleKind) => `${SCHEMA}/schedule/${kind}/`,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { DataKeySpec, KeyManagementService, KeyState } from "../../gen/kms/v1/kms_pb.js";
-import { codeOf, connectClients, type ConnectClients, type KmsClient } from "../helpers/clients.js";
+import { bearer, codeOf, connectClients, type ConnectClients, type KmsClient } from "../helpers/clients.js";
 import { startTestServer, useServer, type TestServer } from "../helpers/server.js";
 
 let ts: TestServer;
@@ -232,7 +232,7 @@ describe("Connect JSON over HTTP/1.1", () => {
   it("answers raw HTTP with the API code in the error detail and header", async () => {
     const res = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/DescribeKey`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${ts.token}` },
       body: JSON.stringify({ KeyId: "nope" }),
     });
     expect(res.status).toBe(400);
@@ -246,7 +246,7 @@ describe("Connect JSON over HTTP/1.1", () => {
   it("refuses a message over 1 MiB before reading it all", async () => {
     const huge = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/Encrypt`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${ts.token}` },
       body: JSON.stringify({ KeyId: "x", Plaintext: Buffer.alloc(2 * 1024 * 1024).toString("base64") }),
     });
     // Connect's answer for a message over readMaxBytes: resource_exhausted (HTTP 429).
@@ -256,17 +256,17 @@ describe("Connect JSON over HTTP/1.1", () => {
   });
 
   it("answers malformed JSON and unknown methods without crashing", async () => {
-    const bad = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/Encrypt`, { method: "POST", headers: { "content-type": "application/json" }, body: "{oops" });
+    const bad = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/Encrypt`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ts.token}` }, body: "{oops" });
     // Rejected by the Connect framework before any interceptor: a standard invalid_argument.
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { code: string }).code).toBe("invalid_argument");
     const wrongType = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/GenerateRandom`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${ts.token}` },
       body: '{"NumberOfBytes":"many"}',
     });
     expect(wrongType.status).toBe(400);
-    const unknown = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/StealKeys`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const unknown = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/StealKeys`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ts.token}` }, body: "{}" });
     expect(unknown.status).toBe(404);
     expect((await kms.getRegions({})).regions.length).toBeGreaterThan(0);
   });
@@ -278,7 +278,7 @@ describe("gRPC-Web", () => {
     ["HTTP/1.1 on the HTTP port, as browsers send it", () => ts.httpUrl, "1.1"],
   ] as const)("is served over %s", async (_name, url, httpVersion) => {
     const sessions = new Http2SessionManager(url());
-    const web = createClient(KeyManagementService, createGrpcWebTransport({ baseUrl: url(), httpVersion, sessionManager: sessions }));
+    const web = createClient(KeyManagementService, createGrpcWebTransport({ baseUrl: url(), httpVersion, sessionManager: sessions, interceptors: [bearer(ts.token)] }));
     const { keyId } = await web.createKey({ alias: alias() });
     const enc = await web.encrypt({ keyId, plaintext: bytes("web") });
     expect(new TextDecoder().decode((await kms.decrypt({ ciphertextBlob: enc.ciphertextBlob })).plaintext)).toBe("web");
@@ -292,7 +292,7 @@ describe("GM (SM4-GCM) keys", () => {
   let gmClients: ConnectClients;
   beforeAll(async () => {
     gm = await startTestServer({ env: { KMS_DEFAULT_KEY_TYPE: "GM" } });
-    gmClients = connectClients(gm.grpcUrl, gm.httpUrl);
+    gmClients = connectClients(gm);
   });
   afterAll(async () => {
     gmClients.close();

@@ -5,12 +5,10 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AccessKeyStatus, AdminService } from "../../gen/kms/v1/admin_pb.js";
+import { AccessKeyStatus } from "../../gen/kms/v1/admin_pb.js";
 import { ManualClock } from "../../src/clock.js";
-import { codeOf } from "../helpers/clients.js";
+import { adminClient, codeOf } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { send, sdkCode, tc3Headers, tencentKms, type HandSigned, type RawAnswer } from "../helpers/tencent.js";
 
@@ -150,7 +148,7 @@ describe("request routing and parameters", () => {
   });
 
   it("leaves the Connect paths on the same port to Connect", async () => {
-    const res = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/GetRegions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${ts.httpUrl}/kms.v1.KeyManagementService/GetRegions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ts.token}` }, body: "{}" });
     expect(await res.json()).toEqual({ Regions: ["ap-guangzhou"] });
   });
 
@@ -174,7 +172,7 @@ describe("rate limit", () => {
     // Another action of the same caller has its own bucket.
     await sdk.GetServiceStatus();
     // Another caller too.
-    const admin = adminClient(own.grpcUrl);
+    const admin = adminClient(own);
     const { accessKey, secretKey } = await admin.client.createAccessKey({ description: "second caller" });
     await tencentKms(own.httpUrl, accessKey!.secretId, secretKey).GetRegions();
     admin.close();
@@ -182,14 +180,9 @@ describe("rate limit", () => {
   });
 });
 
-function adminClient(grpcUrl: string) {
-  const sessions = new Http2SessionManager(grpcUrl);
-  return { client: createClient(AdminService, createGrpcTransport({ baseUrl: grpcUrl, sessionManager: sessions })), close: () => sessions.abort() };
-}
-
 describe("access keys", () => {
   it("are created, listed without secrets, disabled, enabled and deleted, with immediate effect", async () => {
-    const admin = adminClient(ts.grpcUrl);
+    const admin = adminClient(ts);
     const { accessKey, secretKey } = await admin.client.createAccessKey({ description: "ci" });
     expect(accessKey!.secretId).toMatch(/^AKID[A-Za-z0-9]{32}$/);
     expect(secretKey).toMatch(/^[A-Za-z0-9]{32}$/);
@@ -199,7 +192,7 @@ describe("access keys", () => {
 
     const listed = await admin.client.listAccessKeys({});
     expect(listed.accessKeys.map((k) => k.secretId)).toEqual(expect.arrayContaining([ts.secretId, accessKey!.secretId]));
-    expect(JSON.stringify(listed.accessKeys.map((k) => ({ ...k, uin: String(k.uin), createTime: String(k.createTime) })))).not.toContain(secretKey);
+    expect(JSON.stringify(listed.accessKeys.map((k) => ({ ...k, uin: String(k.uin), principalUin: String(k.principalUin), createTime: String(k.createTime) })))).not.toContain(secretKey);
 
     await admin.client.disableAccessKey({ secretId: accessKey!.secretId });
     expect(await sdkCode(sdk.GetRegions())).toBe("AuthFailure.SecretIdNotFound");

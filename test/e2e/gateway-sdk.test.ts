@@ -134,6 +134,13 @@ describe("the official SDK", () => {
     const dsa = (await sdk.CreateKey({ Alias: "sdk-dsa", KeyUsage: "ASYMMETRIC_SIGN_VERIFY_ML_DSA_65" })).KeyId!;
     const pqSig = await track("PostQuantumCryptoSign", sdk.PostQuantumCryptoSign({ KeyId: dsa, Message: b64("q") }));
     expect((await track("PostQuantumCryptoVerify", sdk.PostQuantumCryptoVerify({ KeyId: dsa, Message: b64("q"), SignatureValue: pqSig.Signature! }))).SignatureValid).toBe(true);
+    await track("BindCloudResource", sdk.BindCloudResource({ KeyId: dsa, ProductId: "cos", ResourceId: "bucket-1" }));
+    await sdk.BindCloudResource({ KeyId: dsa, ProductId: "cos", ResourceId: "bucket-1" }); // binding twice succeeds
+    expect(await sdkCode(sdk.ArchiveKey({ KeyId: dsa }))).toBe("FailedOperation.CmkUsedByCloudProduct");
+    await track("UnbindCloudResource", sdk.UnbindCloudResource({ KeyId: dsa, ProductId: "cos", ResourceId: "bucket-1" }));
+    expect(await sdkCode(sdk.UnbindCloudResource({ KeyId: dsa, ProductId: "cos", ResourceId: "bucket-1" }))).toBe("ResourceNotFound");
+    await sdk.ArchiveKey({ KeyId: dsa });
+    await sdk.CancelKeyArchive({ KeyId: dsa });
     expect(await sdkCode(sdk.SignByAsymmetricKey({ KeyId: ecc, Algorithm: "SM2DSA", Message: message }))).toBe("InvalidParameterValue");
     expect(await sdkCode(sdk.SignByAsymmetricKey({ KeyId: ecc, Algorithm: "ECC_P256_R1", Message: message, MessageType: "HASH" }))).toBe("InvalidParameterValue");
     expect(await track("GetServiceStatus", sdk.GetServiceStatus())).toMatchObject({ ServiceEnabled: true, InvalidType: 1, CmkUserCount: 8 });

@@ -16,7 +16,7 @@ let c: GrpcJsClient;
 
 beforeAll(async () => {
   ts = await startTestServer();
-  c = grpcJsClient(ts.server.grpc.port);
+  c = grpcJsClient(ts.server.grpc.port, ts.token);
 });
 afterAll(async () => {
   c.close();
@@ -98,6 +98,10 @@ describe("grpc-js client", () => {
     const dsa = (await call("CreateKey", { alias: "grpcjs-dsa", key_usage: "KEY_USAGE_ASYMMETRIC_SIGN_VERIFY_ML_DSA_65" })).key_id as string;
     const pqSig = await call("PostQuantumCryptoSign", { key_id: dsa, message: Buffer.from("q") });
     expect((await call("PostQuantumCryptoVerify", { key_id: dsa, message: Buffer.from("q"), signature_value: pqSig.signature })).signature_valid).toBe(true);
+    await call("BindCloudResource", { key_id: dsa, product_id: "cos", resource_id: "bucket-1" });
+    expect(await grpcJsError(c.call("ArchiveKey", { key_id: dsa }))).toEqual({ status: 9, code: "FailedOperation.CmkUsedByCloudProduct" });
+    await call("UnbindCloudResource", { key_id: dsa, product_id: "cos", resource_id: "bucket-1" });
+    expect(await grpcJsError(c.call("UnbindCloudResource", { key_id: dsa, product_id: "cos", resource_id: "bucket-1" }))).toEqual({ status: 5, code: "ResourceNotFound" });
     expect((await call("GetServiceStatus")).cmk_user_count).toBe(8);
     expect((await call("GetRegions")).regions).toEqual(["ap-guangzhou"]);
   });
@@ -110,7 +114,7 @@ describe("grpc-js client", () => {
     const keyId = (await c.call("CreateKey", { alias: "grpcjs-versions" })).key_id as string;
     await c.call("EnableKeyRotation", { key_id: keyId });
     await c.call("RotateKey", { key_id: keyId });
-    const v = grpcJsClient(ts.server.grpc.port, "KeyVersionService");
+    const v = grpcJsClient(ts.server.grpc.port, ts.token, "KeyVersionService");
     const listed = (await v.call("ListKeyVersions", { key_id: keyId })).versions as { version: number; state: string; primary: boolean }[];
     expect(listed.map((x) => [x.version, x.state, x.primary])).toEqual([
       [1, "KEY_VERSION_STATE_ENABLED", false],

@@ -26,7 +26,7 @@ interface Answer {
 
 function post(path: string, body: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...headers });
+    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${ts.token}`, ...headers });
     let head: Record<string, unknown> = {};
     const chunks: Buffer[] = [];
     req.on("response", (h) => (head = h));

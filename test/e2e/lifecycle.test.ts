@@ -148,7 +148,7 @@ describe("ListKeys and ListKeyDetail", () => {
 
   beforeAll(async () => {
     own = await startTestServer();
-    ownClients = connectClients(own.grpcUrl, own.httpUrl);
+    ownClients = connectClients(own);
     c = ownClients.grpc;
     // 12 keys, one second apart: k0 oldest. k0-k2 tagged env=prod, k3 env=dev; k4 disabled; k5 external; k6 archived.
     for (let i = 0; i < 12; i++) {

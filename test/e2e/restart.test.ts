@@ -8,7 +8,7 @@ import { KeyState } from "../../gen/kms/v1/kms_pb.js";
 import { startKms } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
-import { connectClients } from "../helpers/clients.js";
+import { codeOf, connectClients } from "../helpers/clients.js";
 import { newDataDir, startTestServer } from "../helpers/server.js";
 
 const dirs: string[] = [];
@@ -26,7 +26,7 @@ describe("restart", () => {
   it("keeps keys, states, aliases and decryptability", async () => {
     const dataDir = await tempDir();
     const first = await startTestServer({ dataDir });
-    let c = connectClients(first.grpcUrl, first.httpUrl);
+    let c = connectClients(first);
     const { keyId } = await c.grpc.createKey({ alias: "persist", description: "survives", tags: [{ tagKey: "a", tagValue: "b" }] });
     const disabled = (await c.grpc.createKey({ alias: "persist-disabled" })).keyId;
     await c.grpc.disableKey({ keyId: disabled });
@@ -35,7 +35,7 @@ describe("restart", () => {
     await first.stop();
 
     const second = await startTestServer({ dataDir, rootKey: first.rootKey, clock: first.clock });
-    c = connectClients(second.grpcUrl, second.httpUrl);
+    c = connectClients(second);
     const dec = await c.grpc.decrypt({ ciphertextBlob: enc.ciphertextBlob, encryptionContext: '{"r":"1"}' });
     expect(new TextDecoder().decode(dec.plaintext)).toBe("across restarts");
     expect((await c.grpc.describeKey({ keyId })).keyMetadata).toMatchObject({ alias: "persist", description: "survives" });
@@ -50,7 +50,7 @@ describe("restart", () => {
   it("purges at start a key whose deletion fell due while the service was down", async () => {
     const dataDir = await tempDir();
     const first = await startTestServer({ dataDir });
-    const c = connectClients(first.grpcUrl, first.httpUrl);
+    const c = connectClients(first);
     const { keyId } = await c.grpc.createKey({ alias: "due-while-down" });
     await c.grpc.disableKey({ keyId });
     await c.grpc.scheduleKeyDeletion({ keyId, pendingWindowInDays: 7 });
@@ -68,7 +68,7 @@ describe("shutdown", () => {
   it("drains a call in flight: it completes, is acknowledged, and is there after restart", async () => {
     const dataDir = await tempDir();
     const first = await startTestServer({ dataDir });
-    const c = connectClients(first.grpcUrl, first.httpUrl);
+    const c = connectClients(first);
     const repo = first.server.deps.repo;
     const commit = repo.commit.bind(repo);
     let entered!: () => void;
@@ -95,7 +95,7 @@ describe("root key", () => {
   it("a wrong root key stops the start and changes nothing", async () => {
     const dataDir = await tempDir();
     const first = await startTestServer({ dataDir });
-    const c = connectClients(first.grpcUrl, first.httpUrl);
+    const c = connectClients(first);
     const { keyId } = await c.grpc.createKey({ alias: "sealed" });
     c.close();
     await first.stop();
@@ -151,11 +151,22 @@ describe("the process", () => {
     expect((await stat(join(dataDir, "root.key"))).mode & 0o777).toBe(0o600);
     expect(Buffer.from((await readFile(join(dataDir, "root.key"), "utf8")).trim(), "base64")).toHaveLength(32);
 
-    const c = connectClients(`http://127.0.0.1:${grpcPort}`, `http://127.0.0.1:${httpPort}`);
+    // The first start bootstraps the root and says where its credentials are.
+    const credentialsFile = join(dataDir, "root-credentials.json");
+    expect(p.log()).toContain(credentialsFile);
+    expect((await stat(credentialsFile)).mode & 0o777).toBe(0o600);
+    const credentials = JSON.parse(await readFile(credentialsFile, "utf8")) as { Uin: string; SecretId: string; SecretKey: string; Token: string };
+    expect(credentials.SecretId).toMatch(/^AKID[A-Za-z0-9]{32}$/);
+    const anonymous = connectClients({ grpcUrl: `http://127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, token: "not-a-token" });
+    expect(await codeOf(anonymous.grpc.listKeys({}))).toBe("AuthFailure.TokenFailure");
+    anonymous.close();
+    const c = connectClients({ grpcUrl: `http://127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, token: credentials.Token });
     const { keyId } = await c.grpc.createKey({ alias: "proc" });
     const enc = await c.connectJson.encrypt({ keyId, plaintext: new TextEncoder().encode("p") });
     c.close();
     expect(p.log()).not.toContain(Buffer.from(enc.ciphertextBlob).toString("base64"));
+    expect(p.log()).not.toContain(credentials.Token);
+    expect(p.log()).not.toContain(credentials.SecretKey);
 
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);

@@ -138,7 +138,7 @@ describe("automatic rotation", () => {
 
   it("catches up at start after the service was down, and old ciphertext survives every rotation and restart", async () => {
     const own = await startTestServer();
-    let c = connectClients(own.grpcUrl, own.httpUrl);
+    let c = connectClients(own);
     const { keyId } = await c.grpc.createKey({ alias: "catch-up" });
     await c.grpc.enableKeyRotation({ keyId, rotateDays: 7 });
     const blobs = [await c.grpc.encrypt({ keyId, plaintext: bytes("v1"), encryptionContext: '{"n":"1"}' })];
@@ -149,7 +149,7 @@ describe("automatic rotation", () => {
     for (let round = 2; round <= 4; round++) {
       current.clock.advance(10 * DAY);
       current = await startTestServer({ dataDir: own.dataDir, rootKey: own.rootKey, clock: own.clock });
-      c = connectClients(current.grpcUrl, current.httpUrl);
+      c = connectClients(current);
       const md = (await c.grpc.describeKey({ keyId })).keyMetadata!;
       expect(md.primaryVersion).toBe(round); // rotated once at start, not once per missed period
       expect(md.keyState).toBe(KeyState.ENABLED);

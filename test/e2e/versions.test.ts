@@ -15,7 +15,7 @@ const blobVersion = (blob: Uint8Array) => Buffer.from(blob).readUInt32BE(18);
 
 beforeAll(async () => {
   ts = await startTestServer({ env: { KMS_MANUAL_ROTATION_INTERVAL_HOURS: "0" } });
-  clients = connectClients(ts.grpcUrl, ts.httpUrl);
+  clients = connectClients(ts);
   kms = clients.grpc;
   versions = clients.versions;
 });

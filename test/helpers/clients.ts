@@ -3,13 +3,13 @@
  * Connect JSON (HTTP/1.1), and @grpc/grpc-js with @grpc/proto-loader reading
  * proto/ directly, as a client in another stack would.
  */
-import { promisify } from "node:util";
-import { createClient, ConnectError, type Client } from "@connectrpc/connect";
+import { createClient, ConnectError, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ErrorInfoSchema, KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../../gen/kms/v1/versions_pb.js";
+import { AdminService } from "../../gen/kms/v1/admin_pb.js";
 
 export type KmsClient = Client<typeof KeyManagementService>;
 
@@ -20,16 +20,40 @@ export interface ConnectClients {
   close(): void;
 }
 
-export function connectClients(grpcUrl: string, httpUrl: string): ConnectClients {
+/** Where a server listens and the bearer token to call it with. */
+export interface Endpoint {
+  grpcUrl: string;
+  httpUrl: string;
+  token: string;
+}
+
+/** Sends the bearer token on every call, as a service-to-service client does. */
+export function bearer(token: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+}
+
+export function connectClients({ grpcUrl, httpUrl, token }: Endpoint): ConnectClients {
   const sessions = new Http2SessionManager(grpcUrl);
-  const grpcTransport = createGrpcTransport({ baseUrl: grpcUrl, sessionManager: sessions });
-  const jsonTransport = createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: false });
+  const interceptors = [bearer(token)];
+  const grpcTransport = createGrpcTransport({ baseUrl: grpcUrl, sessionManager: sessions, interceptors });
+  const jsonTransport = createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: false, interceptors });
   return {
     grpc: createClient(KeyManagementService, grpcTransport),
     versions: createClient(KeyVersionService, grpcTransport),
     connectJson: createClient(KeyManagementService, jsonTransport),
     close: () => sessions.abort(),
   };
+}
+
+export type AdminClient = Client<typeof AdminService>;
+
+/** AdminService over gRPC as the principal whose token is given. */
+export function adminClient({ grpcUrl, token }: Pick<Endpoint, "grpcUrl" | "token">): { client: AdminClient; close(): void } {
+  const sessions = new Http2SessionManager(grpcUrl);
+  return { client: createClient(AdminService, createGrpcTransport({ baseUrl: grpcUrl, sessionManager: sessions, interceptors: [bearer(token)] })), close: () => sessions.abort() };
 }
 
 /** The API 3.0 code of a failed call, from the ErrorInfo detail. */
@@ -61,11 +85,12 @@ const packageDefinition = protoLoader.loadSync(["proto/kms/v1/kms.proto", "proto
   defaults: true,
 });
 
-type GrpcJsServiceClient = grpc.Client & Record<string, (req: unknown, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void>;
+type GrpcJsServiceClient = grpc.Client & Record<string, (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void>;
 
 type ServiceName = "KeyManagementService" | "KeyVersionService" | "AdminService";
 
-export function grpcJsClient(port: number, service: ServiceName = "KeyManagementService"): GrpcJsClient {
+/** A grpc-js client that sends `token` as "authorization: Bearer" metadata on every call. */
+export function grpcJsClient(port: number, token: string, service: ServiceName = "KeyManagementService"): GrpcJsClient {
   const pkg = grpc.loadPackageDefinition(packageDefinition) as unknown as {
     kms: { v1: Record<ServiceName, new (addr: string, creds: grpc.ChannelCredentials) => GrpcJsServiceClient> };
   };
@@ -74,7 +99,9 @@ export function grpcJsClient(port: number, service: ServiceName = "KeyManagement
     call(method, req = {}) {
       const fn = client[method];
       if (typeof fn !== "function") throw new Error(`no method ${method}`);
-      return promisify(fn.bind(client))(req) as Promise<Record<string, unknown>>;
+      const md = new grpc.Metadata();
+      md.set("authorization", `Bearer ${token}`);
+      return new Promise((resolve, reject) => fn.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res))));
     },
     close: () => client.close(),
   };

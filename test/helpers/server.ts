@@ -21,6 +21,8 @@ export interface TestServer {
   /** The API 3.0 root access key the server was started with. */
   secretId: string;
   secretKey: string;
+  /** The root's bearer token (gRPC, gRPC-Web, Connect). */
+  token: string;
   /** Stops the server, keeping the data dir. */
   stop(): Promise<void>;
   /** Stops and removes the data dir. */
@@ -46,7 +48,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const clock = opts.clock ?? new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const secretId = `AKID${randomBytes(24).toString("base64url").replace(/[-_]/g, "x").slice(0, 32)}`;
   const secretKey = randomBytes(24).toString("base64url").replace(/[-_]/g, "y").slice(0, 32);
+  const token = `root-${randomBytes(24).toString("base64url")}`;
   const env = {
+    KMS_ROOT_TOKEN: token,
     KMS_ROOT_SECRET_ID: secretId,
     KMS_ROOT_SECRET_KEY: secretKey,
     KMS_GRPC_ADDR: "127.0.0.1:0",
@@ -66,6 +70,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     env,
     secretId: env.KMS_ROOT_SECRET_ID,
     secretKey: env.KMS_ROOT_SECRET_KEY,
+    token: env.KMS_ROOT_TOKEN,
     grpcUrl: `http://127.0.0.1:${server.grpc.port}`,
     httpUrl: `http://127.0.0.1:${server.http.port}`,
     stop,
@@ -85,7 +90,7 @@ export function useServer(ready: (s: TestServer, clients: ConnectClients) => voi
   let c: ConnectClients | undefined;
   beforeAll(async () => {
     s = await startTestServer(opts);
-    c = connectClients(s.grpcUrl, s.httpUrl);
+    c = connectClients(s);
     ready(s, c);
   });
   afterAll(async () => {

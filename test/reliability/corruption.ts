@@ -41,7 +41,7 @@ export async function corruptionScenario(mode: Mode): Promise<ScenarioResult> {
   let othersOk = 0;
   try {
     server = await startServer(id, env);
-    let clients = clientsFor(server.grpcUrl, server.httpUrl);
+    let clients = clientsFor(server);
     // Victims and bystanders; one victim rotated, so its version 2 is the newest and version 1 is corrupted.
     for (let i = 0; i < PLACES.length + 4; i++) {
       const alias = `corrupt-${i}`;
@@ -63,7 +63,7 @@ export async function corruptionScenario(mode: Mode): Promise<ScenarioResult> {
       const flip = await flipSealedByte(join(id.dataDir, "db"), victim.keyId, 1, place.at);
       flips++;
       server = await startServer(id, env);
-      clients = clientsFor(server.grpcUrl, server.httpUrl);
+      clients = clientsFor(server);
       const c = clients.grpc;
       const what = `${place.name} (byte ${flip.offset} of ${flip.sealedLength})`;
 
@@ -127,7 +127,7 @@ export async function corruptionScenario(mode: Mode): Promise<ScenarioResult> {
       return undefined;
     });
     if (!server) return;
-    const clients = clientsFor(server.grpcUrl, server.httpUrl);
+    const clients = clientsFor(server);
     const c: KmsClient = clients.grpc;
     try {
       const own = await outcome(c.describeKey({ keyId: target.keyId }, CALL));

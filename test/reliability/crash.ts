@@ -90,7 +90,7 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
   try {
     for (let round = 0; round <= kills; round++) {
       server = await startServer(id, env);
-      const clients = clientsFor(server.grpcUrl, server.httpUrl);
+      const clients = clientsFor(server);
       const c = clients.grpc;
       try {
         if (round > 0) {

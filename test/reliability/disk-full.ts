@@ -60,7 +60,7 @@ export async function diskFullScenario(_mode: Mode): Promise<ScenarioResult> {
   let filler: string[] = [];
   try {
     server = await startServer(id);
-    let clients = clientsFor(server.grpcUrl, server.httpUrl);
+    let clients = clientsFor(server);
     let c: KmsClient = clients.grpc;
     const stored: { keyId: string; alias: string; blob: Uint8Array; plaintext: string }[] = [];
     for (let i = 0; i < 10; i++) {
@@ -148,7 +148,7 @@ export async function diskFullScenario(_mode: Mode): Promise<ScenarioResult> {
     const code = await server.stop();
     rec.figure("exit code of SIGTERM after disk full", code ?? "null");
     server = await startServer(id);
-    clients = clientsFor(server.grpcUrl, server.httpUrl);
+    clients = clientsFor(server);
     c = clients.grpc;
     let intact = 0;
     for (const s of stored.slice(0, 9)) {

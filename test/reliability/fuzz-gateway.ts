@@ -197,7 +197,7 @@ export async function fuzzGatewayScenario(mode: Mode): Promise<ScenarioResult> {
   let unsendable = 0;
   try {
     server = await startServer(id);
-    const clients = clientsFor(server.grpcUrl, server.httpUrl);
+    const clients = clientsFor(server);
     const { keyId } = await clients.grpc.createKey({ alias: "fuzz-gw" }, CALL);
     const { ciphertextBlob } = await clients.grpc.encrypt({ keyId, plaintext: enc("fuzz"), encryptionContext: '{"a":"b"}' }, CALL);
     const c: Ctx = { host: `127.0.0.1:${server.httpPort}`, secretId: id.secretId, secretKey: id.secretKey, keyId, blob: Buffer.from(ciphertextBlob).toString("base64") };

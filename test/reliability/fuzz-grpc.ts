@@ -156,7 +156,7 @@ export async function fuzzGrpcScenario(mode: Mode): Promise<ScenarioResult> {
   const noCode: string[] = [];
   const collateralKinds = new Tally();
   try {
-    const clients = clientsFor(server.grpcUrl, server.httpUrl);
+    const clients = clientsFor(server);
     const { keyId } = await clients.grpc.createKey({ alias: "fuzz-grpc" }, CALL);
     const { ciphertextBlob } = await clients.grpc.encrypt({ keyId, plaintext: enc("fuzz"), encryptionContext: '{"a":"b"}' }, CALL);
     const real: Real = { keyId, alias: "fuzz-grpc", blob: ciphertextBlob };

@@ -36,7 +36,7 @@ export async function loadScenario(mode: Mode): Promise<ScenarioResult> {
   const sdkN = Math.floor(clientsN / 4);
   let wrong = 0;
   try {
-    const admin = clientsFor(server.grpcUrl, server.httpUrl);
+    const admin = clientsFor(server);
     const keys: string[] = [];
     for (let i = 0; i < 16; i++) keys.push((await admin.grpc.createKey({ alias: `load-${i}` }, CALL)).keyId);
     let created = 0;
@@ -52,7 +52,7 @@ export async function loadScenario(mode: Mode): Promise<ScenarioResult> {
     })();
 
     const grpcClient = async (w: number) => {
-      const cl = clientsFor(server.grpcUrl, server.httpUrl);
+      const cl = clientsFor(server);
       const c = cl.grpc;
       const mine: { blob: Uint8Array; pt: string; ctx: string }[] = [];
       try {

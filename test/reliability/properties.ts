@@ -303,7 +303,7 @@ export async function propertiesScenario(mode: Mode): Promise<ScenarioResult> {
   // Against the running server.
   const id = await newIdentity();
   const server = await startServer(id);
-  const clients = clientsFor(server.grpcUrl, server.httpUrl);
+  const clients = clientsFor(server);
   let serverRuns = 0;
   try {
     const c = clients.grpc;

@@ -75,7 +75,7 @@ export async function racesScenario(mode: Mode): Promise<ScenarioResult> {
   let duplicateSnapshots = 0;
   const verdicts: Record<string, string> = {};
   try {
-    const admin = clientsFor(server.grpcUrl, server.httpUrl);
+    const admin = clientsFor(server);
     const keys: string[] = [];
     const initialAliases = new Map<string, string>();
     for (let i = 0; i < nKeys; i++) {
@@ -99,7 +99,7 @@ export async function racesScenario(mode: Mode): Promise<ScenarioResult> {
     })();
 
     const client = async () => {
-      const cl = clientsFor(server.grpcUrl, server.httpUrl);
+      const cl = clientsFor(server);
       const c = cl.grpc;
       try {
         for (let i = 0; i < mode.raceOpsPerClient; i++) {

@@ -2,9 +2,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DisableAccessKeyRequest, DisableAccessKeyResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
 import type { CallContext } from "../../keys/deps.js";
 import type { AdminDeps } from "../deps.js";
+import { ownerOfAccessKey } from "./common.js";
 
-/** DisableAccessKey: takes effect on the next request signed with it. */
-export async function disableAccessKey(deps: AdminDeps, req: DisableAccessKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof DisableAccessKeyResponseSchema>> {
-  await deps.registry.setStatus(req.secretId, "Disabled");
+/** DisableAccessKey: Requests signed with the key answer AuthFailure.SecretIdNotFound until it is enabled again. */
+export async function disableAccessKey(deps: AdminDeps, req: DisableAccessKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DisableAccessKeyResponseSchema>> {
+  ownerOfAccessKey(deps.directory, req.secretId, call);
+  await deps.directory.setAccessKeyStatus(req.secretId, "Disabled");
   return {};
 }

@@ -2,9 +2,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EnableAccessKeyRequest, EnableAccessKeyResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
 import type { CallContext } from "../../keys/deps.js";
 import type { AdminDeps } from "../deps.js";
+import { ownerOfAccessKey } from "./common.js";
 
-/** EnableAccessKey: takes effect on the next request signed with it. */
-export async function enableAccessKey(deps: AdminDeps, req: EnableAccessKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof EnableAccessKeyResponseSchema>> {
-  await deps.registry.setStatus(req.secretId, "Enabled");
+/** EnableAccessKey: Lets a disabled access key sign requests again. */
+export async function enableAccessKey(deps: AdminDeps, req: EnableAccessKeyRequest, call: CallContext): Promise<MessageInitShape<typeof EnableAccessKeyResponseSchema>> {
+  ownerOfAccessKey(deps.directory, req.secretId, call);
+  await deps.directory.setAccessKeyStatus(req.secretId, "Enabled");
   return {};
 }

@@ -3,11 +3,25 @@ import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { AdminService } from "../../../gen/kms/v1/admin_pb.js";
 import type { CallContext } from "../../keys/deps.js";
 import type { AdminDeps } from "../deps.js";
+import { attachPolicy } from "./attach-policy.js";
 import { createAccessKey } from "./create-access-key.js";
+import { createPolicy } from "./create-policy.js";
+import { createPrincipal } from "./create-principal.js";
+import { createToken } from "./create-token.js";
 import { deleteAccessKey } from "./delete-access-key.js";
+import { deletePolicy } from "./delete-policy.js";
+import { deletePrincipal } from "./delete-principal.js";
+import { deleteToken } from "./delete-token.js";
+import { detachPolicy } from "./detach-policy.js";
 import { disableAccessKey } from "./disable-access-key.js";
 import { enableAccessKey } from "./enable-access-key.js";
 import { listAccessKeys } from "./list-access-keys.js";
+import { listPolicies } from "./list-policies.js";
+import { listPrincipals } from "./list-principals.js";
+import { listTokens } from "./list-tokens.js";
+import { queryAuditEvents } from "./query-audit-events.js";
+import { updatePolicy } from "./update-policy.js";
+import { verifyAuditLog } from "./verify-audit-log.js";
 
 type Methods = (typeof AdminService)["method"];
 
@@ -15,4 +29,24 @@ export type AdminActionTable = {
   [K in keyof Methods]: (deps: AdminDeps, req: MessageShape<Methods[K]["input"]>, call: CallContext) => Promise<MessageInitShape<Methods[K]["output"]>>;
 };
 
-export const adminActions: AdminActionTable = { createAccessKey, listAccessKeys, enableAccessKey, disableAccessKey, deleteAccessKey };
+export const adminActions: AdminActionTable = {
+  createAccessKey,
+  listAccessKeys,
+  enableAccessKey,
+  disableAccessKey,
+  deleteAccessKey,
+  createPrincipal,
+  listPrincipals,
+  deletePrincipal,
+  createPolicy,
+  updatePolicy,
+  listPolicies,
+  deletePolicy,
+  attachPolicy,
+  detachPolicy,
+  createToken,
+  listTokens,
+  deleteToken,
+  queryAuditEvents,
+  verifyAuditLog,
+};

@@ -4,7 +4,7 @@ import type { CallContext } from "../../keys/deps.js";
 import type { AdminDeps } from "../deps.js";
 import { accessKeyMessage } from "../present.js";
 
-/** ListAccessKeys: every pair, oldest first, without secrets. */
-export async function listAccessKeys(deps: AdminDeps, _req: ListAccessKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof ListAccessKeysResponseSchema>> {
-  return { accessKeys: deps.registry.list().map(accessKeyMessage) };
+/** ListAccessKeys: every pair (or one principal's), oldest first, without secrets. */
+export async function listAccessKeys(deps: AdminDeps, req: ListAccessKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof ListAccessKeysResponseSchema>> {
+  return { accessKeys: deps.directory.listAccessKeys(req.principalUin === 0n ? undefined : req.principalUin).map(accessKeyMessage) };
 }

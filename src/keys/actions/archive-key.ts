@@ -1,10 +1,14 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ArchiveKeyRequest, ArchiveKeyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import type { CallContext, KmsDeps } from "../deps.js";
+import { assertUnbound } from "../bindings.js";
 import { transitionKeys } from "../transition.js";
 
-/** ArchiveKey: one key through the state table (state.ts). */
+/** ArchiveKey: one key through the state table (state.ts); a key bound to a cloud resource stays as it is. */
 export async function archiveKey(deps: KmsDeps, req: ArchiveKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof ArchiveKeyResponseSchema>> {
-  await transitionKeys(deps, [req.keyId], "ArchiveKey");
+  await transitionKeys(deps, [req.keyId], "ArchiveKey", (before) => {
+    assertUnbound(before);
+    return [];
+  });
   return {};
 }

@@ -71,7 +71,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     keyType,
     algorithm,
     origin,
-    creatorUin: call.uin.toString(),
+    creatorUin: call.principal.uin.toString(),
     owner: "user",
     tags,
     rotation: { enabled: false, rotateDays: 0 },

@@ -45,6 +45,8 @@ import { postQuantumCryptoSign } from "./post-quantum-crypto-sign.js";
 import { postQuantumCryptoVerify } from "./post-quantum-crypto-verify.js";
 import { signByAsymmetricKey } from "./sign-by-asymmetric-key.js";
 import { verifyByAsymmetricKey } from "./verify-by-asymmetric-key.js";
+import { bindCloudResource } from "./bind-cloud-resource.js";
+import { unbindCloudResource } from "./unbind-cloud-resource.js";
 
 type Methods = (typeof KeyManagementService)["method"];
 
@@ -96,4 +98,6 @@ export const actions: ActionTable = {
   postQuantumCryptoDecrypt,
   postQuantumCryptoSign,
   postQuantumCryptoVerify,
+  bindCloudResource,
+  unbindCloudResource,
 };

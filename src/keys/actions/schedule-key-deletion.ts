@@ -2,6 +2,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import type { CallContext, KmsDeps } from "../deps.js";
 import { seconds } from "../present.js";
+import { assertUnbound } from "../bindings.js";
 import { transitionKeys } from "../transition.js";
 import { assertPendingWindow } from "../validate.js";
 
@@ -15,7 +16,8 @@ export async function scheduleKeyDeletion(
 ): Promise<MessageInitShape<typeof ScheduleKeyDeletionResponseSchema>> {
   assertPendingWindow(req.pendingWindowInDays);
   const deletionDate = deps.clock.now() + req.pendingWindowInDays * DAY_MS;
-  const [key] = await transitionKeys(deps, [req.keyId], "ScheduleKeyDeletion", (_before, after) => {
+  const [key] = await transitionKeys(deps, [req.keyId], "ScheduleKeyDeletion", (before, after) => {
+    assertUnbound(before);
     after.deletionDate = deletionDate;
     return [deps.repo.putSchedule("key-deletion", deletionDate, after.keyId)];
   });

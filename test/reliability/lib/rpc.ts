@@ -2,6 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { connectClients, type ConnectClients, type KmsClient } from "../../helpers/clients.js";
+import type { KmsProcess } from "./server.js";
 
 export type { KmsClient };
 
@@ -22,8 +23,9 @@ export async function outcome<T>(call: Promise<T>): Promise<Outcome<T>> {
   }
 }
 
-export function clientsFor(grpcUrl: string, httpUrl: string): ConnectClients {
-  return connectClients(grpcUrl, httpUrl);
+/** connect-es clients of a server process, as its root. */
+export function clientsFor(server: KmsProcess): ConnectClients {
+  return connectClients({ grpcUrl: server.grpcUrl, httpUrl: server.httpUrl, token: server.identity.token });
 }
 
 export const enc = (s: string) => new TextEncoder().encode(s);

@@ -14,6 +14,8 @@ export interface ServerIdentity {
   rootKey: string;
   secretId: string;
   secretKey: string;
+  /** The root's bearer token. */
+  token: string;
 }
 
 export interface KmsProcess {
@@ -46,6 +48,7 @@ export async function newIdentity(dataDir?: string): Promise<ServerIdentity> {
     rootKey: randomBytes(32).toString("base64"),
     secretId: `AKID${alnum(32)}`,
     secretKey: alnum(32),
+    token: `root-${alnum(40)}`,
   };
 }
 
@@ -60,6 +63,7 @@ export async function startServer(id: ServerIdentity, extraEnv: Record<string, s
     KMS_ROOT_KEY: id.rootKey,
     KMS_ROOT_SECRET_ID: id.secretId,
     KMS_ROOT_SECRET_KEY: id.secretKey,
+    KMS_ROOT_TOKEN: id.token,
     KMS_RATE_LIMIT: "0",
     KMS_SWEEP_INTERVAL_MS: "3600000",
     ...extraEnv,

@@ -1,0 +1,12 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { CreatePrincipalRequest, CreatePrincipalResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
+import type { CallContext } from "../../keys/deps.js";
+import type { AdminDeps } from "../deps.js";
+import { principalMessage } from "../present.js";
+import { assertDescription } from "./common.js";
+
+/** CreatePrincipal: a sub-user with a fresh uin and no permissions until a policy is attached. */
+export async function createPrincipal(deps: AdminDeps, req: CreatePrincipalRequest, _call: CallContext): Promise<MessageInitShape<typeof CreatePrincipalResponseSchema>> {
+  assertDescription(req.description);
+  return { principal: principalMessage(await deps.directory.createPrincipal(req.name, req.description, deps.clock.now())) };
+}

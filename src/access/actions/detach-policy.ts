@@ -1,0 +1,10 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DetachPolicyRequest, DetachPolicyResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
+import type { CallContext } from "../../keys/deps.js";
+import type { AdminDeps } from "../deps.js";
+
+/** DetachPolicy: Takes a policy away from a sub-user; its next call is evaluated without it. */
+export async function detachPolicy(deps: AdminDeps, req: DetachPolicyRequest, _call: CallContext): Promise<MessageInitShape<typeof DetachPolicyResponseSchema>> {
+  await deps.directory.detachPolicy(req.principalUin, req.policyName);
+  return {};
+}

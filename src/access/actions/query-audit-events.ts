@@ -1,0 +1,26 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { QueryAuditEventsRequest, QueryAuditEventsResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
+import { KmsError } from "../../errors.js";
+import type { AuditFilter } from "../../audit/audit-log.js";
+import type { CallContext } from "../../keys/deps.js";
+import type { AdminDeps } from "../deps.js";
+import { auditEventMessage } from "../present.js";
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+/** QueryAuditEvents: matching events in chain order, a page at a time. */
+export async function queryAuditEvents(deps: AdminDeps, req: QueryAuditEventsRequest, _call: CallContext): Promise<MessageInitShape<typeof QueryAuditEventsResponseSchema>> {
+  if (req.limit > MAX_LIMIT) throw new KmsError("InvalidParameterValue", `Limit must be at most ${MAX_LIMIT}`);
+  if (req.fromTimeMs < 0n || req.toTimeMs < 0n) throw new KmsError("InvalidParameterValue", "FromTimeMs and ToTimeMs must not be negative");
+  const filter: AuditFilter = {
+    ...(req.fromTimeMs > 0n ? { fromMs: Number(req.fromTimeMs) } : {}),
+    ...(req.toTimeMs > 0n ? { toMs: Number(req.toTimeMs) } : {}),
+    ...(req.principalUin > 0n ? { principalUin: req.principalUin.toString() } : {}),
+    ...(req.action ? { action: req.action } : {}),
+    ...(req.keyId ? { keyId: req.keyId } : {}),
+    ...(req.result ? { result: req.result } : {}),
+  };
+  const page = await deps.audit.query(filter, { afterSeq: Number(req.afterSeq), limit: req.limit || DEFAULT_LIMIT });
+  return { events: page.events.map(auditEventMessage), nextAfterSeq: BigInt(page.nextAfterSeq ?? 0) };
+}

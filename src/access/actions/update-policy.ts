@@ -1,0 +1,11 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { UpdatePolicyRequest, UpdatePolicyResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
+import type { CallContext } from "../../keys/deps.js";
+import type { AdminDeps } from "../deps.js";
+import { policyMessage } from "../present.js";
+
+/** UpdatePolicy: the new document applies to every attached principal from the next call on. */
+export async function updatePolicy(deps: AdminDeps, req: UpdatePolicyRequest, _call: CallContext): Promise<MessageInitShape<typeof UpdatePolicyResponseSchema>> {
+  const record = await deps.directory.updatePolicy(req.name, req.document, deps.clock.now());
+  return { policy: policyMessage(record, deps.directory.policy(req.name)?.attachments ?? 0) };
+}
