@@ -18,11 +18,13 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
 export interface Credentials {
   secretId: string;
   secretKey: string;
+  /** Root bearer token for gRPC and Connect. */
+  token: string;
 }
 
 export function newCredentials(): Credentials {
   const alnum = (n: number) => randomBytes(n * 2).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, n);
-  return { secretId: `AKID${alnum(32)}`, secretKey: alnum(32) };
+  return { secretId: `AKID${alnum(32)}`, secretKey: alnum(32), token: `bench-${alnum(40)}` };
 }
 
 export interface Started {
@@ -119,6 +121,7 @@ export function startKms(o: KmsOptions): Promise<Started> {
       KMS_ROOT_KEY: o.rootKey,
       KMS_ROOT_SECRET_ID: o.credentials.secretId,
       KMS_ROOT_SECRET_KEY: o.credentials.secretKey,
+      KMS_ROOT_TOKEN: o.credentials.token,
       KMS_RATE_LIMIT: String(o.rateLimit),
       KMS_SWEEP_INTERVAL_MS: "3600000",
     },

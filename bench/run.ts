@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { createClient, type Transport } from "@connectrpc/connect";
+import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { PRIMITIVE_LABEL, primitiveRates, storeRate } from "./ceilings.js";
@@ -38,6 +38,14 @@ const log = (msg: string) => process.stderr.write(`${new Date().toISOString().sl
 if (!(await h2loadAvailable())) throw new Error("h2load is not installed (Debian/Ubuntu: apt-get install -y nghttp2-client)");
 const work = await mkdtemp(join(tmpdir(), "kms-bench-"));
 const credentials = newCredentials();
+/** Every gRPC/Connect request carries the root's bearer token, as a real service's would. */
+const AUTH = { authorization: `Bearer ${credentials.token}` } as const;
+const GRPC = { ...GRPC_HEADERS, ...AUTH };
+const CONNECT = { ...CONNECT_HEADERS, ...AUTH };
+const authInterceptor: Interceptor = (next) => (req) => {
+  req.header.set("authorization", AUTH.authorization);
+  return next(req);
+};
 const rootKey = randomBytes(32).toString("base64");
 const dataDir = join(work, "data");
 const cannedDir = join(work, "canned");
@@ -63,7 +71,7 @@ function target(s: Scenario, protocol: Protocol, port: number, creds: Credential
     const headers = { ...tc3Headers(s.action, body, `127.0.0.1:${port}`, creds.secretId, creds.secretKey), ...extra };
     return { url: `${origin(port)}/`, headers, body: Buffer.from(body), h1: true };
   }
-  const headers = { ...(protocol === "grpc" ? GRPC_HEADERS : CONNECT_HEADERS), ...extra };
+  const headers = { ...(protocol === "grpc" ? GRPC : CONNECT), ...extra };
   return { url: `${origin(port)}${pathOf(s)}`, headers, body: protocol === "grpc" ? grpcFrame(s.request) : Buffer.from(s.request), h1: false };
 }
 
@@ -91,10 +99,10 @@ function sender(protocol: Protocol, client: Client, port: number, s: Scenario, n
       return a.status === 200 ? apiError(a.body) : `HTTP ${a.status}`;
     }
     if (protocol === "connect") {
-      const a = await client.request(pathOf(s), CONNECT_HEADERS, Buffer.from(request));
+      const a = await client.request(pathOf(s), CONNECT, Buffer.from(request));
       return a.status === 200 ? undefined : a.headers["kms-error-code"] ?? `HTTP ${a.status}`;
     }
-    const a = await client.request(pathOf(s), GRPC_HEADERS, grpcFrame(request));
+    const a = await client.request(pathOf(s), GRPC, grpcFrame(request));
     return a.headers["grpc-status"] === "0" ? undefined : a.headers["kms-error-code"] ?? `grpc-status ${a.headers["grpc-status"] ?? "missing"}`;
   };
 }
@@ -203,8 +211,8 @@ const kms = await startKms({ dataDir, rootKey, credentials, rateLimit: 0, logFil
 const echo = await startEcho(cannedDir, credentials, join(work, "echo.log"));
 const ep: Endpoint = { h2c: kms.ports["h2c"] ?? 0, http: kms.ports["http"] ?? 0 };
 const transports = {
-  grpc: createGrpcTransport({ baseUrl: origin(ep.h2c) }),
-  connect: createConnectTransport({ baseUrl: origin(ep.h2c), httpVersion: "2", useBinaryFormat: true }),
+  grpc: createGrpcTransport({ baseUrl: origin(ep.h2c), interceptors: [authInterceptor] }),
+  connect: createConnectTransport({ baseUrl: origin(ep.h2c), httpVersion: "2", useBinaryFormat: true, interceptors: [authInterceptor] }),
 };
 
 try {
@@ -329,7 +337,7 @@ async function profileEncrypt(list: Scenario[]): Promise<void> {
   const dir = join(work, "profile-data");
   const p = await startKms({ dataDir: dir, rootKey, credentials, rateLimit: 0, logFile: join(work, "profile.log"), nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] });
   try {
-    const kmsClient = createClient(KeyManagementService, createGrpcTransport({ baseUrl: origin(p.ports["h2c"] ?? 0) }));
+    const kmsClient = createClient(KeyManagementService, createGrpcTransport({ baseUrl: origin(p.ports["h2c"] ?? 0), interceptors: [authInterceptor] }));
     const key = await kmsClient.createKey({ alias: `bench-profile-${runId}` });
     const encrypt: Scenario = { ...s, request: rewriteKeyId(s.request, key.keyId) };
     const shape: Shape = { concurrency: cfg.concurrency, connections: cfg.connections, durationS: Math.max(cfg.durationS, 3), warmupS: cfg.warmupS };
@@ -360,7 +368,7 @@ async function coldStart(blob: Uint8Array, peak: number): Promise<void> {
     const body = grpcFrame(encodeDecrypt(blob));
     let ok = false;
     for (let i = 0; i < 300 && !ok; i++) {
-      const a = await client.request("/kms.v1.KeyManagementService/Decrypt", GRPC_HEADERS, body).catch(() => undefined);
+      const a = await client.request("/kms.v1.KeyManagementService/Decrypt", GRPC, body).catch(() => undefined);
       ok = a?.headers["grpc-status"] === "0" && grpcUnframe(a.body) !== undefined;
       if (!ok) await new Promise((r) => setTimeout(r, 10));
     }
@@ -391,7 +399,7 @@ async function rateLimit(): Promise<void> {
   log(`rate limit: ${limit}/s, driven at ${2 * limit}/s for ${secs} s`);
   const p = await startKms({ dataDir: join(work, "data-rate"), rootKey, credentials, rateLimit: limit, logFile: join(work, "kms-rate.log") });
   try {
-    const kmsClient = createClient(KeyManagementService, createGrpcTransport({ baseUrl: origin(p.ports["h2c"] ?? 0) }));
+    const kmsClient = createClient(KeyManagementService, createGrpcTransport({ baseUrl: origin(p.ports["h2c"] ?? 0), interceptors: [authInterceptor] }));
     const key = await kmsClient.createKey({ alias: `bench-rate-${runId}` });
     const { ciphertextBlob } = await kmsClient.encrypt({ keyId: key.keyId, plaintext: MESSAGE });
     await kmsClient.decrypt({ ciphertextBlob });

@@ -27,6 +27,8 @@ interface Real {
   keyId: string;
   alias: string;
   blob: Uint8Array;
+  /** The root's bearer token: most inputs must get past authentication to reach the decoder. */
+  token: string;
 }
 
 /** A plausible request of `schema`: every field set, ids and blobs real. */
@@ -99,7 +101,7 @@ interface Input {
 
 function makeInput(real: Real, methods: { path: string; input: DescMessage }[]): Input {
   const m = pick(methods);
-  const base = { "content-type": "application/grpc", te: "trailers" };
+  const base = { "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${real.token}` };
   const payload = () => (rnd(4) === 0 ? randomBytes(rnd(2048)) : mutateBytes(seed(m.input, real)));
   switch (rnd(14)) {
     case 0:
@@ -132,6 +134,14 @@ function makeInput(real: Real, methods: { path: string; input: DescMessage }[]):
       };
     case 10:
       return { kind: "non-gRPC content type", path: m.path, headers: { "content-type": pick(["text/plain", "application/grpc-foo", "application/octet-stream", ""]), te: "trailers" }, body: frame(payload()), httpOk: true };
+    case 12:
+      return {
+        kind: "bad credentials",
+        path: m.path,
+        headers: { ...base, authorization: pick(["", "Bearer", "Bearer x", `Basic ${randomBytes(12).toString("base64")}`, `Bearer ${real.token}x`, `bearer  ${randomBytes(300).toString("hex")}`]) },
+        body: frame(payload()),
+        httpOk: false,
+      };
     case 11:
       // 5 MiB: beyond any sane read limit.
       if (rnd(10) === 0) return { kind: "huge message", path: m.path, headers: base, body: frame(randomBytes(5 << 20)), httpOk: false };
@@ -159,7 +169,7 @@ export async function fuzzGrpcScenario(mode: Mode): Promise<ScenarioResult> {
     const clients = clientsFor(server);
     const { keyId } = await clients.grpc.createKey({ alias: "fuzz-grpc" }, CALL);
     const { ciphertextBlob } = await clients.grpc.encrypt({ keyId, plaintext: enc("fuzz"), encryptionContext: '{"a":"b"}' }, CALL);
-    const real: Real = { keyId, alias: "fuzz-grpc", blob: ciphertextBlob };
+    const real: Real = { keyId, alias: "fuzz-grpc", blob: ciphertextBlob, token: server.identity.token };
     const methods = SERVICES.flatMap((s) => s.methods.map((m) => ({ path: `/${s.typeName}/${m.name}`, input: m.input })));
     const known = new Set(Object.keys(ERROR_CODES));
 
