@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { startKms, type KmsServer } from "../../src/app.js";
 import { ManualClock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
-import { silentLogger } from "../../src/log.js";
+import { silentLogger, type Logger } from "../../src/log.js";
 import { afterAll, beforeAll } from "vitest";
 import { connectClients, type ConnectClients } from "./clients.js";
 
@@ -40,6 +40,8 @@ export interface TestServerOptions {
   /** Clock of the API 3.0 signature window (default: real time). */
   signatureClock?: ManualClock;
   env?: Record<string, string>;
+  /** Where the server logs (silent by default). */
+  log?: Logger;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -48,7 +50,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const clock = opts.clock ?? new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const secretId = `AKID${randomBytes(24).toString("base64url").replace(/[-_]/g, "x").slice(0, 32)}`;
   const secretKey = randomBytes(24).toString("base64url").replace(/[-_]/g, "y").slice(0, 32);
-  const token = `root-${randomBytes(24).toString("base64url")}`;
+  const token = opts.env?.KMS_ROOT_TOKEN ?? `root-${randomBytes(24).toString("base64url")}`;
   const env = {
     KMS_ROOT_TOKEN: token,
     KMS_ROOT_SECRET_ID: secretId,
@@ -60,7 +62,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     KMS_SWEEP_INTERVAL_MS: "3600000",
     ...opts.env,
   };
-  const server = await startKms(loadConfig(env), { clock, log: silentLogger, drainMs: 2000, ...(opts.signatureClock ? { signatureClock: opts.signatureClock } : {}) });
+  const server = await startKms(loadConfig(env), { clock, log: opts.log ?? silentLogger, drainMs: 2000, ...(opts.signatureClock ? { signatureClock: opts.signatureClock } : {}) });
   const stop = () => server.close();
   return {
     server,

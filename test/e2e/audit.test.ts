@@ -1,0 +1,206 @@
+/**
+ * The audit trail through the real server: every call (allowed, denied,
+ * unauthenticated) is an event with who, where, what and the result; events
+ * carry no secrets; and tampering with the stored chain (edit, delete,
+ * reorder, truncate) is reported by VerifyAuditLog at the right position.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyUsage } from "../../gen/kms/v1/kms_pb.js";
+import type { AuditEvent as AuditEventMessage } from "../../gen/kms/v1/admin_pb.js";
+import type { Logger } from "../../src/log.js";
+import { openLevelStore } from "../../src/store/level-store.js";
+import { keyspace } from "../../src/store/keyspace.js";
+import { adminClient, codeOf, connectClients, type AdminClient, type ConnectClients } from "../helpers/clients.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { sdkCode, tencentKms } from "../helpers/tencent.js";
+
+/** A logger that keeps every line, so the test can grep what the server wrote. */
+function capturingLogger(lines: string[]): Logger {
+  const put = (level: string) => (msg: string, err?: unknown) => lines.push(`${level} ${msg}${err instanceof Error ? ` ${err.stack ?? err.message}` : ""}`);
+  return { info: put("INFO"), warn: put("WARN"), error: put("ERROR") };
+}
+
+async function allEvents(admin: AdminClient): Promise<AuditEventMessage[]> {
+  const out: AuditEventMessage[] = [];
+  let afterSeq = 0n;
+  for (;;) {
+    const page = await admin.queryAuditEvents({ afterSeq, limit: 1000 });
+    out.push(...page.events);
+    if (page.nextAfterSeq === 0n) return out;
+    afterSeq = page.nextAfterSeq;
+  }
+}
+
+const jsonOf = (events: readonly AuditEventMessage[]) => JSON.stringify(events, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+
+describe("the audit trail", () => {
+  const lines: string[] = [];
+  let ts: TestServer;
+  let root: ConnectClients;
+  let admin: { client: AdminClient; close(): void };
+  /** Every secret the test sees: none may appear in events or logs. */
+  const secrets: string[] = [];
+  let aliceUin = 0n;
+  let keyId = "";
+  let encryptRequestId = "";
+
+  beforeAll(async () => {
+    ts = await startTestServer({ log: capturingLogger(lines) });
+    root = connectClients(ts);
+    admin = adminClient(ts);
+    secrets.push(ts.token, ts.secretKey, ts.rootKey);
+
+    const alice = (await admin.client.createPrincipal({ name: "alice" })).principal!;
+    aliceUin = alice.uin;
+    const token = (await admin.client.createToken({ principalUin: alice.uin })).secret;
+    const ak = await admin.client.createAccessKey({ principalUin: alice.uin });
+    secrets.push(token, ak.secretKey);
+    await admin.client.createPolicy({ name: "alice-encrypt", document: JSON.stringify({ version: "2.0", statement: [{ effect: "allow", action: ["kms:Encrypt", "kms:Decrypt"], resource: ["*"] }] }) });
+    await admin.client.attachPolicy({ principalUin: alice.uin, policyName: "alice-encrypt" });
+
+    keyId = (await root.grpc.createKey({ alias: "audited" })).keyId;
+    const plaintext = "audit-plaintext-7f3a9c";
+    secrets.push(plaintext, Buffer.from(plaintext).toString("base64"));
+    const aliceClients = connectClients({ ...ts, token });
+    const enc = await aliceClients.grpc.encrypt(
+      { keyId, plaintext: new TextEncoder().encode(plaintext), encryptionContext: '{"app":"billing"}' },
+      { onHeader: (h) => (encryptRequestId = h.get("kms-request-id") ?? "") },
+    );
+    await aliceClients.connectJson.decrypt({ ciphertextBlob: enc.ciphertextBlob, encryptionContext: '{"app":"billing"}' });
+    expect(await codeOf(aliceClients.grpc.listKeys({}))).toBe("UnauthorizedOperation");
+    aliceClients.close();
+    const stranger = connectClients({ ...ts, token: "kmstAAAAAAAAAAAAAAAA.not-a-real-token-value" });
+    expect(await codeOf(stranger.grpc.listKeys({}))).toBe("AuthFailure.TokenFailure");
+    stranger.close();
+
+    const sdk = tencentKms(ts.httpUrl, ak.accessKey!.secretId, ak.secretKey);
+    await sdk.Encrypt({ KeyId: keyId, Plaintext: Buffer.from(plaintext).toString("base64") });
+    expect(await sdkCode(sdk.ScheduleKeyDeletion({ KeyId: keyId, PendingWindowInDays: 7 }))).toBe("UnauthorizedOperation");
+
+    const dk = await root.grpc.generateDataKey({ keyId, numberOfBytes: 32 });
+    secrets.push(Buffer.from(dk.plaintext).toString("base64"), Buffer.from(dk.plaintext).toString("hex"));
+    const signer = (await root.grpc.createKey({ alias: "audited-signer", keyUsage: KeyUsage.ASYMMETRIC_SIGN_VERIFY_ECC })).keyId;
+    const sig = await root.grpc.signByAsymmetricKey({ keyId: signer, message: new TextEncoder().encode("sign me"), algorithm: "ECC_P256_R1" });
+    secrets.push(Buffer.from(sig.signature).toString("base64"));
+  }, 60_000);
+
+  afterAll(async () => {
+    root?.close();
+    admin?.close();
+    await ts?.dispose();
+  });
+
+  it("records allowed, denied and unauthenticated calls with who, where, what and the result", async () => {
+    const events = await allEvents(admin.client);
+    expect(events.map((e) => Number(e.seq))).toEqual(events.map((_e, i) => i + 1));
+    const encrypt = events.find((e) => e.requestId === encryptRequestId)!;
+    expect(encrypt).toMatchObject({ principalUin: aliceUin, principalName: "alice", transport: "grpc", action: "kms:Encrypt", keyIds: [keyId], result: "Success" });
+    expect(encrypt.source).toMatch(/127\.0\.0\.1$/);
+    expect(encrypt.credential).toMatch(/^kmst[A-Za-z0-9]{16}$/);
+    expect(encrypt.latencyMs).toBeGreaterThan(0);
+    expect(encrypt.mac).toMatch(/^[0-9a-f]{64}$/);
+    expect(events).toContainEqual(expect.objectContaining({ principalName: "alice", transport: "connect", action: "kms:Decrypt", keyIds: [keyId], result: "Success" }));
+    expect(events).toContainEqual(expect.objectContaining({ principalName: "alice", action: "kms:ListKeys", result: "UnauthorizedOperation" }));
+    expect(events).toContainEqual(expect.objectContaining({ principalUin: 0n, action: "kms:ListKeys", result: "AuthFailure.TokenFailure" }));
+    expect(events).toContainEqual(expect.objectContaining({ principalName: "alice", transport: "api3", action: "kms:Encrypt", result: "Success" }));
+    expect(events).toContainEqual(expect.objectContaining({ principalName: "alice", transport: "api3", action: "kms:ScheduleKeyDeletion", keyIds: [keyId], result: "UnauthorizedOperation" }));
+    expect(events).toContainEqual(expect.objectContaining({ principalName: "root", action: "kmsadmin:CreatePrincipal", result: "Success" }));
+    expect(events).toContainEqual(expect.objectContaining({ principalName: "root", action: "kms:CreateKey", keyIds: [keyId], result: "Success" }));
+  });
+
+  it("filters by principal, action, key, result and time", async () => {
+    const byAlice = await admin.client.queryAuditEvents({ principalUin: aliceUin });
+    expect(byAlice.events.length).toBeGreaterThanOrEqual(5);
+    expect(byAlice.events.every((e) => e.principalUin === aliceUin)).toBe(true);
+    const denied = await admin.client.queryAuditEvents({ result: "UnauthorizedOperation" });
+    expect(denied.events.map((e) => e.action).sort()).toEqual(["kms:ListKeys", "kms:ScheduleKeyDeletion"]);
+    const onKey = await admin.client.queryAuditEvents({ keyId, action: "kms:Encrypt" });
+    expect(onKey.events).toHaveLength(2);
+    const now = BigInt(ts.clock.now());
+    expect((await admin.client.queryAuditEvents({ fromTimeMs: now + 1n })).events).toHaveLength(0);
+    expect((await admin.client.queryAuditEvents({ toTimeMs: now + 1n, limit: 3 })).events).toHaveLength(3);
+    expect(await codeOf(admin.client.queryAuditEvents({ limit: 5000 }))).toBe("InvalidParameterValue");
+  });
+
+  it("never holds plaintext, data keys, signatures, tokens or secret keys, nor do the logs", async () => {
+    const text = jsonOf(await allEvents(admin.client)) + lines.join("\n");
+    for (const s of secrets) expect(text, "a secret leaked into audit events or logs").not.toContain(s);
+  });
+
+  it("verifies while untouched", async () => {
+    const report = await admin.client.verifyAuditLog({});
+    expect(report).toMatchObject({ ok: true, failureSeq: 0n, failureReason: "" });
+    expect(report.checked).toBe(report.headSeq);
+  });
+});
+
+describe("tampering with the stored chain", () => {
+  let ts: TestServer;
+
+  beforeAll(async () => {
+    ts = await startTestServer();
+    const c = connectClients(ts);
+    for (let i = 0; i < 12; i++) await c.grpc.getRegions({});
+    c.close();
+    await ts.stop();
+  });
+
+  afterAll(async () => {
+    await ts.dispose();
+  });
+
+  /** Changes the stored events with the server stopped, restarts, verifies, and puts everything back. */
+  async function tamperAndVerify(change: (events: Map<number, Uint8Array>) => { put: [number, Uint8Array][]; del: number[] }) {
+    const store = await openLevelStore(`${ts.dataDir}/db`, { sync: true });
+    const events = new Map<number, Uint8Array>();
+    for (let seq = 1; seq <= 12; seq++) events.set(seq, (await store.get(keyspace.auditEvent(seq)))!);
+    const { put, del } = change(events);
+    await store.batch([...put.map(([seq, value]) => ({ type: "put" as const, key: keyspace.auditEvent(seq), value })), ...del.map((seq) => ({ type: "del" as const, key: keyspace.auditEvent(seq) }))]);
+    await store.close();
+
+    const again = await startTestServer({ dataDir: ts.dataDir, rootKey: ts.rootKey, env: ts.env });
+    const admin = adminClient(again);
+    const report = await admin.client.verifyAuditLog({});
+    admin.close();
+    await again.stop();
+
+    const restore = await openLevelStore(`${ts.dataDir}/db`, { sync: true });
+    await restore.batch([...events].map(([seq, value]) => ({ type: "put" as const, key: keyspace.auditEvent(seq), value })));
+    await restore.close();
+    return report;
+  }
+
+  const edited = (bytes: Uint8Array, edit: (e: Record<string, unknown>) => void) => {
+    const e = JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>;
+    edit(e);
+    return Buffer.from(JSON.stringify(e), "utf8");
+  };
+
+  it("reports an edited event where it was edited", async () => {
+    const report = await tamperAndVerify((ev) => ({ put: [[5, edited(ev.get(5)!, (e) => (e.result = "UnauthorizedOperation"))]], del: [] }));
+    expect(report).toMatchObject({ ok: false, failureSeq: 5n, failureReason: "mac-mismatch" });
+  });
+
+  it("reports a deleted event at its position", async () => {
+    const report = await tamperAndVerify(() => ({ put: [], del: [7] }));
+    expect(report).toMatchObject({ ok: false, failureSeq: 7n, failureReason: "missing" });
+  });
+
+  it("reports two swapped events at the first of them", async () => {
+    const report = await tamperAndVerify((ev) => ({ put: [[3, ev.get(4)!], [4, ev.get(3)!]], del: [] }));
+    expect(report).toMatchObject({ ok: false, failureSeq: 3n, failureReason: "sequence-mismatch" });
+  });
+
+  it("reports a forged MAC recomputed without the audit key", async () => {
+    const report = await tamperAndVerify((ev) => ({ put: [[9, edited(ev.get(9)!, (e) => (e.principalName = "someone-else"))]], del: [] }));
+    expect(report).toMatchObject({ ok: false, failureSeq: 9n, failureReason: "mac-mismatch" });
+  });
+
+  it("verifies again once restored", async () => {
+    const again = await startTestServer({ dataDir: ts.dataDir, rootKey: ts.rootKey, env: ts.env });
+    const admin = adminClient(again);
+    expect(await admin.client.verifyAuditLog({})).toMatchObject({ ok: true });
+    admin.close();
+    await again.stop();
+  });
+});
