@@ -118,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     grpcAddr: parseAddress("KMS_GRPC_ADDR", env.KMS_GRPC_ADDR ?? "127.0.0.1:50051"),
     httpAddr: parseAddress("KMS_HTTP_ADDR", env.KMS_HTTP_ADDR ?? "127.0.0.1:8080"),
-    dataDir: resolve(env.KMS_DATA_DIR ?? "./data"),
+    dataDir: resolve(env.KMS_DATA_DIR || "./data"),
     rootKey: parseRootKey(env.KMS_ROOT_KEY),
     defaultKeyType: keyType,
     regions,

@@ -116,11 +116,14 @@ export class Directory {
     return p && this.identity(p, record.tokenId);
   }
 
-  /** The principal named by a verified client certificate. */
-  identityOfName(name: string, credential: string): Identity | undefined {
+  /**
+   * The sub-user named by a verified client certificate. Never the root: a
+   * certificate any holder of the CA can mint must not carry unrestricted power.
+   */
+  identityOfCertificate(name: string, credential: string): Identity | undefined {
     const uin = this.principalByName.get(name);
     const p = uin === undefined ? undefined : this.principals.get(uin);
-    return p && this.identity(p, credential);
+    return p && !p.root ? this.identity(p, credential) : undefined;
   }
 
   /** The compiled policies attached to a principal (empty for unknown ones). */

@@ -66,6 +66,19 @@ export function actionName(method: DescMethod): string {
   return `${method.parent.typeName === "kms.v1.AdminService" ? "kmsadmin" : "kms"}:${method.name}`;
 }
 
+/**
+ * Methods that change nothing stored. Their audit event is queued and written
+ * within the next group commit without holding the answer; a method that
+ * changes state answers only once its event is durable, so no acknowledged
+ * change is ever missing from the trail. (GetParametersForImport issues a
+ * token, so it waits.)
+ */
+const READ_ONLY = /^(?:Describe|List|Query|Verify|Get(?!ParametersForImport$)|Encrypt$|Decrypt$|ReEncrypt$|GenerateDataKey$|GenerateRandom$|SignByAsymmetricKey$|Asymmetric(?:Rsa|Sm2)Decrypt$|PostQuantumCrypto)/;
+
+export function changesState(method: DescMethod): boolean {
+  return !READ_ONLY.test(method.name);
+}
+
 function denied(action: string, what: string): KmsError {
   return new KmsError("UnauthorizedOperation", `not allowed to ${action} on ${what}`);
 }
@@ -81,10 +94,11 @@ export class Gate {
       const run = actionOf<D>(table, method.localName);
       const action = actionName(method);
       const keyScoped = isKeyScoped(method.input);
+      const durable = changesState(method);
       return {
         method,
         action,
-        invoke: (req, identity, meta) => this.run(method, action, keyScoped, (call) => run(deps, req, call), req, identity, meta),
+        invoke: (req, identity, meta) => this.run(method, action, keyScoped, durable, (call) => run(deps, req, call), req, identity, meta),
       };
     });
   }
@@ -100,6 +114,7 @@ export class Gate {
     method: DescMethod,
     action: string,
     keyScoped: boolean,
+    durable: boolean,
     execute: (call: CallContext) => Promise<MessageInitShape<DescMessage>>,
     req: MessageShape<DescMessage>,
     identity: Identity,
@@ -119,7 +134,8 @@ export class Gate {
       result = err instanceof KmsError ? err.code : "InternalError";
       throw err;
     } finally {
-      await this.record({ principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential, action, keyIds, result }, meta, startedAt);
+      const written = this.record({ principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential, action, keyIds, result }, meta, startedAt);
+      if (durable && result === "Success") await written;
     }
   }
 

@@ -2,7 +2,7 @@
  * Who is calling on the h2c/TLS port and on Connect over HTTP/1.1: a bearer
  * token ("authorization: Bearer <token>"), or else a TLS client certificate
  * the listener verified against KMS_TLS_CLIENT_CA, whose subject CN names a
- * principal. Either way the answer is an Identity or an AuthFailure.* error;
+ * sub-user. Either way the answer is an Identity or an AuthFailure.* error;
  * what the identity may do is decided later, by the gate.
  */
 import { createHash } from "node:crypto";
@@ -40,8 +40,8 @@ export function authenticate(directory: Directory, authorization: string | null 
     return identity;
   }
   if (peer.certificate) {
-    const identity = directory.identityOfName(peer.certificate.cn, `cert:${peer.certificate.fingerprint.slice(0, 16)}`);
-    if (!identity) throw new KmsError("AuthFailure.InvalidAuthorization", `the client certificate's CN names no principal`);
+    const identity = directory.identityOfCertificate(peer.certificate.cn, `cert:${peer.certificate.fingerprint.slice(0, 16)}`);
+    if (!identity) throw new KmsError("AuthFailure.InvalidAuthorization", "the client certificate's CN names no sub-user (the root authenticates with tokens only)");
     return identity;
   }
   throw new KmsError("AuthFailure.InvalidAuthorization", "no credentials: send authorization: Bearer <token>, or a client certificate over TLS");
