@@ -93,7 +93,7 @@ export class Gate {
     return service.methods.map((method) => {
       const run = actionOf<D>(table, method.localName);
       const action = actionName(method);
-      const keyScoped = isKeyScoped(method.input);
+      const keyScoped = isKeyScoped(method);
       const durable = changesState(method);
       return {
         method,
@@ -121,7 +121,7 @@ export class Gate {
     meta: CallMeta,
   ): Promise<MessageInitShape<DescMessage>> {
     const startedAt = performance.now();
-    const { keys } = requestResources(method.input, req);
+    const { keys } = requestResources(method, req);
     const keyIds = [...new Set(keys.map((k) => k.keyId))];
     let result = "Success";
     try {
@@ -155,8 +155,9 @@ export class Gate {
       this.check(policies, action, buildAccountResource(meta.region, account), new Map(base));
       return;
     }
-    // A request whose key cannot be read (malformed id or blob) passed the action pre-check; the action rejects it.
-    for (const ref of keys) {
+    // A request whose key cannot be read (no id, a malformed blob) is checked against a key with an empty id:
+    // callers allowed on every key go on to the action's own validation error, narrower grants are denied.
+    for (const ref of keys.length > 0 ? keys : [{ keyId: "", context: "" }]) {
       const key = isUuid(ref.keyId) ? await this.deps.getKey(ref.keyId).catch(() => undefined) : undefined;
       const context = new Map<string, string[]>([...base, ...contextConditions(ref.context)]);
       if (key && key.tags.length > 0) context.set(RESOURCE_TAG_KEY, key.tags.map((t) => `${t.key}&${t.value}`));

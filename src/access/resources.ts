@@ -4,7 +4,7 @@
  * names (KeyId, KeyIds, DestinationKeyId, and the key a CiphertextBlob names)
  * and, per key, the encryption context that goes with it.
  */
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import { parseBlob } from "../crypto/ciphertext.js";
 import { parsePqBlob } from "../crypto/pq-ciphertext.js";
 
@@ -35,12 +35,18 @@ export function keyIdOfCiphertext(blob: Uint8Array): string | undefined {
 
 const KEY_FIELDS = new Set(["keyId", "keyIds", "destinationKeyId", "ciphertextBlob"]);
 
-/** Whether a request type names keys: decided once per method from its descriptor. */
-export function isKeyScoped(input: DescMessage): boolean {
-  return input.fields.some((f) => KEY_FIELDS.has(f.localName));
+/**
+ * Whether a method acts on keys: decided once per method from its descriptor.
+ * AdminService is account-level throughout (its KeyId is a query filter, not a
+ * key being acted on).
+ */
+export function isKeyScoped(method: DescMethod): boolean {
+  return method.parent.typeName !== "kms.v1.AdminService" && method.input.fields.some((f) => KEY_FIELDS.has(f.localName));
 }
 
-export function requestResources(input: DescMessage, req: MessageShape<DescMessage>): RequestResources {
+export function requestResources(method: DescMethod, req: MessageShape<DescMessage>): RequestResources {
+  if (!isKeyScoped(method)) return { keyScoped: false, keys: [] };
+  const input = method.input;
   const r = req as unknown as Record<string, unknown>;
   const text = (name: string): string => (typeof r[name] === "string" ? (r[name] as string) : "");
   const keys: KeyReference[] = [];
@@ -66,7 +72,7 @@ export function requestResources(input: DescMessage, req: MessageShape<DescMessa
       }
     }
   }
-  return { keyScoped: isKeyScoped(input), keys };
+  return { keyScoped: true, keys };
 }
 
 /** Encryption context members as policy condition values ("kms:encryption_context/<name>"); malformed text gives none. */
