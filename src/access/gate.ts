@@ -15,7 +15,7 @@ import type { Logger } from "../log.js";
 import type { Directory } from "./directory.js";
 import { buildAccountResource, buildKeyResource, evaluate, IP_KEY, mayAllowAction, normaliseIp, RESOURCE_TAG_KEY, type CompiledPolicy } from "./policy/index.js";
 import type { Identity } from "./principal.js";
-import { contextConditions, isKeyScoped, requestResources, type KeyReference } from "./resources.js";
+import { contextConditions, isKeyScoped, requestKeys, type KeyReference } from "./resources.js";
 
 /** What an edge knows about a call before it runs. */
 export interface CallMeta {
@@ -40,7 +40,7 @@ export interface GatedMethod {
 
 /** Where audit events go (AuditLog implements it). */
 export interface AuditSink {
-  append(event: AuditEvent): Promise<unknown>;
+  append(event: AuditEvent, options: { durable: boolean }): Promise<unknown>;
 }
 
 export interface GateDeps {
@@ -68,15 +68,24 @@ export function actionName(method: DescMethod): string {
 
 /**
  * Methods that change nothing stored. Their audit event is queued and written
- * within the next group commit without holding the answer; a method that
- * changes state answers only once its event is durable, so no acknowledged
- * change is ever missing from the trail. (GetParametersForImport issues a
- * token, so it waits.)
+ * (not synced) within the next group commit without holding the answer; a
+ * method that changes state answers only once its event is on disk, so no
+ * acknowledged change is ever missing from the trail. (GetParametersForImport
+ * issues a token, so it waits.)
  */
 const READ_ONLY = /^(?:Describe|List|Query|Verify|Get(?!ParametersForImport$)|Encrypt$|Decrypt$|ReEncrypt$|GenerateDataKey$|GenerateRandom$|SignByAsymmetricKey$|Asymmetric(?:Rsa|Sm2)Decrypt$|PostQuantumCrypto)/;
 
 export function changesState(method: DescMethod): boolean {
   return !READ_ONLY.test(method.name);
+}
+
+/** What the gate decides once per method, at bind time. */
+interface MethodSpec {
+  method: DescMethod;
+  action: string;
+  keyScoped: boolean;
+  /** Answer only once the audit event is durable. */
+  durable: boolean;
 }
 
 function denied(action: string, what: string): KmsError {
@@ -92,14 +101,8 @@ export class Gate {
   bind<D>(service: DescService, deps: D, table: object): GatedMethod[] {
     return service.methods.map((method) => {
       const run = actionOf<D>(table, method.localName);
-      const action = actionName(method);
-      const keyScoped = isKeyScoped(method);
-      const durable = changesState(method);
-      return {
-        method,
-        action,
-        invoke: (req, identity, meta) => this.run(method, action, keyScoped, durable, (call) => run(deps, req, call), req, identity, meta),
-      };
+      const spec: MethodSpec = { method, action: actionName(method), keyScoped: isKeyScoped(method), durable: changesState(method) };
+      return { method, action: spec.action, invoke: (req, identity, meta) => this.run(spec, (call) => run(deps, req, call), req, identity, meta) };
     });
   }
 
@@ -107,21 +110,18 @@ export class Gate {
   rejected(action: string, err: unknown, meta: CallMeta, startedAt: number, identity?: Identity): void {
     const result = err instanceof KmsError ? err.code : "InternalError";
     const who = identity ? { principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential } : { principalUin: "", principalName: "", credential: "" };
-    void this.record({ ...who, action, keyIds: [], result }, meta, startedAt);
+    void this.record({ ...who, action, keyIds: [], result }, meta, startedAt, false);
   }
 
   private async run(
-    method: DescMethod,
-    action: string,
-    keyScoped: boolean,
-    durable: boolean,
+    { method, action, keyScoped, durable }: MethodSpec,
     execute: (call: CallContext) => Promise<MessageInitShape<DescMessage>>,
     req: MessageShape<DescMessage>,
     identity: Identity,
     meta: CallMeta,
   ): Promise<MessageInitShape<DescMessage>> {
     const startedAt = performance.now();
-    const { keys } = requestResources(method, req);
+    const keys = keyScoped ? requestKeys(method.input, req) : [];
     const keyIds = [...new Set(keys.map((k) => k.keyId))];
     let result = "Success";
     try {
@@ -134,8 +134,10 @@ export class Gate {
       result = err instanceof KmsError ? err.code : "InternalError";
       throw err;
     } finally {
-      const written = this.record({ principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential, action, keyIds, result }, meta, startedAt);
-      if (durable && result === "Success") await written;
+      // Only a change that happened needs its event on disk before the answer.
+      const changed = durable && result === "Success";
+      const written = this.record({ principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential, action, keyIds, result }, meta, startedAt, changed);
+      if (changed) await written;
     }
   }
 
@@ -170,7 +172,7 @@ export class Gate {
   }
 
   /** Appends the event; a failed audit write is logged and never changes the caller's answer. */
-  private async record(who: Pick<AuditEvent, "principalUin" | "principalName" | "credential" | "action" | "keyIds" | "result">, meta: CallMeta, startedAt: number): Promise<void> {
+  private async record(who: Pick<AuditEvent, "principalUin" | "principalName" | "credential" | "action" | "keyIds" | "result">, meta: CallMeta, startedAt: number, durable: boolean): Promise<void> {
     const event: AuditEvent = {
       time: this.deps.now(),
       ...who,
@@ -180,7 +182,7 @@ export class Gate {
       latencyMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
     };
     try {
-      await this.deps.audit.append(event);
+      await this.deps.audit.append(event, { durable });
     } catch (err) {
       if (this.auditFailures++ % 1000 === 0) this.deps.log.error(`kms: audit event not written (${this.auditFailures} so far)`, err);
     }

@@ -15,12 +15,6 @@ export interface KeyReference {
   context: string;
 }
 
-export interface RequestResources {
-  /** True when the method is about keys (has a key field), false for account-level methods. */
-  keyScoped: boolean;
-  keys: KeyReference[];
-}
-
 /** The key a ciphertext names in its header, for either blob format; undefined for malformed input (the action will say so). */
 export function keyIdOfCiphertext(blob: Uint8Array): string | undefined {
   for (const parse of [parseBlob, parsePqBlob]) {
@@ -44,9 +38,8 @@ export function isKeyScoped(method: DescMethod): boolean {
   return method.parent.typeName !== "kms.v1.AdminService" && method.input.fields.some((f) => KEY_FIELDS.has(f.localName));
 }
 
-export function requestResources(method: DescMethod, req: MessageShape<DescMessage>): RequestResources {
-  if (!isKeyScoped(method)) return { keyScoped: false, keys: [] };
-  const input = method.input;
+/** The keys a request of a key-scoped method names (see isKeyScoped). */
+export function requestKeys(input: DescMessage, req: MessageShape<DescMessage>): KeyReference[] {
   const r = req as unknown as Record<string, unknown>;
   const text = (name: string): string => (typeof r[name] === "string" ? (r[name] as string) : "");
   const keys: KeyReference[] = [];
@@ -72,7 +65,7 @@ export function requestResources(method: DescMethod, req: MessageShape<DescMessa
       }
     }
   }
-  return { keyScoped: true, keys };
+  return keys;
 }
 
 /** Encryption context members as policy condition values ("kms:encryption_context/<name>"); malformed text gives none. */

@@ -7,6 +7,13 @@
  * only once a batch is durable, so a failed write leaves neither a gap nor a
  * fork: its seqs are handed out again.
  *
+ * A batch is forced to disk only when one of its events asks to be durable
+ * (the event of a state change, whose answer waits for it). Events of
+ * read-only calls ride along unsynced: they reach the disk with the next
+ * durable batch or the OS flush, so under a read-heavy load the audit costs
+ * writes, not an fsync per group. A crash can lose only such a tail, never a
+ * link in the middle (batches are atomic and the log is sequential).
+ *
  * One AuditLog per store: two writers would fork the chain.
  */
 import type { KeyObject } from "node:crypto";
@@ -66,6 +73,7 @@ export interface AuditPage {
 
 interface Pending {
   event: AuditEvent;
+  durable: boolean;
   resolve: (stored: StoredAuditEvent) => void;
   reject: (err: unknown) => void;
 }
@@ -117,8 +125,11 @@ export class AuditLog {
     return new AuditLog(store, auditMacKey(auditKey), head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC);
   }
 
-  /** Resolves once the event is durable, with its seq and MAC. Events chain in call order. */
-  append(event: AuditEvent): Promise<StoredAuditEvent> {
+  /**
+   * Resolves once the event is written (on disk when `durable`), with its seq
+   * and MAC. Events chain in call order.
+   */
+  append(event: AuditEvent, options: { durable: boolean } = { durable: true }): Promise<StoredAuditEvent> {
     if (this.closed) return Promise.reject(new KmsError("InternalError", "the audit log is closed"));
     let normalized: AuditEvent;
     try {
@@ -127,7 +138,7 @@ export class AuditLog {
       return Promise.reject(err);
     }
     return new Promise<StoredAuditEvent>((resolve, reject) => {
-      this.queue.push({ event: normalized, resolve, reject });
+      this.queue.push({ event: normalized, durable: options.durable, resolve, reject });
       this.draining ??= this.drain();
     });
   }
@@ -217,7 +228,7 @@ export class AuditLog {
         done.push([p, Object.assign(record, { mac: macHex })]);
       }
       ops.push({ type: "put", key: AUDIT_HEAD_STORE_KEY, value: encodeHead({ seq, mac: mac.toString("hex") }) });
-      await this.store.batch(ops);
+      await this.store.batch(ops, { durable: items.some((p) => p.durable) });
     } catch (err) {
       for (const p of items) p.reject(err);
       return;

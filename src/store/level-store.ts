@@ -12,7 +12,7 @@
 import { statfs } from "node:fs/promises";
 import { Level } from "level";
 import { KmsError } from "../errors.js";
-import { StoreOpenError, type BatchOp, type KvStore, type ScanOptions } from "./store.js";
+import { StoreOpenError, type BatchOp, type BatchOptions, type KvStore, type ScanOptions } from "./store.js";
 
 export interface LevelStoreOptions {
   /** fsync each batch before it is acknowledged. */
@@ -69,7 +69,8 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
   let db = await openDb(dir);
   let broken: string | undefined;
   let reopening: Promise<void> | undefined;
-  const writeOptions = { sync: options.sync };
+  const durableWrite = { sync: options.sync };
+  const lazyWrite = { sync: false };
 
   /** Reopens a broken store when there is room; otherwise refuses the write. */
   async function writable(): Promise<void> {
@@ -95,13 +96,13 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
       await reopening?.catch(() => undefined);
       return db.getMany([...keys]);
     },
-    async batch(ops: readonly BatchOp[]) {
+    async batch(ops: readonly BatchOp[], batchOptions?: BatchOptions) {
       if (ops.length === 0) return;
       await writable();
       try {
         await db.batch(
           ops.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key })),
-          writeOptions,
+          batchOptions?.durable === false ? lazyWrite : durableWrite,
         );
       } catch (err) {
         broken = causeOf(err);

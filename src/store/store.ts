@@ -15,11 +15,20 @@ export interface ScanOptions {
   reverse?: boolean;
 }
 
+export interface BatchOptions {
+  /**
+   * false: atomic and visible at once, but not forced to disk before the
+   * promise resolves; it becomes durable with the next durable batch (the
+   * write-ahead log is sequential). Default true (the store's sync setting).
+   */
+  durable?: boolean;
+}
+
 export interface KvStore {
   get(key: string): Promise<Uint8Array | undefined>;
   getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   /** Applies every op or none. */
-  batch(ops: readonly BatchOp[]): Promise<void>;
+  batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<void>;
   scan(opts: ScanOptions): AsyncIterable<[string, Uint8Array]>;
   /** Keys only: cheaper for counting and indexes. */
   scanKeys(opts: ScanOptions): AsyncIterable<string>;

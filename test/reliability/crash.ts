@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { KeyState } from "../../gen/kms/v1/kms_pb.js";
 import { inconsistencies, readStore } from "./lib/offline.js";
 import { Recorder, Tally, type ScenarioResult } from "./lib/report.js";
+import { adminClient } from "../helpers/clients.js";
 import { CALL, clientsFor, dec, enc, outcome, type KmsClient } from "./lib/rpc.js";
 import { newIdentity, pick, rnd, sleep, startServer, type KmsProcess } from "./lib/server.js";
 import type { Mode } from "./mode.js";
@@ -86,6 +87,10 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
   let uncertainTotal = 0;
   const killDelays: number[] = [];
 
+  /** CreateKey calls answered OK: each must have its audit event, since state changes answer only once theirs is durable. */
+  const ackedCreates = new Set<string>();
+  let auditChecked = 0;
+
   let server: KmsProcess | undefined;
   try {
     for (let round = 0; round <= kills; round++) {
@@ -94,7 +99,7 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
       const c = clients.grpc;
       try {
         if (round > 0) {
-          const ok = await verify(c, round, round === kills);
+          const ok = (await verify(c, round, round === kills)) && (await verifyAudit(server, round));
           if (ok) killsSurvived++;
         }
         if (round === kills) break;
@@ -140,6 +145,7 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
   rec.figure("in-flight writes that landed", uncertainLanded);
   rec.figure("keys", model.size);
   rec.figure("ciphertexts decrypted after crashes", decryptsChecked);
+  rec.figure("audit chain verifications after crashes", auditChecked);
   rec.figure("unexpected errors", unexpected.total());
   rec.data.acknowledged = acked.toObject();
   rec.data.unexpected = unexpected.toObject();
@@ -169,6 +175,7 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
           if (r.ok) {
             acked.add("CreateKey");
             model.set(r.value.keyId, { keyId: r.value.keyId, worker: w, witness: isWitness, touched: true, state: "Enabled", alias, rotation: false, versions: 1 });
+            ackedCreates.add(r.value.keyId);
           } else if (r.transport) {
             uncertain.push({ kind: "create", worker: w, alias, witness: isWitness });
             return;
@@ -234,6 +241,30 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
   }
 
   /** After a restart: the model (with its uncertain writes) against what the service answers. */
+  /** The audit chain survives kill -9 intact, and holds the event of every acknowledged CreateKey. */
+  async function verifyAudit(proc: KmsProcess, round: number): Promise<boolean> {
+    const admin = adminClient({ grpcUrl: proc.grpcUrl, token: proc.identity.token });
+    try {
+      const report = await admin.client.verifyAuditLog({}, CALL);
+      auditChecked++;
+      const intact = report.ok;
+      rec.check("audit chain verifies after each crash", intact, intact ? "" : `after kill ${round}: ${report.failureReason} at ${report.failureSeq}: ${report.failureDetail}`);
+      const audited = new Set<string>();
+      let afterSeq = 0n;
+      for (;;) {
+        const page = await admin.client.queryAuditEvents({ action: "kms:CreateKey", result: "Success", afterSeq, limit: 1000 }, CALL);
+        for (const e of page.events) for (const k of e.keyIds) audited.add(k);
+        if (page.nextAfterSeq === 0n) break;
+        afterSeq = page.nextAfterSeq;
+      }
+      const missing = [...ackedCreates].filter((k) => !audited.has(k));
+      rec.check("every acknowledged CreateKey is in the audit trail", missing.length === 0, missing.length === 0 ? "" : `after kill ${round}: ${missing.length} missing, e.g. ${missing[0]}`);
+      return intact && missing.length === 0;
+    } finally {
+      admin.close();
+    }
+  }
+
   async function verify(c: KmsClient, round: number, final: boolean): Promise<boolean> {
     let ok = true;
     const fail = (name: string, detail: string) => {

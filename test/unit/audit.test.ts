@@ -8,7 +8,7 @@ import { createRootKey, type RootKey } from "../../src/crypto/seal.js";
 import { randomBytes } from "../../src/crypto/random.js";
 import { keyspace } from "../../src/store/keyspace.js";
 import { openLevelStore } from "../../src/store/level-store.js";
-import type { BatchOp, KvStore } from "../../src/store/store.js";
+import type { BatchOp, BatchOptions, KvStore } from "../../src/store/store.js";
 
 const dirs: string[] = [];
 const stores: KvStore[] = [];
@@ -58,21 +58,23 @@ async function freshLog(n: number): Promise<{ store: KvStore; log: AuditLog; roo
 }
 
 /** Counts batches, and fails the next one when asked (after a delay, so appends can queue behind it). */
-function instrument(store: KvStore): { batches: () => number; failNext: (delayMs: number) => void } {
+function instrument(store: KvStore): { batches: () => number; durability: () => (boolean | undefined)[]; failNext: (delayMs: number) => void } {
   const original = store.batch.bind(store);
   let count = 0;
+  const durability: (boolean | undefined)[] = [];
   let fail: number | undefined;
-  store.batch = async (ops: readonly BatchOp[]) => {
+  store.batch = async (ops: readonly BatchOp[], options?: BatchOptions) => {
     count++;
+    durability.push(options?.durable);
     if (fail !== undefined) {
       const delay = fail;
       fail = undefined;
       await new Promise((r) => setTimeout(r, delay));
       throw new Error("disk on fire");
     }
-    return original(ops);
+    return original(ops, options);
   };
-  return { batches: () => count, failNext: (delayMs) => (fail = delayMs) };
+  return { batches: () => count, durability: () => durability, failNext: (delayMs) => (fail = delayMs) };
 }
 
 async function rawGet(store: KvStore, seq: number): Promise<Uint8Array> {
@@ -124,6 +126,16 @@ describe("audit log append", () => {
     expect(counter.batches()).toBeLessThan(200);
     expect(counter.batches()).toBeGreaterThanOrEqual(1);
     expect(await log.verify()).toEqual({ ok: true, checked: 200, headSeq: 200 });
+  });
+
+  it("forces a batch to disk only when one of its events asks to be durable", async () => {
+    const { store, log } = await freshLog(0);
+    const counter = instrument(store);
+    await log.append(event(1), { durable: false });
+    await log.append(event(2));
+    await Promise.all([log.append(event(3), { durable: false }), log.append(event(4), { durable: true })]);
+    expect(counter.durability()).toEqual([false, true, true]);
+    expect(await log.verify()).toEqual({ ok: true, checked: 4, headSeq: 4 });
   });
 
   it("splits a large burst into bounded batches", async () => {
