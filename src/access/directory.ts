@@ -10,6 +10,7 @@ import { randomAlphanumeric } from "../crypto/random.js";
 import type { RootKey } from "../crypto/seal.js";
 import { keyspace } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
+import type { Journal } from "../keys/deps.js";
 import type { AccessKeyRecord, AccessKeyStatus } from "./access-key.js";
 import { SECRET_ID_RE } from "./access-key.js";
 import { parsePolicy, type CompiledPolicy } from "./policy/index.js";
@@ -186,19 +187,19 @@ export class Directory {
 
   // ---- changes: one at a time, one batch each ----
 
-  createPrincipal(name: string, description: string, nowMs: number): Promise<PrincipalRecord> {
+  createPrincipal(name: string, description: string, nowMs: number, journal?: Journal): Promise<PrincipalRecord> {
     return this.exclusive(async () => {
       if (!PRINCIPAL_NAME_RE.test(name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
       if (this.principalByName.has(name)) throw new KmsError("ResourceInUse", `a principal named ${name} already exists`);
       const record: PrincipalRecord = { uin: this.newSubUin(), name, description, createTime: nowMs, root: false, policies: [] };
-      await this.store.batch([{ type: "put", key: keyspace.principal(record.uin), value: encode(record) }]);
+      await this.write(journal, [{ type: "put", key: keyspace.principal(record.uin), value: encode(record) }]);
       this.putPrincipal(record);
       return record;
     });
   }
 
   /** Deletes a sub-user with its access keys and tokens in one batch. */
-  deletePrincipal(uin: bigint): Promise<void> {
+  deletePrincipal(uin: bigint, journal?: Journal): Promise<void> {
     return this.exclusive(async () => {
       const p = this.requirePrincipal(uin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root cannot be deleted");
@@ -209,7 +210,7 @@ export class Directory {
         ...keys.map((k): BatchOp => ({ type: "del", key: keyspace.accessKey(k.secretId) })),
         ...tokens.map((t): BatchOp => ({ type: "del", key: keyspace.token(t.tokenId) })),
       ];
-      await this.store.batch(ops);
+      await this.write(journal, ops);
       this.principals.delete(p.uin);
       this.principalByName.delete(p.name);
       for (const k of keys) this.accessKeys.delete(k.secretId);
@@ -222,7 +223,7 @@ export class Directory {
   }
 
   /** Creates an access key; with `supplied` (operator-given root pair) stores that pair. */
-  createAccessKey(principalUin: bigint, description: string, nowMs: number, supplied?: { secretId: string; secretKey: string }): Promise<{ record: AccessKeyRecord; secretKey: string }> {
+  createAccessKey(principalUin: bigint, description: string, nowMs: number, supplied?: { secretId: string; secretKey: string }, journal?: Journal): Promise<{ record: AccessKeyRecord; secretKey: string }> {
     return this.exclusive(async () => {
       const p = this.requirePrincipal(principalUin);
       const secretId = supplied?.secretId ?? `AKID${randomAlphanumeric(32)}`;
@@ -236,102 +237,102 @@ export class Directory {
         uin: this.accountUin.toString(),
         principalUin: p.uin,
       };
-      await this.store.batch([{ type: "put", key: keyspace.accessKey(secretId), value: encode(record) }]);
+      await this.write(journal, [{ type: "put", key: keyspace.accessKey(secretId), value: encode(record) }]);
       this.accessKeys.set(secretId, { record, secretKey });
       return { record, secretKey };
     });
   }
 
-  setAccessKeyStatus(secretId: string, status: AccessKeyStatus): Promise<void> {
+  setAccessKeyStatus(secretId: string, status: AccessKeyStatus, journal?: Journal): Promise<void> {
     return this.exclusive(async () => {
       const e = this.requireAccessKey(secretId);
       if (e.record.status === status) return;
       const record = { ...e.record, status };
-      await this.store.batch([{ type: "put", key: keyspace.accessKey(secretId), value: encode(record) }]);
+      await this.write(journal, [{ type: "put", key: keyspace.accessKey(secretId), value: encode(record) }]);
       this.accessKeys.set(secretId, { record, secretKey: e.secretKey });
     });
   }
 
-  deleteAccessKey(secretId: string): Promise<void> {
+  deleteAccessKey(secretId: string, journal?: Journal): Promise<void> {
     return this.exclusive(async () => {
       this.requireAccessKey(secretId);
-      await this.store.batch([{ type: "del", key: keyspace.accessKey(secretId) }]);
+      await this.write(journal, [{ type: "del", key: keyspace.accessKey(secretId) }]);
       this.accessKeys.delete(secretId);
     });
   }
 
   /** Creates a bearer token "<tokenId>.<secret>" (or stores an operator-supplied one); only its hash is kept. */
-  createToken(principalUin: bigint, description: string, nowMs: number, supplied?: string): Promise<{ record: TokenRecord; token: string }> {
+  createToken(principalUin: bigint, description: string, nowMs: number, supplied?: string, journal?: Journal): Promise<{ record: TokenRecord; token: string }> {
     return this.exclusive(async () => {
       const p = this.requirePrincipal(principalUin);
       const tokenId = `kmst${randomAlphanumeric(16)}`;
       const token = supplied ?? `${tokenId}.${randomAlphanumeric(40)}`;
       const record: TokenRecord = { tokenId, principalUin: p.uin, hash: sha256Hex(token), description, createTime: nowMs };
       if (this.tokenByHash.has(record.hash)) throw new KmsError("ResourceInUse", "this token is already registered");
-      await this.store.batch([{ type: "put", key: keyspace.token(tokenId), value: encode(record) }]);
+      await this.write(journal, [{ type: "put", key: keyspace.token(tokenId), value: encode(record) }]);
       this.tokens.set(tokenId, record);
       this.tokenByHash.set(record.hash, tokenId);
       return { record, token };
     });
   }
 
-  deleteToken(tokenId: string): Promise<void> {
+  deleteToken(tokenId: string, journal?: Journal): Promise<void> {
     return this.exclusive(async () => {
       if (!TOKEN_ID_RE.test(tokenId)) throw new KmsError("InvalidParameterValue", "TokenId must be kmst followed by 16 letters and digits");
       const record = this.tokens.get(tokenId);
       if (!record) throw new KmsError("ResourceNotFound", `token ${tokenId} does not exist`);
-      await this.store.batch([{ type: "del", key: keyspace.token(tokenId) }]);
+      await this.write(journal, [{ type: "del", key: keyspace.token(tokenId) }]);
       this.tokens.delete(tokenId);
       this.tokenByHash.delete(record.hash);
     });
   }
 
-  createPolicy(name: string, description: string, document: string, nowMs: number): Promise<PolicyRecord> {
+  createPolicy(name: string, description: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
     return this.exclusive(async () => {
       assertPolicyName(name);
       if (this.policies.has(name)) throw new KmsError("ResourceInUse", `a policy named ${name} already exists`);
       const compiled = parsePolicy(document);
       const record: PolicyRecord = { name, description, document, createTime: nowMs, updateTime: nowMs };
-      await this.store.batch([{ type: "put", key: keyspace.policy(name), value: encode(record) }]);
+      await this.write(journal, [{ type: "put", key: keyspace.policy(name), value: encode(record) }]);
       this.policies.set(name, { record, compiled });
       return record;
     });
   }
 
-  updatePolicy(name: string, document: string, nowMs: number): Promise<PolicyRecord> {
+  updatePolicy(name: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
     return this.exclusive(async () => {
       const e = this.requirePolicy(name);
       const compiled = parsePolicy(document);
       const record: PolicyRecord = { ...e.record, document, updateTime: nowMs };
-      await this.store.batch([{ type: "put", key: keyspace.policy(name), value: encode(record) }]);
+      await this.write(journal, [{ type: "put", key: keyspace.policy(name), value: encode(record) }]);
       this.policies.set(name, { record, compiled });
       this.grants.clear();
       return record;
     });
   }
 
-  deletePolicy(name: string): Promise<void> {
+  deletePolicy(name: string, journal?: Journal): Promise<void> {
     return this.exclusive(async () => {
       this.requirePolicy(name);
       const users = [...this.principals.values()].filter((p) => p.policies.includes(name)).map((p) => p.name);
       if (users.length > 0) throw new KmsError("ResourceInUse", `policy ${name} is attached to ${users.slice(0, 5).join(", ")}${users.length > 5 ? ", ..." : ""}; detach it first`);
-      await this.store.batch([{ type: "del", key: keyspace.policy(name) }]);
+      await this.write(journal, [{ type: "del", key: keyspace.policy(name) }]);
       this.policies.delete(name);
     });
   }
 
-  attachPolicy(uin: bigint, name: string): Promise<void> {
-    return this.changePolicies(uin, name, (list) => (list.includes(name) ? [...list] : [...list, name]));
+  attachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
+    return this.changePolicies(uin, name, (list) => (list.includes(name) ? [...list] : [...list, name]), journal);
   }
 
-  detachPolicy(uin: bigint, name: string): Promise<void> {
+  detachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
     return this.changePolicies(uin, name, (list) => {
       if (!list.includes(name)) throw new KmsError("ResourceNotFound", `policy ${name} is not attached to principal ${uin}`);
       return list.filter((n) => n !== name);
-    });
+    }, journal);
   }
 
-  private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[]): Promise<void> {
+  private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[], journal: Journal | undefined): Promise<void> {
     return this.exclusive(async () => {
       const p = this.requirePrincipal(uin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root is not restricted by policies");
@@ -339,7 +340,7 @@ export class Directory {
       const policies = change(p.policies);
       if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return;
       const record = { ...p, policies };
-      await this.store.batch([{ type: "put", key: keyspace.principal(p.uin), value: encode(record) }]);
+      await this.write(journal, [{ type: "put", key: keyspace.principal(p.uin), value: encode(record) }]);
       this.putPrincipal(record);
     });
   }
@@ -380,6 +381,11 @@ export class Directory {
     const e = this.policies.get(name);
     if (!e) throw new KmsError("ResourceNotFound", `policy ${name} does not exist`);
     return e;
+  }
+
+  /** One batch: through the calling admin action's journal (its audit event alongside), or straight to the store at bootstrap. */
+  private write(journal: Journal | undefined, ops: readonly BatchOp[]): Promise<void> {
+    return journal ? journal(ops) : this.store.batch(ops);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -9,7 +9,9 @@ import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageSha
 import { KmsError } from "../errors.js";
 import { isUuid } from "../crypto/ciphertext.js";
 import type { AuditEvent, Transport } from "../audit/event.js";
-import type { CallContext } from "../keys/deps.js";
+import type { CallContext, Journal } from "../keys/deps.js";
+import { keyspace } from "../store/keyspace.js";
+import type { BatchOp } from "../store/store.js";
 import type { KeyRecord } from "../keys/key.js";
 import type { Logger } from "../log.js";
 import type { Directory } from "./directory.js";
@@ -41,6 +43,8 @@ export interface GatedMethod {
 /** Where audit events go (AuditLog implements it). */
 export interface AuditSink {
   append(event: AuditEvent, options: { durable: boolean }): Promise<unknown>;
+  /** Writes `change` and `event` in one durable batch. */
+  commitWith(change: readonly BatchOp[], event: AuditEvent): Promise<unknown>;
 }
 
 export interface GateDeps {
@@ -110,7 +114,7 @@ export class Gate {
   rejected(action: string, err: unknown, meta: CallMeta, startedAt: number, identity?: Identity): void {
     const result = err instanceof KmsError ? err.code : "InternalError";
     const who = identity ? { principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential } : { principalUin: "", principalName: "", credential: "" };
-    void this.record({ ...who, action, keyIds: [], result }, meta, startedAt, false);
+    void this.record(this.event({ ...who, action, keyIds: [], result }, meta, startedAt), false);
   }
 
   private async run(
@@ -123,10 +127,18 @@ export class Gate {
     const startedAt = performance.now();
     const keys = keyScoped ? requestKeys(method.input, req) : [];
     const keyIds = [...new Set(keys.map((k) => k.keyId))];
+    const who = { principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential, action };
+    let journaled = false;
+    // A change and its Success event go in one batch: stored together or not at all.
+    const journal: Journal = async (ops) => {
+      for (const id of keyIdsWritten(ops)) if (!keyIds.includes(id)) keyIds.push(id);
+      await this.deps.audit.commitWith(ops, this.event({ ...who, keyIds: [...keyIds], result: "Success" }, meta, startedAt));
+      journaled = true;
+    };
     let result = "Success";
     try {
       if (!identity.root) await this.authorize(identity, action, keyScoped, keys, meta);
-      const out = await execute({ requestId: meta.requestId, uin: this.deps.accountUin, principal: identity });
+      const out = await execute({ requestId: meta.requestId, uin: this.deps.accountUin, principal: identity, journal });
       const created = (out as { keyId?: unknown }).keyId;
       if (typeof created === "string" && created !== "" && !keyIds.includes(created)) keyIds.push(created);
       return out;
@@ -134,10 +146,13 @@ export class Gate {
       result = err instanceof KmsError ? err.code : "InternalError";
       throw err;
     } finally {
-      // Only a change that happened needs its event on disk before the answer.
-      const changed = durable && result === "Success";
-      const written = this.record({ principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential, action, keyIds, result }, meta, startedAt, changed);
-      if (changed) await written;
+      // Calls that wrote through the journal are recorded already. A state change that bypassed it
+      // (none should) still answers only once its event is on disk.
+      if (!journaled || result !== "Success") {
+        const changed = durable && result === "Success";
+        const written = this.record(this.event({ ...who, keyIds, result }, meta, startedAt), changed);
+        if (changed) await written;
+      }
     }
   }
 
@@ -171,20 +186,28 @@ export class Gate {
     if (evaluate(policies, { action, resource, context }) !== "allow") throw denied(action, resource);
   }
 
-  /** Appends the event; a failed audit write is logged and never changes the caller's answer. */
-  private async record(who: Pick<AuditEvent, "principalUin" | "principalName" | "credential" | "action" | "keyIds" | "result">, meta: CallMeta, startedAt: number, durable: boolean): Promise<void> {
-    const event: AuditEvent = {
+  private event(fields: Pick<AuditEvent, "principalUin" | "principalName" | "credential" | "action" | "keyIds" | "result">, meta: CallMeta, startedAt: number): AuditEvent {
+    return {
       time: this.deps.now(),
-      ...who,
+      ...fields,
       source: meta.source,
       transport: meta.transport,
       requestId: meta.requestId,
       latencyMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
     };
+  }
+
+  /** Appends the event; a failed audit write is logged and never changes the caller's answer. */
+  private async record(event: AuditEvent, durable: boolean): Promise<void> {
     try {
       await this.deps.audit.append(event, { durable });
     } catch (err) {
       if (this.auditFailures++ % 1000 === 0) this.deps.log.error(`kms: audit event not written (${this.auditFailures} so far)`, err);
     }
   }
+}
+
+/** Ids of the key records a change writes or deletes (a created key is named in its CreateKey event this way). */
+function keyIdsWritten(ops: readonly BatchOp[]): string[] {
+  return ops.flatMap((op) => (op.key.startsWith(keyspace.keysPrefix) ? [op.key.slice(keyspace.keysPrefix.length)] : []));
 }

@@ -74,6 +74,8 @@ export interface AuditPage {
 interface Pending {
   event: AuditEvent;
   durable: boolean;
+  /** A state change written in the same batch as its event (commitWith). */
+  change?: readonly BatchOp[];
   resolve: (stored: StoredAuditEvent) => void;
   reject: (err: unknown) => void;
 }
@@ -130,6 +132,19 @@ export class AuditLog {
    * and MAC. Events chain in call order.
    */
   append(event: AuditEvent, options: { durable: boolean } = { durable: true }): Promise<StoredAuditEvent> {
+    return this.enqueue(event, options.durable, undefined);
+  }
+
+  /**
+   * Writes a state change and its event in one batch: the change lands if and
+   * only if its event does, and the answer waits for the disk. Used by the
+   * gate for every call that changes state.
+   */
+  commitWith(change: readonly BatchOp[], event: AuditEvent): Promise<StoredAuditEvent> {
+    return this.enqueue(event, true, change);
+  }
+
+  private enqueue(event: AuditEvent, durable: boolean, change: readonly BatchOp[] | undefined): Promise<StoredAuditEvent> {
     if (this.closed) return Promise.reject(new KmsError("InternalError", "the audit log is closed"));
     let normalized: AuditEvent;
     try {
@@ -138,7 +153,7 @@ export class AuditLog {
       return Promise.reject(err);
     }
     return new Promise<StoredAuditEvent>((resolve, reject) => {
-      this.queue.push({ event: normalized, durable: options.durable, resolve, reject });
+      this.queue.push({ event: normalized, durable, ...(change ? { change } : {}), resolve, reject });
       this.draining ??= this.drain();
     });
   }
@@ -218,6 +233,7 @@ export class AuditLog {
     try {
       const ops: BatchOp[] = [];
       for (const p of items) {
+        if (p.change) ops.push(...p.change);
         seq++;
         const record = chainedRecord(seq, p.event);
         const body = canonicalJson(record);

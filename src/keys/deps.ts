@@ -1,6 +1,7 @@
 /** What every action is given: its collaborators (deps) and who is calling (call). No transport types. */
 import type { Identity } from "../access/principal.js";
 import type { Clock } from "../clock.js";
+import type { BatchOp } from "../store/store.js";
 import type { KeyTypeName } from "../config.js";
 import type { AsymmetricEngine } from "../crypto/asymmetric/pool.js";
 import type { RootKey } from "../crypto/seal.js";
@@ -37,6 +38,13 @@ export interface KmsDeps {
   settings: KmsSettings;
 }
 
+/**
+ * Writes one state change of a call as a single batch. The gate's journal
+ * puts the call's audit event in that same batch, so a change is stored if
+ * and only if its event is.
+ */
+export type Journal = (ops: readonly BatchOp[]) => Promise<void>;
+
 /** The caller of one request: authenticated by a transport, authorised by the gate (access/gate.ts). */
 export interface CallContext {
   requestId: string;
@@ -44,4 +52,6 @@ export interface CallContext {
   uin: bigint;
   /** Who is calling: the root or a sub-user of that account. */
   principal: Identity;
+  /** How this call writes its changes (see Journal). */
+  journal: Journal;
 }

@@ -6,6 +6,7 @@
 import { KmsError } from "../errors.js";
 import { keyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
+import type { Journal } from "./deps.js";
 import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
 
 const RECORD_FORMAT = 1;
@@ -260,12 +261,15 @@ export class KeyRepository {
   }
 
   /**
-   * Writes one batch. `keysDelta` is how many keys the batch adds (+1) or
+   * Writes one change as one batch: through the call's journal (its audit
+   * event in the same batch), or straight to the store for the scheduler's
+   * own work (null). `keysDelta` is how many keys the batch adds (+1) or
    * purges (-n), applied to the count only once the batch is durable.
    */
-  async commit(ops: readonly BatchOp[], keysDelta = 0): Promise<void> {
+  async commit(ops: readonly BatchOp[], journal: Journal | null, keysDelta = 0): Promise<void> {
     try {
-      await this.store.batch(ops);
+      if (journal) await journal(ops);
+      else await this.store.batch(ops);
     } finally {
       // Whether or not the batch landed, what was cached for these keys may be stale now.
       this.epoch++;

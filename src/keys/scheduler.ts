@@ -43,7 +43,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
   async "key-deletion"(deps, key, entry) {
     if (key.keyState !== "PendingDelete" || key.deletionDate !== entry.dateMs) return "stale";
     const versions = await deps.repo.versionKeys(key.keyId);
-    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], -1);
+    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], null, -1);
     return "done";
   },
 
@@ -51,7 +51,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
     if (!key.rotation.enabled || key.rotation.nextRotateTime !== entry.dateMs) return "stale";
     // Only usable keys rotate; a disabled or archived key keeps its entry and rotates once it is enabled again.
     if (key.keyState !== "Enabled") return "keep";
-    await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops);
+    await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops, null);
     return "done";
   },
 
@@ -59,7 +59,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
     if (key.origin !== "EXTERNAL" || key.validTo !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: [], keyState: key.keyState === "PendingDelete" ? "PendingDelete" : "PendingImport" };
     delete after.validTo;
-    await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)]);
+    await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)], null);
     return "done";
   },
 
@@ -68,13 +68,13 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
     const info = key.versions.find((v) => v.version === version);
     if (!info || info.state !== "PendingDelete" || info.deletionDate !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: key.versions.filter((v) => v.version !== version) };
-    await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)]);
+    await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)], null);
     return "done";
   },
 
   async "import-token-expiry"(deps, _key, entry, token) {
     // An import token nobody used: drop it with its sealed wrapping key.
-    await deps.repo.commit([entryDel(deps, entry), deps.repo.delImportToken(token ?? "")]);
+    await deps.repo.commit([entryDel(deps, entry), deps.repo.delImportToken(token ?? "")], null);
     return "done";
   },
 };
@@ -103,7 +103,7 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
           forgetMaterial(deps, keyId);
           done.push({ kind, subject: entry.subject });
         } else if (outcome === "stale") {
-          await deps.repo.commit([entryDel(deps, entry)]); // stale: cancelled, rescheduled, or its key is gone
+          await deps.repo.commit([entryDel(deps, entry)], null); // stale: cancelled, rescheduled, or its key is gone
         }
       });
     }

@@ -1,6 +1,6 @@
 /** Applies one lifecycle action to one or many keys, atomically, under their locks. */
 import type { BatchOp } from "../store/store.js";
-import type { KmsDeps } from "./deps.js";
+import type { Journal, KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
 import { keyNotFound } from "./resolve.js";
@@ -14,6 +14,7 @@ import { assertKeyId } from "./validate.js";
  */
 export async function transitionKeys(
   deps: KmsDeps,
+  journal: Journal,
   keyIds: readonly string[],
   action: LifecycleAction,
   extra?: (before: KeyRecord, after: KeyRecord) => BatchOp[],
@@ -30,7 +31,7 @@ export async function transitionKeys(
       if (after.keyState !== key.keyState || more.length > 0) ops.push(deps.repo.putKey(after), ...more);
       updated.push(after);
     });
-    await deps.repo.commit(ops);
+    await deps.repo.commit(ops, journal);
     return updated;
   });
 }

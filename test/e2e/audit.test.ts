@@ -93,6 +93,8 @@ describe("the audit trail", () => {
   it("records allowed, denied and unauthenticated calls with who, where, what and the result", async () => {
     const events = await allEvents(admin.client);
     expect(events.map((e) => Number(e.seq))).toEqual(events.map((_e, i) => i + 1));
+    // One event per call: a change is written with its event, never recorded twice.
+    expect(new Set(events.map((e) => e.requestId)).size).toBe(events.length);
     const encrypt = events.find((e) => e.requestId === encryptRequestId)!;
     expect(encrypt).toMatchObject({ principalUin: aliceUin, principalName: "alice", transport: "grpc", action: "kms:Encrypt", keyIds: [keyId], result: "Success" });
     expect(encrypt.source).toMatch(/127\.0\.0\.1$/);

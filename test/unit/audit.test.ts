@@ -138,6 +138,23 @@ describe("audit log append", () => {
     expect(await log.verify()).toEqual({ ok: true, checked: 4, headSeq: 4 });
   });
 
+  it("writes a change and its event in one durable batch, or neither", async () => {
+    const { store, log } = await freshLog(1);
+    const counter = instrument(store);
+    const change = (n: number): BatchOp[] => [{ type: "put", key: `v1/test-change/${n}`, value: Buffer.from(`change ${n}`) }];
+    const stored = await log.commitWith(change(1), event(2));
+    expect(stored.seq).toBe(2);
+    expect(counter.batches()).toBe(1);
+    expect(counter.durability()).toEqual([true]);
+    expect(Buffer.from((await store.get("v1/test-change/1"))!).toString()).toBe("change 1");
+
+    counter.failNext(0);
+    await expect(log.commitWith(change(2), event(3))).rejects.toThrow(/disk on fire/);
+    expect(await store.get("v1/test-change/2")).toBeUndefined();
+    expect((await log.append(event(4))).seq).toBe(3);
+    expect(await log.verify()).toEqual({ ok: true, checked: 3, headSeq: 3 });
+  });
+
   it("splits a large burst into bounded batches", async () => {
     const { store, log } = await freshLog(0);
     const counter = instrument(store);

@@ -32,14 +32,14 @@ describe("key listing index", () => {
     const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
     const store = await openLevelStore(dir, { sync: false });
     const repo = new KeyRepository(store);
-    for (let i = 0; i < 500; i++) await repo.commit([repo.putKey(record(i))], 1);
+    for (let i = 0; i < 500; i++) await repo.commit([repo.putKey(record(i))], null, 1);
 
     const fresh = new KeyRepository(store);
     const building = fresh.listSummaries();
     // While the scan runs: a new key, a state change, a deletion.
-    await fresh.commit([fresh.putKey(record(999))], 1);
-    await fresh.commit([fresh.putKey({ ...record(10), keyState: "Disabled" })]);
-    await fresh.commit([fresh.delKey(record(20).keyId)], -1);
+    await fresh.commit([fresh.putKey(record(999))], null, 1);
+    await fresh.commit([fresh.putKey({ ...record(10), keyState: "Disabled" })], null);
+    await fresh.commit([fresh.delKey(record(20).keyId)], null, -1);
     await building;
     const list = await fresh.listSummaries();
     expect(list).toHaveLength(500);
@@ -48,7 +48,7 @@ describe("key listing index", () => {
     expect(list.some((s) => s.keyId === record(20).keyId)).toBe(false);
     expect(list.map((s) => s.createTime)).toEqual([...list.map((s) => s.createTime)].sort((a, b) => a - b));
 
-    await fresh.commit([fresh.putKey({ ...record(5), createTime: 5_000 })]);
+    await fresh.commit([fresh.putKey({ ...record(5), createTime: 5_000 })], null);
     expect((await fresh.listSummaries()).at(-1)!.keyId).toBe(record(5).keyId);
     await store.close();
     await rm(dir, { recursive: true, force: true });
@@ -58,7 +58,7 @@ describe("key listing index", () => {
     const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
     const store = await openLevelStore(dir, { sync: false });
     const repo = new KeyRepository(store);
-    for (let i = 0; i < 3; i++) await repo.commit([repo.putKey(record(i))], 1);
+    for (let i = 0; i < 3; i++) await repo.commit([repo.putKey(record(i))], null, 1);
     await store.batch([{ type: "put", key: `v1/keys/${record(1).keyId}`, value: Buffer.from("{not json") }]);
     const fresh = new KeyRepository(store);
     expect((await fresh.listSummaries()).map((s) => s.keyId)).toEqual([record(0).keyId, record(2).keyId]);

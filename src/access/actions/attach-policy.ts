@@ -4,7 +4,7 @@ import type { CallContext } from "../../keys/deps.js";
 import type { AdminDeps } from "../deps.js";
 
 /** AttachPolicy: Grants a sub-user what a policy allows; attaching twice changes nothing. */
-export async function attachPolicy(deps: AdminDeps, req: AttachPolicyRequest, _call: CallContext): Promise<MessageInitShape<typeof AttachPolicyResponseSchema>> {
-  await deps.directory.attachPolicy(req.principalUin, req.policyName);
+export async function attachPolicy(deps: AdminDeps, req: AttachPolicyRequest, call: CallContext): Promise<MessageInitShape<typeof AttachPolicyResponseSchema>> {
+  await deps.directory.attachPolicy(req.principalUin, req.policyName, call.journal);
   return {};
 }

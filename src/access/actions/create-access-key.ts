@@ -9,6 +9,6 @@ import { assertDescription, targetPrincipal } from "./common.js";
 export async function createAccessKey(deps: AdminDeps, req: CreateAccessKeyRequest, call: CallContext): Promise<MessageInitShape<typeof CreateAccessKeyResponseSchema>> {
   assertDescription(req.description);
   const uin = targetPrincipal(deps.directory, req.principalUin, call);
-  const { record, secretKey } = await deps.directory.createAccessKey(uin, req.description, deps.clock.now());
+  const { record, secretKey } = await deps.directory.createAccessKey(uin, req.description, deps.clock.now(), undefined, call.journal);
   return { accessKey: accessKeyMessage(record), secretKey };
 }

@@ -6,7 +6,7 @@ import { principalMessage } from "../present.js";
 import { assertDescription } from "./common.js";
 
 /** CreatePrincipal: a sub-user with a fresh uin and no permissions until a policy is attached. */
-export async function createPrincipal(deps: AdminDeps, req: CreatePrincipalRequest, _call: CallContext): Promise<MessageInitShape<typeof CreatePrincipalResponseSchema>> {
+export async function createPrincipal(deps: AdminDeps, req: CreatePrincipalRequest, call: CallContext): Promise<MessageInitShape<typeof CreatePrincipalResponseSchema>> {
   assertDescription(req.description);
-  return { principal: principalMessage(await deps.directory.createPrincipal(req.name, req.description, deps.clock.now())) };
+  return { principal: principalMessage(await deps.directory.createPrincipal(req.name, req.description, deps.clock.now(), call.journal)) };
 }

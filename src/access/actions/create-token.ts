@@ -9,6 +9,6 @@ import { assertDescription, targetPrincipal } from "./common.js";
 export async function createToken(deps: AdminDeps, req: CreateTokenRequest, call: CallContext): Promise<MessageInitShape<typeof CreateTokenResponseSchema>> {
   assertDescription(req.description);
   const uin = targetPrincipal(deps.directory, req.principalUin, call);
-  const { record, token } = await deps.directory.createToken(uin, req.description, deps.clock.now());
+  const { record, token } = await deps.directory.createToken(uin, req.description, deps.clock.now(), undefined, call.journal);
   return { token: tokenMessage(record), secret: token };
 }

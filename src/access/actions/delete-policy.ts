@@ -4,7 +4,7 @@ import type { CallContext } from "../../keys/deps.js";
 import type { AdminDeps } from "../deps.js";
 
 /** DeletePolicy: only once no principal has it attached (ResourceInUse otherwise). */
-export async function deletePolicy(deps: AdminDeps, req: DeletePolicyRequest, _call: CallContext): Promise<MessageInitShape<typeof DeletePolicyResponseSchema>> {
-  await deps.directory.deletePolicy(req.name);
+export async function deletePolicy(deps: AdminDeps, req: DeletePolicyRequest, call: CallContext): Promise<MessageInitShape<typeof DeletePolicyResponseSchema>> {
+  await deps.directory.deletePolicy(req.name, call.journal);
   return {};
 }

@@ -4,7 +4,7 @@ import type { CallContext } from "../../keys/deps.js";
 import type { AdminDeps } from "../deps.js";
 
 /** DeletePrincipal: the sub-user and all its credentials, in one change; keys it created stay with the account. */
-export async function deletePrincipal(deps: AdminDeps, req: DeletePrincipalRequest, _call: CallContext): Promise<MessageInitShape<typeof DeletePrincipalResponseSchema>> {
-  await deps.directory.deletePrincipal(req.uin);
+export async function deletePrincipal(deps: AdminDeps, req: DeletePrincipalRequest, call: CallContext): Promise<MessageInitShape<typeof DeletePrincipalResponseSchema>> {
+  await deps.directory.deletePrincipal(req.uin, call.journal);
   return {};
 }

@@ -8,6 +8,6 @@ import { assertMayManage } from "./common.js";
 export async function deleteToken(deps: AdminDeps, req: DeleteTokenRequest, call: CallContext): Promise<MessageInitShape<typeof DeleteTokenResponseSchema>> {
   const record = deps.directory.getToken(req.tokenId);
   if (record) assertMayManage(deps.directory, BigInt(record.principalUin), call);
-  await deps.directory.deleteToken(req.tokenId);
+  await deps.directory.deleteToken(req.tokenId, call.journal);
   return {};
 }

@@ -5,8 +5,8 @@ import { assertUnbound } from "../bindings.js";
 import { transitionKeys } from "../transition.js";
 
 /** ArchiveKey: one key through the state table (state.ts); a key bound to a cloud resource stays as it is. */
-export async function archiveKey(deps: KmsDeps, req: ArchiveKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof ArchiveKeyResponseSchema>> {
-  await transitionKeys(deps, [req.keyId], "ArchiveKey", (before) => {
+export async function archiveKey(deps: KmsDeps, req: ArchiveKeyRequest, call: CallContext): Promise<MessageInitShape<typeof ArchiveKeyResponseSchema>> {
+  await transitionKeys(deps, call.journal, [req.keyId], "ArchiveKey", (before) => {
     assertUnbound(before);
     return [];
   });

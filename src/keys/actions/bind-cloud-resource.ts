@@ -8,7 +8,7 @@ import { loadKey } from "../resolve.js";
 import { assertKeyId } from "../validate.js";
 
 /** BindCloudResource: records that a resource uses the key; binding twice succeeds and changes nothing. */
-export async function bindCloudResource(deps: KmsDeps, req: BindCloudResourceRequest, _call: CallContext): Promise<MessageInitShape<typeof BindCloudResourceResponseSchema>> {
+export async function bindCloudResource(deps: KmsDeps, req: BindCloudResourceRequest, call: CallContext): Promise<MessageInitShape<typeof BindCloudResourceResponseSchema>> {
   assertKeyId(req.keyId);
   assertBinding(req.productId, req.resourceId);
   const binding = { productId: req.productId, resourceId: req.resourceId };
@@ -18,7 +18,7 @@ export async function bindCloudResource(deps: KmsDeps, req: BindCloudResourceReq
     if (hasBinding(key, binding)) return;
     const bindings = key.bindings ?? [];
     if (bindings.length >= MAX_BINDINGS) throw new KmsError("LimitExceeded", `key ${key.keyId} already has ${MAX_BINDINGS} bindings`);
-    await deps.repo.commit([deps.repo.putKey({ ...key, bindings: [...bindings, binding] })]);
+    await deps.repo.commit([deps.repo.putKey({ ...key, bindings: [...bindings, binding] })], call.journal);
   });
   return {};
 }

@@ -4,7 +4,7 @@ import type { CallContext, KmsDeps } from "../deps.js";
 import { transitionKeys } from "../transition.js";
 
 /** CancelKeyArchive: one key through the state table (state.ts). */
-export async function cancelKeyArchive(deps: KmsDeps, req: CancelKeyArchiveRequest, _call: CallContext): Promise<MessageInitShape<typeof CancelKeyArchiveResponseSchema>> {
-  await transitionKeys(deps, [req.keyId], "CancelKeyArchive");
+export async function cancelKeyArchive(deps: KmsDeps, req: CancelKeyArchiveRequest, call: CallContext): Promise<MessageInitShape<typeof CancelKeyArchiveResponseSchema>> {
+  await transitionKeys(deps, call.journal, [req.keyId], "CancelKeyArchive");
   return {};
 }

@@ -7,9 +7,9 @@ import { transitionKeys } from "../transition.js";
 export async function cancelKeyDeletion(
   deps: KmsDeps,
   req: CancelKeyDeletionRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof CancelKeyDeletionResponseSchema>> {
-  await transitionKeys(deps, [req.keyId], "CancelKeyDeletion", (before, after) => {
+  await transitionKeys(deps, call.journal, [req.keyId], "CancelKeyDeletion", (before, after) => {
     delete after.deletionDate;
     return before.deletionDate === undefined ? [] : [deps.repo.delSchedule("key-deletion", before.deletionDate, before.keyId)];
   });

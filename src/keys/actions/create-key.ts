@@ -90,7 +90,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
   await deps.locks.run([aliasLock(key.alias)], async () => {
     if ((await deps.repo.aliasOwner(key.alias)) !== undefined)
       throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${key.alias}" is already in use`);
-    await deps.repo.commit(ops, 1);
+    await deps.repo.commit(ops, call.journal, 1);
   });
 
   const md = keyMetadata(key);

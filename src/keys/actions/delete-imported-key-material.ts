@@ -12,7 +12,7 @@ import { assertImportable } from "./get-parameters-for-import.js";
 export async function deleteImportedKeyMaterial(
   deps: KmsDeps,
   req: DeleteImportedKeyMaterialRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof DeleteImportedKeyMaterialResponseSchema>> {
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
@@ -23,7 +23,7 @@ export async function deleteImportedKeyMaterial(
     delete after.validTo;
     const ops = key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version));
     if (key.validTo !== undefined) ops.push(deps.repo.delSchedule("material-expiry", key.validTo, key.keyId));
-    await deps.repo.commit([...ops, deps.repo.putKey(after)]);
+    await deps.repo.commit([...ops, deps.repo.putKey(after)], call.journal);
   });
   forgetMaterial(deps, req.keyId);
   return {};

@@ -9,7 +9,7 @@ import { assertRotatable } from "../state.js";
 import { assertKeyId } from "../validate.js";
 
 /** DisableKeyRotation: no more automatic rotations; every version stays. */
-export async function disableKeyRotation(deps: KmsDeps, req: DisableKeyRotationRequest, _call: CallContext): Promise<MessageInitShape<typeof DisableKeyRotationResponseSchema>> {
+export async function disableKeyRotation(deps: KmsDeps, req: DisableKeyRotationRequest, call: CallContext): Promise<MessageInitShape<typeof DisableKeyRotationResponseSchema>> {
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
@@ -17,7 +17,7 @@ export async function disableKeyRotation(deps: KmsDeps, req: DisableKeyRotationR
     if (!key.rotation.enabled) return;
     const after: KeyRecord = { ...key, rotation: { ...key.rotation, enabled: false } };
     delete after.rotation.nextRotateTime;
-    await deps.repo.commit([...rescheduleOps(deps, key, undefined), deps.repo.putKey(after)]);
+    await deps.repo.commit([...rescheduleOps(deps, key, undefined), deps.repo.putKey(after)], call.journal);
   });
   return {};
 }

@@ -4,7 +4,7 @@ import type { CallContext, KmsDeps } from "../deps.js";
 import { transitionKeys } from "../transition.js";
 
 /** DisableKey: one key through the state table (state.ts). */
-export async function disableKey(deps: KmsDeps, req: DisableKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof DisableKeyResponseSchema>> {
-  await transitionKeys(deps, [req.keyId], "DisableKey");
+export async function disableKey(deps: KmsDeps, req: DisableKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DisableKeyResponseSchema>> {
+  await transitionKeys(deps, call.journal, [req.keyId], "DisableKey");
   return {};
 }

@@ -5,8 +5,8 @@ import { transitionKeys } from "../transition.js";
 import { assertKeyIdList } from "../validate.js";
 
 /** DisableKeys: DisableKey for up to 100 keys in one batch; if one key refuses, none changes. */
-export async function disableKeys(deps: KmsDeps, req: DisableKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof DisableKeysResponseSchema>> {
+export async function disableKeys(deps: KmsDeps, req: DisableKeysRequest, call: CallContext): Promise<MessageInitShape<typeof DisableKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
-  await transitionKeys(deps, req.keyIds, "DisableKey");
+  await transitionKeys(deps, call.journal, req.keyIds, "DisableKey");
   return {};
 }

@@ -11,7 +11,7 @@ import { assertKeyId } from "../validate.js";
 const DEFAULT_ROTATE_DAYS = 365;
 
 /** EnableKeyRotation: rotate every RotateDays (7 to 365, default 365), the first time a full period from now. */
-export async function enableKeyRotation(deps: KmsDeps, req: EnableKeyRotationRequest, _call: CallContext): Promise<MessageInitShape<typeof EnableKeyRotationResponseSchema>> {
+export async function enableKeyRotation(deps: KmsDeps, req: EnableKeyRotationRequest, call: CallContext): Promise<MessageInitShape<typeof EnableKeyRotationResponseSchema>> {
   assertKeyId(req.keyId);
   const days = req.rotateDays === 0 ? DEFAULT_ROTATE_DAYS : req.rotateDays;
   if (days < 7 || days > 365) throw new KmsError("InvalidParameterValue", "RotateDays must be 7 to 365");
@@ -21,7 +21,7 @@ export async function enableKeyRotation(deps: KmsDeps, req: EnableKeyRotationReq
     if (key.rotation.enabled && key.rotation.rotateDays === days) return;
     const next = deps.clock.now() + days * DAY_MS;
     const after = { ...key, rotation: { ...key.rotation, enabled: true, rotateDays: days, nextRotateTime: next } };
-    await deps.repo.commit([...rescheduleOps(deps, key, next), deps.repo.putKey(after)]);
+    await deps.repo.commit([...rescheduleOps(deps, key, next), deps.repo.putKey(after)], call.journal);
   });
   return {};
 }

@@ -4,7 +4,7 @@ import type { CallContext, KmsDeps } from "../deps.js";
 import { transitionKeys } from "../transition.js";
 
 /** EnableKey: one key through the state table (state.ts). */
-export async function enableKey(deps: KmsDeps, req: EnableKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof EnableKeyResponseSchema>> {
-  await transitionKeys(deps, [req.keyId], "EnableKey");
+export async function enableKey(deps: KmsDeps, req: EnableKeyRequest, call: CallContext): Promise<MessageInitShape<typeof EnableKeyResponseSchema>> {
+  await transitionKeys(deps, call.journal, [req.keyId], "EnableKey");
   return {};
 }

@@ -5,8 +5,8 @@ import { transitionKeys } from "../transition.js";
 import { assertKeyIdList } from "../validate.js";
 
 /** EnableKeys: EnableKey for up to 100 keys in one batch; if one key refuses, none changes. */
-export async function enableKeys(deps: KmsDeps, req: EnableKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof EnableKeysResponseSchema>> {
+export async function enableKeys(deps: KmsDeps, req: EnableKeysRequest, call: CallContext): Promise<MessageInitShape<typeof EnableKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
-  await transitionKeys(deps, req.keyIds, "EnableKey");
+  await transitionKeys(deps, call.journal, req.keyIds, "EnableKey");
   return {};
 }

@@ -29,7 +29,7 @@ function wrappingAlgorithmOf(name: string): WrappingAlgorithm {
 export async function getParametersForImport(
   deps: KmsDeps,
   req: GetParametersForImportRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof GetParametersForImportResponseSchema>> {
   const wrappingAlgorithm = wrappingAlgorithmOf(req.wrappingAlgorithm);
   if (req.wrappingKeySpec !== "RSA_2048") throw new KmsError("InvalidParameterValue", "WrappingKeySpec must be RSA_2048");
@@ -45,6 +45,6 @@ export async function getParametersForImport(
     validTo,
   };
   pair.privateKey.fill(0);
-  await deps.repo.commit([deps.repo.putImportToken(record), deps.repo.putSchedule("import-token-expiry", validTo, `${req.keyId}/${token}`)]);
+  await deps.repo.commit([deps.repo.putImportToken(record), deps.repo.putSchedule("import-token-expiry", validTo, `${req.keyId}/${token}`)], call.journal);
   return { keyId: req.keyId, importToken: token, publicKey: pair.publicKeySpki, parametersValidTo: seconds(validTo) };
 }

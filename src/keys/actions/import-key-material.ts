@@ -37,7 +37,7 @@ function unwrap(deps: KmsDeps, token: ImportTokenRecord, wrapped: Uint8Array): U
 }
 
 /** ImportKeyMaterial: the key gets its material as version 1 and becomes Enabled; the token is used up. */
-export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialRequest, _call: CallContext): Promise<MessageInitShape<typeof ImportKeyMaterialResponseSchema>> {
+export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialRequest, call: CallContext): Promise<MessageInitShape<typeof ImportKeyMaterialResponseSchema>> {
   assertKeyId(req.keyId);
   if (req.importToken === "") throw new KmsError("InvalidParameterValue", "ImportToken is required");
   if (req.encryptedKeyMaterial.length === 0) throw new KmsError("InvalidParameterValue", "EncryptedKeyMaterial is required");
@@ -70,7 +70,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
       } else {
         delete after.validTo;
       }
-      await deps.repo.commit([...ops, deps.repo.putKey(after)]);
+      await deps.repo.commit([...ops, deps.repo.putKey(after)], call.journal);
     } finally {
       material.fill(0);
     }

@@ -14,7 +14,7 @@ import { assertKeyId } from "../validate.js";
  * full period. As in Tencent: only with rotation enabled, never for EXTERNAL
  * keys, and at most once per interval (24 h unless configured).
  */
-export async function rotateKey(deps: KmsDeps, req: RotateKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof RotateKeyResponseSchema>> {
+export async function rotateKey(deps: KmsDeps, req: RotateKeyRequest, call: CallContext): Promise<MessageInitShape<typeof RotateKeyResponseSchema>> {
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
@@ -26,7 +26,7 @@ export async function rotateKey(deps: KmsDeps, req: RotateKeyRequest, _call: Cal
     const interval = deps.settings.manualRotationIntervalMs;
     if (last !== undefined && now - last < interval)
       throw new KmsError("LimitExceeded", `RotateKey may run once every ${interval / 3_600_000} hours per key; next at ${new Date(last + interval).toISOString()}`);
-    await deps.repo.commit(rotateNow(deps, key, now, true).ops);
+    await deps.repo.commit(rotateNow(deps, key, now, true).ops, call.journal);
   });
   return { taskId: newRequestId() };
 }

@@ -12,11 +12,11 @@ const DAY_MS = 86_400_000;
 export async function scheduleKeyDeletion(
   deps: KmsDeps,
   req: ScheduleKeyDeletionRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof ScheduleKeyDeletionResponseSchema>> {
   assertPendingWindow(req.pendingWindowInDays);
   const deletionDate = deps.clock.now() + req.pendingWindowInDays * DAY_MS;
-  const [key] = await transitionKeys(deps, [req.keyId], "ScheduleKeyDeletion", (before, after) => {
+  const [key] = await transitionKeys(deps, call.journal, [req.keyId], "ScheduleKeyDeletion", (before, after) => {
     assertUnbound(before);
     after.deletionDate = deletionDate;
     return [deps.repo.putSchedule("key-deletion", deletionDate, after.keyId)];

@@ -9,7 +9,7 @@ import { loadKey } from "../resolve.js";
 import { assertKeyId } from "../validate.js";
 
 /** UnbindCloudResource: removes one binding; the last one removed lets the key be deleted again. */
-export async function unbindCloudResource(deps: KmsDeps, req: UnbindCloudResourceRequest, _call: CallContext): Promise<MessageInitShape<typeof UnbindCloudResourceResponseSchema>> {
+export async function unbindCloudResource(deps: KmsDeps, req: UnbindCloudResourceRequest, call: CallContext): Promise<MessageInitShape<typeof UnbindCloudResourceResponseSchema>> {
   assertKeyId(req.keyId);
   assertBinding(req.productId, req.resourceId);
   const binding = { productId: req.productId, resourceId: req.resourceId };
@@ -19,7 +19,7 @@ export async function unbindCloudResource(deps: KmsDeps, req: UnbindCloudResourc
     const rest = (key.bindings ?? []).filter((b) => b.productId !== binding.productId || b.resourceId !== binding.resourceId);
     const after: KeyRecord = { ...key, bindings: rest };
     if (rest.length === 0) delete after.bindings;
-    await deps.repo.commit([deps.repo.putKey(after)]);
+    await deps.repo.commit([deps.repo.putKey(after)], call.journal);
   });
   return {};
 }

@@ -7,7 +7,7 @@ import { keyNotFound } from "../resolve.js";
 import { assertAlias, assertKeyId } from "../validate.js";
 
 /** UpdateAlias: moves the alias index entry and the record in one batch, under the key's and the new alias's locks. */
-export async function updateAlias(deps: KmsDeps, req: UpdateAliasRequest, _call: CallContext): Promise<MessageInitShape<typeof UpdateAliasResponseSchema>> {
+export async function updateAlias(deps: KmsDeps, req: UpdateAliasRequest, call: CallContext): Promise<MessageInitShape<typeof UpdateAliasResponseSchema>> {
   assertKeyId(req.keyId);
   assertAlias(req.alias);
   await deps.locks.run([keyLock(req.keyId)], () =>
@@ -21,7 +21,7 @@ export async function updateAlias(deps: KmsDeps, req: UpdateAliasRequest, _call:
         deps.repo.delAlias(key.alias),
         deps.repo.putAlias(req.alias, key.keyId),
         deps.repo.putKey({ ...key, alias: req.alias }),
-      ]);
+      ], call.journal);
     }),
   );
   return {};

@@ -9,13 +9,13 @@ import { assertDescription, assertKeyId } from "../validate.js";
 export async function updateKeyDescription(
   deps: KmsDeps,
   req: UpdateKeyDescriptionRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof UpdateKeyDescriptionResponseSchema>> {
   assertKeyId(req.keyId);
   assertDescription(req.description);
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
-    if (key.description !== req.description) await deps.repo.commit([deps.repo.putKey({ ...key, description: req.description })]);
+    if (key.description !== req.description) await deps.repo.commit([deps.repo.putKey({ ...key, description: req.description })], call.journal);
   });
   return {};
 }

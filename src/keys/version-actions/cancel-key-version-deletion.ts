@@ -9,9 +9,9 @@ import { changeVersion } from "./common.js";
 export async function cancelKeyVersionDeletion(
   deps: KmsDeps,
   req: CancelKeyVersionDeletionRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof CancelKeyVersionDeletionResponseSchema>> {
-  await changeVersion(deps, req.keyId, req.version, (key, v) => {
+  await changeVersion(deps, call.journal, req.keyId, req.version, (key, v) => {
     if (v.state !== "PendingDelete" || v.deletionDate === undefined) throw new KmsError("UnsupportedOperation", `version ${v.version} is not pending deletion`);
     const info: KeyVersionInfo = { version: v.version, state: "Disabled", createTime: v.createTime };
     return { info, ops: [deps.repo.delSchedule("version-deletion", v.deletionDate, `${key.keyId}/${v.version}`)] };

@@ -3,7 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { KeyVersionState, type KeyVersionMetadataSchema } from "../../../gen/kms/v1/versions_pb.js";
 import { KmsError } from "../../errors.js";
 import type { BatchOp } from "../../store/store.js";
-import type { KmsDeps } from "../deps.js";
+import type { Journal, KmsDeps } from "../deps.js";
 import type { KeyRecord, KeyVersionInfo, VersionState } from "../key.js";
 import { keyLock } from "../locks.js";
 import { seconds } from "../present.js";
@@ -52,6 +52,7 @@ export function assertNotLastEnabled(key: KeyRecord, version: number): void {
  */
 export async function changeVersion(
   deps: KmsDeps,
+  journal: Journal,
   keyId: string,
   version: number,
   change: (key: KeyRecord, v: KeyVersionInfo) => { info: KeyVersionInfo; ops?: BatchOp[] } | undefined,
@@ -63,7 +64,7 @@ export async function changeVersion(
     const result = change(key, v);
     if (!result) return v;
     const after: KeyRecord = { ...key, versions: key.versions.map((x) => (x.version === version ? result.info : x)) };
-    await deps.repo.commit([...(result.ops ?? []), deps.repo.putKey(after)]);
+    await deps.repo.commit([...(result.ops ?? []), deps.repo.putKey(after)], journal);
     return result.info;
   });
 }

@@ -11,11 +11,11 @@ import { assertNotLastEnabled, changeVersion } from "./common.js";
 export async function scheduleKeyVersionDeletion(
   deps: KmsDeps,
   req: ScheduleKeyVersionDeletionRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof ScheduleKeyVersionDeletionResponseSchema>> {
   const days = req.pendingWindowInDays === 0 ? 7 : req.pendingWindowInDays;
   assertPendingWindow(days);
-  const info = await changeVersion(deps, req.keyId, req.version, (key, v) => {
+  const info = await changeVersion(deps, call.journal, req.keyId, req.version, (key, v) => {
     if (v.state === "PendingDelete") throw new KmsError("UnsupportedOperation", `version ${v.version} is already pending deletion`);
     assertNotLastEnabled(key, v.version);
     const deletionDate = deps.clock.now() + days * DAY_MS;
