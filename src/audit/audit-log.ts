@@ -27,11 +27,12 @@ import {
   auditMacKey,
   canonicalJson,
   chainMac,
+  encodeBlock,
   encodeHead,
   GENESIS_MAC,
   loadOrCreateAuditKey,
   readHead,
-  seqOfKey,
+  storedLines,
   verifyChain,
   type VerifyReport,
 } from "./chain.js";
@@ -180,19 +181,19 @@ export class AuditLog {
     const events: StoredAuditEvent[] = [];
     let scanned = 0;
     let lastSeq = afterSeq;
-    for await (const [storeKey, bytes] of this.store.scan({ prefix: keyspace.auditPrefix, after: keyspace.auditEvent(afterSeq), limit: MAX_QUERY_SCAN })) {
-      // One record past a full page: more may follow, and lastSeq is still the page's last event.
+    for await (const item of storedLines(this.store, afterSeq + 1)) {
+      // One event past a full page: more may follow, and lastSeq is still the page's last event.
       if (events.length === opts.limit) return { events, nextAfterSeq: lastSeq };
+      if (scanned === MAX_QUERY_SCAN) break;
       scanned++;
-      const seq = seqOfKey(storeKey);
-      if (seq === undefined) throw new KmsError("InternalError", `unexpected key "${storeKey}" in the audit log`);
+      if ("badKey" in item) throw new KmsError("InternalError", `unexpected key "${item.badKey}" in the audit log`);
       let event: StoredAuditEvent;
       try {
-        event = parseStoredEvent(bytes);
+        event = parseStoredEvent(item.line);
       } catch (err) {
-        throw new KmsError("InternalError", `audit event ${seq} is unreadable; run a verification`, err);
+        throw new KmsError("InternalError", `audit event ${item.position} is unreadable; run a verification`, err);
       }
-      lastSeq = seq;
+      lastSeq = item.position;
       if (matches(event, filter)) events.push(event);
     }
     return scanned === MAX_QUERY_SCAN ? { events, nextAfterSeq: lastSeq } : { events };
@@ -232,6 +233,8 @@ export class AuditLog {
     const done: [Pending, StoredAuditEvent][] = [];
     try {
       const ops: BatchOp[] = [];
+      const lines: string[] = [];
+      const first = seq + 1;
       for (const p of items) {
         if (p.change) ops.push(...p.change);
         seq++;
@@ -240,9 +243,11 @@ export class AuditLog {
         mac = chainMac(this.key, mac, body);
         const macHex = mac.toString("hex");
         // The stored JSON is the canonical JSON plus the MAC: one stringify per event.
-        ops.push({ type: "put", key: keyspace.auditEvent(seq), value: Buffer.from(`${body.slice(0, -1)},"mac":"${macHex}"}`, "utf8") });
+        lines.push(`${body.slice(0, -1)},"mac":"${macHex}"}`);
         done.push([p, Object.assign(record, { mac: macHex })]);
       }
+      // The whole group is one record (chain.ts): one store operation per batch, not per event.
+      ops.push({ type: "put", key: keyspace.auditEvent(first), value: encodeBlock(lines) });
       ops.push({ type: "put", key: AUDIT_HEAD_STORE_KEY, value: encodeHead({ seq, mac: mac.toString("hex") }) });
       await this.store.batch(ops, { durable: items.some((p) => p.durable) });
     } catch (err) {

@@ -122,10 +122,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * genuine is for the MAC to decide, so an edited value shows as a MAC
  * mismatch rather than as unreadable.
  */
-export function parseStoredEvent(bytes: Uint8Array): StoredAuditEvent {
+export function parseStoredEvent(bytes: Uint8Array | string): StoredAuditEvent {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(utf8.decode(bytes));
+    parsed = JSON.parse(typeof bytes === "string" ? bytes : utf8.decode(bytes));
   } catch {
     throw new UnreadableRecordError("not UTF-8 JSON");
   }

@@ -28,7 +28,7 @@ export const keyspace = {
   /** Bearer tokens by token id (the secret half is stored only as a hash). */
   token: (tokenId: string) => `${SCHEMA}/tokens/${tokenId}`,
   tokensPrefix: `${SCHEMA}/tokens/`,
-  /** Audit events by sequence number; the chain head and sealed audit key live under meta. */
+  /** Audit events, one record per group commit keyed by its first event's seq; the chain head and sealed audit key live under meta. */
   auditEvent: (seq: number) => `${SCHEMA}/audit/${String(seq).padStart(16, "0")}`,
   auditPrefix: `${SCHEMA}/audit/`,
   /** Time-driven work, ordered by due date so the scheduler reads only what is due. */

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArgs, parseTime, UsageError } from "../../src/cli/audit.js";
 import { openLevelStore } from "../../src/store/level-store.js";
+import { readAudit, writeLines } from "../helpers/audit-store.js";
 import { connectClients } from "../helpers/clients.js";
 import { newDataDir, startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -193,14 +194,14 @@ describe("offline audit CLI", () => {
   it("verify: an edited event breaks the chain at that event (exit 1)", async () => {
     const store = await openLevelStore(join(ts.dataDir, "db"), { sync: true });
     try {
-      const storeKey = "v1/audit/0000000000000003";
-      const bytes = await store.get(storeKey);
-      expect(bytes).toBeDefined();
-      const record = JSON.parse(Buffer.from(bytes as Uint8Array).toString("utf8")) as Record<string, unknown>;
+      const snapshot = await readAudit(store);
+      const line = snapshot.lines.get(3);
+      expect(line).toBeDefined();
+      const record = JSON.parse(line as string) as Record<string, unknown>;
       expect(record.seq).toBe(3);
       // A plausible forgery: the outcome rewritten, everything else (MAC included) untouched.
       record.result = record.result === "Success" ? "UnauthorizedOperation" : "Success";
-      await store.batch([{ type: "put", key: storeKey, value: Buffer.from(JSON.stringify(record), "utf8") }]);
+      await writeLines(store, snapshot, new Map(snapshot.lines).set(3, JSON.stringify(record)));
     } finally {
       await store.close();
     }

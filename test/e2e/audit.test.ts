@@ -9,7 +9,7 @@ import { KeyUsage } from "../../gen/kms/v1/kms_pb.js";
 import type { AuditEvent as AuditEventMessage } from "../../gen/kms/v1/admin_pb.js";
 import type { Logger } from "../../src/log.js";
 import { openLevelStore } from "../../src/store/level-store.js";
-import { keyspace } from "../../src/store/keyspace.js";
+import { readAudit, restore, writeLines } from "../helpers/audit-store.js";
 import { adminClient, codeOf, connectClients, type AdminClient, type ConnectClients } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { sdkCode, tencentKms } from "../helpers/tencent.js";
@@ -152,12 +152,12 @@ describe("tampering with the stored chain", () => {
   });
 
   /** Changes the stored events with the server stopped, restarts, verifies, and puts everything back. */
-  async function tamperAndVerify(change: (events: Map<number, Uint8Array>) => { put: [number, Uint8Array][]; del: number[] }) {
+  async function tamperAndVerify(change: (lines: Map<number, string>) => void) {
     const store = await openLevelStore(`${ts.dataDir}/db`, { sync: true });
-    const events = new Map<number, Uint8Array>();
-    for (let seq = 1; seq <= 12; seq++) events.set(seq, (await store.get(keyspace.auditEvent(seq)))!);
-    const { put, del } = change(events);
-    await store.batch([...put.map(([seq, value]) => ({ type: "put" as const, key: keyspace.auditEvent(seq), value })), ...del.map((seq) => ({ type: "del" as const, key: keyspace.auditEvent(seq) }))]);
+    const snapshot = await readAudit(store);
+    const lines = new Map(snapshot.lines);
+    change(lines);
+    await writeLines(store, snapshot, lines);
     await store.close();
 
     const again = await startTestServer({ dataDir: ts.dataDir, rootKey: ts.rootKey, env: ts.env });
@@ -166,35 +166,39 @@ describe("tampering with the stored chain", () => {
     admin.close();
     await again.stop();
 
-    const restore = await openLevelStore(`${ts.dataDir}/db`, { sync: true });
-    await restore.batch([...events].map(([seq, value]) => ({ type: "put" as const, key: keyspace.auditEvent(seq), value })));
-    await restore.close();
+    const back = await openLevelStore(`${ts.dataDir}/db`, { sync: true });
+    await restore(back, snapshot);
+    await back.close();
     return report;
   }
 
-  const edited = (bytes: Uint8Array, edit: (e: Record<string, unknown>) => void) => {
-    const e = JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>;
+  const edited = (line: string, edit: (e: Record<string, unknown>) => void) => {
+    const e = JSON.parse(line) as Record<string, unknown>;
     edit(e);
-    return Buffer.from(JSON.stringify(e), "utf8");
+    return JSON.stringify(e);
   };
 
   it("reports an edited event where it was edited", async () => {
-    const report = await tamperAndVerify((ev) => ({ put: [[5, edited(ev.get(5)!, (e) => (e.result = "UnauthorizedOperation"))]], del: [] }));
+    const report = await tamperAndVerify((lines) => lines.set(5, edited(lines.get(5)!, (e) => (e.result = "UnauthorizedOperation"))));
     expect(report).toMatchObject({ ok: false, failureSeq: 5n, failureReason: "mac-mismatch" });
   });
 
   it("reports a deleted event at its position", async () => {
-    const report = await tamperAndVerify(() => ({ put: [], del: [7] }));
+    const report = await tamperAndVerify((lines) => lines.delete(7));
     expect(report).toMatchObject({ ok: false, failureSeq: 7n, failureReason: "missing" });
   });
 
   it("reports two swapped events at the first of them", async () => {
-    const report = await tamperAndVerify((ev) => ({ put: [[3, ev.get(4)!], [4, ev.get(3)!]], del: [] }));
+    const report = await tamperAndVerify((lines) => {
+      const third = lines.get(3)!;
+      lines.set(3, lines.get(4)!);
+      lines.set(4, third);
+    });
     expect(report).toMatchObject({ ok: false, failureSeq: 3n, failureReason: "sequence-mismatch" });
   });
 
   it("reports a forged MAC recomputed without the audit key", async () => {
-    const report = await tamperAndVerify((ev) => ({ put: [[9, edited(ev.get(9)!, (e) => (e.principalName = "someone-else"))]], del: [] }));
+    const report = await tamperAndVerify((lines) => lines.set(9, edited(lines.get(9)!, (e) => (e.principalName = "someone-else"))));
     expect(report).toMatchObject({ ok: false, failureSeq: 9n, failureReason: "mac-mismatch" });
   });
 

@@ -236,6 +236,45 @@ describe("audit log query", () => {
   });
 });
 
+describe("audit log blocks (one record per group commit)", () => {
+  /** 30 events in one block (appended together), then 5 more one by one. */
+  async function blockLog() {
+    const { store, log, root } = await freshLog(0);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(event(i + 1))));
+    for (let i = 31; i <= 35; i++) await log.append(event(i));
+    const lines = Buffer.from((await store.get(keyspace.auditEvent(1)))!).toString("utf8").split("\n");
+    expect(lines).toHaveLength(30);
+    return { store, log, root, lines };
+  }
+  const rewrite = (store: KvStore, lines: string[]) => store.batch([{ type: "put", key: keyspace.auditEvent(1), value: Buffer.from(lines.join("\n")) }]);
+
+  it("stores a group as one record, pages from the middle of it, and verifies", async () => {
+    const { log } = await blockLog();
+    expect((await log.query({}, { afterSeq: 12, limit: 3 })).events.map((e) => e.seq)).toEqual([13, 14, 15]);
+    expect((await log.query({}, { afterSeq: 29, limit: 3 })).events.map((e) => e.seq)).toEqual([30, 31, 32]);
+    expect(await log.verify()).toEqual({ ok: true, checked: 35, headSeq: 35 });
+  });
+
+  it("reports an edited, a removed and a moved line inside a block at their seq", async () => {
+    const { store, log, lines } = await blockLog();
+    const edited = [...lines];
+    edited[11] = edited[11]!.replace('"result":"Success"', '"result":"InternalError"').replace('"result":"UnauthorizedOperation"', '"result":"Success"');
+    await rewrite(store, edited);
+    expect((await log.verify()).failure).toMatchObject({ seq: 12, reason: "mac-mismatch" });
+
+    await rewrite(store, lines.filter((_l, i) => i !== 16));
+    expect((await log.verify()).failure).toMatchObject({ seq: 17, reason: "missing" });
+
+    const swapped = [...lines];
+    [swapped[20], swapped[21]] = [swapped[21]!, swapped[20]!];
+    await rewrite(store, swapped);
+    expect((await log.verify()).failure).toMatchObject({ seq: 21, reason: "sequence-mismatch" });
+
+    await rewrite(store, lines);
+    expect(await log.verify()).toEqual({ ok: true, checked: 35, headSeq: 35 });
+  });
+});
+
 describe("audit log tamper evidence", () => {
   async function tampered(ops: (store: KvStore) => Promise<BatchOp[]>) {
     const { store, log, root } = await freshLog(10);
