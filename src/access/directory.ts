@@ -46,7 +46,8 @@ function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-export function tryParsePolicy(document: string): CompiledPolicy | undefined {
+/** A stored document that no longer parses (a stricter engine) grants nothing rather than failing the start. */
+function tryParsePolicy(document: string): CompiledPolicy | undefined {
   try {
     return parsePolicy(document);
   } catch {
@@ -72,7 +73,7 @@ export class Directory {
   ) {}
 
   /** Loads every record, unseals access-key secrets, and creates the root principal on first start. */
-  async open(nowMs: number): Promise<{ createdRoot: boolean }> {
+  async open(nowMs: number): Promise<void> {
     for await (const [k, v] of this.store.scan({ prefix: keyspace.principalsPrefix })) this.putPrincipal(decode<PrincipalRecord>(k, v));
     for await (const [k, v] of this.store.scan({ prefix: keyspace.policiesPrefix })) {
       const record = decode<PolicyRecord>(k, v);
@@ -89,11 +90,10 @@ export class Directory {
       this.tokenByHash.set(record.hash, record.tokenId);
     }
     const rootUin = this.accountUin.toString();
-    if (this.principals.has(rootUin)) return { createdRoot: false };
+    if (this.principals.has(rootUin)) return;
     const root: PrincipalRecord = { uin: rootUin, name: ROOT_NAME, description: "the account root", createTime: nowMs, root: true, policies: [] };
     await this.store.batch([{ type: "put", key: keyspace.principal(rootUin), value: encode(root) }]);
     this.putPrincipal(root);
-    return { createdRoot: true };
   }
 
   // ---- lookups on the request path (synchronous, no store access) ----

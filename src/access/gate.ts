@@ -79,7 +79,7 @@ export function actionName(method: DescMethod): string {
  */
 const READ_ONLY = /^(?:Describe|List|Query|Verify|Get(?!ParametersForImport$)|Encrypt$|Decrypt$|ReEncrypt$|GenerateDataKey$|GenerateRandom$|SignByAsymmetricKey$|Asymmetric(?:Rsa|Sm2)Decrypt$|PostQuantumCrypto)/;
 
-export function changesState(method: DescMethod): boolean {
+function changesState(method: DescMethod): boolean {
   return !READ_ONLY.test(method.name);
 }
 
