@@ -70,26 +70,11 @@ export function actionName(method: DescMethod): string {
   return `${method.parent.typeName === "kms.v1.AdminService" ? "kmsadmin" : "kms"}:${method.name}`;
 }
 
-/**
- * Methods that change nothing stored. Their audit event is queued and written
- * (not synced) within the next group commit without holding the answer; a
- * method that changes state answers only once its event is on disk, so no
- * acknowledged change is ever missing from the trail. (GetParametersForImport
- * issues a token, so it waits.)
- */
-const READ_ONLY = /^(?:Describe|List|Query|Verify|Get(?!ParametersForImport$)|Encrypt$|Decrypt$|ReEncrypt$|GenerateDataKey$|GenerateRandom$|SignByAsymmetricKey$|Asymmetric(?:Rsa|Sm2)Decrypt$|PostQuantumCrypto)/;
-
-function changesState(method: DescMethod): boolean {
-  return !READ_ONLY.test(method.name);
-}
-
 /** What the gate decides once per method, at bind time. */
 interface MethodSpec {
   method: DescMethod;
   action: string;
   keyScoped: boolean;
-  /** Answer only once the audit event is durable. */
-  durable: boolean;
 }
 
 function denied(action: string, what: string): KmsError {
@@ -105,7 +90,7 @@ export class Gate {
   bind<D>(service: DescService, deps: D, table: object): GatedMethod[] {
     return service.methods.map((method) => {
       const run = actionOf<D>(table, method.localName);
-      const spec: MethodSpec = { method, action: actionName(method), keyScoped: isKeyScoped(method), durable: changesState(method) };
+      const spec: MethodSpec = { method, action: actionName(method), keyScoped: isKeyScoped(method) };
       return { method, action: spec.action, invoke: (req, identity, meta) => this.run(spec, (call) => run(deps, req, call), req, identity, meta) };
     });
   }
@@ -114,11 +99,11 @@ export class Gate {
   rejected(action: string, err: unknown, meta: CallMeta, startedAt: number, identity?: Identity): void {
     const result = err instanceof KmsError ? err.code : "InternalError";
     const who = identity ? { principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential } : { principalUin: "", principalName: "", credential: "" };
-    void this.record(this.event({ ...who, action, keyIds: [], result }, meta, startedAt), false);
+    this.record(this.event({ ...who, action, keyIds: [], result }, meta, startedAt));
   }
 
   private async run(
-    { method, action, keyScoped, durable }: MethodSpec,
+    { method, action, keyScoped }: MethodSpec,
     execute: (call: CallContext) => Promise<MessageInitShape<DescMessage>>,
     req: MessageShape<DescMessage>,
     identity: Identity,
@@ -138,21 +123,14 @@ export class Gate {
     let result = "Success";
     try {
       if (!identity.root) await this.authorize(identity, action, keyScoped, keys, meta);
-      const out = await execute({ requestId: meta.requestId, uin: this.deps.accountUin, principal: identity, journal });
-      const created = (out as { keyId?: unknown }).keyId;
-      if (typeof created === "string" && created !== "" && !keyIds.includes(created)) keyIds.push(created);
-      return out;
+      return await execute({ requestId: meta.requestId, uin: this.deps.accountUin, principal: identity, journal });
     } catch (err) {
       result = err instanceof KmsError ? err.code : "InternalError";
       throw err;
     } finally {
-      // Calls that wrote through the journal are recorded already. A state change that bypassed it
-      // (none should) still answers only once its event is on disk.
-      if (!journaled || result !== "Success") {
-        const changed = durable && result === "Success";
-        const written = this.record(this.event({ ...who, keyIds, result }, meta, startedAt), changed);
-        if (changed) await written;
-      }
+      // A change is recorded with its journal batch. Everything else changed nothing: its event is
+      // written with the next group commit, unsynced, without holding the answer.
+      if (!journaled || result !== "Success") this.record(this.event({ ...who, keyIds, result }, meta, startedAt));
     }
   }
 
@@ -197,13 +175,11 @@ export class Gate {
     };
   }
 
-  /** Appends the event; a failed audit write is logged and never changes the caller's answer. */
-  private async record(event: AuditEvent, durable: boolean): Promise<void> {
-    try {
-      await this.deps.audit.append(event, { durable });
-    } catch (err) {
+  /** Queues the event of a call that changed nothing; a failed audit write is logged and never changes the caller's answer. */
+  private record(event: AuditEvent): void {
+    this.deps.audit.append(event, { durable: false }).catch((err: unknown) => {
       if (this.auditFailures++ % 1000 === 0) this.deps.log.error(`kms: audit event not written (${this.auditFailures} so far)`, err);
-    }
+    });
   }
 }
 
