@@ -66,6 +66,27 @@ function malformed(field: string): KmsError {
   return new KmsError("InternalError", `audit event field "${field}" is malformed`);
 }
 
+/**
+ * The event's fields in their one fixed order. JSON.stringify of a record
+ * built from this is the canonical encoding: it follows the order written
+ * here, never the order of the caller's object (and drops anything else).
+ */
+function ordered(e: AuditEvent, keyIds: string[], latencyMs: number): AuditEvent {
+  return {
+    time: e.time,
+    principalUin: e.principalUin,
+    principalName: e.principalName,
+    credential: e.credential,
+    source: e.source,
+    transport: e.transport,
+    action: e.action,
+    keyIds,
+    result: e.result,
+    requestId: e.requestId,
+    latencyMs,
+  };
+}
+
 /** A checked copy of the event: only the known fields, keyIds copied, latency rounded. */
 export function normalizeEvent(e: AuditEvent): AuditEvent {
   if (typeof e.time !== "number" || !Number.isFinite(e.time)) throw malformed("time");
@@ -73,41 +94,12 @@ export function normalizeEvent(e: AuditEvent): AuditEvent {
   if (!TRANSPORTS.has(e.transport)) throw malformed("transport");
   if (!Array.isArray(e.keyIds) || !e.keyIds.every((k) => typeof k === "string")) throw malformed("keyIds");
   if (typeof e.latencyMs !== "number" || !Number.isFinite(e.latencyMs)) throw malformed("latencyMs");
-  return {
-    time: e.time,
-    principalUin: e.principalUin,
-    principalName: e.principalName,
-    credential: e.credential,
-    source: e.source,
-    transport: e.transport,
-    action: e.action,
-    keyIds: [...e.keyIds],
-    result: e.result,
-    requestId: e.requestId,
-    latencyMs: Math.round(e.latencyMs * 1000) / 1000,
-  };
+  return ordered(e, [...e.keyIds], Math.round(e.latencyMs * 1000) / 1000);
 }
 
-/**
- * The record in its one fixed field order. JSON.stringify of this object is
- * the canonical encoding: it follows the order written here, never the
- * order of the caller's object.
- */
+/** The chained record: seq first, then the event in its fixed order (a stored event's MAC is left out). */
 export function chainedRecord(seq: number, e: AuditEvent): ChainedRecord {
-  return {
-    seq,
-    time: e.time,
-    principalUin: e.principalUin,
-    principalName: e.principalName,
-    credential: e.credential,
-    source: e.source,
-    transport: e.transport,
-    action: e.action,
-    keyIds: e.keyIds,
-    result: e.result,
-    requestId: e.requestId,
-    latencyMs: e.latencyMs,
-  };
+  return { seq, ...ordered(e, e.keyIds, e.latencyMs) };
 }
 
 /** A stored record that is not a well-formed event. */
