@@ -3,7 +3,11 @@
  * cannot be scheduled for deletion or archived, as Tencent documents.
  */
 import { KmsError } from "../errors.js";
+import type { CallContext, KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
+import { keyLock } from "./locks.js";
+import { loadKey } from "./resolve.js";
+import { assertKeyId } from "./validate.js";
 
 /** At most this many bindings per key: a record stays small. */
 export const MAX_BINDINGS = 100;
@@ -20,6 +24,36 @@ export function assertBinding(productId: string, resourceId: string): void {
     throw new KmsError("InvalidParameter", "ProductId must be 1 to 64 printable ASCII characters");
   if (resourceId.length === 0 || resourceId.length > 256 || !PRINTABLE.test(resourceId))
     throw new KmsError("InvalidParameter", "ResourceId must be 1 to 256 printable ASCII characters");
+}
+
+/** The binding a Bind/Unbind request names, checked. */
+export interface BindingRequest {
+  keyId: string;
+  productId: string;
+  resourceId: string;
+}
+
+/**
+ * Validates the request, loads the key under its lock, and writes the binding
+ * list `change` returns (undefined: nothing to write), in one batch.
+ */
+export async function changeBindings(
+  deps: KmsDeps,
+  req: BindingRequest,
+  call: CallContext,
+  change: (key: KeyRecord, binding: CloudBinding) => CloudBinding[] | undefined,
+): Promise<void> {
+  assertKeyId(req.keyId);
+  assertBinding(req.productId, req.resourceId);
+  const binding = { productId: req.productId, resourceId: req.resourceId };
+  await deps.locks.run([keyLock(req.keyId)], async () => {
+    const key = await loadKey(deps, req.keyId);
+    const bindings = change(key, binding);
+    if (!bindings) return;
+    const after: KeyRecord = { ...key, bindings };
+    if (bindings.length === 0) delete after.bindings;
+    await deps.repo.commit([deps.repo.putKey(after)], call.journal);
+  });
 }
 
 export function hasBinding(key: KeyRecord, b: CloudBinding): boolean {
