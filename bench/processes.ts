@@ -1,14 +1,16 @@
 /**
  * The processes under test, each its own OS process apart from the load
- * generator: the KMS server (`node --import tsx src/main.ts`) and the echo
- * server of the ceilings (bench/echo-server.ts). Ports come from their log
- * lines; CPU seconds and RSS from /proc.
+ * generator: the KMS server as `npm start` runs it (`node dist/main.js`, built
+ * by `npm run bench` first) and the echo server of the ceilings
+ * (bench/echo-server.ts, bundled the same way so both run plain JavaScript).
+ * Ports come from their log lines; CPU seconds and RSS from /proc.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 const START_TIMEOUT_MS = 60_000;
@@ -52,7 +54,7 @@ export async function startProcess(
   nodeArgs: string[] = [],
 ): Promise<Started> {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -113,7 +115,7 @@ export interface KmsOptions {
 /** The KMS as the README starts it, on free loopback ports. */
 export function startKms(o: KmsOptions): Promise<Started> {
   return startProcess(
-    "src/main.ts",
+    "dist/main.js",
     {
       KMS_DATA_DIR: o.dataDir,
       KMS_GRPC_ADDR: "127.0.0.1:0",
@@ -134,11 +136,18 @@ export function startKms(o: KmsOptions): Promise<Started> {
 /** The echo server of the ceilings (bench/echo-server.ts). */
 export function startEcho(cannedDir: string, credentials: Credentials, logFile: string): Promise<Started> {
   return startProcess(
-    "bench/echo-server.ts",
+    bundle("bench/echo-server.ts"),
     { ECHO_CANNED_DIR: cannedDir, ECHO_SECRET_ID: credentials.secretId, ECHO_SECRET_KEY: credentials.secretKey },
     { connect: /echo: connect-h2c 127\.0\.0\.1:(\d+)/, raw: /echo: raw-h2 127\.0\.0\.1:(\d+)/, gateway: /echo: gateway-h1 127\.0\.0\.1:(\d+)/ },
     logFile,
   );
+}
+
+/** Bundles a TypeScript entry as `npm run build` bundles the server (dependencies left out); returns the output path. */
+function bundle(entry: string): string {
+  const outfile = join(REPO, "dist", "bench", basename(entry).replace(/\.ts$/, ".js"));
+  buildSync({ entryPoints: [join(REPO, entry)], bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", outfile, logLevel: "warning" });
+  return outfile;
 }
 
 /** User + system CPU seconds of a process, all threads (from /proc/<pid>/stat). */

@@ -1,10 +1,10 @@
 /** Persistence across restarts, and the root key: generated, supplied, wrong, missing. */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { KeyState } from "../../gen/kms/v1/kms_pb.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KeyState, KeyUsage } from "../../gen/kms/v1/kms_pb.js";
 import { startKms } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
@@ -124,9 +124,9 @@ describe("root key", () => {
   });
 });
 
-/** Runs `npm start` as an operator would, reading its log lines. */
+/** Runs the build `npm start` runs (dist/main.js) as an operator would, reading its log lines. */
 function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["dist/main.js"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (d: Buffer) => (log += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -142,6 +142,10 @@ function startProcess(env: Record<string, string>) {
 }
 
 describe("the process", () => {
+  beforeAll(() => {
+    execFileSync("npm", ["run", "--silent", "build"], { stdio: "ignore" });
+  }, 60_000);
+
   it("generates a 0600 root key with a warning, logs each listener, serves, and drains on SIGTERM", async () => {
     const dataDir = await tempDir();
     const p = startProcess({ KMS_DATA_DIR: dataDir, KMS_GRPC_ADDR: "127.0.0.1:0", KMS_HTTP_ADDR: "127.0.0.1:0", KMS_ROOT_KEY: "" });
@@ -163,6 +167,11 @@ describe("the process", () => {
     const c = connectClients({ grpcUrl: `http://127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, token: credentials.Token });
     const { keyId } = await c.grpc.createKey({ alias: "proc" });
     const enc = await c.connectJson.encrypt({ keyId, plaintext: new TextEncoder().encode("p") });
+    // Private-key work runs in the bundled worker (dist/worker.js).
+    const signer = (await c.grpc.createKey({ alias: "proc-signer", keyUsage: KeyUsage.ASYMMETRIC_SIGN_VERIFY_ECC })).keyId;
+    const message = Buffer.from("signed by the built worker");
+    const { signature } = await c.grpc.signByAsymmetricKey({ keyId: signer, algorithm: "ECC_P256_R1", message });
+    expect((await c.grpc.verifyByAsymmetricKey({ keyId: signer, algorithm: "ECC_P256_R1", message, signatureValue: signature })).signatureValid).toBe(true);
     c.close();
     expect(p.log()).not.toContain(Buffer.from(enc.ciphertextBlob).toString("base64"));
     expect(p.log()).not.toContain(credentials.Token);

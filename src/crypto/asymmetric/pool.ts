@@ -26,13 +26,19 @@ interface Slot {
   pending: Map<number, Pending>;
 }
 
+/**
+ * The worker's entry. From source (tsx), a .mjs bootstrap loads worker.ts, since Node 20 does not apply tsx inside
+ * workers; from the build (`npm run build`), the bundled worker.js sits next to the bundle that holds this module.
+ */
+const WORKER_URL = import.meta.url.endsWith(".ts") ? new URL("./worker-entry.mjs", import.meta.url) : new URL("./worker.js", import.meta.url);
+
 export function createWorkerPool(size = Math.max(1, availableParallelism())): AsymmetricEngine {
   let nextId = 1;
   let closed = false;
   const slots: Slot[] = [];
 
   const spawn = (index: number): Slot => {
-    const worker = new Worker(new URL("./worker-entry.mjs", import.meta.url));
+    const worker = new Worker(WORKER_URL);
     worker.unref();
     const slot: Slot = { worker, pending: new Map() };
     worker.on("message", (reply: WorkerReply) => {

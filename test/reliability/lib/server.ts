@@ -1,6 +1,6 @@
 /**
- * The server as a separate process (`node --import tsx src/main.ts`), as an
- * operator runs it: ports parsed from its log, kill -9, SIGTERM, RSS from /proc.
+ * The server as a separate process (`node dist/main.js`, which `npm run
+ * reliability` builds first), as an operator runs it: ports parsed from its log, kill -9, SIGTERM, RSS from /proc.
  * Everything listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -68,7 +68,7 @@ export async function startServer(id: ServerIdentity, extraEnv: Record<string, s
     KMS_SWEEP_INTERVAL_MS: "3600000",
     ...extraEnv,
   };
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, ["dist/main.js"], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.on("data", (d: Buffer) => {
     log += d.toString();
