@@ -54,6 +54,31 @@ describe("key listing index", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("stays exact across the copies that lay summaries out together again", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
+    const store = await openLevelStore(dir, { sync: false });
+    const repo = new KeyRepository(store);
+    await repo.commit(Array.from({ length: 1500 }, (_, i) => repo.putKey(record(i))), null, 1500);
+    const fresh = new KeyRepository(store);
+    const first = await fresh.listSummaries(); // built, then laid out
+    await fresh.commit([fresh.putKey({ ...record(10), keyState: "Disabled" })], null);
+    expect(first.find((s) => s.keyId === record(10).keyId)!.keyState).toBe("Disabled");
+    // Enough new keys to lay the list out again; later changes must reach the new copies.
+    await fresh.commit(Array.from({ length: 1100 }, (_, i) => fresh.putKey(record(2000 + i))), null, 1100);
+    const second = await fresh.listSummaries();
+    await fresh.commit([fresh.putKey({ ...record(11), keyState: "PendingDelete" })], null);
+    await fresh.commit([fresh.delKey(record(12).keyId)], null, -1);
+    const third = await fresh.listSummaries();
+    expect(third).toHaveLength(2599);
+    expect(third.find((s) => s.keyId === record(10).keyId)!.keyState).toBe("Disabled");
+    expect(third.find((s) => s.keyId === record(11).keyId)!.keyState).toBe("PendingDelete");
+    expect(third.some((s) => s.keyId === record(12).keyId)).toBe(false);
+    expect(second).toBe(third);
+    expect(third.map((s) => s.keyId)).toEqual([...Array(1500).keys()].filter((i) => i !== 12).map((i) => record(i).keyId).concat([...Array(1100).keys()].map((i) => record(2000 + i).keyId)));
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it("leaves an unreadable record out of listings and names it when asked for", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
     const store = await openLevelStore(dir, { sync: false });
