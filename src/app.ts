@@ -5,7 +5,6 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
@@ -19,7 +18,7 @@ import { AuditLog } from "./audit/audit-log.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { createWorkerPool } from "./crypto/asymmetric/pool.js";
-import { randomBytes } from "./crypto/random.js";
+import { randomBytes, randomNonce } from "./crypto/random.js";
 import type { RootKey } from "./crypto/seal.js";
 import { createGatewayHandler } from "./gateway/handler.js";
 import { RateLimiter } from "./gateway/rate-limit.js";
@@ -35,7 +34,7 @@ import { obtainRootKey, verifyRootKey } from "./root-key.js";
 import { createGrpcHandler, isGrpcRequest } from "./server/grpc.js";
 import { peerOf } from "./server/authenticate.js";
 import { createEdgeInterceptor, InFlight, peerKey } from "./server/interceptors.js";
-import { startListeners, type NodeHandler, type TlsMaterial } from "./server/listen.js";
+import { startListeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./server/listen.js";
 import { createServiceImpl } from "./server/service.js";
 import { keyspace } from "./store/keyspace.js";
 import { openLevelStore } from "./store/level-store.js";
@@ -101,6 +100,7 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     asymmetric: createWorkerPool(config.asymmetricWorkers),
     clock,
     random: randomBytes,
+    nonce: randomNonce,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
   return { deps, directory, audit };
@@ -182,15 +182,16 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     log,
     readMaxBytes: RPC_READ_MAX_BYTES,
   });
-  // The h2c port: gRPC straight over node:http2, gRPC-Web and Connect through connect-node.
-  const h2: NodeHandler = (req, res) => {
-    if (isGrpcRequest(req.headers)) grpc(req as Http2ServerRequest, res as Http2ServerResponse);
-    else connect(req, res);
+  // The h2c port: gRPC straight over node:http2 streams, gRPC-Web and Connect through connect-node.
+  const grpcStreams: StreamHandler = (stream, headers) => {
+    if (!isGrpcRequest(headers)) return false;
+    grpc(stream, headers);
+    return true;
   };
   let listeners;
   try {
     // Room for a GET query as long as the largest body, plus ordinary headers.
-    listeners = await startListeners(h2, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, tls);
+    listeners = await startListeners(grpcStreams, connect, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, tls);
   } catch (err) {
     await store.close();
     throw err;

@@ -4,7 +4,7 @@
  * authorises against it, and must not touch the store for that) and persisted
  * one batch per change, so the map and the store never disagree.
  */
-import { createHash, randomInt, timingSafeEqual } from "node:crypto";
+import { hash, randomInt, timingSafeEqual } from "node:crypto";
 import { KmsError } from "../errors.js";
 import { randomAlphanumeric } from "../crypto/random.js";
 import type { RootKey } from "../crypto/seal.js";
@@ -42,8 +42,13 @@ function decode<T>(key: string, bytes: Uint8Array): T {
   return parsed;
 }
 
+/** One-shot hashing: a Hash object per call cost a few µs on every authenticated request. */
+function sha256(text: string): Buffer {
+  return hash("sha256", text, "buffer");
+}
+
 function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return sha256(text).toString("hex");
 }
 
 /** A stored document that no longer parses (a stricter engine) grants nothing rather than failing the start. */
@@ -108,11 +113,11 @@ export class Directory {
 
   /** The identity a bearer token proves, if it is one of ours. */
   identityOfToken(token: string): Identity | undefined {
-    const hash = sha256Hex(token);
-    const tokenId = this.tokenByHash.get(hash);
+    const digest = sha256(token);
+    const tokenId = this.tokenByHash.get(digest.toString("hex"));
     const record = tokenId === undefined ? undefined : this.tokens.get(tokenId);
     // The map lookup is by hash; compare again in constant time so equality is never decided by a short-circuit.
-    if (!record || !timingSafeEqual(Buffer.from(record.hash, "hex"), Buffer.from(hash, "hex"))) return undefined;
+    if (!record || !timingSafeEqual(Buffer.from(record.hash, "hex"), digest)) return undefined;
     const p = this.principals.get(record.principalUin);
     return p && this.identity(p, record.tokenId);
   }

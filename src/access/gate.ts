@@ -42,7 +42,8 @@ export interface GatedMethod {
 
 /** Where audit events go (AuditLog implements it). */
 export interface AuditSink {
-  append(event: AuditEvent, options: { durable: boolean }): Promise<unknown>;
+  /** Queues the event of a call that changed nothing; a failed write is reported to onError. */
+  record(event: AuditEvent, onError: (err: unknown) => void): void;
   /** Writes `change` and `event` in one durable batch. */
   commitWith(change: readonly BatchOp[], event: AuditEvent): Promise<unknown>;
 }
@@ -85,6 +86,10 @@ export class Gate {
   private auditFailures = 0;
 
   constructor(private readonly deps: GateDeps) {}
+
+  private readonly auditFailed = (err: unknown): void => {
+    if (this.auditFailures++ % 1000 === 0) this.deps.log.error(`kms: audit event not written (${this.auditFailures} so far)`, err);
+  };
 
   /** Every method of a service, each behind authorisation and audit. */
   bind<D>(service: DescService, deps: D, table: object): GatedMethod[] {
@@ -177,9 +182,7 @@ export class Gate {
 
   /** Queues the event of a call that changed nothing; a failed audit write is logged and never changes the caller's answer. */
   private record(event: AuditEvent): void {
-    this.deps.audit.append(event, { durable: false }).catch((err: unknown) => {
-      if (this.auditFailures++ % 1000 === 0) this.deps.log.error(`kms: audit event not written (${this.auditFailures} so far)`, err);
-    });
+    this.deps.audit.record(event, this.auditFailed);
   }
 }
 

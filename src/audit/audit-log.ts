@@ -36,7 +36,7 @@ import {
   verifyChain,
   type VerifyReport,
 } from "./chain.js";
-import { chainedRecord, normalizeEvent, parseStoredEvent, type AuditEvent, type StoredAuditEvent } from "./event.js";
+import { normalizeEvent, parseStoredEvent, type AuditEvent, type ChainedRecord, type StoredAuditEvent } from "./event.js";
 
 /** Events per store batch: bounds one write's size and the latency of the events behind it. */
 const MAX_BATCH_EVENTS = 512;
@@ -73,11 +73,13 @@ export interface AuditPage {
 }
 
 interface Pending {
-  event: AuditEvent;
+  /** Normalized, seq set when the batch is built. */
+  record: ChainedRecord;
   durable: boolean;
   /** A state change written in the same batch as its event (commitWith). */
   change?: readonly BatchOp[];
-  resolve: (stored: StoredAuditEvent) => void;
+  /** Absent for record(): nobody waits for the stored event. */
+  resolve?: (stored: StoredAuditEvent) => void;
   reject: (err: unknown) => void;
 }
 
@@ -145,16 +147,33 @@ export class AuditLog {
     return this.enqueue(event, true, change);
   }
 
+  /**
+   * Queues an event nobody waits for (a call that changed nothing): written
+   * with the next group commit, not forced to disk; `onError` hears of a
+   * failed write. No promise per event on the path every read-only call takes.
+   */
+  record(event: AuditEvent, onError: (err: unknown) => void): void {
+    if (this.closed) return onError(new KmsError("InternalError", "the audit log is closed"));
+    let record: ChainedRecord;
+    try {
+      record = normalizeEvent(event);
+    } catch (err) {
+      return onError(err);
+    }
+    this.queue.push({ record, durable: false, reject: onError });
+    this.draining ??= this.drain();
+  }
+
   private enqueue(event: AuditEvent, durable: boolean, change: readonly BatchOp[] | undefined): Promise<StoredAuditEvent> {
     if (this.closed) return Promise.reject(new KmsError("InternalError", "the audit log is closed"));
-    let normalized: AuditEvent;
+    let record: ChainedRecord;
     try {
-      normalized = normalizeEvent(event);
+      record = normalizeEvent(event);
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise<StoredAuditEvent>((resolve, reject) => {
-      this.queue.push({ event: normalized, durable, ...(change ? { change } : {}), resolve, reject });
+      this.queue.push({ record, durable, ...(change ? { change } : {}), resolve, reject });
       this.draining ??= this.drain();
     });
   }
@@ -230,7 +249,7 @@ export class AuditLog {
   private async commit(items: Pending[]): Promise<void> {
     let seq = this.headSeq;
     let mac = this.headMac;
-    const done: [Pending, StoredAuditEvent][] = [];
+    const done: [(stored: StoredAuditEvent) => void, StoredAuditEvent][] = [];
     try {
       const ops: BatchOp[] = [];
       const lines: string[] = [];
@@ -238,13 +257,14 @@ export class AuditLog {
       for (const p of items) {
         if (p.change) ops.push(...p.change);
         seq++;
-        const record = chainedRecord(seq, p.event);
+        const record = p.record;
+        record.seq = seq;
         const body = canonicalJson(record);
         mac = chainMac(this.key, mac, body);
         const macHex = mac.toString("hex");
         // The stored JSON is the canonical JSON plus the MAC: one stringify per event.
         lines.push(`${body.slice(0, -1)},"mac":"${macHex}"}`);
-        done.push([p, Object.assign(record, { mac: macHex })]);
+        if (p.resolve) done.push([p.resolve, Object.assign(record, { mac: macHex })]);
       }
       // The whole group is one record (chain.ts): one store operation per batch, not per event.
       ops.push({ type: "put", key: keyspace.auditEvent(first), value: encodeBlock(lines) });
@@ -256,6 +276,6 @@ export class AuditLog {
     }
     this.headSeq = seq;
     this.headMac = mac;
-    for (const [p, stored] of done) p.resolve(stored);
+    for (const [resolve, stored] of done) resolve(stored);
   }
 }

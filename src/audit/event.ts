@@ -67,12 +67,13 @@ function malformed(field: string): KmsError {
 }
 
 /**
- * The event's fields in their one fixed order. JSON.stringify of a record
- * built from this is the canonical encoding: it follows the order written
- * here, never the order of the caller's object (and drops anything else).
+ * The chained record's fields in their one fixed order, seq first. JSON.stringify
+ * of a record built here is the canonical encoding: it follows the order
+ * written here, never the order of the caller's object (and drops anything else).
  */
-function ordered(e: AuditEvent, keyIds: string[], latencyMs: number): AuditEvent {
+function ordered(seq: number, e: AuditEvent, keyIds: string[], latencyMs: number): ChainedRecord {
   return {
+    seq,
     time: e.time,
     principalUin: e.principalUin,
     principalName: e.principalName,
@@ -87,19 +88,23 @@ function ordered(e: AuditEvent, keyIds: string[], latencyMs: number): AuditEvent
   };
 }
 
-/** A checked copy of the event: only the known fields, keyIds copied, latency rounded. */
-export function normalizeEvent(e: AuditEvent): AuditEvent {
+/**
+ * A checked copy of the event, already shaped as the record it will be chained
+ * as (one object per event on the append path): only the known fields, keyIds
+ * copied, latency rounded, seq 0 until the log numbers it.
+ */
+export function normalizeEvent(e: AuditEvent): ChainedRecord {
   if (typeof e.time !== "number" || !Number.isFinite(e.time)) throw malformed("time");
   for (const f of STRING_FIELDS) if (typeof e[f] !== "string") throw malformed(f);
   if (!TRANSPORTS.has(e.transport)) throw malformed("transport");
   if (!Array.isArray(e.keyIds) || !e.keyIds.every((k) => typeof k === "string")) throw malformed("keyIds");
   if (typeof e.latencyMs !== "number" || !Number.isFinite(e.latencyMs)) throw malformed("latencyMs");
-  return ordered(e, [...e.keyIds], Math.round(e.latencyMs * 1000) / 1000);
+  return ordered(0, e, [...e.keyIds], Math.round(e.latencyMs * 1000) / 1000);
 }
 
 /** The chained record: seq first, then the event in its fixed order (a stored event's MAC is left out). */
 export function chainedRecord(seq: number, e: AuditEvent): ChainedRecord {
-  return { seq, ...ordered(e, e.keyIds, e.latencyMs) };
+  return ordered(seq, e, e.keyIds, e.latencyMs);
 }
 
 /** A stored record that is not a well-formed event. */

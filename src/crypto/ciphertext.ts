@@ -49,9 +49,10 @@ export function isUuid(id: string): boolean {
   return UUID_RE.test(id);
 }
 
-function uuidToBytes(id: string): Uint8Array {
+/** Writes a UUID's 16 bytes at `offset` (straight from its hex groups: no intermediate buffer on the Encrypt path). */
+function writeUuid(out: Buffer, id: string, offset: number): void {
   if (!isUuid(id)) throw new Error(`ciphertext: key id ${id} is not a UUID`);
-  return Buffer.from(id.replace(/-/g, ""), "hex");
+  out.write(id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24), offset, 16, "hex");
 }
 
 function bytesToUuid(b: Uint8Array): string {
@@ -75,7 +76,7 @@ function encodeHeader(h: BlobHeader, iv: Uint8Array): Uint8Array {
   const out = Buffer.alloc(HEADER_LENGTH);
   out[0] = BLOB_FORMAT_V1;
   out[1] = h.algorithm.blobId;
-  out.set(uuidToBytes(h.keyId), 2);
+  writeUuid(out, h.keyId, 2);
   out.writeUInt32BE(h.keyVersion, 18);
   out.set(iv, IV_OFFSET);
   return out;

@@ -34,7 +34,10 @@ export interface KmsDeps {
   /** Where asymmetric work runs (worker threads). */
   asymmetric: AsymmetricEngine;
   clock: Clock;
+  /** Secret random bytes (key material, data keys, GenerateRandom). */
   random: (n: number) => Uint8Array;
+  /** Random bytes for public values (IVs). */
+  nonce: (n: number) => Uint8Array;
   settings: KmsSettings;
 }
 

@@ -14,7 +14,7 @@ export async function encryptWithKey(deps: KmsDeps, key: KeyRecord, plaintext: U
   const version = primaryVersion(key);
   if (version === undefined) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no enabled version`);
   const aead = await versionAead(deps, key, version, () => new KmsError("InternalError", `key ${key.keyId} version ${version} is missing`));
-  return encryptBlob(aead, { algorithm, keyId: key.keyId, keyVersion: version }, plaintext, context, deps.random);
+  return encryptBlob(aead, { algorithm, keyId: key.keyId, keyVersion: version }, plaintext, context, deps.nonce);
 }
 
 /** The version a blob names must exist and be Enabled. */

@@ -14,7 +14,7 @@
  * with a kms.v1.ErrorInfo detail in grpc-status-details-bin (where connect-es
  * and other gRPC clients read error details).
  */
-import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { performance } from "node:perf_hooks";
@@ -25,7 +25,7 @@ import type { Identity } from "../access/principal.js";
 import { GrpcStatus, KmsError, type ErrorCode } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
 import type { Logger } from "../log.js";
-import { authenticate, peerOf } from "./authenticate.js";
+import { authenticate, peerOf, type Peer } from "./authenticate.js";
 import { ERROR_CODE_HEADER, REQUEST_ID_HEADER, type InFlight } from "./interceptors.js";
 
 /** The standard gRPC health check: answered without credentials, as load balancers call it. */
@@ -86,15 +86,29 @@ export interface GrpcHandlerOptions {
   readMaxBytes: number;
 }
 
-/** Handles a gRPC request (the caller checked isGrpcRequest). */
-export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
+/**
+ * Handles a gRPC request on its HTTP/2 stream (the caller checked
+ * isGrpcRequest). The stream API, not the compat request/response pair: the
+ * pair costs two objects and their listeners per call (measured, about a
+ * tenth of the server's CPU per Encrypt).
+ */
+export function createGrpcHandler(opts: GrpcHandlerOptions): (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void {
   const routes = new Map<string, GatedMethod>(opts.methods.map((m) => [`/${m.method.parent.typeName}/${m.method.name}`, m]));
+  // A session's peer (address, verified certificate) is fixed for its life: HTTP/2 forbids TLS renegotiation.
+  const peers = new WeakMap<Http2Session, Peer>();
+  const peerOfSession = (session: Http2Session | undefined): Peer => {
+    if (!session) return { source: "" };
+    let peer = peers.get(session);
+    if (!peer) {
+      peer = peerOf(session.socket);
+      peers.set(session, peer);
+    }
+    return peer;
+  };
 
-  return (req, res) => {
+  return (stream, headers) => {
     const startedAt = performance.now();
-    const stream = res.stream;
     const requestId = newRequestId();
-    const base: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId };
     let answered = false;
 
     const fail = (err: unknown) => {
@@ -104,7 +118,9 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRe
       // Trailers-only response: status in the one HEADERS frame that ends the stream.
       stream.respond(
         {
-          ...base,
+          ":status": 200,
+          "content-type": "application/grpc",
+          [REQUEST_ID_HEADER]: requestId,
           "grpc-status": String(status),
           "grpc-message": encodeGrpcMessage(message),
           [ERROR_CODE_HEADER]: code,
@@ -116,20 +132,22 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRe
     const succeed = (payload: Uint8Array) => {
       if (answered || stream.destroyed) return;
       answered = true;
-      // Through the compat response: it owns the stream's wantTrailers and sends what addTrailers set.
-      res.writeHead(200, { "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId });
-      res.addTrailers({ "grpc-status": "0" });
-      res.end(frame(payload));
+      stream.respond({ ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId }, { waitForTrailers: true });
+      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end(frame(payload));
     };
     stream.on("error", () => undefined); // a client that goes away mid-answer is not our error
 
-    const path = req.url.split("?")[0] ?? "";
+    const url = headers[":path"] ?? "";
+    const query = url.indexOf("?");
+    const path = query < 0 ? url : url.slice(0, query);
     if (path === HEALTH_CHECK_PATH) {
-      req.resume();
-      return req.on("end", () => succeed(SERVING));
+      stream.resume();
+      stream.once("end", () => succeed(SERVING));
+      return;
     }
     const route = routes.get(path);
-    const peer = peerOf(req.socket);
+    const peer = peerOfSession(stream.session);
     const meta: CallMeta = { requestId, transport: "grpc", source: peer.source, region: opts.region };
     let identity: Identity | undefined;
     // Until the gate has the call, refusals are audited here.
@@ -138,20 +156,24 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRe
       fail(err);
     };
     try {
-      identity = authenticate(opts.directory, req.headers.authorization, peer);
+      identity = authenticate(opts.directory, headers.authorization, peer);
     } catch (err) {
-      req.resume();
+      stream.resume();
       return refuse(err);
     }
-    if (!route) return refuse(new KmsError("InvalidAction", `no method ${req.url.slice(0, 120)}`));
-    const encoding = req.headers["grpc-encoding"];
+    if (!route) {
+      stream.resume();
+      return refuse(new KmsError("InvalidAction", `no method ${url.slice(0, 120)}`));
+    }
+    const encoding = headers["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") {
+      stream.resume();
       return refuse(new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`));
     }
 
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (c: Buffer) => {
+    stream.on("data", (c: Buffer) => {
       if (answered) return;
       size += c.length;
       if (size > opts.readMaxBytes + 5) {
@@ -160,10 +182,9 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (req: Http2ServerRe
       }
       chunks.push(c);
     });
-    req.on("error", () => undefined);
-    req.on("end", () => {
+    stream.on("end", () => {
       if (answered) return;
-      const body = Buffer.concat(chunks);
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       if (body.length < 5 || body.readUInt32BE(1) !== body.length - 5)
         return refuse(new KmsError("InvalidParameter", "the request is not exactly one length-prefixed gRPC message"));
       if (body[0] !== 0) return refuse(new KmsError("InvalidParameter", "the request message is flagged compressed, but no grpc-encoding was negotiated"));

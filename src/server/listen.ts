@@ -11,6 +11,9 @@ import type { ListenAddress } from "../config.js";
 
 export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
+/** Takes an HTTP/2 stream before the compat layer sees it; returns false to hand it on to the NodeHandler. */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+
 /** PEM material for TLS on the HTTP/2 port; with `ca`, clients may present certificates it issued. */
 export interface TlsMaterial {
   cert: Buffer;
@@ -41,12 +44,29 @@ function closed(server: http.Server | http2.Http2Server): Promise<void> {
 }
 
 /**
- * `h2Handler` serves the h2c port; `h1Handler` the HTTP/1.1 port, whose
+ * Puts `first` in front of the compat layer: node:http2 turns each stream into
+ * a request/response pair in its own "stream" listener, so streams `first`
+ * takes are never wrapped. Fails the start if that listener is not where it
+ * was (a Node change), rather than serving streams twice.
+ */
+function takeStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, first: StreamHandler): void {
+  const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
+  if (compat.length !== 1) throw new Error(`node:http2 has ${compat.length} stream listeners where its compat layer should be one`);
+  const toCompat = compat[0] as (...args: unknown[]) => void;
+  server.removeAllListeners("stream");
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
+    if (!first(stream, headers)) toCompat.call(server, stream, headers, ...rest);
+  });
+}
+
+/**
+ * `h2Handler` serves the h2c port, after `h2Streams` has taken what it serves itself; `h1Handler` the HTTP/1.1 port, whose
  * parser accepts headers up to `maxHeaderBytes` (API 3.0 GET requests carry
  * their parameters in the query; beyond this Node answers 431 before any
  * handler runs).
  */
 export async function startListeners(
+  h2Streams: StreamHandler,
   h2Handler: NodeHandler,
   h1Handler: NodeHandler,
   grpcAddr: ListenAddress,
@@ -59,6 +79,7 @@ export async function startListeners(
   const h2 = tls
     ? http2.createSecureServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}), allowHTTP1: false }, h2Handler)
     : http2.createServer(h2Handler);
+  takeStreamsFirst(h2, h2Streams);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
