@@ -8,6 +8,7 @@ import { keyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { Journal } from "./deps.js";
 import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
+import { SummaryIndex, type KeySummary } from "./summary-index.js";
 
 const RECORD_FORMAT = 1;
 
@@ -47,8 +48,7 @@ function deepFreeze<T>(value: T): T {
 /** How many key records the read cache holds. */
 const KEY_CACHE_MAX = 50_000;
 
-/** What listing filters and orders on, kept in memory for every key (a few hundred bytes each). */
-export type KeySummary = Pick<KeyRecord, "keyId" | "alias" | "createTime" | "keyState" | "keyUsage" | "origin" | "tags">;
+export type { KeySummary } from "./summary-index.js";
 
 /**
  * One shared string per state, usage and origin value: each parsed record has
@@ -67,22 +67,6 @@ function summaryOf(r: KeySummary): KeySummary {
   return { keyId: r.keyId, alias: r.alias, createTime: r.createTime, keyState: shared(r.keyState), keyUsage: shared(r.keyUsage), origin: shared(r.origin), tags: r.tags };
 }
 
-function byCreateTime(a: KeySummary, b: KeySummary): number {
-  return a.createTime - b.createTime || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0);
-}
-
-/** Index of the first summary not before `s` (binary search: the list is sorted by byCreateTime). */
-function locate(list: readonly KeySummary[], s: KeySummary): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (byCreateTime(list[mid]!, s) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export class KeyRepository {
   /** Number of stored keys; counted at open, kept current by commit(). */
   private keyCount = 0;
@@ -94,23 +78,14 @@ export class KeyRepository {
   private readonly cache = new Map<string, KeyRecord>();
   private epoch = 0;
   /**
-   * Summaries of every key, oldest first, for ListKeys and ListKeyDetail (a
-   * scan of 100,000 records per call took 1.5 s). Built in the background
-   * after start; commit() keeps it current from the records it writes.
+   * Summaries of every key, for ListKeys and ListKeyDetail (a scan of 100,000
+   * records per call took 1.5 s). Built in the background after start;
+   * commit() keeps it current from the records it writes.
    */
-  private summaries: KeySummary[] | undefined;
-  private readonly summaryById = new Map<string, KeySummary>();
-  /**
-   * Summaries allocated since the list was last laid out. A listing reads
-   * every summary; allocated one by one among other objects they scatter over
-   * the heap, and a pass over 100,000 of them took 4 ms against 0.5 ms for the
-   * same summaries copied together (measured in-process). listSummaries()
-   * copies them together again once enough are scattered.
-   */
-  private scattered = 0;
+  private index: SummaryIndex | undefined;
   /** Writes committed while the summaries are being built: replayed onto them when the scan ends. */
   private duringBuild: (readonly BatchOp[])[] = [];
-  private summariesReady: Promise<KeySummary[]> | undefined;
+  private indexReady: Promise<SummaryIndex> | undefined;
   /** Key ids whose records could not be read when the listing index was built (left out of listings). */
   unreadableKeys: readonly string[] = [];
   /** Records behind putKey ops, so commit() can update the summaries without decoding. */
@@ -118,9 +93,9 @@ export class KeyRepository {
 
   constructor(readonly store: KvStore) {}
 
-  /** Every key's summary, oldest first (built on first use if start has not built it yet). */
-  listSummaries(): Promise<KeySummary[]> {
-    this.summariesReady ??= (async () => {
+  /** The listing index (built on first use if start has not built it yet). */
+  summaries(): Promise<SummaryIndex> {
+    this.indexReady ??= (async () => {
       const list: KeySummary[] = [];
       const unreadable: string[] = [];
       for await (const [k, bytes] of this.store.scan({ prefix: keyspace.keysPrefix })) {
@@ -133,56 +108,30 @@ export class KeyRepository {
         }
       }
       this.unreadableKeys = unreadable;
-      list.sort(byCreateTime);
-      this.summaryById.clear();
-      for (const x of list) this.summaryById.set(x.keyId, x);
-      this.summaries = list;
-      this.scattered = list.length;
+      this.index = SummaryIndex.of(list);
       // The scan may or may not have seen writes made meanwhile; replaying them is right either way.
       for (const ops of this.duringBuild.splice(0)) this.applyToSummaries(ops);
-      return this.laidOut(list);
+      return this.index;
     })();
-    return this.summaries ? Promise.resolve(this.laidOut(this.summaries)) : this.summariesReady;
+    return this.index ? Promise.resolve(this.index) : this.indexReady;
   }
 
-  /** The list, its summaries first copied next to each other if more than an eighth were allocated apart. */
-  private laidOut(list: KeySummary[]): KeySummary[] {
-    if (this.scattered <= Math.max(1024, list.length >> 3)) return list;
-    for (let i = 0; i < list.length; i++) {
-      const copy = summaryOf(list[i] as KeySummary);
-      list[i] = copy;
-      this.summaryById.set(copy.keyId, copy);
-    }
-    this.scattered = 0;
-    return list;
+  /** Every key's summary, oldest first. */
+  async listSummaries(): Promise<readonly KeySummary[]> {
+    return (await this.summaries()).all;
   }
 
   private applyToSummaries(ops: readonly BatchOp[]): void {
-    const list = this.summaries;
-    if (!list) {
-      if (this.summariesReady) this.duringBuild.push(ops);
+    const index = this.index;
+    if (!index) {
+      if (this.indexReady) this.duringBuild.push(ops);
       return;
     }
     for (const op of ops) {
       if (!op.key.startsWith(keyspace.keysPrefix)) continue;
-      const keyId = op.key.slice(keyspace.keysPrefix.length);
-      const existing = this.summaryById.get(keyId);
       const record = op.type === "put" ? this.written.get(op) : undefined;
-      if (existing && record && existing.createTime === record.createTime) {
-        Object.assign(existing, summaryOf(record)); // same place in the order
-        this.scattered++; // its new strings are
-        continue;
-      }
-      if (existing) {
-        list.splice(locate(list, existing), 1);
-        this.summaryById.delete(keyId);
-      }
-      if (record) {
-        const s = summaryOf(record);
-        list.splice(locate(list, s), 0, s);
-        this.summaryById.set(keyId, s);
-        this.scattered++;
-      }
+      if (record) index.put(summaryOf(record));
+      else index.remove(op.key.slice(keyspace.keysPrefix.length));
     }
   }
 
@@ -211,10 +160,23 @@ export class KeyRepository {
     return bytes && this.remember(keyId, decode<KeyRecord>(bytes, `key ${keyId}`), epoch);
   }
 
+  /**
+   * Several records at once (listings, batch state changes): cached ones from
+   * the cache, the rest in one read. What is read here is not cached: a page
+   * of a listing would push hot keys out, and freezing every record of it cost
+   * about 0.5 ms per ListKeyDetail (measured).
+   */
   async getKeys(keyIds: readonly string[]): Promise<(KeyRecord | undefined)[]> {
-    const epoch = this.epoch;
-    const values = await this.store.getMany(keyIds.map(keyspace.key));
-    return values.map((bytes, i) => bytes && this.remember(keyIds[i] as string, decode<KeyRecord>(bytes, `key ${keyIds[i]}`), epoch));
+    const out: (KeyRecord | undefined)[] = keyIds.map((id) => this.cache.get(id));
+    const missing: number[] = [];
+    out.forEach((r, i) => r === undefined && missing.push(i));
+    if (missing.length === 0) return out;
+    const values = await this.store.getMany(missing.map((i) => keyspace.key(keyIds[i] as string)));
+    values.forEach((bytes, j) => {
+      const i = missing[j] as number;
+      if (bytes) out[i] = decode<KeyRecord>(bytes, `key ${keyIds[i]}`);
+    });
+    return out;
   }
 
   async aliasOwner(alias: string): Promise<string | undefined> {

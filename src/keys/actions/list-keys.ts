@@ -7,10 +7,8 @@ import { assertRole, pageOf } from "../validate.js";
 export async function listKeys(deps: KmsDeps, req: ListKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof ListKeysResponseSchema>> {
   assertRole(req.role);
   const { offset, limit } = pageOf(req.offset, req.limit);
-  // Newest first: the summaries are oldest first. Role 1 (keys made by cloud products) has none here.
-  const all = req.role === 0 ? await deps.repo.listSummaries() : [];
-  const total = all.length;
-  const ids: { keyId: string }[] = [];
-  for (let i = total - 1 - offset; i >= 0 && ids.length < limit; i--) ids.push({ keyId: all[i]!.keyId });
+  if (req.role !== 0) return { keys: [], totalCount: 0 };
+  const { total, page } = (await deps.repo.summaries()).page({ state: undefined, usage: undefined, origin: undefined, extra: undefined, ascending: false, offset, limit });
+  const ids = page.map((k) => ({ keyId: k.keyId }));
   return { keys: ids, totalCount: total };
 }
