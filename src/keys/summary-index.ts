@@ -69,6 +69,8 @@ export class SummaryIndex {
   private items: KeySummary[] = [];
   private codes = new Uint16Array(1024);
   private readonly byId = new Map<string, KeySummary>();
+  /** Alias → key id, as the store's alias records say (each change writes both in one batch). */
+  private readonly aliases = new Map<string, string>();
   private readonly states = new Dictionary(0, 5);
   private readonly usages = new Dictionary(5, 6);
   private readonly origins = new Dictionary(11, 5);
@@ -81,6 +83,7 @@ export class SummaryIndex {
     index.items.forEach((s, i) => {
       index.codes[i] = index.codeOf(s);
       index.byId.set(s.keyId, s);
+      index.aliases.set(s.alias, s.keyId);
     });
     return index;
   }
@@ -94,6 +97,11 @@ export class SummaryIndex {
     return this.items;
   }
 
+  /** The key holding an alias. */
+  aliasOwner(alias: string): string | undefined {
+    return this.aliases.get(alias);
+  }
+
   /** Adds a key's summary, or replaces the one it had (moving it if its createTime changed). */
   put(s: KeySummary): void {
     const existing = this.byId.get(s.keyId);
@@ -102,6 +110,7 @@ export class SummaryIndex {
       this.items[at] = s;
       this.codes[at] = this.codeOf(s);
       this.byId.set(s.keyId, s);
+      this.renamed(existing.alias, s);
       return;
     }
     if (existing) this.remove(s.keyId);
@@ -115,6 +124,13 @@ export class SummaryIndex {
     this.codes[at] = this.codeOf(s);
     this.items.splice(at, 0, s);
     this.byId.set(s.keyId, s);
+    this.aliases.set(s.alias, s.keyId);
+  }
+
+  private renamed(before: string, s: KeySummary): void {
+    if (before === s.alias) return;
+    if (this.aliases.get(before) === s.keyId) this.aliases.delete(before);
+    this.aliases.set(s.alias, s.keyId);
   }
 
   remove(keyId: string): void {
@@ -124,6 +140,7 @@ export class SummaryIndex {
     this.codes.copyWithin(at, at + 1, this.items.length);
     this.items.splice(at, 1);
     this.byId.delete(keyId);
+    if (this.aliases.get(existing.alias) === keyId) this.aliases.delete(existing.alias);
   }
 
   /**

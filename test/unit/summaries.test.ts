@@ -62,27 +62,30 @@ describe("key listing index", () => {
     const origins = ["TENCENT_KMS", "EXTERNAL"] as const;
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(40), fc.nat(4), fc.nat(2), fc.nat(1), fc.nat(5), fc.boolean()), { maxLength: 120 }),
+        fc.array(fc.tuple(fc.nat(40), fc.nat(4), fc.nat(2), fc.nat(1), fc.nat(5), fc.boolean(), fc.boolean()), { maxLength: 120 }),
         fc.array(fc.tuple(fc.option(fc.nat(4)), fc.option(fc.nat(2)), fc.option(fc.nat(1)), fc.boolean(), fc.boolean(), fc.nat(30), fc.integer({ min: 1, max: 20 })), { maxLength: 10 }),
         (ops, queries) => {
           const index = SummaryIndex.of([]);
           const model = new Map<string, KeySummary>();
-          for (const [id, state, usage, origin, time, remove] of ops) {
+          for (const [id, state, usage, origin, time, remove, renamed] of ops) {
             const keyId = record(id).keyId;
             if (remove) {
               index.remove(keyId);
               model.delete(keyId);
               continue;
             }
-            const s: KeySummary = { ...record(id), keyState: states[state]!, keyUsage: usages[usage]!, origin: origins[origin]!, createTime: time, alias: `k${id % 7}` };
+            // Aliases are unique per key (the store enforces it); a key may be renamed between two.
+            const s: KeySummary = { ...record(id), keyState: states[state]!, keyUsage: usages[usage]!, origin: origins[origin]!, createTime: time, alias: `${renamed ? "r" : "k"}${id}` };
             index.put(s);
             model.set(keyId, s);
           }
           const sorted = [...model.values()].sort((a, b) => a.createTime - b.createTime || (a.keyId < b.keyId ? -1 : 1));
           expect(index.all.map((s) => s.keyId)).toEqual(sorted.map((s) => s.keyId));
+          for (let id = 0; id <= 40; id++)
+            for (const alias of [`k${id}`, `r${id}`]) expect(index.aliasOwner(alias)).toBe(sorted.find((s) => s.alias === alias)?.keyId);
           for (const [st, us, or, search, ascending, offset, limit] of queries) {
             const q = { state: st === null ? undefined : states[st], usage: us === null ? undefined : usages[us], origin: or === null ? undefined : origins[or] };
-            const extra = search ? (s: KeySummary) => s.alias === "k3" : undefined;
+            const extra = search ? (s: KeySummary) => s.alias.startsWith("k") : undefined;
             const matching = (ascending ? sorted : [...sorted].reverse()).filter(
               (s) => (q.state === undefined || s.keyState === q.state) && (q.usage === undefined || s.keyUsage === q.usage) && (q.origin === undefined || s.origin === q.origin) && (!extra || extra(s)),
             );
