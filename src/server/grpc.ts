@@ -111,8 +111,10 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (stream: ServerHttp
     const requestId = newRequestId();
     let answered = false;
 
+    // A stream the client reset mid-call takes no answer; respond() on it would throw, and nothing may throw from here.
+    const gone = () => stream.destroyed || stream.closed;
     const fail = (err: unknown) => {
-      if (answered || stream.destroyed) return;
+      if (answered || gone()) return;
       answered = true;
       const { status, message, code } = describe(err, requestId, opts.log);
       // Trailers-only response: status in the one HEADERS frame that ends the stream.
@@ -130,7 +132,7 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (stream: ServerHttp
       );
     };
     const succeed = (payload: Uint8Array) => {
-      if (answered || stream.destroyed) return;
+      if (answered || gone()) return;
       answered = true;
       stream.respond({ ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId }, { waitForTrailers: true });
       stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
@@ -198,6 +200,7 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (stream: ServerHttp
       route
         .invoke(message, identity as Identity, meta)
         .then((out) => succeed(toBinary(route.method.output, create(route.method.output, out as never))), fail)
+        .catch((err: unknown) => opts.log.error(`request ${requestId}: answer not sent`, err))
         .finally(() => opts.inFlight.leave());
     });
   };

@@ -2,7 +2,7 @@
 import { connect, type ClientHttp2Session } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateRandomRequestSchema } from "../../gen/kms/v1/kms_pb.js";
+import { CreateKeyRequestSchema, GenerateRandomRequestSchema } from "../../gen/kms/v1/kms_pb.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let ts: TestServer;
@@ -74,5 +74,31 @@ describe("gRPC frames", () => {
     expect(await post(path, framed(Buffer.alloc(1024 * 1024 + 10)))).toMatchObject({ status: "3", code: "RequestSizeLimitExceeded" });
     // The session is still good after all of it.
     expect((await post(path, framed(Buffer.from([8, 4])))).status).toBe("0");
+  });
+
+  it("survive clients that reset their streams at every point of a call, and keep serving", async () => {
+    const body = framed(toBinary(GenerateRandomRequestSchema, create(GenerateRandomRequestSchema, { numberOfBytes: 32 })));
+    // A durable CreateKey is still running (waiting for its synced write) when the reset lands.
+    const createKey = (i: number) => framed(toBinary(CreateKeyRequestSchema, create(CreateKeyRequestSchema, { alias: `reset-${i}` })));
+    const resets = Array.from({ length: 200 }, (_, i) =>
+      new Promise<void>((resolve) => {
+        const running = i % 4 === 3;
+        const req = session.request({ ":method": "POST", ":path": running ? "/kms.v1.KeyManagementService/CreateKey" : path, "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${ts.token}` });
+        req.on("error", () => undefined);
+        req.on("close", () => resolve());
+        // Before the body, mid-body, right after it, and once the call is running.
+        if (i % 4 === 0) return req.close(0x8);
+        if (running) {
+          req.end(createKey(i));
+          return setImmediate(() => req.close(0x8));
+        }
+        req.write(body.subarray(0, 3));
+        if (i % 4 === 1) return req.close(0x8);
+        req.end(body.subarray(3));
+        req.close(0x8);
+      }),
+    );
+    await Promise.all(resets);
+    expect((await post(path, body)).status).toBe("0");
   });
 });
