@@ -13,13 +13,15 @@ export type KeySummary = Pick<KeyRecord, "keyId" | "alias" | "createTime" | "key
 /** Small ids for the values of one field, handed out on first sight (the fields are enums). */
 class Dictionary {
   private readonly ids = new Map<string, number>();
+  /** The largest id: all bits of the field set. */
+  private readonly max: number;
+
   constructor(
     private readonly shift: number,
     bits: number,
   ) {
     this.max = (1 << bits) - 1;
   }
-  private readonly max: number;
 
   code(value: string): number {
     let id = this.ids.get(value);
