@@ -3,7 +3,7 @@
  * packed code of its state, usage and origin in one Uint16Array. ListKeyDetail
  * counts every match on every call; over 100,000 summary objects that pass
  * cost 1-1.5 ms in the running server (the objects scatter over the heap),
- * over the codes a few tens of µs.
+ * over the codes about 0.5 ms (measured with 100,000 keys).
  */
 import type { KeyRecord } from "./key.js";
 
