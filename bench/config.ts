@@ -10,7 +10,8 @@
  *   BENCH_KEYS=100000      keys in the store before the scenarios; short: 2000
  *   BENCH_RATE_LIMIT=200   KMS_RATE_LIMIT of the rate-limit scenario (driven at twice that); short: 100
  *   BENCH_ONLY=regex       run only the scenarios whose name matches
- *   BENCH_PROFILE=1        also record a --cpu-prof profile of the server during gRPC Encrypt 32 B
+ *   BENCH_PROFILE=1        also record a --cpu-prof profile of the server during Encrypt 32 B over gRPC
+ *                          (=api3 or =connect: over that protocol instead)
  */
 import { availableParallelism } from "node:os";
 
@@ -23,7 +24,8 @@ export interface BenchConfig {
   keys: number;
   rateLimit: number;
   only: RegExp | undefined;
-  profile: boolean;
+  /** Protocol of the Encrypt 32 B run to profile, if any. */
+  profile: "grpc" | "connect" | "api3" | undefined;
   cores: number;
 }
 
@@ -33,6 +35,13 @@ function num(name: string, fallback: number, min: number, max: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${name} must be a number in [${min}, ${max}], got "${raw}"`);
   return n;
+}
+
+function profileOf(raw: string | undefined): BenchConfig["profile"] {
+  if (raw === undefined || raw === "" || raw === "0") return undefined;
+  if (raw === "1" || raw === "grpc") return "grpc";
+  if (raw === "api3" || raw === "connect") return raw;
+  throw new Error(`BENCH_PROFILE must be 1, grpc, connect or api3, got "${raw}"`);
 }
 
 export function loadBenchConfig(): BenchConfig {
@@ -48,7 +57,7 @@ export function loadBenchConfig(): BenchConfig {
     keys: Math.round(num("BENCH_KEYS", short ? 2_000 : 100_000, 0, 1_000_000)),
     rateLimit: Math.round(num("BENCH_RATE_LIMIT", short ? 100 : 200, 1, 100_000)),
     only: only ? new RegExp(only, "i") : undefined,
-    profile: process.env["BENCH_PROFILE"] === "1",
+    profile: profileOf(process.env["BENCH_PROFILE"]),
     cores: availableParallelism(),
   };
 }

@@ -44,7 +44,7 @@ export interface Report {
   coldStart: { keys: number; toListeningMs: number; toFirstDecryptMs: number; rssBytes: number } | undefined;
   rss: { emptyStoreBytes: number; populatedBytes: number; peakBytes: number; bytesPerKey: number } | undefined;
   rateLimit: { limit: number; drivenAt: number; seconds: number; sent: number; accepted: number; rejected: number; other: number; expectedAccepted: number } | undefined;
-  profile: { file: string; top: { fn: string; where: string; share: number }[] } | undefined;
+  profile: { protocol: string; file: string; top: { fn: string; where: string; share: number }[] } | undefined;
   targets: Target[];
 }
 
@@ -108,7 +108,7 @@ export function printReport(r: Report): string {
     out.push(`rate limit ${l.limit}/s driven at ${l.drivenAt}/s for ${l.seconds} s: ${l.sent} sent, ${l.accepted} accepted (expected ${fmt(l.expectedAccepted)}), ${l.rejected} RequestLimitExceeded, ${l.other} other`);
   }
   if (r.profile) {
-    out.push("", `server profile during gRPC Encrypt 32 B (${r.profile.file}), top self time:`);
+    out.push("", `server profile during ${r.profile.protocol} Encrypt 32 B (${r.profile.file}), top self time:`);
     for (const t of r.profile.top) out.push(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.fn}  ${t.where}`);
   }
   out.push("", table(["target", "measured", "goal", "met"], r.targets.map((t) => [t.name, t.measured, t.goal, t.met === undefined ? "n/a" : t.met ? "yes" : "NO"]), new Set()));

@@ -226,7 +226,7 @@ try {
     const protocols: Protocol[] = cfg.short && !s.everyProtocolInShortMode ? ["grpc"] : ["grpc", "connect", "api3"];
     for (const protocol of protocols) await runScenario(s, protocol);
   }
-  if (cfg.profile) await profileEncrypt(list);
+  if (cfg.profile) await profileEncrypt(list, cfg.profile);
 
   const peak = memory(kms.pid).peak;
   log("stopping the KMS");
@@ -328,20 +328,21 @@ async function cannedSize(id: string): Promise<number> {
   return (await stat(join(cannedDir, `${id}.bin`))).size;
 }
 
-/** A KMS with --cpu-prof, driven with gRPC Encrypt 32 B; keeps the top self-time functions. */
-async function profileEncrypt(list: Scenario[]): Promise<void> {
+/** A KMS with --cpu-prof, driven with Encrypt 32 B over the configured protocol; keeps the top self-time functions. */
+async function profileEncrypt(list: Scenario[], protocol: Protocol): Promise<void> {
   const s = list.find((x) => x.id === "encrypt-32");
   if (!s) return;
-  log("profiling gRPC Encrypt 32 B");
+  log(`profiling ${protocol} Encrypt 32 B`);
   const profDir = join(REPO, "bench", "results", `profile-${startedAt.replace(/[:.]/g, "-")}`);
   const dir = join(work, "profile-data");
   const p = await startKms({ dataDir: dir, rootKey, credentials, rateLimit: 0, logFile: join(work, "profile.log"), nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] });
   try {
     const kmsClient = createClient(KeyManagementService, createGrpcTransport({ baseUrl: origin(p.ports["h2c"] ?? 0), interceptors: [authInterceptor] }));
     const key = await kmsClient.createKey({ alias: `bench-profile-${runId}` });
-    const encrypt: Scenario = { ...s, request: rewriteKeyId(s.request, key.keyId) };
+    const encrypt: Scenario = { ...s, request: rewriteKeyId(s.request, key.keyId), api: { ...s.api, KeyId: key.keyId } };
     const shape: Shape = { concurrency: cfg.concurrency, connections: cfg.connections, durationS: Math.max(cfg.durationS, 3), warmupS: cfg.warmupS };
-    await h2load(target(encrypt, "grpc", p.ports["h2c"] ?? 0, credentials, false), shape, join(work, "profile"));
+    const port = protocol === "api3" ? (p.ports["http"] ?? 0) : (p.ports["h2c"] ?? 0);
+    await h2load(target(encrypt, protocol, port, credentials, false), shape, join(work, "profile"));
   } finally {
     await p.stop();
   }
@@ -349,7 +350,7 @@ async function profileEncrypt(list: Scenario[]): Promise<void> {
   // The main thread's profile is the largest (workers are idle for Encrypt).
   const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(join(profDir, f))).size })));
   const main = sized.sort((a, b) => b.size - a.size)[0];
-  if (main) report.profile = { file: join(profDir, main.f), top: topSelfTime(join(profDir, main.f), 25).map(({ fn, where, share }) => ({ fn, where, share })) };
+  if (main) report.profile = { protocol, file: join(profDir, main.f), top: topSelfTime(join(profDir, main.f), 25).map(({ fn, where, share }) => ({ fn, where, share })) };
 }
 
 function rewriteKeyId(request: Uint8Array, keyId: string): Uint8Array {
