@@ -20,8 +20,24 @@ export interface Peer {
   certificate?: { cn: string; fingerprint: string };
 }
 
+/**
+ * A connection's peer is fixed for its life (HTTP/2 forbids TLS renegotiation), so it is read once per socket:
+ * the certificate's hash is not worth recomputing on every call. node:http2 hands out one socket object per session.
+ */
+const peers = new WeakMap<Socket, Peer>();
+
 export function peerOf(socket: Socket | undefined): Peer {
-  const source = socket?.remoteAddress ?? "";
+  if (!socket) return { source: "" };
+  let peer = peers.get(socket);
+  if (!peer) {
+    peer = readPeer(socket);
+    peers.set(socket, peer);
+  }
+  return peer;
+}
+
+function readPeer(socket: Socket): Peer {
+  const source = socket.remoteAddress ?? "";
   if (!(socket instanceof TLSSocket) || !socket.authorized) return { source };
   const cert = socket.getPeerCertificate();
   const cn = cert?.subject?.CN;

@@ -14,7 +14,7 @@
  * with a kms.v1.ErrorInfo detail in grpc-status-details-bin (where connect-es
  * and other gRPC clients read error details).
  */
-import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { performance } from "node:perf_hooks";
@@ -25,7 +25,7 @@ import type { Identity } from "../access/principal.js";
 import { GrpcStatus, KmsError, type ErrorCode } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
 import type { Logger } from "../log.js";
-import { authenticate, peerOf, type Peer } from "./authenticate.js";
+import { authenticate, peerOf } from "./authenticate.js";
 import { ERROR_CODE_HEADER, REQUEST_ID_HEADER, type InFlight } from "./interceptors.js";
 
 /** The standard gRPC health check: answered without credentials, as load balancers call it. */
@@ -94,18 +94,6 @@ export interface GrpcHandlerOptions {
  */
 export function createGrpcHandler(opts: GrpcHandlerOptions): (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void {
   const routes = new Map<string, GatedMethod>(opts.methods.map((m) => [`/${m.method.parent.typeName}/${m.method.name}`, m]));
-  // A session's peer (address, verified certificate) is fixed for its life: HTTP/2 forbids TLS renegotiation.
-  const peers = new WeakMap<Http2Session, Peer>();
-  const peerOfSession = (session: Http2Session | undefined): Peer => {
-    if (!session) return { source: "" };
-    let peer = peers.get(session);
-    if (!peer) {
-      peer = peerOf(session.socket);
-      peers.set(session, peer);
-    }
-    return peer;
-  };
-
   return (stream, headers) => {
     const startedAt = performance.now();
     const requestId = newRequestId();
@@ -149,7 +137,7 @@ export function createGrpcHandler(opts: GrpcHandlerOptions): (stream: ServerHttp
       return;
     }
     const route = routes.get(path);
-    const peer = peerOfSession(stream.session);
+    const peer = peerOf(stream.session?.socket);
     const meta: CallMeta = { requestId, transport: "grpc", source: peer.source, region: opts.region };
     let identity: Identity | undefined;
     // Until the gate has the call, refusals are audited here.
