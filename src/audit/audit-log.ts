@@ -153,29 +153,24 @@ export class AuditLog {
    * failed write. No promise per event on the path every read-only call takes.
    */
   record(event: AuditEvent, onError: (err: unknown) => void): void {
-    if (this.closed) return onError(new KmsError("InternalError", "the audit log is closed"));
-    let record: ChainedRecord;
-    try {
-      record = normalizeEvent(event);
-    } catch (err) {
-      return onError(err);
-    }
-    this.queue.push({ record, durable: false, reject: onError });
-    this.draining ??= this.drain();
+    this.queued(event, { durable: false, reject: onError });
   }
 
   private enqueue(event: AuditEvent, durable: boolean, change: readonly BatchOp[] | undefined): Promise<StoredAuditEvent> {
-    if (this.closed) return Promise.reject(new KmsError("InternalError", "the audit log is closed"));
+    return new Promise<StoredAuditEvent>((resolve, reject) => this.queued(event, { durable, ...(change ? { change } : {}), resolve, reject }));
+  }
+
+  /** Normalizes the event and queues it for the next group commit; a closed log or a malformed event goes to `reject`. */
+  private queued(event: AuditEvent, pending: Omit<Pending, "record">): void {
+    if (this.closed) return pending.reject(new KmsError("InternalError", "the audit log is closed"));
     let record: ChainedRecord;
     try {
       record = normalizeEvent(event);
     } catch (err) {
-      return Promise.reject(err);
+      return pending.reject(err);
     }
-    return new Promise<StoredAuditEvent>((resolve, reject) => {
-      this.queue.push({ record, durable, ...(change ? { change } : {}), resolve, reject });
-      this.draining ??= this.drain();
-    });
+    this.queue.push({ record, ...pending });
+    this.draining ??= this.drain();
   }
 
   /** Waits until every event appended so far is written (or has failed). */
