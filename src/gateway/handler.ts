@@ -39,6 +39,8 @@ export interface GatewayOptions {
 /** A request as parsed, before dispatch. */
 interface ApiCall {
   secretId: string;
+  /** Whom the verified SecretId names (read with its secret key, during verification). */
+  identity: Identity | undefined;
   action: string;
   version: string | undefined;
   region: string | undefined;
@@ -117,7 +119,8 @@ function authenticate(req: IncomingMessage, body: Buffer, directory: Directory, 
   const method = (req.method ?? "GET").toUpperCase();
   const type = mediaType(headers);
   if (type === "multipart/form-data") throw new KmsError("InvalidParameter", "multipart/form-data is not supported by this service");
-  const lookup = (id: string) => directory.accessKey(id)?.secretKey;
+  let found: ReturnType<Directory["accessKey"]>;
+  const lookup = (id: string) => (found = directory.accessKey(id))?.secretKey;
 
   if (headers.authorization !== undefined) {
     let secretId: string;
@@ -130,6 +133,7 @@ function authenticate(req: IncomingMessage, body: Buffer, directory: Directory, 
     const form = method === "GET" ? rawQuery : type === "application/x-www-form-urlencoded" ? body.toString("utf8") : undefined;
     return {
       secretId,
+      identity: found?.identity,
       action: headers["x-tc-action"] ?? "",
       version: headers["x-tc-version"],
       region: headers["x-tc-region"],
@@ -150,7 +154,7 @@ function authenticate(req: IncomingMessage, body: Buffer, directory: Directory, 
     throw signatureFailure(err);
   }
   if (params.Token) throw new KmsError("AuthFailure.TokenFailure", "temporary credentials (Token) are not issued by this service");
-  return { secretId, action: params.Action ?? "", version: params.Version, region: params.Region, input: unflatten(pairs), source: "form" };
+  return { secretId, identity: found?.identity, action: params.Action ?? "", version: params.Version, region: params.Region, input: unflatten(pairs), source: "form" };
 }
 
 export function createGatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -172,7 +176,7 @@ export function createGatewayHandler(opts: GatewayOptions): (req: IncomingMessag
       const body = await readBody(req, opts.maxBodyBytes);
       if ((req.url ?? "").length > opts.maxBodyBytes) throw new KmsError("RequestSizeLimitExceeded", `the query string exceeds ${opts.maxBodyBytes} bytes`);
       const call = authenticate(req, body, opts.directory, nowSeconds());
-      identity = opts.directory.accessKey(call.secretId)?.identity;
+      identity = call.identity;
       if (!identity) throw new KmsError("AuthFailure.SecretIdNotFound", "SecretId not found");
       if (call.action === "") throw new KmsError("MissingParameter", "The parameter `Action` is missing");
       const gated = opts.methods.get(call.action);
