@@ -200,7 +200,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
   await scheduler.runOnce();
   // The listing index is built after the listeners are up, so a large store does not delay the start.
-  deps.repo.listSummaries().then(
+  deps.repo.summaries().then(
     () => {
       const bad = deps.repo.unreadableKeys;
       if (bad.length > 0) log.error(`kms: ${bad.length} key record(s) are unreadable and left out of listings: ${bad.slice(0, 20).join(", ")}`);

@@ -8,7 +8,7 @@ import { keyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { Journal } from "./deps.js";
 import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
-import { SummaryIndex, type KeySummary } from "./summary-index.js";
+import { SummaryIndex, summaryOf, type KeySummary } from "./summary-index.js";
 
 const RECORD_FORMAT = 1;
 
@@ -47,25 +47,6 @@ function deepFreeze<T>(value: T): T {
 
 /** How many key records the read cache holds. */
 const KEY_CACHE_MAX = 50_000;
-
-export type { KeySummary } from "./summary-index.js";
-
-/**
- * One shared string per state, usage and origin value: each parsed record has
- * its own copies, and the summaries of 100,000 keys would keep 300,000 of
- * them. The values are a few enum names.
- */
-const enumValues = new Map<string, string>();
-function shared<T extends string>(value: T): T {
-  const hit = enumValues.get(value);
-  if (hit !== undefined) return hit as T;
-  enumValues.set(value, value);
-  return value;
-}
-
-function summaryOf(r: KeySummary): KeySummary {
-  return { keyId: r.keyId, alias: r.alias, createTime: r.createTime, keyState: shared(r.keyState), keyUsage: shared(r.keyUsage), origin: shared(r.origin), tags: r.tags };
-}
 
 export class KeyRepository {
   /** Number of stored keys; counted at open, kept current by commit(). */
@@ -114,11 +95,6 @@ export class KeyRepository {
       return this.index;
     })();
     return this.index ? Promise.resolve(this.index) : this.indexReady;
-  }
-
-  /** Every key's summary, oldest first. */
-  async listSummaries(): Promise<readonly KeySummary[]> {
-    return (await this.summaries()).all;
   }
 
   private applyToSummaries(ops: readonly BatchOp[]): void {

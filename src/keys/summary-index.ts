@@ -10,6 +10,24 @@ import type { KeyRecord } from "./key.js";
 /** What listing filters and orders on, kept in memory for every key (a few hundred bytes each). */
 export type KeySummary = Pick<KeyRecord, "keyId" | "alias" | "createTime" | "keyState" | "keyUsage" | "origin" | "tags">;
 
+/**
+ * One shared string per state, usage and origin value: each parsed record has
+ * its own copies, and the summaries of 100,000 keys would keep 300,000 of
+ * them. The values are a few enum names.
+ */
+const enumValues = new Map<string, string>();
+function shared<T extends string>(value: T): T {
+  const hit = enumValues.get(value);
+  if (hit !== undefined) return hit as T;
+  enumValues.set(value, value);
+  return value;
+}
+
+/** A record's summary: only the listed fields, so the index does not keep whole records alive. */
+export function summaryOf(r: KeySummary): KeySummary {
+  return { keyId: r.keyId, alias: r.alias, createTime: r.createTime, keyState: shared(r.keyState), keyUsage: shared(r.keyUsage), origin: shared(r.origin), tags: r.tags };
+}
+
 /** Small ids for the values of one field, handed out on first sight (the fields are enums). */
 class Dictionary {
   private readonly ids = new Map<string, number>();
@@ -56,11 +74,11 @@ function byCreateTime(a: KeySummary, b: KeySummary): number {
 
 /** Equality filters on the coded fields (undefined: any), plus an optional check of the summary itself. */
 export interface PageQuery {
-  state: string | undefined;
-  usage: string | undefined;
-  origin: string | undefined;
+  state?: string | undefined;
+  usage?: string | undefined;
+  origin?: string | undefined;
   /** Filters the codes do not cover (alias search, tags). */
-  extra: ((s: KeySummary) => boolean) | undefined;
+  extra?: ((s: KeySummary) => boolean) | undefined;
   /** Oldest first when true, newest first otherwise. */
   ascending: boolean;
   offset: number;

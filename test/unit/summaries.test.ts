@@ -37,13 +37,13 @@ describe("key listing index", () => {
     for (let i = 0; i < 500; i++) await repo.commit([repo.putKey(record(i))], null, 1);
 
     const fresh = new KeyRepository(store);
-    const building = fresh.listSummaries();
+    const building = fresh.summaries();
     // While the scan runs: a new key, a state change, a deletion.
     await fresh.commit([fresh.putKey(record(999))], null, 1);
     await fresh.commit([fresh.putKey({ ...record(10), keyState: "Disabled" })], null);
     await fresh.commit([fresh.delKey(record(20).keyId)], null, -1);
     await building;
-    const list = await fresh.listSummaries();
+    const list = (await fresh.summaries()).all;
     expect(list).toHaveLength(500);
     expect(list.at(-1)!.keyId).toBe(record(999).keyId);
     expect(list.find((s) => s.keyId === record(10).keyId)!.keyState).toBe("Disabled");
@@ -51,7 +51,7 @@ describe("key listing index", () => {
     expect(list.map((s) => s.createTime)).toEqual([...list.map((s) => s.createTime)].sort((a, b) => a - b));
 
     await fresh.commit([fresh.putKey({ ...record(5), createTime: 5_000 })], null);
-    expect((await fresh.listSummaries()).at(-1)!.keyId).toBe(record(5).keyId);
+    expect((await fresh.summaries()).all.at(-1)!.keyId).toBe(record(5).keyId);
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -106,7 +106,7 @@ describe("key listing index", () => {
     for (let i = 0; i < 3; i++) await repo.commit([repo.putKey(record(i))], null, 1);
     await store.batch([{ type: "put", key: `v1/keys/${record(1).keyId}`, value: Buffer.from("{not json") }]);
     const fresh = new KeyRepository(store);
-    expect((await fresh.listSummaries()).map((s) => s.keyId)).toEqual([record(0).keyId, record(2).keyId]);
+    expect((await fresh.summaries()).all.map((s) => s.keyId)).toEqual([record(0).keyId, record(2).keyId]);
     expect(fresh.unreadableKeys).toEqual([record(1).keyId]);
     await expect(fresh.getKey(record(1).keyId)).rejects.toThrow(`the stored record of key ${record(1).keyId} is unreadable`);
     expect((await fresh.getKey(record(2).keyId))?.alias).toBe("k2");

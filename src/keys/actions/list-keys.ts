@@ -8,7 +8,7 @@ export async function listKeys(deps: KmsDeps, req: ListKeysRequest, _call: CallC
   assertRole(req.role);
   const { offset, limit } = pageOf(req.offset, req.limit);
   if (req.role !== 0) return { keys: [], totalCount: 0 };
-  const { total, page } = (await deps.repo.summaries()).page({ state: undefined, usage: undefined, origin: undefined, extra: undefined, ascending: false, offset, limit });
+  const { total, page } = (await deps.repo.summaries()).page({ ascending: false, offset, limit });
   const ids = page.map((k) => ({ keyId: k.keyId }));
   return { keys: ids, totalCount: total };
 }
