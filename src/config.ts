@@ -1,8 +1,7 @@
 /** Environment → a typed, validated Config. The only module that reads process.env. */
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { SECRET_ID_RE, SECRET_KEY_RE } from "./access/access-key.js";
-import { TOKEN_RE } from "./access/principal.js";
+import { SECRET_ID_RE, SECRET_KEY_RE, TOKEN_RE } from "./credential-formats.js";
 
 export type KeyTypeName = "FIPS" | "GM";
 

@@ -14,7 +14,3 @@ export interface AccessKeyRecord {
   /** Decimal uin of the principal it belongs to; absent in records written before principals existed (= the root). */
   principalUin?: string;
 }
-
-export const SECRET_ID_RE = /^AKID[A-Za-z0-9]{32}$/;
-/** Secrets supplied by operators (KMS_ROOT_SECRET_KEY) may be any printable ASCII of reasonable length. */
-export const SECRET_KEY_RE = /^[\x21-\x7e]{16,128}$/;

@@ -10,11 +10,11 @@ import { randomAlphanumeric } from "../crypto/random.js";
 import type { RootKey } from "../crypto/seal.js";
 import { keyspace } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
-import type { Journal } from "../keys/deps.js";
+import type { Identity, Journal } from "../call.js";
 import type { AccessKeyRecord, AccessKeyStatus } from "./access-key.js";
-import { SECRET_ID_RE } from "./access-key.js";
+import { SECRET_ID_RE } from "../credential-formats.js";
 import { parsePolicy, type CompiledPolicy } from "./policy/index.js";
-import { POLICY_NAME_RE, PRINCIPAL_NAME_RE, TOKEN_ID_RE, type Identity, type PolicyRecord, type PrincipalRecord, type TokenRecord } from "./principal.js";
+import { POLICY_NAME_RE, PRINCIPAL_NAME_RE, TOKEN_ID_RE, type PolicyRecord, type PrincipalRecord, type TokenRecord } from "./principal.js";
 
 const RECORD_FORMAT = 1;
 const secretLabel = (secretId: string) => `kms/v1/access-key/${secretId}`;

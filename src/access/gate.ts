@@ -9,14 +9,13 @@ import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageSha
 import { KmsError } from "../errors.js";
 import { isUuid } from "../crypto/ciphertext.js";
 import type { AuditEvent, Transport } from "../audit/event.js";
-import type { CallContext, Journal } from "../keys/deps.js";
-import { keyspace } from "../store/keyspace.js";
+import type { CallContext, Journal } from "../call.js";
 import type { BatchOp } from "../store/store.js";
 import type { KeyRecord } from "../keys/key.js";
 import type { Logger } from "../log.js";
 import type { Directory } from "./directory.js";
 import { buildAccountResource, buildKeyResource, evaluate, IP_KEY, mayAllowAction, normaliseIp, RESOURCE_TAG_KEY, type CompiledPolicy } from "./policy/index.js";
-import type { Identity } from "./principal.js";
+import type { Identity } from "../call.js";
 import { contextConditions, isKeyScoped, requestKeys, type KeyReference } from "./resources.js";
 
 /** What an edge knows about a call before it runs. */
@@ -120,15 +119,15 @@ export class Gate {
     const who = { principalUin: identity.uin.toString(), principalName: identity.name, credential: identity.credential, action };
     let journaled = false;
     // A change and its Success event go in one batch: stored together or not at all.
-    const journal: Journal = async (ops) => {
-      for (const id of keyIdsWritten(ops)) if (!keyIds.includes(id)) keyIds.push(id);
+    const journal: Journal = async (ops, subjects = []) => {
+      for (const id of subjects) if (!keyIds.includes(id)) keyIds.push(id);
       await this.deps.audit.commitWith(ops, this.event({ ...who, keyIds: [...keyIds], result: "Success" }, meta, startedAt));
       journaled = true;
     };
     let result = "Success";
     try {
       if (!identity.root) await this.authorize(identity, action, keyScoped, keys, meta);
-      return await execute({ requestId: meta.requestId, uin: this.deps.accountUin, principal: identity, journal });
+      return await execute({ requestId: meta.requestId, uin: this.deps.accountUin, region: meta.region, principal: identity, journal });
     } catch (err) {
       result = err instanceof KmsError ? err.code : "InternalError";
       throw err;
@@ -184,9 +183,4 @@ export class Gate {
   private record(event: AuditEvent): void {
     this.deps.audit.record(event, this.auditFailed);
   }
-}
-
-/** Ids of the key records a change writes or deletes (a created key is named in its CreateKey event this way). */
-function keyIdsWritten(ops: readonly BatchOp[]): string[] {
-  return ops.flatMap((op) => (op.key.startsWith(keyspace.keysPrefix) ? [op.key.slice(keyspace.keysPrefix.length)] : []));
 }

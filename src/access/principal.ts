@@ -31,18 +31,6 @@ export interface TokenRecord {
   createTime: number;
 }
 
-/** Who made a call, as an edge established it from a verified credential. */
-export interface Identity {
-  /** The principal's uin. */
-  uin: bigint;
-  name: string;
-  root: boolean;
-  /** Public id of the credential used: SecretId, token id, or "cert:<fingerprint prefix>". */
-  credential: string;
-}
-
 export const PRINCIPAL_NAME_RE = /^[A-Za-z0-9_+=,.@-]{1,64}$/;
 export const POLICY_NAME_RE = /^[A-Za-z0-9_+=,.@-]{1,128}$/;
 export const TOKEN_ID_RE = /^kmst[A-Za-z0-9]{16}$/;
-/** Tokens supplied by operators (KMS_ROOT_TOKEN) may be any printable ASCII of reasonable length. */
-export const TOKEN_RE = /^[\x21-\x7e]{32,256}$/;

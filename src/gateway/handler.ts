@@ -10,7 +10,7 @@ import { create, type DescMessage } from "@bufbuild/protobuf";
 import { performance } from "node:perf_hooks";
 import type { Directory } from "../access/directory.js";
 import type { CallMeta, Gate, GatedMethod } from "../access/gate.js";
-import type { Identity } from "../access/principal.js";
+import type { Identity } from "../call.js";
 import { KmsError } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
 import type { Logger } from "../log.js";

@@ -3,7 +3,8 @@
  * cannot be scheduled for deletion or archived, as Tencent documents.
  */
 import { KmsError } from "../errors.js";
-import type { CallContext, KmsDeps } from "./deps.js";
+import type { CallContext } from "../call.js";
+import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
 import { loadKey } from "./resolve.js";

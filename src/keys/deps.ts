@@ -1,7 +1,5 @@
-/** What every action is given: its collaborators (deps) and who is calling (call). No transport types. */
-import type { Identity } from "../access/principal.js";
+/** What every key action is given: its collaborators. Who is calling comes with the call (src/call.ts). No transport types. */
 import type { Clock } from "../clock.js";
-import type { BatchOp } from "../store/store.js";
 import type { KeyTypeName } from "../config.js";
 import type { AsymmetricEngine } from "../crypto/asymmetric/pool.js";
 import type { RootKey } from "../crypto/seal.js";
@@ -39,22 +37,4 @@ export interface KmsDeps {
   /** Random bytes for public values (IVs). */
   nonce: (n: number) => Uint8Array;
   settings: KmsSettings;
-}
-
-/**
- * Writes one state change of a call as a single batch. The gate's journal
- * puts the call's audit event in that same batch, so a change is stored if
- * and only if its event is.
- */
-export type Journal = (ops: readonly BatchOp[]) => Promise<void>;
-
-/** The caller of one request: authenticated by a transport, authorised by the gate (access/gate.ts). */
-export interface CallContext {
-  requestId: string;
-  /** Account the call acts for (owner of the keys). */
-  uin: bigint;
-  /** Who is calling: the root or a sub-user of that account. */
-  principal: Identity;
-  /** How this call writes its changes (see Journal). */
-  journal: Journal;
 }

@@ -6,7 +6,7 @@
 import { KmsError } from "../errors.js";
 import { keyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
-import type { Journal } from "./deps.js";
+import type { Journal } from "../call.js";
 import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
 import { SummaryIndex, summaryOf, type KeySummary } from "./summary-index.js";
 
@@ -248,15 +248,21 @@ export class KeyRepository {
    * purges (-n), applied to the count only once the batch is durable.
    */
   async commit(ops: readonly BatchOp[], journal: Journal | null, keysDelta = 0): Promise<void> {
+    const keyIds = keyIdsOf(ops);
     try {
-      if (journal) await journal(ops);
+      if (journal) await journal(ops, keyIds);
       else await this.store.batch(ops);
     } finally {
       // Whether or not the batch landed, what was cached for these keys may be stale now.
       this.epoch++;
-      for (const op of ops) if (op.key.startsWith(keyspace.keysPrefix)) this.cache.delete(op.key.slice(keyspace.keysPrefix.length));
+      for (const id of keyIds) this.cache.delete(id);
     }
     this.applyToSummaries(ops);
     this.keyCount += keysDelta;
   }
+}
+
+/** Ids of the key records a batch writes or deletes. */
+function keyIdsOf(ops: readonly BatchOp[]): string[] {
+  return ops.flatMap((op) => (op.key.startsWith(keyspace.keysPrefix) ? [op.key.slice(keyspace.keysPrefix.length)] : []));
 }

@@ -1,6 +1,7 @@
 /** Applies one lifecycle action to one or many keys, atomically, under their locks. */
 import type { BatchOp } from "../store/store.js";
-import type { Journal, KmsDeps } from "./deps.js";
+import type { Journal } from "../call.js";
+import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
 import { keyNotFound } from "./resolve.js";

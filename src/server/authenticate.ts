@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { Directory } from "../access/directory.js";
-import type { Identity } from "../access/principal.js";
+import type { Identity } from "../call.js";
 import { KmsError } from "../errors.js";
 
 /** The transport-level facts about a caller. */

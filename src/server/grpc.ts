@@ -21,7 +21,7 @@ import { performance } from "node:perf_hooks";
 import { ErrorInfoSchema } from "../../gen/kms/v1/kms_pb.js";
 import type { Directory } from "../access/directory.js";
 import type { CallMeta, Gate, GatedMethod } from "../access/gate.js";
-import type { Identity } from "../access/principal.js";
+import type { Identity } from "../call.js";
 import { GrpcStatus, KmsError, type ErrorCode } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
 import type { Logger } from "../log.js";

@@ -10,7 +10,7 @@ import { Code, ConnectError, createContextKey, type Interceptor } from "@connect
 import { ErrorInfoSchema } from "../../gen/kms/v1/kms_pb.js";
 import type { Directory } from "../access/directory.js";
 import { actionName, type CallMeta, type Gate } from "../access/gate.js";
-import type { Identity } from "../access/principal.js";
+import type { Identity } from "../call.js";
 import { KmsError, type ErrorCode } from "../errors.js";
 import { newRequestId } from "../crypto/random.js";
 import type { Logger } from "../log.js";

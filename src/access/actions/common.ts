@@ -1,6 +1,6 @@
 /** Checks shared by the admin actions. */
 import { KmsError } from "../../errors.js";
-import type { CallContext } from "../../keys/deps.js";
+import type { CallContext } from "../../call.js";
 import { assertDescription } from "../../keys/validate.js";
 import type { Directory } from "../directory.js";
 

@@ -1,7 +1,6 @@
 /** The admin actions table, typed against AdminService like keys/actions/index.ts. */
-import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { AdminService } from "../../../gen/kms/v1/admin_pb.js";
-import type { CallContext } from "../../keys/deps.js";
+import type { ActionTable } from "../../call.js";
 import type { AdminDeps } from "../deps.js";
 import { attachPolicy } from "./attach-policy.js";
 import { createAccessKey } from "./create-access-key.js";
@@ -23,13 +22,7 @@ import { queryAuditEvents } from "./query-audit-events.js";
 import { updatePolicy } from "./update-policy.js";
 import { verifyAuditLog } from "./verify-audit-log.js";
 
-type Methods = (typeof AdminService)["method"];
-
-export type AdminActionTable = {
-  [K in keyof Methods]: (deps: AdminDeps, req: MessageShape<Methods[K]["input"]>, call: CallContext) => Promise<MessageInitShape<Methods[K]["output"]>>;
-};
-
-export const adminActions: AdminActionTable = {
+export const adminActions: ActionTable<typeof AdminService, AdminDeps> = {
   createAccessKey,
   listAccessKeys,
   enableAccessKey,

@@ -1,6 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ListTokensRequest, ListTokensResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
-import type { CallContext } from "../../keys/deps.js";
+import type { CallContext } from "../../call.js";
 import type { AdminDeps } from "../deps.js";
 import { tokenMessage } from "../present.js";
 

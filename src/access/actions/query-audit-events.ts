@@ -2,7 +2,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { QueryAuditEventsRequest, QueryAuditEventsResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
 import { KmsError } from "../../errors.js";
 import type { AuditFilter } from "../../audit/audit-log.js";
-import type { CallContext } from "../../keys/deps.js";
+import type { CallContext } from "../../call.js";
 import type { AdminDeps } from "../deps.js";
 import { auditEventMessage } from "../present.js";
 

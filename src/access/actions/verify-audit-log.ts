@@ -1,6 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { VerifyAuditLogRequest, VerifyAuditLogResponseSchema } from "../../../gen/kms/v1/admin_pb.js";
-import type { CallContext } from "../../keys/deps.js";
+import type { CallContext } from "../../call.js";
 import type { AdminDeps } from "../deps.js";
 
 /** VerifyAuditLog: recomputes the chain over every stored event and reports where it first breaks. */

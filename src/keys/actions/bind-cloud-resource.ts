@@ -2,7 +2,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { BindCloudResourceRequest, BindCloudResourceResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
 import { changeBindings, hasBinding, MAX_BINDINGS } from "../bindings.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 
 /** BindCloudResource: records that a resource uses the key; binding twice succeeds and changes nothing. */
 export async function bindCloudResource(deps: KmsDeps, req: BindCloudResourceRequest, call: CallContext): Promise<MessageInitShape<typeof BindCloudResourceResponseSchema>> {

@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CancelKeyDeletionRequest, CancelKeyDeletionResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { transitionKeys } from "../transition.js";
 
 /** CancelKeyDeletion: PendingDelete → Disabled (or PendingImport), and the schedule entry goes. */

@@ -3,7 +3,8 @@ import { KeyUsage as KeyUsageEnum, type CreateKeyRequest, type CreateKeyResponse
 import { KmsError } from "../../errors.js";
 import { newKeyId } from "../../crypto/random.js";
 import { symmetricAlgorithmForKeyType } from "../../crypto/registry.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import type { KeyRecord, KeyUsage, KeyVersionInfo } from "../key.js";
 import { aliasLock } from "../locks.js";
 import type { BatchOp } from "../../store/store.js";

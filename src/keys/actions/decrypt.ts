@@ -2,7 +2,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DecryptRequest, DecryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { canonicalContext } from "../../crypto/context.js";
 import { replyPlaintext } from "../asymmetric.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { decryptWithBlobKey } from "../envelope.js";
 import { assertContextLength } from "../validate.js";
 

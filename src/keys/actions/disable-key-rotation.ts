@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DisableKeyRotationRequest, DisableKeyRotationResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
 import { loadKey } from "../resolve.js";

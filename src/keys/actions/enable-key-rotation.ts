@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EnableKeyRotationRequest, EnableKeyRotationResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { keyLock } from "../locks.js";
 import { loadKey } from "../resolve.js";
 import { DAY_MS, rescheduleOps } from "../rotation.js";

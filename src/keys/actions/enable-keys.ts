@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EnableKeysRequest, EnableKeysResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { transitionKeys } from "../transition.js";
 import { assertKeyIdList } from "../validate.js";
 

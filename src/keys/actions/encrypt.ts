@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EncryptRequest, EncryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { canonicalContext } from "../../crypto/context.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { encryptWithKey } from "../envelope.js";
 import { loadKey } from "../resolve.js";
 import { assertContextLength, assertPlaintext } from "../validate.js";

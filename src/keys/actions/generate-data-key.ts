@@ -3,7 +3,8 @@ import { DataKeySpec, type GenerateDataKeyRequest, type GenerateDataKeyResponseS
 import { KmsError } from "../../errors.js";
 import { canonicalContext } from "../../crypto/context.js";
 import { replyPlaintext } from "../asymmetric.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { encryptWithKey } from "../envelope.js";
 import { loadKey } from "../resolve.js";
 import { assertContextLength, assertNumberOfBytes } from "../validate.js";

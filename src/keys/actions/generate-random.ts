@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { GenerateRandomRequest, GenerateRandomResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { assertNumberOfBytes } from "../validate.js";
 
 /** GenerateRandom: 1 to 1024 bytes from the OS CSPRNG. */

@@ -3,7 +3,8 @@ import type { GetParametersForImportRequest, GetParametersForImportResponseSchem
 import { KmsError } from "../../errors.js";
 import { generateRsa2048 } from "../../crypto/asymmetric/rsa.js";
 import { randomBytes } from "../../crypto/random.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import type { ImportTokenRecord, KeyRecord, WrappingAlgorithm } from "../key.js";
 import { seconds } from "../present.js";
 import { loadKey } from "../resolve.js";

@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { GetServiceStatusRequest, GetServiceStatusResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 
 /** GetServiceStatus: the service is up; how many keys it stores and may store. */
 export async function getServiceStatus(

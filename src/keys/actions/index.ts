@@ -3,9 +3,9 @@
  * names its methods. The type makes a missing or misspelt action a compile
  * error, and both transports (gRPC/Connect, API 3.0) dispatch through it.
  */
-import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { KeyManagementService } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { ActionTable } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { archiveKey } from "./archive-key.js";
 import { cancelKeyArchive } from "./cancel-key-archive.js";
 import { cancelKeyDeletion } from "./cancel-key-deletion.js";
@@ -48,17 +48,7 @@ import { verifyByAsymmetricKey } from "./verify-by-asymmetric-key.js";
 import { bindCloudResource } from "./bind-cloud-resource.js";
 import { unbindCloudResource } from "./unbind-cloud-resource.js";
 
-type Methods = (typeof KeyManagementService)["method"];
-
-export type ActionTable = {
-  [K in keyof Methods]: (
-    deps: KmsDeps,
-    req: MessageShape<Methods[K]["input"]>,
-    call: CallContext,
-  ) => Promise<MessageInitShape<Methods[K]["output"]>>;
-};
-
-export const actions: ActionTable = {
+export const actions: ActionTable<typeof KeyManagementService, KmsDeps> = {
   createKey,
   describeKey,
   describeKeys,

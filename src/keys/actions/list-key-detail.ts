@@ -8,7 +8,8 @@ import {
   type TagFilter,
 } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "../key.js";
 import type { KeySummary, PageQuery } from "../summary-index.js";
 import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, fromEnum, keyMetadata } from "../present.js";

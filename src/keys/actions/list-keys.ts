@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ListKeysRequest, ListKeysResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { assertRole, pageOf } from "../validate.js";
 
 /** ListKeys: key ids, newest first. Role 1 (keys made by cloud products) is always empty here. */

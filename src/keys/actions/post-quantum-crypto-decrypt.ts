@@ -3,7 +3,8 @@ import type { PostQuantumCryptoDecryptRequest, PostQuantumCryptoDecryptResponseS
 import { KmsError } from "../../errors.js";
 import { parsePqBlob } from "../../crypto/pq-ciphertext.js";
 import { asymmetricMaterial, replyPlaintext, runEngine } from "../asymmetric.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { keyNotFound } from "../resolve.js";
 import { assertCanDecrypt } from "../state.js";
 import { assertUsageKind } from "../usages.js";

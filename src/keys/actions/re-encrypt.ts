@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ReEncryptRequest, ReEncryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { canonicalContext } from "../../crypto/context.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { decryptWithBlobKey, encryptWithKey } from "../envelope.js";
 import { assertSymmetric, loadKey } from "../resolve.js";
 import { assertCanEncrypt } from "../state.js";

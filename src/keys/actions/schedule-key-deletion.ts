@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { seconds } from "../present.js";
 import { assertUnbound } from "../bindings.js";
 import { transitionKeys } from "../transition.js";

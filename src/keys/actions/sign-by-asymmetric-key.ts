@@ -3,7 +3,8 @@ import { MessageType as MessageTypeEnum, type SignByAsymmetricKeyRequest, type S
 import { KmsError } from "../../errors.js";
 import type { MessageType } from "../../crypto/asymmetric/types.js";
 import { asymmetricMaterial, runEngine } from "../asymmetric.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { assertCanEncrypt } from "../state.js";
 import { assertAlgorithm, assertMessage, assertUsageKind } from "../usages.js";

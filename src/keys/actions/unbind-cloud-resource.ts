@@ -2,7 +2,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { UnbindCloudResourceRequest, UnbindCloudResourceResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
 import { changeBindings, hasBinding } from "../bindings.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 
 /** UnbindCloudResource: removes one binding; the last one removed lets the key be deleted again. */
 export async function unbindCloudResource(deps: KmsDeps, req: UnbindCloudResourceRequest, call: CallContext): Promise<MessageInitShape<typeof UnbindCloudResourceResponseSchema>> {

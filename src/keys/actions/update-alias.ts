@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { UpdateAliasRequest, UpdateAliasResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { aliasLock, keyLock } from "../locks.js";
 import { keyNotFound } from "../resolve.js";
 import { assertAlias, assertKeyId } from "../validate.js";

@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { VerifyByAsymmetricKeyRequest, VerifyByAsymmetricKeyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { asymmetricMaterial, runEngine } from "../asymmetric.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { assertCanDecrypt } from "../state.js";
 import { assertAlgorithm, assertMessage, assertUsageKind } from "../usages.js";

@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CancelKeyVersionDeletionRequest, CancelKeyVersionDeletionResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
 import { KmsError } from "../../errors.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import type { KeyVersionInfo } from "../key.js";
 import { changeVersion } from "./common.js";
 

@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DisableKeyVersionRequest, DisableKeyVersionResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
 import { KmsError } from "../../errors.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { assertNotLastEnabled, changeVersion } from "./common.js";
 
 /** DisableKeyVersion: Enabled → Disabled; ciphertext under it then answers ResourceUnavailable.KeyDisabled. */

@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EnableKeyVersionRequest, EnableKeyVersionResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
 import { KmsError } from "../../errors.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { changeVersion } from "./common.js";
 
 /** EnableKeyVersion: Disabled → Enabled. If it is the newest, it becomes primary again. */

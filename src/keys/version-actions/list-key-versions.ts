@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ListKeyVersionsRequest, ListKeyVersionsResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { versionMetadata } from "./common.js";
 

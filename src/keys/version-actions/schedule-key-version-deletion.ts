@@ -1,7 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ScheduleKeyVersionDeletionRequest, ScheduleKeyVersionDeletionResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
 import { KmsError } from "../../errors.js";
-import type { CallContext, KmsDeps } from "../deps.js";
+import type { CallContext } from "../../call.js";
+import type { KmsDeps } from "../deps.js";
 import { seconds } from "../present.js";
 import { DAY_MS } from "../rotation.js";
 import { assertPendingWindow } from "../validate.js";

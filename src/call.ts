@@ -1,0 +1,50 @@
+/**
+ * What one call is, as every family sees it: who is calling (Identity), on
+ * whose behalf and where (CallContext), and how its changes are written
+ * (Journal). These types sit below access/, keys/ and every other family, so
+ * none of them imports another to learn what a call is.
+ */
+import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { BatchOp } from "./store/store.js";
+
+/** Who made a call, as an edge established it from a verified credential. */
+export interface Identity {
+  /** The principal's uin. */
+  uin: bigint;
+  name: string;
+  root: boolean;
+  /** Public id of the credential used: SecretId, token id, or "cert:<fingerprint prefix>". */
+  credential: string;
+}
+
+/**
+ * Writes one state change of a call as a single batch. The pipeline's journal
+ * puts the call's audit event in that same batch, so a change is stored if
+ * and only if its event is. `subjects` names the resources the change wrote
+ * (a created key's id), so the event can name them too.
+ */
+export type Journal = (ops: readonly BatchOp[], subjects?: readonly string[]) => Promise<void>;
+
+/** The caller of one request: authenticated by a transport, authorised by the gate (access/gate.ts). */
+export interface CallContext {
+  requestId: string;
+  /** Account the call acts for (owner of the keys). */
+  uin: bigint;
+  /** Region the call names (API 3.0 X-TC-Region) or the service's default region. */
+  region: string;
+  /** Who is calling: the root or a sub-user of that account. */
+  principal: Identity;
+  /** How this call writes its changes (see Journal). */
+  journal: Journal;
+}
+
+/**
+ * A family's actions, one function per RPC of its service, keyed as the
+ * descriptor names its methods: a missing or misspelt action does not compile,
+ * and every transport dispatches through the same table.
+ */
+export type ActionTable<S extends DescService, D> = {
+  [K in keyof S["method"]]: S["method"][K] extends { input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (deps: D, req: MessageShape<I>, call: CallContext) => Promise<MessageInitShape<O>>
+    : never;
+};
