@@ -22,7 +22,7 @@ import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/proto
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
-import { verifyTc3 } from "../src/gateway/tc3-signature.js";
+import { verifyTc3 } from "../src/transport/api3/tc3-signature.js";
 import { grpcFrame } from "./wire.js";
 
 const dir = process.env["ECHO_CANNED_DIR"] ?? ".";

@@ -1,12 +1,14 @@
 /**
- * Composition root: config → store → root key → deps → actions → listeners.
- * main.ts runs it for the process; tests run it with a temp dir, port 0 and a
- * manual clock. Either way it is the real server.
+ * Composition root: config → store → root key → families → call pipeline →
+ * transports → listeners. main.ts runs it for the process; tests run it with a
+ * temp dir, port 0 and a manual clock. Either way it is the real server.
+ *
+ * A family plugs in as one ServiceBinding in `registerServices`: its service
+ * descriptor, deps, actions table, policy names, what its requests are about,
+ * and (for API 3.0) its version. Every transport then serves it.
  */
 import { mkdir, readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
@@ -17,28 +19,32 @@ import { Gate } from "./access/gate.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
+import { KMS_API } from "./contract/kms-api.js";
 import { createWorkerPool } from "./crypto/asymmetric/pool.js";
 import { randomBytes, randomNonce } from "./crypto/random.js";
 import type { RootKey } from "./crypto/seal.js";
-import { createGatewayHandler } from "./gateway/handler.js";
-import { RateLimiter } from "./gateway/rate-limit.js";
 import { actions } from "./keys/actions/index.js";
 import type { KmsDeps } from "./keys/deps.js";
-import { versionActions } from "./keys/version-actions/index.js";
 import { LockSet } from "./keys/locks.js";
 import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
+import { keyResources } from "./keys/resources.js";
 import { startScheduler, type Scheduler } from "./keys/scheduler.js";
+import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, type Logger } from "./log.js";
+import { CallPipeline } from "./pipeline/pipeline.js";
+import { RouteTable } from "./pipeline/routes.js";
 import { obtainRootKey, verifyRootKey } from "./root-key.js";
-import { createGrpcHandler, isGrpcRequest } from "./server/grpc.js";
-import { peerOf } from "./server/authenticate.js";
-import { createEdgeInterceptor, InFlight, peerKey } from "./server/interceptors.js";
-import { startListeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./server/listen.js";
-import { createServiceImpl } from "./server/service.js";
 import { keyspace } from "./store/keyspace.js";
 import { openLevelStore } from "./store/level-store.js";
 import type { KvStore } from "./store/store.js";
+import { createGatewayHandler } from "./transport/api3/handler.js";
+import { createConnectHandler } from "./transport/connect/connect.js";
+import { createGrpcHandler, isGrpcRequest } from "./transport/grpc/grpc.js";
+import { createGrpcWebHandler, isGrpcWebRequest } from "./transport/grpc/grpc-web.js";
+import type { HttpRequest } from "./transport/http/body.js";
+import { startListeners, type Listeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
+import type { HttpResponse } from "./transport/http/response.js";
 
 /** Largest gRPC/Connect request message accepted. */
 const RPC_READ_MAX_BYTES = 1024 * 1024;
@@ -74,7 +80,6 @@ interface Domain {
   directory: Directory;
   audit: AuditLog;
 }
-
 /** Everything that needs the store open and the root key checked. */
 async function openDomain(store: KvStore, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = await openRootKey(store, config, log);
@@ -112,20 +117,58 @@ async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefi
   return { cert, key, ...(ca ? { ca } : {}) };
 }
 
+/** Every family's services, each one binding: the transports serve whatever is registered here. */
+function registerServices(routes: RouteTable, { deps, directory, audit }: Domain, clock: Clock): void {
+  const keys = keyResources((id) => deps.repo.getKey(id));
+  routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
+  routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
+  routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
+}
+
+function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logger): CallPipeline {
+  const routes = new RouteTable();
+  registerServices(routes, domain, clock);
+  const { directory, audit } = domain;
+  return new CallPipeline({
+    routes,
+    directory,
+    gate: new Gate(directory),
+    audit,
+    accountUin: config.accountUin,
+    regions: config.regions,
+    rateLimits: { api3: config.rateLimit, rpc: 0 },
+    now: () => clock.now(),
+    log,
+  });
+}
+
 /** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes. */
-function health(res: ServerResponse): void {
+function health(res: HttpResponse): void {
   res.writeHead(200, { "Content-Type": "application/json" });
   res.end('{"status":"SERVING"}');
 }
 
-/** The API 3.0 gateway answers at "/" (where the SDKs post); everything else is Connect. */
-function splitByPath(gateway: (req: IncomingMessage, res: ServerResponse) => void, connect: NodeHandler): NodeHandler {
-  return (req, res) => {
+/** Every transport around one pipeline, on the two listeners. */
+async function startTransports(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger): Promise<Listeners> {
+  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
+  const grpcWeb = createGrpcWebHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
+  const connect = createConnectHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
+  const gateway = createGatewayHandler(pipeline, { maxBodyBytes: config.maxBodyBytes, log, nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000) });
+  const rpc = (req: HttpRequest, res: HttpResponse) => (isGrpcWebRequest(req) ? grpcWeb(req, res) : connect(req, res));
+  const grpcStreams: StreamHandler = (stream, headers) => {
+    if (!isGrpcRequest(headers)) return false;
+    grpc(stream, headers);
+    return true;
+  };
+  // The HTTP/1.1 port: API 3.0 at "/" (where the SDKs post), /healthz for probes, Connect and gRPC-Web elsewhere.
+  const h1: NodeHandler = (req, res) => {
     const url = req.url ?? "/";
     if (url === "/" || url.startsWith("/?")) gateway(req as IncomingMessage, res as ServerResponse);
-    else if (url === "/healthz" && req.method === "GET") health(res as ServerResponse);
-    else connect(req, res);
+    else if (url === "/healthz" && req.method === "GET") health(res);
+    else rpc(req, res);
   };
+  // Room for a GET query as long as the largest body, plus ordinary headers.
+  return startListeners(grpcStreams, rpc, h1, config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, await readTls(config.tls));
 }
 
 export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
@@ -134,72 +177,36 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(`${config.dataDir}/db`, { sync: config.syncWrites });
   let domain: Domain;
-  let tls: TlsMaterial | undefined;
+  let listeners: Listeners;
+  let pipeline: CallPipeline;
   try {
-    tls = await readTls(config.tls);
     domain = await openDomain(store, config, clock, log);
+    pipeline = createPipeline(domain, config, clock, log);
+    listeners = await startTransports(pipeline, config, options, log);
   } catch (err) {
     await store.close();
     throw err;
   }
   const { deps, directory, audit } = domain;
-
-  const inFlight = new InFlight();
-  const region = config.regions[0] ?? "";
-  const gate = new Gate({ directory, audit, getKey: (id) => deps.repo.getKey(id), accountUin: config.accountUin, now: () => clock.now(), log });
-  const adminDeps = { directory, audit, clock };
-  const kms = gate.bind(KeyManagementService, deps, actions);
-  const versions = gate.bind(KeyVersionService, deps, versionActions);
-  const admin = gate.bind(AdminService, adminDeps, adminActions);
-  const connect = connectNodeAdapter({
-    routes: (router) => {
-      router.service(KeyManagementService, createServiceImpl(KeyManagementService, kms));
-      router.service(KeyVersionService, createServiceImpl(KeyVersionService, versions));
-      router.service(AdminService, createServiceImpl(AdminService, admin));
-    },
-    interceptors: [createEdgeInterceptor({ inFlight, log, directory, gate, region })],
-    contextValues: (req) => createContextValues().set(peerKey, peerOf(req.socket)),
-    // No valid request is more than a few KiB; refuse anything near a megabyte before buffering it.
-    readMaxBytes: RPC_READ_MAX_BYTES,
-  });
-  const gateway = createGatewayHandler({
-    methods: new Map(kms.map((m) => [m.method.name, m])),
-    gate,
-    directory,
-    rateLimiter: new RateLimiter(config.rateLimit),
-    maxBodyBytes: config.maxBodyBytes,
-    regions: config.regions,
-    inFlight,
-    log,
-    nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000),
-  });
-  const grpc = createGrpcHandler({
-    methods: [...kms, ...versions, ...admin],
-    directory,
-    gate,
-    region,
-    inFlight,
-    log,
-    readMaxBytes: RPC_READ_MAX_BYTES,
-  });
-  // The h2c port: gRPC straight over node:http2 streams, gRPC-Web and Connect through connect-node.
-  const grpcStreams: StreamHandler = (stream, headers) => {
-    if (!isGrpcRequest(headers)) return false;
-    grpc(stream, headers);
-    return true;
-  };
-  let listeners;
-  try {
-    // Room for a GET query as long as the largest body, plus ordinary headers.
-    listeners = await startListeners(grpcStreams, connect, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, tls);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
   const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
   await scheduler.runOnce();
-  // The listing index is built after the listeners are up, so a large store does not delay the start.
+  buildListingIndex(deps, log);
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    const drainMs = options.drainMs ?? 10_000;
+    await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
+    await listeners.close(drainMs);
+    await scheduler.stop();
+    await deps.asymmetric.close();
+    await audit.close();
+    await store.close();
+  };
+  return { grpc: listeners.grpc, http: listeners.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+}
+
+/** The listing index is built after the listeners are up, so a large store does not delay the start. */
+function buildListingIndex(deps: KmsDeps, log: Logger): void {
   deps.repo.summaries().then(
     () => {
       const bad = deps.repo.unreadableKeys;
@@ -207,26 +214,4 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     },
     (err: unknown) => log.error("kms: cannot build the key listing index", err),
   );
-
-  let closing: Promise<void> | undefined;
-  return {
-    grpc: listeners.grpc,
-    http: listeners.http,
-    deps,
-    directory,
-    audit,
-    scheduler,
-    close() {
-      closing ??= (async () => {
-        const drainMs = options.drainMs ?? 10_000;
-        await Promise.race([inFlight.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
-        await listeners.close(drainMs);
-        await scheduler.stop();
-        await deps.asymmetric.close();
-        await audit.close();
-        await store.close();
-      })();
-      return closing;
-    },
-  };
 }

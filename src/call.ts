@@ -4,7 +4,7 @@
  * (Journal). These types sit below access/, keys/ and every other family, so
  * none of them imports another to learn what a call is.
  */
-import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { BatchOp } from "./store/store.js";
 
 /** Who made a call, as an edge established it from a verified credential. */
@@ -48,3 +48,48 @@ export type ActionTable<S extends DescService, D> = {
     ? (deps: D, req: MessageShape<I>, call: CallContext) => Promise<MessageInitShape<O>>
     : never;
 };
+
+/** Condition keys a family can give values for (the policy engine's vocabulary; qcs:ip comes from the transport). */
+export const CONDITION_KEYS = {
+  /** The caller's source address. */
+  ip: "qcs:ip",
+  /** The resource's tags, one value per tag, written "tagKey&tagValue". */
+  resourceTag: "qcs:resource_tag",
+  /** One member of the request's EncryptionContext. */
+  encryptionContext: (name: string) => `kms:encryption_context/${name}`,
+  encryptionContextPrefix: "kms:encryption_context/",
+} as const;
+
+/** Resource names, as policies match them (CAM's qcs form). */
+export const RESOURCE_NAMES = {
+  /** The account as a whole, for calls about no one resource (CreateKey, ListKeys...). */
+  account: (service: string, region: string, account: string) => `qcs::${service}:${region}:uin/${account}:*`,
+  /** One key. */
+  key: (region: string, account: string, creatorUin: string, keyId: string) => `qcs::kms:${region}:uin/${account}:key/creatorUin/${creatorUin}/${keyId}`,
+} as const;
+
+/** One resource a request is about, as the policy engine checks it. */
+export interface ResourceRef {
+  /** Its name: qcs::kms:<region>:uin/<account>:key/creatorUin/<creator>/<keyId>, qcs::ssm:...:secret/... */
+  resource: string;
+  /** Condition values this resource brings: qcs:resource_tag, kms:encryption_context/<name>. */
+  conditions?: readonly (readonly [string, readonly string[]])[];
+}
+
+/** Where a call acts: the account and the region it names. */
+export interface CallScope {
+  account: string;
+  region: string;
+}
+
+/**
+ * What a family's requests are about, for authorisation and the audit event.
+ * `subjects` is cheap and synchronous (the ids a request names, for the audit
+ * event of every call); `resources` may read records (creator, tags) and runs
+ * only when a policy must decide. An empty `resources` list means the call is
+ * about the account as a whole.
+ */
+export interface RequestResources {
+  subjects(method: DescMethod, req: MessageShape<DescMessage>): string[];
+  resources(method: DescMethod, req: MessageShape<DescMessage>, scope: CallScope): Promise<ResourceRef[]>;
+}

@@ -17,8 +17,8 @@ import { AdminService } from "../../gen/kms/v1/admin_pb.js";
 import { ErrorInfoSchema, KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../../gen/kms/v1/versions_pb.js";
 import { createSm2Encrypter } from "../../src/crypto/asymmetric/sm2.js";
-import { REQUIRED } from "../../src/gateway/routes.js";
-import { fromApi, type JsonValue } from "../../src/gateway/translate.js";
+import { KMS_API } from "../../src/contract/kms-api.js";
+import { fromApi, type JsonValue } from "../../src/transport/api3/translate.js";
 import { adminClient, bearer, connectClients, type AdminClient, type ConnectClients } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { tencentKms, type TencentKmsClient } from "../helpers/tencent.js";
@@ -146,7 +146,7 @@ async function newCaller(name: string, ...statements: Statement[]): Promise<Call
     rpc,
     grpc: (action, params) => {
       const method = kmsMethod(action);
-      return rpc(method, fromApi(method.input, params, "json", REQUIRED));
+      return rpc(method, fromApi(method.input, params, "json", KMS_API.required));
     },
     api: (action, params) => sdkCall(sdk, action, params),
   };

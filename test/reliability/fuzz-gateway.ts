@@ -10,7 +10,7 @@ import { request, Agent } from "node:http";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { ERROR_CODES } from "../../src/errors.js";
-import { ROUTES } from "../../src/gateway/routes.js";
+import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { tc3Headers } from "../helpers/tencent.js";
 import { mutateBytes, mutateJson, weirdValue, type JsonLike } from "./lib/mutate.js";
 import { Recorder, Tally, type ScenarioResult } from "./lib/report.js";
@@ -70,10 +70,10 @@ function seedBody(action: string, c: Ctx): { [k: string]: JsonLike } {
     KeyUsage: "ENCRYPT_DECRYPT",
     Type: 1,
   };
-  const route = ROUTES.get(action);
-  if (!route) return {};
+  const method = KeyManagementService.methods.find((m) => m.name === action);
+  if (!method) return {};
   const out: { [k: string]: JsonLike } = {};
-  for (const f of route.method.input.fields) {
+  for (const f of method.input.fields) {
     const v = all[f.jsonName];
     if (v !== undefined) out[f.jsonName] = v;
   }
@@ -88,7 +88,7 @@ interface Input {
   body: Buffer;
 }
 
-const ACTIONS = [...ROUTES.keys()];
+const ACTIONS = KeyManagementService.methods.map((m) => m.name);
 
 function signed(c: Ctx, action: string, body: Buffer | string, over: Partial<Parameters<typeof tc3Headers>[0]> = {}): Record<string, string> {
   const text = typeof body === "string" ? body : undefined;

@@ -11,13 +11,13 @@ import {
   v1StringToSign,
   verifyTc3,
   verifyV1,
-} from "../../src/gateway/tc3-signature.js";
+} from "../../src/transport/api3/tc3-signature.js";
 import type {
   SecretKeyLookup,
   SignatureErrorKind,
   Tc3Request,
   V1SignatureMethod,
-} from "../../src/gateway/tc3-signature.js";
+} from "../../src/transport/api3/tc3-signature.js";
 
 // Inputs shared by the five vectors of shared/api/tc3.md.
 const SECRET_ID = "AKIDtest";

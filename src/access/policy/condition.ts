@@ -2,21 +2,16 @@
  * The `condition` field: operator → condition key → value(s). Keys within a
  * block and blocks are ANDed; a key's values are ORed.
  */
+import { CONDITION_KEYS } from "../../call.js";
 import { anyOf, compileGlob } from "./glob.js";
 import { compileIpList } from "./ip.js";
 import { invalid, isObject, kindOf, show, stringList } from "./json.js";
 import type { CompiledCondition, Matcher } from "./types.js";
 
-/** The caller's source address. */
-export const IP_KEY = "qcs:ip";
-/** The key's tags, one value per tag, written "tagKey&tagValue". */
-export const RESOURCE_TAG_KEY = "qcs:resource_tag";
-const CONTEXT_KEY_PREFIX = "kms:encryption_context/";
-
-/** The condition key for one member of the request's EncryptionContext. */
-export function encryptionContextKey(name: string): string {
-  return `${CONTEXT_KEY_PREFIX}${name}`;
-}
+export const IP_KEY = CONDITION_KEYS.ip;
+export const RESOURCE_TAG_KEY = CONDITION_KEYS.resourceTag;
+const CONTEXT_KEY_PREFIX = CONDITION_KEYS.encryptionContextPrefix;
+export const encryptionContextKey = CONDITION_KEYS.encryptionContext;
 
 type ValueKind = "equal" | "like" | "ip";
 

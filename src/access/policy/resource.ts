@@ -2,18 +2,17 @@
  * Resource names (qcs::kms:<region>:uin/<ownerUin>:...) and the `resource`
  * field's patterns. Matching is case-sensitive; `*` crosses `/` and `:`.
  */
+import { RESOURCE_NAMES } from "../../call.js";
 import { anyOf, compileGlob } from "./glob.js";
 import { invalid, show, stringList } from "./json.js";
 import type { Matcher } from "./types.js";
 
 /** The resource a call about one key is checked against. */
-export function buildKeyResource(region: string, ownerUin: string, creatorUin: string, keyId: string): string {
-  return `qcs::kms:${region}:uin/${ownerUin}:key/creatorUin/${creatorUin}/${keyId}`;
-}
+export const buildKeyResource = RESOURCE_NAMES.key;
 
-/** The resource a call not about one key (CreateKey, ListKeys, ...) is checked against. */
+/** The resource a KMS call not about one key (CreateKey, ListKeys, ...) is checked against. */
 export function buildAccountResource(region: string, ownerUin: string): string {
-  return `qcs::kms:${region}:uin/${ownerUin}:*`;
+  return RESOURCE_NAMES.account("kms", region, ownerUin);
 }
 
 /** Index of the 4th colon-separated field (qcs:project:service:REGION:...). */

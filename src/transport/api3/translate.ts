@@ -5,8 +5,10 @@
  * shapes differ from the contract are the OVERRIDES below.
  */
 import { create, ScalarType, type DescEnum, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { KeyUsageSchema, OriginSchema } from "../../gen/kms/v1/kms_pb.js";
-import { KmsError, type ErrorCode } from "../errors.js";
+import { KeyUsageSchema, OriginSchema } from "../../../gen/kms/v1/kms_pb.js";
+import type { RequiredFields } from "../../contract/api.js";
+import { apiEnumName, enumValueNamed, unknownEnumValueCode } from "../../contract/enum-names.js";
+import { KmsError, type ErrorCode } from "../../errors.js";
 import type { ParamValue } from "./params.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -15,14 +17,6 @@ type Init = Record<string, unknown>;
 
 /** Where input comes from: a JSON body keeps JSON types; form and query values are all strings. */
 export type InputSource = "json" | "form";
-
-/** Enums whose values Tencent spells in PascalCase ("PendingDelete"); the rest keep UPPER_SNAKE ("ENCRYPT_DECRYPT"). */
-const PASCAL_ENUMS = new Set(["kms.v1.KeyState"]);
-
-/** Enums whose unknown values have a type-specific code. */
-const ENUM_CODES: Record<string, ErrorCode> = {
-  "kms.v1.KeyUsage": "InvalidParameterValue.InvalidKeyUsage",
-};
 
 /** Byte fields whose bad base64 has a field-specific code. */
 const BYTES_CODES: Record<string, ErrorCode> = {
@@ -88,21 +82,11 @@ function bytesOf(name: string, v: ParamValue | JsonValue): Uint8Array {
   return Buffer.from(v, "base64");
 }
 
-function enumSpelling(e: DescEnum, localName: string): string {
-  if (!PASCAL_ENUMS.has(e.typeName)) return localName;
-  return localName
-    .toLowerCase()
-    .split("_")
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join("");
-}
-
 function enumNumber(e: DescEnum | undefined, name: string, text: string): number {
   if (!e) throw new Error(`translate: ${name} is not an enum field`);
-  const code = ENUM_CODES[e.typeName] ?? "InvalidParameterValue";
   if (text === "") return 0;
-  const value = e.values.find((v) => v.number !== 0 && enumSpelling(e, v.localName) === text);
-  if (!value) throw new KmsError(code, `${name} has an unsupported value "${text.slice(0, 64)}"`);
+  const value = enumValueNamed(e, text);
+  if (!value) throw new KmsError(unknownEnumValueCode(e), `${name} has an unsupported value "${text.slice(0, 64)}"`);
   return value.number;
 }
 
@@ -142,8 +126,6 @@ function elementOf(field: DescField, name: string, v: ParamValue | JsonValue, so
   return scalarOf(field as DescField & { scalar: ScalarType }, name, v, source);
 }
 
-/** Required API names per message type name (from the SDK's non-optional fields). */
-export type RequiredFields = Readonly<Record<string, readonly string[]>>;
 
 function messageInit(schema: DescMessage, input: JsonObject | { [k: string]: ParamValue }, source: InputSource, required: RequiredFields, prefix: string): Init {
   const fields = new Map(schema.fields.filter(isApiField).map((f) => [f.jsonName, f]));
@@ -180,7 +162,7 @@ function render(field: DescField, value: unknown, kind: "scalar" | "enum" | "mes
   if (kind === "enum") {
     const e = field.enum as DescEnum;
     const v = e.values.find((x) => x.number === value);
-    return v && v.number !== 0 ? enumSpelling(e, v.localName) : "";
+    return v && v.number !== 0 ? apiEnumName(e, v) : "";
   }
   if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
   if (typeof value === "bigint") return Number(value);

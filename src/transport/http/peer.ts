@@ -1,16 +1,14 @@
 /**
- * Who is calling on the h2c/TLS port and on Connect over HTTP/1.1: a bearer
- * token ("authorization: Bearer <token>"), or else a TLS client certificate
- * the listener verified against KMS_TLS_CLIENT_CA, whose subject CN names a
- * sub-user. Either way the answer is an Identity or an AuthFailure.* error;
- * what the identity may do is decided later, by the gate.
+ * What the HTTP layer knows about a caller before any protocol reads it: the
+ * remote address and a TLS client certificate the listener verified against
+ * KMS_TLS_CLIENT_CA; and the credentials an `authorization` header or that
+ * certificate present. Which principal they prove is the pipeline's question.
  */
 import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
-import type { Directory } from "../access/directory.js";
-import type { Identity } from "../call.js";
-import { KmsError } from "../errors.js";
+import { KmsError } from "../../errors.js";
+import type { Credentials } from "../../pipeline/credentials.js";
 
 /** The transport-level facts about a caller. */
 export interface Peer {
@@ -47,18 +45,13 @@ function readPeer(socket: Socket): Peer {
 
 const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
 
-export function authenticate(directory: Directory, authorization: string | null | undefined, peer: Peer): Identity {
+/** A bearer token if the header carries one (a malformed header is refused, not ignored), else the client certificate. */
+export function credentialsOf(authorization: string | null | undefined, peer: Peer): Credentials {
   if (authorization !== undefined && authorization !== null && authorization !== "") {
     const m = BEARER.exec(authorization);
     if (!m?.[1]) throw new KmsError("AuthFailure.InvalidAuthorization", "the authorization header must be: Bearer <token>");
-    const identity = directory.identityOfToken(m[1]);
-    if (!identity) throw new KmsError("AuthFailure.TokenFailure", "the bearer token is not valid (unknown, revoked, or its principal was deleted)");
-    return identity;
+    return { kind: "token", token: m[1] };
   }
-  if (peer.certificate) {
-    const identity = directory.identityOfCertificate(peer.certificate.cn, `cert:${peer.certificate.fingerprint.slice(0, 16)}`);
-    if (!identity) throw new KmsError("AuthFailure.InvalidAuthorization", "the client certificate's CN names no sub-user (the root authenticates with tokens only)");
-    return identity;
-  }
-  throw new KmsError("AuthFailure.InvalidAuthorization", "no credentials: send authorization: Bearer <token>, or a client certificate over TLS");
+  if (peer.certificate) return { kind: "certificate", ...peer.certificate };
+  return { kind: "none" };
 }

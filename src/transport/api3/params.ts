@@ -4,7 +4,7 @@
  * `KeyIds.0=a`, `Tags.0.TagKey=k`; numeric segments become array indexes.
  * Trees are null-prototype objects, so no parameter name can reach a prototype.
  */
-import { KmsError } from "../errors.js";
+import { KmsError } from "../../errors.js";
 
 export type ParamTree = { [key: string]: ParamValue };
 export type ParamValue = string | ParamTree | ParamValue[];

@@ -1,25 +1,11 @@
 /**
- * X-TC-Action → RPC, derived from the service descriptor: RPC names are the
- * API 3.0 action names, so every RPC has a route and every route an RPC.
+ * KMS (API version 2019-01-18) as the API 3.0 gateway offers it: the version,
+ * the product name the SDKs sign with, and the parameters the official SDK
+ * declares non-optional (kms_models.d.ts), by message type.
  */
-import type { DescMethod } from "@bufbuild/protobuf";
-import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
-import type { RequiredFields } from "./translate.js";
+import type { ApiExposure } from "./api.js";
 
-export const KMS_API_VERSION = "2019-01-18";
-
-export interface Route {
-  action: string;
-  version: string;
-  method: DescMethod;
-}
-
-export const ROUTES: ReadonlyMap<string, Route> = new Map(
-  KeyManagementService.methods.map((method) => [method.name, { action: method.name, version: KMS_API_VERSION, method }]),
-);
-
-/** Parameters the SDK declares non-optional (kms_models.d.ts), by message type: absent ones answer MissingParameter. */
-export const REQUIRED: RequiredFields = {
+const REQUIRED = {
   "kms.v1.CreateKeyRequest": ["Alias"],
   "kms.v1.DescribeKeyRequest": ["KeyId"],
   "kms.v1.DescribeKeysRequest": ["KeyIds"],
@@ -58,4 +44,6 @@ export const REQUIRED: RequiredFields = {
   "kms.v1.UnbindCloudResourceRequest": ["KeyId", "ProductId", "ResourceId"],
   "kms.v1.Tag": ["TagKey", "TagValue"],
   "kms.v1.TagFilter": ["TagKey"],
-};
+} as const;
+
+export const KMS_API: ApiExposure = { version: "2019-01-18", product: "kms", required: REQUIRED };

@@ -1,0 +1,44 @@
+/**
+ * Credentials as transports read them off the wire, and the identity they
+ * prove. Transports only parse (a header, a certificate, a signature); which
+ * principal that is, and whether it may still call, the directory says here.
+ */
+import type { Directory } from "../access/directory.js";
+import type { Identity } from "../call.js";
+import { KmsError } from "../errors.js";
+
+export type Credentials =
+  /** "authorization: Bearer <token>" on gRPC, gRPC-Web and Connect. */
+  | { kind: "token"; token: string }
+  /** A TLS client certificate the listener verified against KMS_TLS_CLIENT_CA. */
+  | { kind: "certificate"; cn: string; fingerprint: string }
+  /**
+   * An API 3.0 signature: `verify` checks it with the secret key of the
+   * SecretId it names (looked up through `secretKeyOf`) and returns that
+   * SecretId, or throws the signature's AuthFailure.
+   */
+  | { kind: "signature"; verify: (secretKeyOf: (secretId: string) => string | undefined) => string }
+  | { kind: "none" };
+
+export function identify(directory: Directory, credentials: Credentials): Identity {
+  switch (credentials.kind) {
+    case "token": {
+      const identity = directory.identityOfToken(credentials.token);
+      if (!identity) throw new KmsError("AuthFailure.TokenFailure", "the bearer token is not valid (unknown, revoked, or its principal was deleted)");
+      return identity;
+    }
+    case "certificate": {
+      const identity = directory.identityOfCertificate(credentials.cn, `cert:${credentials.fingerprint.slice(0, 16)}`);
+      if (!identity) throw new KmsError("AuthFailure.InvalidAuthorization", "the client certificate's CN names no sub-user (the root authenticates with tokens only)");
+      return identity;
+    }
+    case "signature": {
+      let found: ReturnType<Directory["accessKey"]>;
+      credentials.verify((secretId) => (found = directory.accessKey(secretId))?.secretKey);
+      if (!found) throw new KmsError("AuthFailure.SecretIdNotFound", "SecretId not found");
+      return found.identity;
+    }
+    case "none":
+      throw new KmsError("AuthFailure.InvalidAuthorization", "no credentials: send authorization: Bearer <token>, or a client certificate over TLS");
+  }
+}
