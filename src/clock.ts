@@ -24,3 +24,8 @@ export class ManualClock implements Clock {
 export function unixSeconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
+
+/** Unix seconds as the contract's int64 time fields carry them (0 for an absent time). */
+export function protoSeconds(ms: number | undefined): bigint {
+  return ms === undefined ? 0n : BigInt(unixSeconds(ms));
+}

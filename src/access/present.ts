@@ -1,7 +1,7 @@
 /** Directory records → AdminService messages. Secrets never pass through here. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { AccessKeyStatus, type AccessKeySchema, type AuditEventSchema, type PolicySchema, type PrincipalSchema, type TokenSchema } from "../../gen/kms/v1/admin_pb.js";
-import { seconds } from "../keys/present.js";
+import { protoSeconds as seconds } from "../clock.js";
 import type { StoredAuditEvent } from "../audit/event.js";
 import type { AccessKeyRecord } from "./access-key.js";
 import type { PolicyRecord, PrincipalRecord, TokenRecord } from "./principal.js";

@@ -1,7 +1,6 @@
 /** Checks shared by the admin actions. */
 import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
-import { assertDescription } from "../../keys/validate.js";
 import type { Directory } from "../directory.js";
 
 /** The principal a credential call is for: the one named, or the caller when 0. */
@@ -19,7 +18,12 @@ export function assertMayManage(directory: Directory, ownerUin: bigint, call: Ca
     throw new KmsError("UnauthorizedOperation", "only the account root manages the root's credentials");
 }
 
-export { assertDescription };
+/** Descriptions of principals, tokens, access keys and policies: at most 1024 bytes, as a key's. */
+const MAX_DESCRIPTION_BYTES = 1024;
+
+export function assertDescription(description: string): void {
+  if (Buffer.byteLength(description, "utf8") > MAX_DESCRIPTION_BYTES) throw new KmsError("InvalidParameter", `Description exceeds ${MAX_DESCRIPTION_BYTES} bytes`);
+}
 
 /** Checks the caller may manage an access key (unknown keys are left to the directory's own error). */
 export function ownerOfAccessKey(directory: Directory, secretId: string, call: CallContext): void {
