@@ -75,7 +75,7 @@ async function openRootKey(store: KvStore, config: Config, log: Logger): Promise
   return verifyRootKey(store, key);
 }
 
-interface Domain {
+export interface Domain {
   deps: KmsDeps;
   directory: Directory;
   audit: AuditLog;
@@ -171,23 +171,46 @@ async function startTransports(pipeline: CallPipeline, config: Config, options: 
   return startListeners(grpcStreams, rpc, h1, config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, await readTls(config.tls));
 }
 
-export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
+/** Everything but the listeners: the store, the families and the call pipeline (the in-process test tier drives this directly). */
+export interface KmsCore {
+  store: KvStore;
+  domain: Domain;
+  pipeline: CallPipeline;
+  /** Closes what the core opened (workers, audit log, store); drain the pipeline first. */
+  close(): Promise<void>;
+}
+
+export async function openCore(config: Config, options: StartOptions = {}): Promise<KmsCore> {
   const log = options.log ?? consoleLogger;
   const clock = options.clock ?? systemClock;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(`${config.dataDir}/db`, { sync: config.syncWrites });
   let domain: Domain;
-  let listeners: Listeners;
-  let pipeline: CallPipeline;
   try {
     domain = await openDomain(store, config, clock, log);
-    pipeline = createPipeline(domain, config, clock, log);
-    listeners = await startTransports(pipeline, config, options, log);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const { deps, directory, audit } = domain;
+  const close = async () => {
+    await domain.deps.asymmetric.close();
+    await domain.audit.close();
+    await store.close();
+  };
+  return { store, domain, pipeline: createPipeline(domain, config, clock, log), close };
+}
+
+export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
+  const log = options.log ?? consoleLogger;
+  const core = await openCore(config, options);
+  let listeners: Listeners;
+  try {
+    listeners = await startTransports(core.pipeline, config, options, log);
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  const { deps, directory, audit } = core.domain;
   const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
   await scheduler.runOnce();
@@ -195,12 +218,10 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   let closing: Promise<void> | undefined;
   const close = async () => {
     const drainMs = options.drainMs ?? 10_000;
-    await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
+    await Promise.race([core.pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
     await listeners.close(drainMs);
     await scheduler.stop();
-    await deps.asymmetric.close();
-    await audit.close();
-    await store.close();
+    await core.close();
   };
   return { grpc: listeners.grpc, http: listeners.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
 }

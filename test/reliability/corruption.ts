@@ -70,11 +70,15 @@ export async function corruptionScenario(mode: Mode): Promise<ScenarioResult> {
       const d = await outcome(c.decrypt({ ciphertextBlob: victim.blobs[0]!.blob, encryptionContext: victim.blobs[0]!.context }, CALL));
       const e = await outcome(c.encrypt({ keyId: victim.keyId, plaintext: enc("x") }, CALL));
       const g = await outcome(c.generateDataKey({ keyId: victim.keyId, numberOfBytes: 32 }, CALL));
-      const clear = (r: typeof d | typeof e | typeof g) => !r.ok && r.code === "InternalError" && /integrity check/.test(r.message) && r.message.includes(victim.keyId);
+      // The caller gets a fixed message with its RequestId; the cause (the key and its failed integrity check) goes to the log only.
+      const requestIdOf = (r: typeof d | typeof e | typeof g) => (r.ok ? undefined : /RequestId ([0-9a-f-]{36})/.exec(r.message)?.[1]);
+      const log = server.log();
+      const logged = (id: string | undefined) => id !== undefined && new RegExp(`request ${id}: .*${victim.keyId}.*integrity check`).test(log);
+      const clear = (r: typeof d | typeof e | typeof g) => !r.ok && r.code === "InternalError" && !r.message.includes(victim.keyId) && logged(requestIdOf(r));
       const ok = clear(d) && clear(e) && clear(g);
       if (ok) detected++;
       rec.check(
-        "corrupted key answers InternalError naming its failed integrity check (Decrypt, Encrypt, GenerateDataKey)",
+        "corrupted key answers InternalError with a RequestId, and the log names the key and its failed integrity check (Decrypt, Encrypt, GenerateDataKey)",
         ok,
         `${what}: ${[d, e, g].map((r) => (r.ok ? "ok" : `${r.code} "${r.message}"`)).join(" | ")}`,
       );
