@@ -72,8 +72,8 @@ export async function corruptionScenario(mode: Mode): Promise<ScenarioResult> {
       const g = await outcome(c.generateDataKey({ keyId: victim.keyId, numberOfBytes: 32 }, CALL));
       // The caller gets a fixed message with its RequestId; the cause (the key and its failed integrity check) goes to the log only.
       const requestIdOf = (r: typeof d | typeof e | typeof g) => (r.ok ? undefined : /RequestId ([0-9a-f-]{36})/.exec(r.message)?.[1]);
-      const log = server.log();
-      const logged = (id: string | undefined) => id !== undefined && new RegExp(`request ${id}: .*${victim.keyId}.*integrity check`).test(log);
+      const running = server;
+      const logged = (id: string | undefined) => id !== undefined && new RegExp(`request ${id}: .*${victim.keyId}.*integrity check`).test(running.log());
       const clear = (r: typeof d | typeof e | typeof g) => !r.ok && r.code === "InternalError" && !r.message.includes(victim.keyId) && logged(requestIdOf(r));
       const ok = clear(d) && clear(e) && clear(g);
       if (ok) detected++;

@@ -10,6 +10,7 @@
 import { create, toBinary, toJsonString, type DescMessage } from "@bufbuild/protobuf";
 import { ErrorInfoSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { decodeBinary, decodeJson } from "../../contract/decode.js";
+import { newRequestId } from "../../crypto/random.js";
 import { GrpcStatus, KmsError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { Outcome } from "../../pipeline/outcome.js";
@@ -89,9 +90,21 @@ function encode(schema: DescMessage, output: MessageInit, json: boolean): Uint8A
   return json ? toJsonString(schema, message) : toBinary(schema, message);
 }
 
+/**
+ * A body in a format this service does not speak is not a call of any protocol
+ * here: HTTP 415, as the Connect and gRPC HTTP mappings say, with the formats
+ * it does speak.
+ */
+function unsupportedMedia(req: HttpRequest, res: HttpResponse): void {
+  req.resume();
+  res.writeHead(415, { "accept-post": "application/json, application/proto, application/grpc, application/grpc-web+proto, application/grpc-web+json", [REQUEST_ID_HEADER]: newRequestId() });
+  res.end();
+}
+
 export function createConnectHandler(pipeline: CallPipeline, opts: ConnectOptions): (req: HttpRequest, res: HttpResponse) => void {
   return (req, res) => {
     const media = MEDIA[mediaType(req) as keyof typeof MEDIA];
+    if (!media) return unsupportedMedia(req, res);
     const peer = peerOf(req.socket);
     pipeline
       .serve("connect", peer.source, async (call) => {
@@ -99,7 +112,6 @@ export function createConnectHandler(pipeline: CallPipeline, opts: ConnectOption
         if (!route) throw new KmsError("InvalidAction", `no method ${pathOf(req).slice(0, 120)}`);
         pipeline.setRoute(call, route);
         if (req.method !== "POST") throw new KmsError("InvalidParameter", "Connect unary calls are POST requests");
-        if (!media) throw new KmsError("InvalidParameter", "Content-Type must be application/json or application/proto");
         pipeline.identify(call, credentialsOf(req.headers.authorization, peer));
         pipeline.setRegion(call, req.headers[REGION_HEADER] as string | undefined);
         const encoding = req.headers["content-encoding"];
