@@ -113,8 +113,9 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
   if (!tls) return undefined;
-  const [cert, key, ca] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile), tls.clientCaFile ? readFile(tls.clientCaFile) : undefined]);
-  return { cert, key, ...(ca ? { ca } : {}) };
+  const optional = (file: string | undefined) => (file ? readFile(file) : undefined);
+  const [cert, key, ca, crl] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile), optional(tls.clientCaFile), optional(tls.crlFile)]);
+  return { cert, key, ...(ca ? { ca } : {}), ...(crl ? { crl } : {}) };
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
@@ -136,7 +137,7 @@ function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logge
     audit,
     accountUin: config.accountUin,
     regions: config.regions,
-    rateLimits: { api3: config.rateLimit, rpc: 0 },
+    rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit },
     now: () => clock.now(),
     log,
   });
@@ -153,7 +154,7 @@ async function startTransports(pipeline: CallPipeline, config: Config, options: 
   const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const grpcWeb = createGrpcWebHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const connect = createConnectHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
-  const gateway = createGatewayHandler(pipeline, { maxBodyBytes: config.maxBodyBytes, log, nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000) });
+  const gateway = createGatewayHandler(pipeline, { maxBodyBytes: config.maxBodyBytes, allowUnsignedPayload: config.allowUnsignedPayload, log, nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000) });
   const rpc = (req: HttpRequest, res: HttpResponse) => (isGrpcWebRequest(req) ? grpcWeb(req, res) : connect(req, res));
   const grpcStreams: StreamHandler = (stream, headers) => {
     if (!isGrpcRequest(headers)) return false;
@@ -167,8 +168,15 @@ async function startTransports(pipeline: CallPipeline, config: Config, options: 
     else if (url === "/healthz" && req.method === "GET") health(res);
     else rpc(req, res);
   };
-  // Room for a GET query as long as the largest body, plus ordinary headers.
-  return startListeners(grpcStreams, rpc, h1, config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, await readTls(config.tls));
+  return startListeners(grpcStreams, rpc, h1, {
+    grpcAddr: config.grpcAddr,
+    httpAddr: config.httpAddr,
+    // Room for a GET query as long as the largest body, plus ordinary headers.
+    maxHeaderBytes: 2 * config.maxBodyBytes + 16 * 1024,
+    tls: await readTls(config.tls),
+    httpTls: await readTls(config.httpTls),
+    limits: config.limits,
+  });
 }
 
 /** Everything but the listeners: the store, the families and the call pipeline (the in-process test tier drives this directly). */

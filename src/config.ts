@@ -41,6 +41,26 @@ export interface Config {
   rootToken: string | undefined;
   /** TLS on the gRPC port (KMS_TLS_CERT + KMS_TLS_KEY, PEM files); with clientCaFile, client certificates authenticate (mTLS). */
   tls: TlsConfig | undefined;
+  /** TLS on the HTTP/1.1 port (KMS_HTTP_TLS_CERT + KMS_HTTP_TLS_KEY): API 3.0, Connect and gRPC-Web over https. */
+  httpTls: TlsConfig | undefined;
+  /** gRPC, gRPC-Web and Connect calls per second per credential and action; 0 = unlimited. */
+  rpcRateLimit: number;
+  /** Accept API 3.0 requests signed with X-TC-Content-SHA256: UNSIGNED-PAYLOAD (the body is then not covered by the signature). */
+  allowUnsignedPayload: boolean;
+  /** Connection and request limits of both listeners. */
+  limits: ListenerLimits;
+}
+
+/** What one client can hold of the server: connections, streams, and time. */
+export interface ListenerLimits {
+  /** Open connections per listener; beyond it new ones are closed at once. */
+  maxConnections: number;
+  /** Concurrent HTTP/2 streams per connection (advertised in SETTINGS). */
+  maxStreamsPerConnection: number;
+  /** Time for a request's headers and body to arrive, and for an HTTP/2 stream to finish. */
+  requestTimeoutMs: number;
+  /** An HTTP/2 session or HTTP/1.1 keep-alive connection with no traffic for this long is closed. */
+  idleTimeoutMs: number;
 }
 
 export interface TlsConfig {
@@ -48,6 +68,8 @@ export interface TlsConfig {
   keyFile: string;
   /** CA whose client certificates are accepted; a certificate's subject CN names the principal. */
   clientCaFile: string | undefined;
+  /** PEM certificate revocation list(s) of that CA (KMS_TLS_CRL): revoked client certificates fail the handshake. */
+  crlFile?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -92,13 +114,14 @@ function parseRootAccessKey(id: string | undefined, key: string | undefined): Co
   return { secretId: id, secretKey: key };
 }
 
-function parseTls(cert: string | undefined, key: string | undefined, ca: string | undefined): TlsConfig | undefined {
+function parseTls(cert: string | undefined, key: string | undefined, ca: string | undefined, crl?: string | undefined, names = ["KMS_TLS_CERT", "KMS_TLS_KEY"]): TlsConfig | undefined {
   if (!cert && !key) {
-    if (ca) throw new ConfigError("KMS_TLS_CLIENT_CA needs KMS_TLS_CERT and KMS_TLS_KEY");
+    if (ca) throw new ConfigError(`KMS_TLS_CLIENT_CA needs ${names.join(" and ")}`);
     return undefined;
   }
-  if (!cert || !key) throw new ConfigError("KMS_TLS_CERT and KMS_TLS_KEY go together: set both or neither");
-  return { certFile: resolve(cert), keyFile: resolve(key), clientCaFile: ca ? resolve(ca) : undefined };
+  if (!cert || !key) throw new ConfigError(`${names.join(" and ")} go together: set both or neither`);
+  if (crl && !ca) throw new ConfigError("KMS_TLS_CRL needs KMS_TLS_CLIENT_CA");
+  return { certFile: resolve(cert), keyFile: resolve(key), clientCaFile: ca ? resolve(ca) : undefined, ...(crl ? { crlFile: resolve(crl) } : {}) };
 }
 
 function parseRootToken(value: string | undefined): string | undefined {
@@ -131,6 +154,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: parseInteger("KMS_RATE_LIMIT", env.KMS_RATE_LIMIT, 100, 0, 1_000_000),
     maxBodyBytes: parseInteger("KMS_MAX_BODY_BYTES", env.KMS_MAX_BODY_BYTES, 65_536, 1024, 16_777_216),
     rootToken: parseRootToken(env.KMS_ROOT_TOKEN),
-    tls: parseTls(env.KMS_TLS_CERT, env.KMS_TLS_KEY, env.KMS_TLS_CLIENT_CA),
+    tls: parseTls(env.KMS_TLS_CERT, env.KMS_TLS_KEY, env.KMS_TLS_CLIENT_CA, env.KMS_TLS_CRL),
+    httpTls: parseTls(env.KMS_HTTP_TLS_CERT, env.KMS_HTTP_TLS_KEY, undefined, undefined, ["KMS_HTTP_TLS_CERT", "KMS_HTTP_TLS_KEY"]),
+    rpcRateLimit: parseInteger("KMS_RPC_RATE_LIMIT", env.KMS_RPC_RATE_LIMIT, 20_000, 0, 10_000_000),
+    allowUnsignedPayload: parseBoolean("KMS_ALLOW_UNSIGNED_PAYLOAD", env.KMS_ALLOW_UNSIGNED_PAYLOAD, false),
+    limits: {
+      maxConnections: parseInteger("KMS_MAX_CONNECTIONS", env.KMS_MAX_CONNECTIONS, 4096, 1, 1_000_000),
+      maxStreamsPerConnection: parseInteger("KMS_MAX_STREAMS_PER_CONNECTION", env.KMS_MAX_STREAMS_PER_CONNECTION, 100, 1, 10_000),
+      requestTimeoutMs: parseInteger("KMS_REQUEST_TIMEOUT_MS", env.KMS_REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000),
+      idleTimeoutMs: parseInteger("KMS_IDLE_TIMEOUT_MS", env.KMS_IDLE_TIMEOUT_MS, 60_000, 100, 86_400_000),
+    },
   };
 }

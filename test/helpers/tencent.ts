@@ -61,6 +61,8 @@ export interface HandSigned {
   unsignedPayload?: boolean;
   token?: string;
   contentType?: string;
+  /** Header names to sign (lower-case), instead of the SDKs' content-type;host. */
+  signedHeaders?: string[];
 }
 
 /** Headers of a TC3-signed POST as the Go and Python SDKs send it. */
@@ -69,9 +71,17 @@ export function tc3Headers(r: HandSigned): Record<string, string> {
   const date = r.date ?? new Date(timestamp * 1000).toISOString().slice(0, 10);
   const service = r.service ?? "kms";
   const contentType = r.contentType ?? "application/json";
-  const canonicalHeaders = `content-type:${contentType}\nhost:${r.canonicalHost ?? r.host}\n`;
+  const signedNames = [...(r.signedHeaders ?? ["content-type", "host"])].sort();
+  const values: Record<string, string> = {
+    "content-type": contentType,
+    host: r.canonicalHost ?? r.host,
+    "x-tc-action": r.action,
+    "x-tc-version": r.version ?? "2019-01-18",
+    "x-tc-region": r.region ?? "ap-guangzhou",
+  };
+  const canonicalHeaders = signedNames.map((n) => `${n}:${values[n] ?? ""}\n`).join("");
   const payloadHash = sha256(r.unsignedPayload ? "UNSIGNED-PAYLOAD" : r.body);
-  const canonicalRequest = `POST\n/\n\n${canonicalHeaders}\ncontent-type;host\n${payloadHash}`;
+  const canonicalRequest = `POST\n/\n\n${canonicalHeaders}\n${signedNames.join(";")}\n${payloadHash}`;
   const scope = `${date}/${service}/tc3_request`;
   const stringToSign = `TC3-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256(canonicalRequest)}`;
   const kSigning = hmac(hmac(hmac(`TC3${r.secretKey}`, date), service), "tc3_request");
@@ -83,7 +93,7 @@ export function tc3Headers(r: HandSigned): Record<string, string> {
     "X-TC-Version": r.version ?? "2019-01-18",
     "X-TC-Timestamp": String(timestamp),
     "X-TC-Region": r.region ?? "ap-guangzhou",
-    Authorization: `TC3-HMAC-SHA256 Credential=${r.secretId}/${scope}, SignedHeaders=content-type;host, Signature=${signature}`,
+    Authorization: `TC3-HMAC-SHA256 Credential=${r.secretId}/${scope}, SignedHeaders=${signedNames.join(";")}, Signature=${signature}`,
   };
   if (r.unsignedPayload) headers["X-TC-Content-SHA256"] = "UNSIGNED-PAYLOAD";
   if (r.token) headers["X-TC-Token"] = r.token;
@@ -97,10 +107,10 @@ export interface RawAnswer {
 }
 
 /** Sends raw bytes to the gateway and parses the envelope. */
-export function send(httpUrl: string, headers: Record<string, string>, body: string | Buffer, method = "POST", path = "/"): Promise<RawAnswer> {
+export function send(httpUrl: string, headers: Record<string, string>, body: string | Buffer, method = "POST", path = "/", localAddress?: string): Promise<RawAnswer> {
   const url = new URL(path, httpUrl);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) } }, (res) => {
+    const req = request(url, { method, ...(localAddress ? { localAddress } : {}), headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {

@@ -9,6 +9,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { create, type DescMessage } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { KmsError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { Credentials } from "../../pipeline/credentials.js";
@@ -18,11 +19,14 @@ import { mediaType, readBody, type HttpRequest } from "../http/body.js";
 import { peerOf } from "../http/peer.js";
 import { CONTENT_TYPE, errorBody, successBody } from "./envelope.js";
 import { parseQuery, unflatten, type ParamTree } from "./params.js";
-import { SignatureError, verifyTc3, verifyV1 } from "./tc3-signature.js";
+import { SignatureLedger } from "./replay.js";
+import { parseTc3Authorization, SignatureError, stripPort, UNSIGNED_PAYLOAD, verifyTc3, verifyV1 } from "./tc3-signature.js";
 import { fromApi, toApi, type InputSource, type JsonValue } from "./translate.js";
 
 export interface GatewayOptions {
   maxBodyBytes: number;
+  /** Accept TC3 requests whose body is not signed (X-TC-Content-SHA256: UNSIGNED-PAYLOAD). */
+  allowUnsignedPayload: boolean;
   log: Logger;
   /** Wall-clock seconds for the signature window (not the domain clock: signatures are made with real time). */
   nowSeconds?: () => number;
@@ -31,6 +35,10 @@ export interface GatewayOptions {
 /** A request as parsed, before its signature is checked. */
 interface ApiRequest {
   credentials: Extract<Credentials, { kind: "signature" }>;
+  /** The signature as sent, for the replay ledger. */
+  signature: string;
+  /** TC3: the service the credential scope names (v1 names none). */
+  service: string | undefined;
   /** Temporary credentials, which this service does not issue. */
   token: boolean;
   action: string;
@@ -83,8 +91,41 @@ function signature(check: (secretKeyOf: (secretId: string) => string | undefined
   };
 }
 
+/**
+ * What this service asks of a TC3 signature beyond its arithmetic: the host
+ * and the content type signed (what the SDKs sign; less leaves the request
+ * open to rewriting), and the body signed unless the operator allows
+ * UNSIGNED-PAYLOAD.
+ */
+function tc3Policy(headers: Record<string, string>, opts: GatewayOptions): { signature: string; service: string } {
+  let auth;
+  try {
+    auth = parseTc3Authorization(headers.authorization ?? "");
+  } catch (err) {
+    throw signatureFailure(err);
+  }
+  if (!auth.signedHeaders.includes("host") || !auth.signedHeaders.includes("content-type"))
+    throw new KmsError("AuthFailure.InvalidAuthorization", "SignedHeaders must include content-type and host");
+  if (!opts.allowUnsignedPayload && headers["x-tc-content-sha256"]?.trim() === UNSIGNED_PAYLOAD)
+    throw new KmsError("AuthFailure.SignatureFailure", "UNSIGNED-PAYLOAD is not accepted by this service: sign the body");
+  return { signature: auth.signature, service: auth.service };
+}
+
+/**
+ * The credential scope names the product the client meant (kms, ssm). The
+ * Node SDK puts the first label of the endpoint's host there instead (127
+ * for 127.0.0.1), so that is accepted too; anything else is a signature made
+ * for another service.
+ */
+function assertScope(api: ApiRequest, route: Route, host: string | undefined): void {
+  if (api.service === undefined) return;
+  const firstLabel = stripPort(host ?? "").split(".")[0];
+  if (api.service !== route.api?.product && api.service !== firstLabel)
+    throw new KmsError("AuthFailure.SignatureFailure", `the credential scope names service ${api.service.slice(0, 32)}; this action belongs to ${route.api?.product ?? "?"}`);
+}
+
 /** Extracts the signature, action, version, region and the action's parameters. */
-function parseRequest(req: HttpRequest, body: Buffer, now: number): ApiRequest {
+function parseRequest(req: HttpRequest, body: Buffer, now: number, opts: GatewayOptions): ApiRequest {
   const headers = headerMap(req);
   const url = req.url ?? "/";
   const q = url.indexOf("?");
@@ -95,9 +136,12 @@ function parseRequest(req: HttpRequest, body: Buffer, now: number): ApiRequest {
   if (type === "multipart/form-data") throw new KmsError("InvalidParameter", "multipart/form-data is not supported by this service");
 
   if (headers.authorization !== undefined) {
+    const auth = tc3Policy(headers, opts);
     const form = method === "GET" ? rawQuery : type === "application/x-www-form-urlencoded" ? body.toString("utf8") : undefined;
     return {
       credentials: signature((secretKeyOf) => verifyTc3({ method, rawQuery, headers, body }, secretKeyOf, now).secretId),
+      signature: auth.signature,
+      service: auth.service,
       token: Boolean(headers["x-tc-token"]),
       action: headers["x-tc-action"] ?? "",
       version: headers["x-tc-version"],
@@ -114,6 +158,8 @@ function parseRequest(req: HttpRequest, body: Buffer, now: number): ApiRequest {
   if (params.Signature === undefined) throw new KmsError("AuthFailure.InvalidAuthorization", "the request is not signed");
   return {
     credentials: signature((secretKeyOf) => verifyV1(params, method, headers.host ?? "", path, secretKeyOf, now).secretId),
+    signature: params.Signature,
+    service: undefined,
     token: Boolean(params.Token),
     action: params.Action ?? "",
     version: params.Version,
@@ -135,26 +181,30 @@ function routeOf(pipeline: CallPipeline, api: ApiRequest): Route {
 }
 
 /** Reads, identifies, routes and translates one request (the pipeline does the rest). */
-async function accept(pipeline: CallPipeline, req: HttpRequest, call: Call, opts: GatewayOptions, now: number): Promise<ReturnType<typeof fromApi>> {
+async function accept(pipeline: CallPipeline, ledger: SignatureLedger, req: HttpRequest, call: Call, opts: GatewayOptions, now: number): Promise<ReturnType<typeof fromApi>> {
   const named = req.headers["x-tc-action"];
   const early = typeof named === "string" ? pipeline.routes.anyApiAction(named) : undefined;
   if (early) pipeline.nameAction(call, early.action);
   const body = await readBody(req, opts.maxBodyBytes);
   if ((req.url ?? "").length > opts.maxBodyBytes) throw new KmsError("RequestSizeLimitExceeded", `the query string exceeds ${opts.maxBodyBytes} bytes`);
-  const api = parseRequest(req, body, now);
+  const api = parseRequest(req, body, now, opts);
   pipeline.identify(call, api.credentials);
   if (api.token) throw new KmsError("AuthFailure.TokenFailure", "temporary credentials (X-TC-Token, Token) are not issued by this service");
   const route = routeOf(pipeline, api);
   pipeline.setRoute(call, route);
   pipeline.setRegion(call, api.region);
+  assertScope(api, route, req.headers.host);
+  const mutating = route.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+  ledger.admit({ signature: api.signature, action: api.action, version: api.version ?? "", region: call.region, source: call.source, mutating });
   return fromApi(route.method.input, api.input as { [key: string]: JsonValue }, api.source, route.api?.required ?? {});
 }
 
 export function createGatewayHandler(pipeline: CallPipeline, opts: GatewayOptions): (req: HttpRequest, res: ServerResponse) => void {
   const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const ledger = new SignatureLedger(() => nowSeconds() * 1000);
   return (req, res) => {
     pipeline
-      .serve("api3", peerOf(req.socket).source, (call) => accept(pipeline, req, call, opts, nowSeconds()))
+      .serve("api3", peerOf(req.socket).source, (call) => accept(pipeline, ledger, req, call, opts, nowSeconds()))
       .then((served) => {
         const text = served.ok
           ? successBody(toApi(served.route.method.output, create(served.route.method.output as DescMessage, served.output) as unknown as Record<string, unknown>), served.call.requestId)

@@ -1,24 +1,40 @@
 /**
  * Listeners: HTTP/2 for gRPC, gRPC-Web and Connect (h2c, or TLS with optional
- * client certificates); HTTP/1.1 for Connect JSON and the API 3.0 gateway.
- * Shutdown stops accepting, lets in-flight calls finish (GOAWAY on HTTP/2
- * sessions), then closes.
+ * client certificates); HTTP/1.1 (or https) for the API 3.0 gateway, Connect
+ * JSON and gRPC-Web. What one client can hold is bounded: connections per
+ * listener, streams per HTTP/2 connection, the time a request may take to
+ * arrive, and idle time (ListenerLimits). Shutdown stops accepting, lets
+ * in-flight calls finish (GOAWAY on HTTP/2 sessions), then closes.
  */
 import http from "node:http";
 import http2 from "node:http2";
-import type { AddressInfo, Socket } from "node:net";
-import type { ListenAddress } from "../../config.js";
+import https from "node:https";
+import type { AddressInfo, Server, Socket } from "node:net";
+import type { ListenAddress, ListenerLimits } from "../../config.js";
 
 export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
 /** Takes an HTTP/2 stream before the compat layer sees it; returns false to hand it on to the NodeHandler. */
 export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
 
-/** PEM material for TLS on the HTTP/2 port; with `ca`, clients may present certificates it issued. */
+/** PEM material for TLS; with `ca`, clients may present certificates it issued (and `crl` revokes some of them). */
 export interface TlsMaterial {
   cert: Buffer;
   key: Buffer;
   ca?: Buffer;
+  crl?: Buffer;
+}
+
+export interface ListenOptions {
+  grpcAddr: ListenAddress;
+  httpAddr: ListenAddress;
+  /** The HTTP/1.1 parser accepts headers up to this (API 3.0 GET requests carry their parameters in the query; beyond it Node answers 431). */
+  maxHeaderBytes: number;
+  /** TLS on the HTTP/2 port. */
+  tls?: TlsMaterial | undefined;
+  /** TLS on the HTTP/1.1 port. */
+  httpTls?: TlsMaterial | undefined;
+  limits: ListenerLimits;
 }
 
 export interface Listeners {
@@ -28,7 +44,7 @@ export interface Listeners {
   close(graceMs: number): Promise<void>;
 }
 
-function listenOn(server: http.Server | http2.Http2Server, addr: ListenAddress): Promise<ListenAddress> {
+function listenOn(server: Server, addr: ListenAddress): Promise<ListenAddress> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(addr.port, addr.host, () => {
@@ -39,7 +55,7 @@ function listenOn(server: http.Server | http2.Http2Server, addr: ListenAddress):
   });
 }
 
-function closed(server: http.Server | http2.Http2Server): Promise<void> {
+function closed(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
@@ -59,48 +75,60 @@ function takeStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, f
   });
 }
 
-/**
- * `h2Handler` serves the h2c port, after `h2Streams` has taken what it serves itself; `h1Handler` the HTTP/1.1 port, whose
- * parser accepts headers up to `maxHeaderBytes` (API 3.0 GET requests carry
- * their parameters in the query; beyond this Node answers 431 before any
- * handler runs).
- */
-export async function startListeners(
-  h2Streams: StreamHandler,
-  h2Handler: NodeHandler,
-  h1Handler: NodeHandler,
-  grpcAddr: ListenAddress,
-  httpAddr: ListenAddress,
-  maxHeaderBytes: number,
-  tls?: TlsMaterial,
-): Promise<Listeners> {
+/** An HTTP/2 server with its limits: streams per session, idle sessions closed, streams that take too long cancelled. */
+function createH2(handler: NodeHandler, options: ListenOptions): http2.Http2Server | http2.Http2SecureServer {
+  const { limits, tls } = options;
+  const base = { settings: { maxConcurrentStreams: limits.maxStreamsPerConnection }, maxSessionMemory: 32 };
   // Certificates are requested but not required: bearer-token callers need none. A certificate that does
   // not verify leaves the socket unauthorised, and authentication then ignores it.
   const h2 = tls
-    ? http2.createSecureServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}), allowHTTP1: false }, h2Handler)
-    : http2.createServer(h2Handler);
+    ? http2.createSecureServer({ ...base, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}), ...(tls.crl ? { crl: tls.crl } : {}), allowHTTP1: false }, handler)
+    : http2.createServer(base, handler);
+  h2.maxConnections = limits.maxConnections;
+  h2.on("session", (session) => session.setTimeout(limits.idleTimeoutMs, () => session.close()));
+  return h2;
+}
+
+/** The HTTP/1.1 server (https with `httpTls`) with its limits: headers and whole request in time, idle keep-alive closed. */
+function createH1(handler: NodeHandler, options: ListenOptions): http.Server {
+  const { limits } = options;
+  const base = { maxHeaderSize: options.maxHeaderBytes, headersTimeout: Math.min(limits.requestTimeoutMs, 10_000), requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: Math.min(limits.idleTimeoutMs, 5_000) };
+  const h1 = options.httpTls ? https.createServer({ ...base, cert: options.httpTls.cert, key: options.httpTls.key }, handler) : http.createServer(base, handler);
+  h1.maxConnections = limits.maxConnections;
+  return h1;
+}
+
+/**
+ * `h2Handler` serves the HTTP/2 port, after `h2Streams` has taken what it serves itself; `h1Handler` the HTTP/1.1 port.
+ */
+export async function startListeners(h2Streams: StreamHandler, h2Handler: NodeHandler, h1Handler: NodeHandler, options: ListenOptions): Promise<Listeners> {
+  const h2 = createH2(h2Handler, options);
   takeStreamsFirst(h2, h2Streams);
+  // After takeStreamsFirst, which expects the compat layer's listener alone.
+  h2.on("stream", (stream: http2.ServerHttp2Stream) => stream.setTimeout(options.limits.requestTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL)));
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
   });
-  const h1 = http.createServer({ maxHeaderSize: maxHeaderBytes }, h1Handler);
+  const h1 = createH1(h1Handler, options);
+  // Raw connections of both listeners: a destroyed HTTP/2 session whose socket is paused mid-body can keep it (and the server) open.
   const sockets = new Set<Socket>();
-  h1.on("connection", (s) => {
+  const track = (s: Socket) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
-  });
+  };
+  h1.on("connection", track);
+  h2.on("connection", track);
 
-  const grpc = await listenOn(h2, grpcAddr);
+  const grpc = await listenOn(h2, options.grpcAddr);
   let httpBound: ListenAddress;
   try {
-    httpBound = await listenOn(h1, httpAddr);
+    httpBound = await listenOn(h1, options.httpAddr);
   } catch (err) {
     await closed(h2);
     throw err;
   }
-
   return {
     grpc,
     http: httpBound,
