@@ -208,6 +208,7 @@ export function generateChowTables(key: Uint8Array, direction: Direction, random
   for (let r = 0; r < ROUNDS - 1; r++) {
     const rk = roundKeys[r] as Uint8Array;
     const mb = randomInvertibles(4, 32, random);
+    const mbSlices = mb.map((x) => x.matrix.byteSlices32());
     const nextL = randomInvertibles(16, 8, random);
 
     const typeII = new Uint32Array(16 * 256);
@@ -217,10 +218,13 @@ export function generateChowTables(key: Uint8Array, direction: Direction, random
       const dec = decode[src] as Uint8Array;
       const k = rk[src] as number;
       const mixed = mixWords[p & 3] as Uint32Array;
-      const m = (mb[p >>> 2] as { matrix: BitMatrix }).matrix;
+      const m = mbSlices[p >>> 2] as Uint32Array;
       const enc = randomNibbles(8, random);
       encII.push(enc);
-      for (let x = 0; x < 256; x++) typeII[p * 256 + x] = encodeWord(m.apply32(mixed[sbox[dec[x]! ^ k]!]!), enc);
+      for (let x = 0; x < 256; x++) {
+        const v = mixed[sbox[dec[x]! ^ k]!]!;
+        typeII[p * 256 + x] = encodeWord((m[v & 0xff]! ^ m[256 + ((v >>> 8) & 0xff)]! ^ m[512 + ((v >>> 16) & 0xff)]! ^ m[768 + (v >>> 24)]!) >>> 0, enc);
+      }
     }
 
     const xorII = new Uint8Array(4 * 3 * 8 * 256);

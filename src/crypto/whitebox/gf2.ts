@@ -35,6 +35,18 @@ export class BitMatrix {
     return y >>> 0;
   }
 
+  /**
+   * For n = 32: four 256-entry tables, one per byte of x, whose XOR is M·x
+   * (four lookups instead of up to 32 column XORs; table construction applies
+   * each mixing bijection to 4,096 words).
+   */
+  byteSlices32(): Uint32Array {
+    if (this.n !== 32) throw new RangeError("BitMatrix.byteSlices32: n must be 32");
+    const out = new Uint32Array(1024);
+    for (let k = 0; k < 4; k++) for (let b = 0; b < 256; b++) out[k * 256 + b] = this.apply32(b << (8 * k));
+    return out;
+  }
+
   /** M·x for any n: x and the result are `words`-word vectors. */
   apply(x: Uint32Array): Uint32Array {
     const w = this.words;
