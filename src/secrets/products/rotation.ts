@@ -163,7 +163,7 @@ export function parseApiTime(text: string, field: string, offsetMinutes = API_TI
   if (!m) throw new KmsError("InvalidParameterValue", `${field} must be formatted as 2006-01-02 15:04:05`);
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (formatApiTime(ms - offsetMinutes * 60_000, 0) !== text) throw new KmsError("InvalidParameterValue", `${field} is not a valid date and time`);
+  if (formatApiTime(ms, 0) !== text) throw new KmsError("InvalidParameterValue", `${field} is not a valid date and time`);
   return ms - offsetMinutes * 60_000;
 }
 
