@@ -358,7 +358,8 @@ describe.skipIf(skipWithoutMariadb)(`product secret flows on MariaDB${skipWithou
     for (const delayMs of [150, 400, 900]) {
       await w.store.close();
       const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../helpers/rotation-child.ts")], {
-        env: { ...process.env, DIR: w.dir, ROOT_KEY: Buffer.from(w.rootKeyBytes).toString("base64"), SECRET: r.secretName },
+        // Its own transpile, not tsx's shared cache: a process killed while writing there must not hand others a torn entry.
+        env: { ...process.env, TSX_DISABLE_CACHE: "1", DIR: w.dir, ROOT_KEY: Buffer.from(w.rootKeyBytes).toString("base64"), SECRET: r.secretName },
         stdio: ["ignore", "pipe", "inherit"],
       });
       let out = "";

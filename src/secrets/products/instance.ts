@@ -76,7 +76,6 @@ export function validateInstanceInput(input: RegisterInstanceInput, products: Pr
   if (isIP(input.host) === 0 && !HOSTNAME.test(input.host)) throw new KmsError("InvalidParameterValue", "Host must be an IP address or a DNS name");
   if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw new KmsError("InvalidParameterValue", "Port must be 1 to 65535");
   if (input.adminUser === "") throw new KmsError("MissingParameter", "AdminUser is required");
-  // eslint-disable-next-line no-control-regex
   if ([...input.adminUser].length > 80 || /[\u0000-\u001f\u007f'"\\`/]/.test(input.adminUser))
     throw new KmsError("InvalidParameterValue", "AdminUser must be at most 80 characters, without quotes, slashes or control characters");
   if (input.adminPassword === "") throw new KmsError("MissingParameter", "AdminPassword is required");

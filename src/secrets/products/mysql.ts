@@ -70,7 +70,6 @@ export function databasePattern(name: string): string {
  * (NO_BACKSLASH_ESCAPES included).
  */
 export function literal(value: string, what: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/['"\\`\u0000-\u001f\u007f]/.test(value)) throw new ProductError("Failed", `${what} holds a character that is not allowed`);
   return `'${value}'`;
 }

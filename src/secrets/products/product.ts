@@ -184,7 +184,6 @@ export const MAX_IDENTIFIER = 64;
  */
 export function validateIdentifier(name: string, field: string, database = false): string {
   if ([...name].length > MAX_IDENTIFIER) throw new KmsError("InvalidParameterValue", `${field} is longer than ${MAX_IDENTIFIER} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new KmsError("InvalidParameterValue", `${field} must not contain control characters`);
   if (name.endsWith(" ")) throw new KmsError("InvalidParameterValue", `${field} must not end with a space`);
   if (database && name.includes("\\")) throw new KmsError("InvalidParameterValue", `${field} must not contain a backslash`);
@@ -271,6 +270,5 @@ function present(v: string | undefined): boolean {
 
 /** A privilege name echoed in an error: cut short and without control characters. */
 function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, 40);
 }

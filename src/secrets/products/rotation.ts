@@ -30,7 +30,7 @@ import { KmsError } from "../../errors.js";
 import type { RootKey } from "../../crypto/seal.js";
 import type { LockSet } from "../../keys/locks.js";
 import type { BatchOp, KvStore } from "../../store/store.js";
-import { endpointOf, InstanceRepository, scopeOf, type Scope } from "./instance.js";
+import { endpointOf, InstanceRepository, type Scope } from "./instance.js";
 import { generatePassword } from "./password.js";
 import {
   ProductError,
@@ -53,8 +53,6 @@ import {
   type RotationPolicy,
 } from "./repository.js";
 import type { ProductCredentials, ProductSecretValues, SecretRef } from "./values.js";
-
-export { scopeOf };
 
 /** The states each kind of flow passes through, in order. */
 export const FLOW_STEPS: Record<FlowKind, readonly FlowState[]> = {
