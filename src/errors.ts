@@ -67,6 +67,9 @@ export const ERROR_CODES = {
   LimitExceeded: [GrpcStatus.ResourceExhausted, "limit exceeded"],
   UnsupportedOperation: [GrpcStatus.FailedPrecondition, "unsupported operation"],
   "UnsupportedOperation.ServiceTemporaryUnavailable": [GrpcStatus.Unavailable, "service temporarily unavailable"],
+  // Secrets: product secrets (src/secrets/products), codes the SSM SDK lists for CreateProductSecret and RotateProductSecret.
+  FailedOperation: [GrpcStatus.FailedPrecondition, "operation failed"],
+  ResourceUnavailable: [GrpcStatus.Unavailable, "resource unavailable"],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;
 
 /** Every API 3.0 code this service can answer. A typo does not compile. */

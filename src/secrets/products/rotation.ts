@@ -1,0 +1,596 @@
+/**
+ * Creating and rotating a product secret's accounts: crash-safe flows.
+ *
+ * A product secret owns two accounts, <prefix>SSM<3 digits> each (the names
+ * Tencent documents), alternating: one holds the current credentials, the
+ * other the previous ones. A rotation gives the standby account (the one not
+ * current) a fresh password and commits it as current, so clients holding the
+ * previous current credentials keep working until the next rotation, and
+ * credentials older than that stop working.
+ *
+ * A flow is a record (FlowID) moving through the states of FLOW_STEPS. Each
+ * step does one idempotent thing on the database and then records the next
+ * state, so a flow cut anywhere (crash, kill -9) resumes at its recorded
+ * state and redoes at most one step:
+ *
+ *   create: Started --claim names--> Claimed --create both accounts--> Applied --verify--> Verified --commit--> Done
+ *   rotate: Started --set standby password--> Applied --verify--> Verified --commit--> Done
+ *   any state but Done --ProductError--> Failed
+ *
+ * The intent (the new password, sealed under the root key) is stored before
+ * the database is touched; the commit writes the secret's new value, the
+ * binding and the Done record in one batch, so the secret never names a
+ * password the database was not verified to accept. A failure marks the flow
+ * Failed with its reason and leaves the current credentials as they were; a
+ * failed rotation also tries to put the standby's previous password back.
+ */
+import { randomInt } from "node:crypto";
+import type { Clock } from "../../clock.js";
+import { KmsError } from "../../errors.js";
+import type { RootKey } from "../../crypto/seal.js";
+import type { LockSet } from "../../keys/locks.js";
+import type { BatchOp, KvStore } from "../../store/store.js";
+import { endpointOf, InstanceRepository, type Scope } from "./instance.js";
+import { generatePassword } from "./password.js";
+import {
+  ProductError,
+  validateDomains,
+  validatePrivileges,
+  validateUserNamePrefix,
+  type InstanceEndpoint,
+  type ProductBackend,
+  type ProductPrivilegeUnit,
+} from "./product.js";
+import { productOf, type ProductRegistry } from "./registry.js";
+import {
+  flowPasswordLabel,
+  isTerminal,
+  ProductRepository,
+  type FlowKind,
+  type FlowRecord,
+  type FlowState,
+  type ProductBinding,
+  type RotationPolicy,
+} from "./repository.js";
+import type { ProductCredentials, ProductSecretValues, SecretRef } from "./values.js";
+
+/** The states each kind of flow passes through, in order. */
+export const FLOW_STEPS: Record<FlowKind, readonly FlowState[]> = {
+  create: ["Started", "Claimed", "Applied", "Verified", "Done"],
+  rotate: ["Started", "Applied", "Verified", "Done"],
+};
+
+/** DescribeAsyncRequestInfo.TaskStatus: 0 processing, 1 succeeded, 2 failed. */
+export const TASK_STATUS: Record<FlowState, 0 | 1 | 2> = { Started: 0, Claimed: 0, Applied: 0, Verified: 0, Done: 1, Failed: 2 };
+
+export function nextState(kind: FlowKind, state: FlowState): FlowState {
+  const steps = FLOW_STEPS[kind];
+  const i = steps.indexOf(state);
+  const next = steps[i + 1];
+  if (i < 0 || next === undefined) throw new Error(`a ${kind} flow has no step after ${state}`);
+  return next;
+}
+
+export const DAY_MS = 86_400_000;
+/** Runs of one flow before it is failed for good (each crash mid-flow costs one). */
+export const MAX_ATTEMPTS = 5;
+/** After a failed automatic rotation, the scheduler tries again this much later. */
+export const RETRY_DELAY_MS = 3_600_000;
+export const MIN_FREQUENCY_DAYS = 1;
+export const MAX_FREQUENCY_DAYS = 365;
+
+export interface RotationDeps {
+  store: KvStore;
+  rootKey: RootKey;
+  clock: Clock;
+  locks: LockSet;
+  products: ProductRegistry;
+  values: ProductSecretValues;
+  /** How background steps write (default store.batch); calls pass their journal to the start functions instead. */
+  write?: (ops: readonly BatchOp[]) => Promise<void>;
+  newPassword?: () => string;
+  log?: (msg: string) => void;
+  retryDelayMs?: number;
+}
+
+export interface CreateInput {
+  ref: SecretRef;
+  product: string;
+  instanceId: string;
+  userNamePrefix: string;
+  domains: readonly string[];
+  privileges: readonly ProductPrivilegeUnit[];
+  rotation?: { enabled: boolean; frequencyDays?: number; beginTime?: number };
+}
+
+export interface StartOptions {
+  /** Writes the start batch (an action passes its call's journal). Default: the engine's writer. */
+  write?: (ops: readonly BatchOp[]) => Promise<void>;
+  /** Ops of the caller's own that belong in the same batch (the secret record of CreateProductSecret). */
+  extraOps?: readonly BatchOp[];
+  /** Run the flow in the background once written (default true). */
+  launch?: boolean;
+}
+
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+export function validateSecretName(name: string): string {
+  if (name === "") throw new KmsError("MissingParameter", "SecretName is required");
+  if (!SECRET_NAME.test(name)) throw new KmsError("InvalidParameterValue", "SecretName must be 1 to 128 letters, digits, '-' or '_', starting with a letter or digit");
+  return name;
+}
+
+/** RotationFrequency / Frequency in days. */
+export function validateFrequency(days: number, field = "RotationFrequency"): number {
+  if (!Number.isInteger(days) || days < MIN_FREQUENCY_DAYS || days > MAX_FREQUENCY_DAYS)
+    throw new KmsError("InvalidParameterValue", `${field} must be a whole number of days from ${MIN_FREQUENCY_DAYS} to ${MAX_FREQUENCY_DAYS}`);
+  return days;
+}
+
+/**
+ * When automatic rotation is next due: the begin time while no rotation has
+ * happened since it, else a full period after the last rotation; undefined
+ * while rotation is off.
+ */
+export function nextRotationTime(policy: RotationPolicy): number | undefined {
+  if (!policy.enabled) return undefined;
+  const period = policy.frequencyDays * DAY_MS;
+  const last = policy.lastRotateTime;
+  const begin = policy.beginTime;
+  if (begin !== undefined && (last === undefined || last < begin)) return begin;
+  return last === undefined ? undefined : last + period;
+}
+
+/** Whether the scheduler should start a rotation of this binding now. */
+export function isDue(binding: ProductBinding, nowMs: number): boolean {
+  const next = binding.rotation.nextRotateTime;
+  return binding.rotation.enabled && binding.users.length === 2 && binding.flowInProgress === undefined && next !== undefined && next <= nowMs;
+}
+
+// ---- times as the API shows them -------------------------------------------
+
+/** Tencent's API shows rotation times as "2006-01-02 15:04:05" in Beijing time (UTC+8). */
+export const API_TIME_OFFSET_MINUTES = 8 * 60;
+
+export function formatApiTime(ms: number, offsetMinutes = API_TIME_OFFSET_MINUTES): string {
+  return new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 19).replace("T", " ");
+}
+
+export function parseApiTime(text: string, field: string, offsetMinutes = API_TIME_OFFSET_MINUTES): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
+  if (!m) throw new KmsError("InvalidParameterValue", `${field} must be formatted as 2006-01-02 15:04:05`);
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (formatApiTime(ms, 0) !== text) throw new KmsError("InvalidParameterValue", `${field} is not a valid date and time`);
+  return ms - offsetMinutes * 60_000;
+}
+
+// ---- the engine ------------------------------------------------------------------
+
+const secretLock = (ref: SecretRef) => `product-secret:${ref.uin}/${ref.region}/${ref.secretName}`;
+const FLOW_ID_LOCK = "product-secret:flow-id";
+
+/** What a step needs, loaded fresh for each step. */
+interface StepContext {
+  flow: FlowRecord;
+  binding: ProductBinding;
+  backend: ProductBackend;
+  instance: InstanceEndpoint;
+  password: string;
+}
+
+export class RotationEngine {
+  readonly repo: ProductRepository;
+  readonly instances: InstanceRepository;
+  private lastFlowId: number | undefined;
+  private readonly running = new Map<number, Promise<FlowRecord>>();
+
+  constructor(private readonly deps: RotationDeps) {
+    this.repo = new ProductRepository(deps.store);
+    this.instances = new InstanceRepository(deps.store);
+  }
+
+  private write(ops: readonly BatchOp[]): Promise<void> {
+    return this.deps.write ? this.deps.write(ops) : this.deps.store.batch(ops);
+  }
+
+  private newPassword(): string {
+    return (this.deps.newPassword ?? generatePassword)();
+  }
+
+  private seal(flow: FlowRecord, password: string): string {
+    return Buffer.from(this.deps.rootKey.seal(Buffer.from(password, "utf8"), flowPasswordLabel(flow))).toString("base64");
+  }
+
+  private unseal(flow: FlowRecord): string {
+    if (flow.passwordSealed === undefined) throw new KmsError("InternalError", `flow ${flow.flowId} has no password`);
+    return Buffer.from(this.deps.rootKey.unseal(Buffer.from(flow.passwordSealed, "base64"), flowPasswordLabel(flow))).toString("utf8");
+  }
+
+  /** A new FlowID, above every stored one (ids are numbers: the SDK's FlowID is an integer). */
+  private async allocateFlowId(): Promise<number> {
+    return this.deps.locks.run([FLOW_ID_LOCK], async () => {
+      this.lastFlowId ??= await this.repo.lastFlowId();
+      this.lastFlowId += 1;
+      return this.lastFlowId;
+    });
+  }
+
+  /**
+   * CreateProductSecret's part: validates the request, then writes (in one
+   * batch, with `extraOps`) the binding and a create flow in state Started.
+   * The accounts are made by the flow, in the background.
+   */
+  async startCreate(input: CreateInput, opts: StartOptions = {}): Promise<FlowRecord> {
+    const ref = input.ref;
+    validateSecretName(ref.secretName);
+    const backend = productOf(this.deps.products, input.product);
+    const prefix = validateUserNamePrefix(input.userNamePrefix);
+    const hosts = validateDomains(input.domains);
+    const privileges = validatePrivileges(backend, input.privileges);
+    const instance = await this.instances.get(ref, input.instanceId);
+    if (instance.product !== backend.name)
+      throw new KmsError("InvalidParameterValue", `InstanceID ${input.instanceId} is a ${instance.product} instance, not ${backend.name}`);
+    const rotation = input.rotation ?? { enabled: false };
+    const frequencyDays = validateFrequency(rotation.frequencyDays ?? 1);
+    if (rotation.enabled && rotation.beginTime === undefined) throw new KmsError("MissingParameter", "RotationBeginTime is required when EnableRotation is true");
+
+    return this.deps.locks.run([secretLock(ref)], async () => {
+      if (await this.repo.findBinding(ref)) throw new KmsError("ResourceInUse", `SecretName ${ref.secretName} already has accounts`);
+      const now = this.deps.clock.now();
+      const flowId = await this.allocateFlowId();
+      const binding: ProductBinding = {
+        ...pickRef(ref),
+        product: backend.name,
+        instanceId: instance.instanceId,
+        userNamePrefix: prefix,
+        users: [],
+        hosts,
+        privileges,
+        rotation: { enabled: rotation.enabled, frequencyDays, ...(rotation.beginTime !== undefined ? { beginTime: rotation.beginTime } : {}) },
+        flowInProgress: flowId,
+        createTime: now,
+      };
+      const flow = this.newFlow(ref, flowId, "create", false, now);
+      flow.passwordSealed = this.seal(flow, this.newPassword());
+      await (opts.write ?? ((o) => this.write(o)))([...(opts.extraOps ?? []), ...this.repo.putBinding(binding), ...this.repo.putFlow(flow)]);
+      if (opts.launch !== false) this.launch(flowId);
+      return flow;
+    });
+  }
+
+  /**
+   * RotateProductSecret's part (and the scheduler's): writes a rotate flow in
+   * state Started for the standby account, then runs it in the background.
+   * Refuses while another flow of the secret runs (ResourceInUse).
+   */
+  async startRotation(ref: SecretRef, opts: StartOptions & { scheduled?: boolean } = {}): Promise<FlowRecord> {
+    return this.deps.locks.run([secretLock(ref)], async () => {
+      const binding = await this.repo.getBinding(ref);
+      if (binding.flowInProgress !== undefined) throw new KmsError("ResourceInUse", `SecretName ${ref.secretName} has flow ${binding.flowInProgress} in progress`);
+      if (binding.users.length !== 2) throw new KmsError("FailedOperation", `SecretName ${ref.secretName} has no accounts yet (its create flow did not finish)`);
+      const { current } = await this.deps.values.read(ref);
+      const standby = binding.users.find((u) => u !== current?.UserName);
+      if (!current || !binding.users.includes(current.UserName) || !standby)
+        throw new KmsError("FailedOperation", `SecretName ${ref.secretName} has no current credentials of its accounts`);
+      const now = this.deps.clock.now();
+      const flowId = await this.allocateFlowId();
+      const flow = this.newFlow(ref, flowId, "rotate", opts.scheduled ?? false, now);
+      flow.user = standby;
+      flow.passwordSealed = this.seal(flow, this.newPassword());
+      const after: ProductBinding = { ...binding, flowInProgress: flowId };
+      await (opts.write ?? ((o) => this.write(o)))([...(opts.extraOps ?? []), ...this.repo.putBinding(after, binding), ...this.repo.putFlow(flow)]);
+      if (opts.launch !== false) this.launch(flowId);
+      return flow;
+    });
+  }
+
+  /**
+   * UpdateRotationStatus: turns automatic rotation on (from `beginTime`, or
+   * now when none is given, as the SDK documents) or off, and sets the period.
+   */
+  async updateRotation(
+    ref: SecretRef,
+    change: { enabled: boolean; frequencyDays?: number; beginTime?: number },
+    opts: { write?: (ops: readonly BatchOp[]) => Promise<void> } = {},
+  ): Promise<ProductBinding> {
+    const frequencyDays = change.frequencyDays === undefined ? undefined : validateFrequency(change.frequencyDays, "Frequency");
+    return this.deps.locks.run([secretLock(ref)], async () => {
+      const binding = await this.repo.getBinding(ref);
+      const now = this.deps.clock.now();
+      const rotation: RotationPolicy = { ...binding.rotation, enabled: change.enabled, frequencyDays: frequencyDays ?? binding.rotation.frequencyDays, failures: 0 };
+      if (change.enabled) rotation.beginTime = change.beginTime ?? now;
+      rotation.nextRotateTime = nextRotationTime(rotation);
+      if (rotation.nextRotateTime === undefined) delete rotation.nextRotateTime;
+      const after: ProductBinding = { ...binding, rotation };
+      await (opts.write ?? ((o) => this.write(o)))(this.repo.putBinding(after, binding));
+      return after;
+    });
+  }
+
+  private newFlow(ref: SecretRef, flowId: number, kind: FlowKind, scheduled: boolean, now: number): FlowRecord {
+    return { ...pickRef(ref), flowId, kind, state: "Started", scheduled, attempts: 0, createTime: now, updateTime: now };
+  }
+
+  /** Runs a flow in the background; a second launch of a running flow joins it. */
+  launch(flowId: number): Promise<FlowRecord> {
+    const existing = this.running.get(flowId);
+    if (existing) return existing;
+    const p = this.run(flowId).finally(() => this.running.delete(flowId));
+    this.running.set(flowId, p);
+    p.catch((err: unknown) => this.deps.log?.(`product flow ${flowId}: stopped: ${(err as Error).message}`));
+    return p;
+  }
+
+  /** Waits for every flow running in the background (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  /**
+   * Drives a flow to Done or Failed from its recorded state. A ProductError
+   * fails the flow; any other error (the store, a bug, a simulated crash)
+   * leaves it where it was recorded, for recover() to resume.
+   */
+  async run(flowId: number): Promise<FlowRecord> {
+    let flow = await this.loadFlow(flowId);
+    if (isTerminal(flow.state)) return flow;
+    flow = { ...flow, attempts: flow.attempts + 1, updateTime: this.deps.clock.now() };
+    await this.write(this.repo.putFlow(flow));
+    if (flow.attempts > MAX_ATTEMPTS) return this.fail(flow, `flow ${flowId} was interrupted ${MAX_ATTEMPTS} times; giving up`);
+    while (!isTerminal(flow.state)) flow = await this.step(flow.flowId);
+    return flow;
+  }
+
+  /** Does exactly one step of a flow and records its outcome (tests drive flows step by step with it). */
+  async step(flowId: number): Promise<FlowRecord> {
+    const flow = await this.loadFlow(flowId);
+    if (isTerminal(flow.state)) return flow;
+    let ctx: StepContext;
+    try {
+      ctx = await this.context(flow);
+      return await this.advance(ctx);
+    } catch (err) {
+      // A refusal (the database's, or the secret's value store's, e.g. a disabled CMK) fails the flow;
+      // anything else (the store, a bug, a simulated crash) leaves it for recover().
+      if (err instanceof ProductError || err instanceof KmsError) return this.fail(flow, err.message);
+      throw err;
+    }
+  }
+
+  /** Resumes every flow a previous process left unfinished (call at start). */
+  async recover(): Promise<FlowRecord[]> {
+    const out: FlowRecord[] = [];
+    for (const id of await this.repo.activeFlowIds()) out.push(await this.launch(id));
+    return out;
+  }
+
+  /** Secrets whose automatic rotation is due now (the scheduler's question). */
+  async due(nowMs: number): Promise<SecretRef[]> {
+    const out: SecretRef[] = [];
+    for (const { ref } of await this.repo.dueRefs(nowMs)) {
+      const b = await this.repo.findBinding(ref);
+      if (b && isDue(b, nowMs)) out.push(ref);
+    }
+    return out;
+  }
+
+  /** One scheduler pass: starts (and runs) the rotation of every due secret; returns their flows. */
+  async runDue(): Promise<FlowRecord[]> {
+    const started: FlowRecord[] = [];
+    for (const ref of await this.due(this.deps.clock.now())) {
+      try {
+        started.push(await this.startRotation(ref, { scheduled: true }));
+      } catch (err) {
+        this.deps.log?.(`product secret ${ref.secretName}: automatic rotation not started: ${(err as Error).message}`);
+      }
+    }
+    return started;
+  }
+
+  private async loadFlow(flowId: number): Promise<FlowRecord> {
+    const flow = await this.repo.findFlow(flowId);
+    if (!flow) throw new KmsError("ResourceNotFound", `FlowID ${flowId} not found`);
+    return flow;
+  }
+
+  private async context(flow: FlowRecord): Promise<StepContext> {
+    const binding = await this.repo.findBinding(flow);
+    if (!binding) throw new ProductError("Failed", `product secret ${flow.secretName} no longer exists`);
+    const backend = this.deps.products.get(binding.product);
+    if (!backend) throw new ProductError("Failed", `product ${binding.product} is not supported`);
+    const record = await this.instances.find(flow, binding.instanceId);
+    if (!record) throw new ProductError("Failed", `instance ${binding.instanceId} is no longer registered`);
+    return { flow, binding, backend, instance: endpointOf(record, this.deps.rootKey), password: this.unseal(flow) };
+  }
+
+  private async advance(ctx: StepContext): Promise<FlowRecord> {
+    const { flow, binding, backend, instance, password } = ctx;
+    const to = nextState(flow.kind, flow.state);
+    switch (to) {
+      case "Claimed":
+        return this.claim(ctx);
+      case "Applied":
+        if (flow.kind === "create") {
+          const [first, second] = binding.users as [string, string];
+          await backend.ensureAccount(instance, { user: first, hosts: binding.hosts, password, privileges: binding.privileges });
+          // The standby gets the same privileges and a password nobody holds; its first rotation gives it one.
+          await backend.ensureAccount(instance, { user: second, hosts: binding.hosts, password: this.newPassword(), privileges: binding.privileges });
+        } else {
+          await backend.setPassword(instance, flow.user ?? "", binding.hosts, password);
+        }
+        return this.record({ ...flow, state: to });
+      case "Verified":
+        await backend.verifyLogin(instance, flow.user ?? "", binding.hosts, password);
+        return this.record({ ...flow, state: to });
+      case "Done":
+        return this.commit(ctx);
+      default:
+        throw new Error(`no step leads to ${to}`);
+    }
+  }
+
+  /**
+   * Picks two account names no account on the instance has, and records them
+   * (binding and flow) before any account is created: a name recorded as
+   * claimed is ours, so a resumed flow may bring its account to our state.
+   */
+  private async claim(ctx: StepContext): Promise<FlowRecord> {
+    const { flow, binding, backend, instance } = ctx;
+    const taken = new Set((await this.repo.bindingsOf(flow)).flatMap((b) => b.users));
+    const names: string[] = [];
+    for (let tries = 0; names.length < 2; tries++) {
+      if (tries >= 50) throw new ProductError("Failed", `no free account name with prefix ${binding.userNamePrefix} on instance ${instance.instanceId}`);
+      const name = `${binding.userNamePrefix}SSM${String(randomInt(1000)).padStart(3, "0")}`;
+      if (name.length > backend.maxUserLength || names.includes(name) || taken.has(name)) continue;
+      if (!(await backend.accountExists(instance, name))) names.push(name);
+    }
+    return this.deps.locks.run([secretLock(flow)], async () => {
+      const fresh = await this.repo.findBinding(flow);
+      if (!fresh) throw new ProductError("Failed", `product secret ${flow.secretName} no longer exists`);
+      const after: ProductBinding = { ...fresh, users: names };
+      const next: FlowRecord = { ...flow, state: "Claimed", user: names[0], updateTime: this.deps.clock.now() };
+      await this.write([...this.repo.putBinding(after, fresh), ...this.repo.putFlow(next)]);
+      return next;
+    });
+  }
+
+  private async record(flow: FlowRecord): Promise<FlowRecord> {
+    const next = { ...flow, updateTime: this.deps.clock.now() };
+    await this.write(this.repo.putFlow(next));
+    return next;
+  }
+
+  /** The new credentials become current, in one batch with the binding and the Done record. */
+  private async commit(ctx: StepContext): Promise<FlowRecord> {
+    const { flow, password } = ctx;
+    return this.deps.locks.run([secretLock(flow)], async () => {
+      const binding = await this.repo.findBinding(flow);
+      if (!binding) throw new ProductError("Failed", `product secret ${flow.secretName} no longer exists`);
+      const now = this.deps.clock.now();
+      const credentials: ProductCredentials = { UserName: flow.user ?? "", Password: password };
+      const { ops, versionId } = await this.deps.values.commitOps(flow, credentials, { flowId: flow.flowId, nowMs: now });
+      const rotation: RotationPolicy = { ...binding.rotation, failures: 0 };
+      if (flow.kind === "rotate") rotation.lastRotateTime = now;
+      rotation.nextRotateTime = nextRotationTime(rotation);
+      if (rotation.nextRotateTime === undefined) delete rotation.nextRotateTime;
+      const after: ProductBinding = { ...binding, rotation };
+      delete after.flowInProgress;
+      const done: FlowRecord = { ...flow, state: "Done", versionId, updateTime: now };
+      delete done.passwordSealed;
+      await this.write([...ops, ...this.repo.putBinding(after, binding), ...this.repo.putFlow(done)]);
+      return done;
+    });
+  }
+
+  /**
+   * Marks a flow Failed, after trying to leave the database as the secret
+   * describes it: a failed create drops the accounts it may have made; a
+   * failed rotation gives the standby its previous password back.
+   */
+  private async fail(flow: FlowRecord, reason: string): Promise<FlowRecord> {
+    const note = await this.cleanUp(flow).catch((err: unknown) => `; clean-up failed: ${err instanceof ProductError ? err.message : "internal error"}`);
+    return this.deps.locks.run([secretLock(flow)], async () => {
+      const binding = await this.repo.findBinding(flow);
+      const now = this.deps.clock.now();
+      const ops: BatchOp[] = [];
+      if (binding && binding.flowInProgress === flow.flowId) {
+        const after: ProductBinding = { ...binding };
+        delete after.flowInProgress;
+        if (flow.scheduled && binding.rotation.enabled)
+          after.rotation = { ...binding.rotation, nextRotateTime: now + (this.deps.retryDelayMs ?? RETRY_DELAY_MS), failures: (binding.rotation.failures ?? 0) + 1 };
+        ops.push(...this.repo.putBinding(after, binding));
+      }
+      ops.push(...(await this.deps.values.failOps(flow, { flowId: flow.flowId, nowMs: now, kind: flow.kind, reason })));
+      const failed: FlowRecord = { ...flow, state: "Failed", reason: reason + note, updateTime: now };
+      delete failed.passwordSealed;
+      ops.push(...this.repo.putFlow(failed));
+      await this.write(ops);
+      return failed;
+    });
+  }
+
+  private async cleanUp(flow: FlowRecord): Promise<string> {
+    const binding = await this.repo.findBinding(flow);
+    const backend = binding && this.deps.products.get(binding.product);
+    const record = binding && (await this.instances.find(flow, binding.instanceId));
+    if (!binding || !backend || !record) return "";
+    const instance = endpointOf(record, this.deps.rootKey);
+    if (flow.kind === "create") {
+      if (binding.users.length === 0) return "";
+      try {
+        for (const user of binding.users) await backend.dropAccount(instance, user, binding.hosts);
+        return `; accounts ${binding.users.join(", ")} were dropped`;
+      } catch (err) {
+        return `; accounts ${binding.users.join(", ")} may remain on the instance (${err instanceof ProductError ? err.kind : "error"})`;
+      }
+    }
+    const { previous } = await this.deps.values.read(flow);
+    if (!previous || previous.UserName !== flow.user) return "";
+    try {
+      await backend.setPassword(instance, previous.UserName, binding.hosts, previous.Password);
+      return `; the previous credentials of ${previous.UserName} were restored`;
+    } catch (err) {
+      return `; the previous credentials of ${previous.UserName} may no longer work (${err instanceof ProductError ? err.kind : "error"})`;
+    }
+  }
+
+  // ---- what the Describe* actions show --------------------------------------------
+
+  /** DescribeAsyncRequestInfo. */
+  async asyncRequestInfo(scope: Scope, flowId: number): Promise<{ TaskStatus: 0 | 1 | 2; Description: string }> {
+    const flow = await this.repo.getFlow(scope, flowId);
+    return { TaskStatus: TASK_STATUS[flow.state], Description: describeFlow(flow) };
+  }
+
+  /** DescribeRotationDetail. */
+  async rotationDetail(ref: SecretRef): Promise<{ EnableRotation: boolean; Frequency: number; LatestRotateTime: string; NextRotateBeginTime: string }> {
+    const { rotation } = await this.repo.getBinding(ref);
+    return {
+      EnableRotation: rotation.enabled,
+      Frequency: rotation.frequencyDays,
+      LatestRotateTime: rotation.lastRotateTime === undefined ? "" : formatApiTime(rotation.lastRotateTime),
+      NextRotateBeginTime: rotation.enabled && rotation.nextRotateTime !== undefined ? formatApiTime(rotation.nextRotateTime) : "",
+    };
+  }
+
+  /** DescribeRotationHistory: the last ten committed versions, newest first, and the two accounts. */
+  async rotationHistory(ref: SecretRef): Promise<{
+    VersionIDs: string[];
+    TotalCount: number;
+    AccountInfoList: { AccountName: string; Host: string[]; Version: string; RotatedTime: string }[];
+  }> {
+    const binding = await this.repo.getBinding(ref);
+    const done = (await this.repo.history(ref, 1000)).filter((f) => f.state === "Done");
+    const versionIds = done.flatMap((f) => (f.versionId === undefined ? [] : [f.versionId])).slice(0, 10);
+    const { current } = await this.deps.values.read(ref);
+    const accounts = binding.users.map((user) => {
+      const last = done.find((f) => f.user === user);
+      return {
+        AccountName: user,
+        Host: [...binding.hosts],
+        // As the console shows them: 生效中 (in effect) for the current account, 待轮转 (awaiting rotation) for the standby.
+        Version: user === current?.UserName ? "生效中" : "待轮转",
+        RotatedTime: last ? formatApiTime(last.updateTime) : "",
+      };
+    });
+    return { VersionIDs: versionIds, TotalCount: versionIds.length, AccountInfoList: accounts };
+  }
+}
+
+/** DescribeAsyncRequestInfo.Description of a flow: what it is doing, did, or why it failed. Never a password. */
+export function describeFlow(flow: FlowRecord): string {
+  const what = flow.kind === "create" ? `creating the accounts of ${flow.secretName}` : `rotating ${flow.secretName} to ${flow.user ?? "its standby account"}`;
+  switch (flow.state) {
+    case "Done":
+      return flow.kind === "create" ? `accounts of ${flow.secretName} created; ${flow.user ?? ""} is current` : `${flow.secretName} rotated; ${flow.user ?? ""} is current`;
+    case "Failed":
+      return `failed ${what}: ${flow.reason ?? "unknown reason"}`;
+    default:
+      return `${what} (${flow.state})`;
+  }
+}
+
+function pickRef(ref: SecretRef): SecretRef {
+  return { uin: ref.uin, region: ref.region, secretName: ref.secretName };
+}
