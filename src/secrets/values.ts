@@ -27,7 +27,12 @@ export async function sealValue(deps: SecretsDeps, call: CallContext, secret: Se
  */
 export async function openValue(deps: SecretsDeps, call: CallContext, secret: SecretRecord, versionId: string): Promise<SecretValue> {
   const sealed = await deps.repo.getValue(secret, secret.name, versionId);
-  if (!sealed) throw new KmsError("InternalError", `the stored value of version ${versionId} of secret ${secret.name} is missing`);
+  if (!sealed) {
+    // Deleted since the record was read (DeleteSecretVersion, a purge): say so; else storage lost it.
+    const now = await deps.repo.get(secret, secret.name);
+    if (!now?.versions.some((v) => v.versionId === versionId)) throw new KmsError("ResourceNotFound", `secret ${secret.name} has no version ${versionId}`);
+    throw new KmsError("InternalError", `the stored value of version ${versionId} of secret ${secret.name} is missing`);
+  }
   try {
     const bytes = await deps.cipher.decrypt(call, Buffer.from(sealed.blob, "base64"), valueContext(secret, secret.name, versionId, sealed.kind));
     return { kind: sealed.kind, bytes };

@@ -218,6 +218,18 @@ describe("no value in clear anywhere", () => {
   });
 });
 
+describe("storage faults", () => {
+  it("a value lost from storage is InternalError for that secret only; other secrets keep answering", async () => {
+    await h.ssm("CreateSecret", { secretName: "lost", versionId: "v1", secretString: marker("lost") });
+    await h.store.batch([{ type: "del", key: `v1/secrets/values/${scope.account}/${scope.region}/lost/v1` }]);
+    const e = await errorOf(h.ssm("GetSecretValue", { secretName: "lost", versionId: "v1" }));
+    errorMessages.push(e.message);
+    expect(e.code).toBe("InternalError");
+    expect(e.message).toContain("is missing");
+    expect((await h.ssm("GetSecretValue", { secretName: "windowed", versionId: "v1" })).secretString).toMatch(/MARKER$/);
+  });
+});
+
 describe("refusals leak nothing", () => {
   it("error messages name fields and limits, never the value given", async () => {
     const v = marker("too-long") + "x".repeat(40_000);
