@@ -67,9 +67,15 @@ export const ERROR_CODES = {
   LimitExceeded: [GrpcStatus.ResourceExhausted, "limit exceeded"],
   UnsupportedOperation: [GrpcStatus.FailedPrecondition, "unsupported operation"],
   "UnsupportedOperation.ServiceTemporaryUnavailable": [GrpcStatus.Unavailable, "service temporarily unavailable"],
-  // Secrets: product secrets (src/secrets/products), codes the SSM SDK lists for CreateProductSecret and RotateProductSecret.
-  FailedOperation: [GrpcStatus.FailedPrecondition, "operation failed"],
-  ResourceUnavailable: [GrpcStatus.Unavailable, "resource unavailable"],
+  // Secrets Manager (SSM, 2019-09-23) and its product secrets: the codes its actions document (tencentcloud-sdk-go ssm/v20190923 client.go).
+  FailedOperation: [GrpcStatus.FailedPrecondition, "operation not allowed in the current state"],
+  "FailedOperation.AccessKmsError": [GrpcStatus.FailedPrecondition, "KMS refused the operation"],
+  "ResourceInUse.SecretExists": [GrpcStatus.AlreadyExists, "secret name already exists"],
+  "ResourceInUse.VersionIdExists": [GrpcStatus.AlreadyExists, "version id already exists"],
+  ResourceUnavailable: [GrpcStatus.FailedPrecondition, "resource unavailable"],
+  "ResourceUnavailable.ResourceDisabled": [GrpcStatus.FailedPrecondition, "secret or version disabled"],
+  "ResourceUnavailable.ResourcePendingDeleted": [GrpcStatus.FailedPrecondition, "secret pending deletion"],
+  "ResourceUnavailable.ResourceUninitialized": [GrpcStatus.FailedPrecondition, "secret not initialised"],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;
 
 /** Every API 3.0 code this service can answer. A typo does not compile. */

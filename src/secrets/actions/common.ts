@@ -1,0 +1,82 @@
+/** Shared steps of the secrets actions: scope, locks, load a secret or version, resolve the CMK, write one change. */
+import type { CallContext } from "../../call.js";
+import { KmsError } from "../../errors.js";
+import type { BatchOp } from "../../store/store.js";
+import type { SecretsDeps } from "../deps.js";
+import { subjectOf } from "../present.js";
+import type { KmsKeyType, SecretRecord, SecretScope, SecretTag, SecretVersionInfo } from "../secret.js";
+import { assertKmsKeyId, assertSecretName } from "../validate.js";
+
+/** The account and region a call acts in. */
+export function scopeOf(call: CallContext): SecretScope {
+  return { account: call.uin.toString(), region: call.region };
+}
+
+export const secretLock = (s: SecretScope, name: string) => `secret:${s.account}/${s.region}/${name}`;
+/** Held by every change that adds a secret, so the per-region limit holds under concurrency. */
+export const countLock = (s: SecretScope) => `secrets:${s.account}/${s.region}`;
+
+export function secretNotFound(name: string): KmsError {
+  return new KmsError("ResourceNotFound", `secret ${name} does not exist`);
+}
+
+/** Validates the name and loads the secret, or throws ResourceNotFound. */
+export async function loadSecret(deps: SecretsDeps, scope: SecretScope, name: string): Promise<SecretRecord> {
+  assertSecretName(name);
+  const secret = await deps.repo.get(scope, name);
+  if (!secret) throw secretNotFound(name);
+  return secret;
+}
+
+export function findVersion(secret: SecretRecord, versionId: string): SecretVersionInfo {
+  const v = secret.versions.find((x) => x.versionId === versionId);
+  if (!v) throw new KmsError("ResourceNotFound", `secret ${secret.name} has no version ${versionId}`);
+  return v;
+}
+
+/** The secret with one version replaced. */
+export function withVersion(secret: SecretRecord, version: SecretVersionInfo): SecretRecord {
+  return { ...secret, versions: secret.versions.map((v) => (v.versionId === version.versionId ? version : v)) };
+}
+
+export function tagsOf(tags: readonly { tagKey: string; tagValue: string }[]): SecretTag[] {
+  return tags.map((t) => ({ key: t.tagKey, value: t.tagValue }));
+}
+
+/** The CMK of a new secret: the one named, or Secrets Manager's default for the account and region. */
+export async function resolveKmsKey(deps: SecretsDeps, call: CallContext, kmsKeyId: string, field = "KmsKeyId"): Promise<{ kmsKeyId: string; kmsKeyType: KmsKeyType }> {
+  if (kmsKeyId === "") return { kmsKeyId: await deps.cipher.defaultKeyId(call), kmsKeyType: "DEFAULT" };
+  assertKmsKeyId(kmsKeyId, field);
+  return { kmsKeyId, kmsKeyType: "CUSTOMER" };
+}
+
+/** New secrets must fit the account's limit in the region. */
+export function assertRoomFor(deps: SecretsDeps, scope: SecretScope): void {
+  if (deps.repo.count(scope) >= deps.settings.secretLimit)
+    throw new KmsError("LimitExceeded", `an account keeps at most ${deps.settings.secretLimit} secrets in region ${scope.region}`);
+}
+
+export function secretExists(name: string): KmsError {
+  return new KmsError("ResourceInUse.SecretExists", `secret ${name} already exists`);
+}
+
+/**
+ * Loads the secret under its lock, lets `change` compute the new record and
+ * extra ops, and writes them in one batch through the call's journal. A
+ * refusal inside `change` writes nothing. Returns the record written.
+ */
+export async function changeSecret(
+  deps: SecretsDeps,
+  call: CallContext,
+  name: string,
+  change: (secret: SecretRecord) => Promise<{ record: SecretRecord; ops?: BatchOp[] }> | { record: SecretRecord; ops?: BatchOp[] },
+): Promise<SecretRecord> {
+  assertSecretName(name);
+  const scope = scopeOf(call);
+  return deps.locks.run([secretLock(scope, name)], async () => {
+    const secret = await loadSecret(deps, scope, name);
+    const { record, ops = [] } = await change(secret);
+    await deps.repo.commit([deps.repo.putRecord(record), ...ops], call.journal, [subjectOf(name)]);
+    return record;
+  });
+}

@@ -1,0 +1,42 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DeleteSecretRequest, DeleteSecretResponseSchema } from "../../../gen/ssm/v1/ssm_pb.js";
+import type { CallContext } from "../../call.js";
+import { KmsError } from "../../errors.js";
+import type { SecretsDeps } from "../deps.js";
+import { seconds, subjectOf } from "../present.js";
+import type { SecretRecord } from "../secret.js";
+import { assertSecretAction } from "../state.js";
+import { assertOneOf, assertRecoveryWindow, assertSecretName } from "../validate.js";
+import { loadSecret, scopeOf, secretLock } from "./common.js";
+
+const DAY_MS = 86_400_000;
+
+/**
+ * DeleteSecret: a Disabled secret is purged now (RecoveryWindowInDays 0, with
+ * every version) or turns PendingDelete until its DeleteTime, when the
+ * scheduler purges it (scheduler.ts) unless RestoreSecret is called.
+ */
+export async function deleteSecret(deps: SecretsDeps, req: DeleteSecretRequest, call: CallContext): Promise<MessageInitShape<typeof DeleteSecretResponseSchema>> {
+  assertSecretName(req.secretName);
+  assertRecoveryWindow(req.recoveryWindowInDays);
+  assertOneOf("DeleteMode", req.deleteMode, [0, 1]);
+  const scope = scopeOf(call);
+  const now = deps.clock.now();
+  const deleteTime = now + req.recoveryWindowInDays * DAY_MS;
+  await deps.locks.run([secretLock(scope, req.secretName)], async () => {
+    const secret = await loadSecret(deps, scope, req.secretName);
+    const next = assertSecretAction(secret, "DeleteSecret");
+    if (secret.ssh && req.recoveryWindowInDays !== 0)
+      throw new KmsError("InvalidParameterValue", "RecoveryWindowInDays must be 0 for SSH key pair secrets");
+    if (req.deleteMode === 1 && secret.secretType !== 1)
+      throw new KmsError("InvalidParameterValue", "DeleteMode 1 (delete the accounts too) applies to cloud-product secrets only");
+    const subjects = [subjectOf(secret.name)];
+    if (req.recoveryWindowInDays === 0) {
+      await deps.repo.commit(deps.repo.purgeOps(secret), call.journal, subjects, { scope, delta: -1 });
+      return;
+    }
+    const after: SecretRecord = { ...secret, status: next, deleteTime };
+    await deps.repo.commit([deps.repo.putRecord(after), deps.repo.putDeletion(deleteTime, scope, secret.name)], call.journal, subjects);
+  });
+  return { secretName: req.secretName, deleteTime: seconds(deleteTime), flowId: 0n };
+}

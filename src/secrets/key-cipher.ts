@@ -1,0 +1,144 @@
+/**
+ * The one adapter from the secrets family to the key domain: SecretCipher
+ * over the key domain's own functions (loadKey, encryptWithKey,
+ * decryptWithBlobKey, createKey), and the composition of the family over a
+ * store and a key domain (openSecretsOverKeys). No other file of src/secrets
+ * imports src/keys, so a change of the key domain's internals lands here only.
+ */
+import { create } from "@bufbuild/protobuf";
+import { CreateKeyRequestSchema } from "../../gen/kms/v1/kms_pb.js";
+import type { CallContext } from "../call.js";
+import type { Clock } from "../clock.js";
+import { decryptBlob, parseBlob } from "../crypto/ciphertext.js";
+import { canonicalContext } from "../crypto/context.js";
+import { randomAlphanumeric } from "../crypto/random.js";
+import { KmsError } from "../errors.js";
+import type { KvStore } from "../store/store.js";
+import { createKey } from "../keys/actions/create-key.js";
+import type { KmsDeps } from "../keys/deps.js";
+import { decryptWithBlobKey, encryptWithKey } from "../keys/envelope.js";
+import { loadKey, symmetricAlgorithmOf, versionAead } from "../keys/resolve.js";
+import { assertCanDecrypt } from "../keys/state.js";
+import { CipherIntegrityError, type CipherContext, type Locks, type SecretCipher, type SecretsDeps, type SecretsSettings } from "./deps.js";
+import { SecretRepository } from "./repository.js";
+
+/** Key-domain codes that mean "this ciphertext or context does not verify". */
+const INTEGRITY_CODES = new Set(["FailedOperation.DecryptError"]);
+
+/** A refusal of the key domain, as SSM answers it: FailedOperation.AccessKmsError, the key domain's code kept in the message. */
+function kmsRefusal(err: unknown): unknown {
+  if (!(err instanceof KmsError) || err.code === "InternalError") return err;
+  return new KmsError("FailedOperation.AccessKmsError", `KMS refused: ${err.code}: ${err.message}`, err);
+}
+
+function contextBytes(context: CipherContext): Uint8Array {
+  return canonicalContext(JSON.stringify(context));
+}
+
+/** Runs a key-domain call, answering its refusals as SSM does. */
+async function viaKms<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof KmsError && INTEGRITY_CODES.has(err.code)) throw new CipherIntegrityError();
+    throw kmsRefusal(err);
+  }
+}
+
+/**
+ * Decrypts with `keyId`'s own material whatever key the blob names: for a
+ * package sealed on another instance by a key holding the same material
+ * (BYOK). The blob's header is still the AAD, so nothing about it can change;
+ * the versions of `keyId` are tried newest first, the blob's own number first.
+ */
+async function decryptWithKeyMaterial(kms: KmsDeps, keyId: string, blobBytes: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+  const key = await loadKey(kms, keyId, "KmsKeyId");
+  const algorithm = symmetricAlgorithmOf(key);
+  assertCanDecrypt(key);
+  let blob;
+  try {
+    blob = parseBlob(blobBytes);
+  } catch {
+    throw new CipherIntegrityError();
+  }
+  if (blob.algorithm.name !== algorithm.name) throw new CipherIntegrityError();
+  const enabled = key.versions.filter((v) => v.state === "Enabled").map((v) => v.version);
+  const order = [...enabled.filter((v) => v === blob.keyVersion), ...enabled.filter((v) => v !== blob.keyVersion).reverse()];
+  for (const version of order) {
+    const aead = await versionAead(kms, key, version, () => new KmsError("InternalError", `key ${keyId} version ${version} is missing`));
+    try {
+      return decryptBlob(aead, blob, context);
+    } catch (err) {
+      if (!(err instanceof KmsError && INTEGRITY_CODES.has(err.code))) throw err;
+    }
+  }
+  throw new CipherIntegrityError();
+}
+
+/** The default CMK's alias: the key domain reserves "kms-" for itself, so ours is "ssm-default-" and a random suffix (key aliases are global today). */
+function defaultKeyAlias(): string {
+  return `ssm-default-${randomAlphanumeric(12).toLowerCase()}`;
+}
+
+const defaultKeyLock = (account: string, region: string) => `ssm-default-key:${account}/${region}`;
+
+export function createKeyCipher(kms: KmsDeps, repo: SecretRepository, locks: Locks): SecretCipher {
+  return {
+    encrypt: (_call, keyId, plaintext, context) =>
+      viaKms(async () => encryptWithKey(kms, await loadKey(kms, keyId, "KmsKeyId"), plaintext, contextBytes(context))),
+
+    decrypt: (_call, blob, context, keyId) =>
+      viaKms(async () => {
+        if (keyId !== undefined) return decryptWithKeyMaterial(kms, keyId, blob, contextBytes(context));
+        // A blob that does not parse is not a refusal of a key: it failed its integrity.
+        try {
+          parseBlob(blob);
+        } catch {
+          throw new CipherIntegrityError();
+        }
+        return (await decryptWithBlobKey(kms, blob, contextBytes(context))).plaintext;
+      }),
+
+    generateDataKey: (_call, keyId, context) =>
+      viaKms(async () => {
+        const key = await loadKey(kms, keyId, "KmsKeyId");
+        const plaintext = kms.random(32);
+        try {
+          return { plaintext, blob: await encryptWithKey(kms, key, plaintext, contextBytes(context)) };
+        } catch (err) {
+          plaintext.fill(0);
+          throw err;
+        }
+      }),
+
+    async defaultKeyId(call: CallContext): Promise<string> {
+      const scope = { account: call.uin.toString(), region: call.region };
+      return locks.run([defaultKeyLock(scope.account, scope.region)], async () => {
+        const existing = await repo.defaultKeyId(scope);
+        if (existing !== undefined) return existing;
+        // Created as the account (the key's creator), audited as the caller; the pointer goes in the key's own batch.
+        const journal = (ops: Parameters<CallContext["journal"]>[0], subjects?: readonly string[]) => {
+          const keyId = subjects?.[0];
+          if (keyId === undefined) throw new Error("secrets: the default key's batch names no key");
+          return call.journal([...ops, repo.putDefaultKey(scope, keyId)], subjects);
+        };
+        const req = create(CreateKeyRequestSchema, {
+          alias: defaultKeyAlias(),
+          description: `Default key of Secrets Manager for account ${scope.account} in ${scope.region}, created on first use`,
+        });
+        const created = await viaKms(() => createKey(kms, req, { ...call, journal, principal: { ...call.principal, uin: call.uin } }));
+        return created.keyId as string;
+      });
+    },
+  };
+}
+
+/**
+ * The secrets family over a store and a key domain: what app.ts wires. The
+ * repository is opened (secrets counted per account and region).
+ */
+export async function openSecretsOverKeys(store: KvStore, kms: KmsDeps, options: { locks: Locks; clock: Clock; settings: SecretsSettings }): Promise<SecretsDeps> {
+  const repo = new SecretRepository(store);
+  await repo.open();
+  return { repo, locks: options.locks, clock: options.clock, settings: options.settings, cipher: createKeyCipher(kms, repo, options.locks) };
+}

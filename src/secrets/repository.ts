@@ -1,0 +1,163 @@
+/**
+ * Typed access to secret records, sealed values, the SSH key index, the
+ * default-key pointers and the purge schedule over the storage port. Reads
+ * return records; writes are returned as ops, so an action puts everything it
+ * changes into one batch and writes it once through the call's journal.
+ */
+import { KmsError } from "../errors.js";
+import type { Journal } from "../call.js";
+import type { BatchOp, KvStore } from "../store/store.js";
+import { parseDeletionKey, parseRecordKey, secretsKeyspace as ks } from "./keyspace.js";
+import type { SealedValue, SecretRecord, SecretScope } from "./secret.js";
+
+const RECORD_FORMAT = 1;
+
+function encode(value: object): Uint8Array {
+  return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...value }), "utf8");
+}
+
+/** A stored record, or a clear error naming it (corrupted storage): that secret fails, others keep working. */
+function decode<T>(bytes: Uint8Array, what: string): T {
+  let parsed: { f?: number } & T;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & T;
+  } catch (err) {
+    throw new KmsError("InternalError", `the stored record of ${what} is unreadable`, err);
+  }
+  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT)
+    throw new KmsError("InternalError", `the stored record of ${what} has an unknown format`);
+  delete parsed.f;
+  return parsed;
+}
+
+const scopeKey = (s: SecretScope) => `${s.account}/${s.region}`;
+
+/** A due purge: the schedule entry and the secret it names. */
+export interface DueDeletion {
+  storeKey: string;
+  dateMs: number;
+  scope: SecretScope;
+  name: string;
+}
+
+export class SecretRepository {
+  /** Secrets per (account, region), every state: counted at open, kept by commit(). */
+  private readonly counts = new Map<string, number>();
+
+  constructor(readonly store: KvStore) {}
+
+  async open(): Promise<void> {
+    this.counts.clear();
+    for await (const k of this.store.scanKeys({ prefix: ks.allRecordsPrefix })) {
+      const parsed = parseRecordKey(k);
+      if (parsed) this.counts.set(scopeKey(parsed.scope), (this.counts.get(scopeKey(parsed.scope)) ?? 0) + 1);
+    }
+  }
+
+  /** Secrets the account keeps in the region. */
+  count(scope: SecretScope): number {
+    return this.counts.get(scopeKey(scope)) ?? 0;
+  }
+
+  async get(scope: SecretScope, name: string): Promise<SecretRecord | undefined> {
+    const bytes = await this.store.get(ks.record(scope, name));
+    return bytes && decode<SecretRecord>(bytes, `secret ${name}`);
+  }
+
+  /** Every secret of the account and region (ListSecrets filters and pages in memory). */
+  async list(scope: SecretScope): Promise<SecretRecord[]> {
+    const out: SecretRecord[] = [];
+    const prefix = ks.recordsPrefix(scope);
+    for await (const [k, bytes] of this.store.scan({ prefix })) out.push(decode<SecretRecord>(bytes, `secret ${k.slice(prefix.length)}`));
+    return out;
+  }
+
+  async getValue(scope: SecretScope, name: string, versionId: string): Promise<SealedValue | undefined> {
+    const bytes = await this.store.get(ks.value(scope, name, versionId));
+    return bytes && decode<SealedValue>(bytes, `version ${versionId} of secret ${name}`);
+  }
+
+  /** The secret holding an SSH key pair. */
+  async sshKeyOwner(scope: SecretScope, sshKeyId: string): Promise<string | undefined> {
+    const bytes = await this.store.get(ks.sshKey(scope, sshKeyId));
+    return bytes && Buffer.from(bytes).toString("utf8");
+  }
+
+  async defaultKeyId(scope: SecretScope): Promise<string | undefined> {
+    const bytes = await this.store.get(ks.defaultKey(scope));
+    return bytes && Buffer.from(bytes).toString("utf8");
+  }
+
+  /** Purge entries due at or before `nowMs`, oldest first. */
+  async *dueDeletions(nowMs: number): AsyncIterable<DueDeletion> {
+    for await (const storeKey of this.store.scanKeys({ prefix: ks.deletionsPrefix })) {
+      const parsed = parseDeletionKey(storeKey);
+      if (!parsed) continue;
+      if (parsed.dateMs > nowMs) return;
+      yield { storeKey, ...parsed };
+    }
+  }
+
+  putRecord(record: SecretRecord): BatchOp {
+    return { type: "put", key: ks.record(record, record.name), value: encode(record) };
+  }
+
+  delRecord(scope: SecretScope, name: string): BatchOp {
+    return { type: "del", key: ks.record(scope, name) };
+  }
+
+  putValue(scope: SecretScope, name: string, versionId: string, value: SealedValue): BatchOp {
+    return { type: "put", key: ks.value(scope, name, versionId), value: encode(value) };
+  }
+
+  delValue(scope: SecretScope, name: string, versionId: string): BatchOp {
+    return { type: "del", key: ks.value(scope, name, versionId) };
+  }
+
+  putSshKey(scope: SecretScope, sshKeyId: string, name: string): BatchOp {
+    return { type: "put", key: ks.sshKey(scope, sshKeyId), value: Buffer.from(name, "utf8") };
+  }
+
+  delSshKey(scope: SecretScope, sshKeyId: string): BatchOp {
+    return { type: "del", key: ks.sshKey(scope, sshKeyId) };
+  }
+
+  putDefaultKey(scope: SecretScope, keyId: string): BatchOp {
+    return { type: "put", key: ks.defaultKey(scope), value: Buffer.from(keyId, "utf8") };
+  }
+
+  putDeletion(dateMs: number, scope: SecretScope, name: string): BatchOp {
+    return { type: "put", key: ks.deletion(dateMs, scope, name), value: new Uint8Array(0) };
+  }
+
+  delDeletion(dateMs: number, scope: SecretScope, name: string): BatchOp {
+    return { type: "del", key: ks.deletion(dateMs, scope, name) };
+  }
+
+  delRaw(storeKey: string): BatchOp {
+    return { type: "del", key: storeKey };
+  }
+
+  /**
+   * Every op that removes a secret for good: its record, values, SSH index
+   * entry and purge entry. One batch, so a purge never leaves a part behind.
+   */
+  purgeOps(secret: SecretRecord): BatchOp[] {
+    const ops: BatchOp[] = [this.delRecord(secret, secret.name), ...secret.versions.map((v) => this.delValue(secret, secret.name, v.versionId))];
+    if (secret.ssh) ops.push(this.delSshKey(secret, secret.ssh.keyId));
+    if (secret.deleteTime !== undefined) ops.push(this.delDeletion(secret.deleteTime, secret, secret.name));
+    return ops;
+  }
+
+  /**
+   * Writes one change as one batch: through the call's journal (its audit
+   * event in the same batch), or straight to the store for the scheduler's own
+   * work (null). `added` is how many secrets of `scope` the batch creates
+   * (+1) or removes (-1), applied once the batch is durable.
+   */
+  async commit(ops: readonly BatchOp[], journal: Journal | null, subjects: readonly string[], added?: { scope: SecretScope; delta: number }): Promise<void> {
+    if (journal) await journal(ops, subjects);
+    else await this.store.batch(ops);
+    if (added && added.delta !== 0) this.counts.set(scopeKey(added.scope), Math.max(0, this.count(added.scope) + added.delta));
+  }
+}
