@@ -29,6 +29,7 @@ import { LockSet } from "./keys/locks.js";
 import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
 import { startScheduler, type Scheduler } from "./keys/scheduler.js";
+import { withConsole } from "./console/serve.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { obtainRootKey, verifyRootKey } from "./root-key.js";
 import { createGrpcHandler, isGrpcRequest } from "./server/grpc.js";
@@ -191,7 +192,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   let listeners;
   try {
     // Room for a GET query as long as the largest body, plus ordinary headers.
-    listeners = await startListeners(grpcStreams, connect, splitByPath(gateway, connect), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, tls);
+    listeners = await startListeners(grpcStreams, withConsole(connect), withConsole(splitByPath(gateway, connect)), config.grpcAddr, config.httpAddr, 2 * config.maxBodyBytes + 16 * 1024, tls);
   } catch (err) {
     await store.close();
     throw err;
