@@ -44,7 +44,8 @@ export const TABS: readonly Tab[] = [
 export function KeyPage({ api, params }: RouteContext) {
   const keyId = params.keyId ?? "";
   const tabId = params.tab ?? "overview";
-  const key = useLoad(() => api.kms.describeKey({ keyId }), [keyId]);
+  // Read again on every section change, so a section never acts on a state changed elsewhere.
+  const key = useLoad(() => api.kms.describeKey({ keyId }), [keyId, tabId]);
   const meta = key.data?.keyMetadata;
   const tabs = meta ? TABS.filter((t) => t.applies(meta)) : [];
   const tab = tabs.find((t) => t.id === tabId);
