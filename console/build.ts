@@ -4,7 +4,7 @@
  * those for a year), index.html naming them, and the icon. Run by `npm run
  * build`; the browser tests call buildConsole() to test the current source.
  */
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -17,9 +17,29 @@ export interface ConsoleBuild {
   files: Record<string, number>;
 }
 
+/**
+ * Builds into a private folder, then moves each file into `outdir` (a rename
+ * replaces a file whole) and removes what the new build no longer has: a
+ * server reading `outdir`, or a second build running at once (two test files),
+ * never sees a half-written file or an empty folder.
+ */
 export async function buildConsole(outdir = join(here, "..", "dist", "console")): Promise<ConsoleBuild> {
-  await rm(outdir, { recursive: true, force: true });
-  await mkdir(outdir, { recursive: true });
+  const staging = `${outdir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(staging, { recursive: true });
+  try {
+    const built = await buildInto(staging);
+    await mkdir(outdir, { recursive: true });
+    // index.html last: the assets it names are in place before it names them.
+    const names = Object.keys(built).sort((x, y) => Number(x === "index.html") - Number(y === "index.html"));
+    for (const name of names) await rename(join(staging, name), join(outdir, name));
+    for (const name of await readdir(outdir)) if (!(name in built)) await rm(join(outdir, name), { force: true });
+    return { outdir, files: built };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function buildInto(outdir: string): Promise<Record<string, number>> {
   const result = await build({
     entryPoints: { app: join(here, "main.tsx") },
     bundle: true,
@@ -42,9 +62,9 @@ export async function buildConsole(outdir = join(here, "..", "dist", "console"))
   const html = (await readFile(join(here, "index.html"), "utf8")).replace("{{JS}}", js.name).replace("{{CSS}}", css.name);
   await writeFile(join(outdir, "index.html"), html);
   await copyFile(join(here, "favicon.svg"), join(outdir, "favicon.svg"));
-  const files: Record<string, number> = { "index.html": Buffer.byteLength(html) };
+  const files: Record<string, number> = { "index.html": Buffer.byteLength(html), "favicon.svg": Buffer.byteLength(await readFile(join(here, "favicon.svg"))) };
   for (const o of outputs) files[o.name] = o.bytes;
-  return { outdir, files };
+  return files;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
