@@ -326,6 +326,14 @@ describe.skipIf(missing !== undefined)("web console", () => {
       await checkPage("key-confirm-disable");
       await inDialog("Cancel").click();
       expect((await describeKey(keyId)).keyState).toBe(KeyState.ENABLED);
+      // By keyboard: Enter opens the dialog with focus inside it, Escape closes it, and nothing changed.
+      await page.getByRole("button", { name: "Disable key", exact: true }).focus();
+      await page.keyboard.press("Enter");
+      await page.getByRole("dialog").waitFor();
+      expect(await page.evaluate("document.activeElement?.closest('dialog') !== null")).toBe(true);
+      await page.keyboard.press("Escape");
+      await page.getByRole("dialog").waitFor({ state: "hidden" });
+      expect((await describeKey(keyId)).keyState).toBe(KeyState.ENABLED);
       await confirm("Disable key");
       await status("Key disabled.");
       expect((await describeKey(keyId)).keyState).toBe(KeyState.DISABLED);
