@@ -30,6 +30,7 @@ import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
 import { keyResources } from "./keys/resources.js";
 import { startScheduler, type Scheduler } from "./keys/scheduler.js";
+import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { CallPipeline } from "./pipeline/pipeline.js";
@@ -168,7 +169,8 @@ async function startTransports(pipeline: CallPipeline, config: Config, options: 
     else if (url === "/healthz" && req.method === "GET") health(res);
     else rpc(req, res);
   };
-  return startListeners(grpcStreams, rpc, h1, {
+  // The web console at /console on both listeners.
+  return startListeners(grpcStreams, withConsole(rpc), withConsole(h1), {
     grpcAddr: config.grpcAddr,
     httpAddr: config.httpAddr,
     // Room for a GET query as long as the largest body, plus ordinary headers.

@@ -65,5 +65,7 @@ export function keyMetadata(key: KeyRecord): MessageInitShape<typeof KeyMetadata
     lastRotateTime: seconds(key.rotation.lastRotateTime),
     primaryVersion: primaryVersion(key) ?? 0,
     versionCount: key.versions.length,
+    tags: key.tags.map((t) => ({ tagKey: t.key, tagValue: t.value })),
+    bindings: (key.bindings ?? []).map((b) => ({ productId: b.productId, resourceId: b.resourceId })),
   };
 }

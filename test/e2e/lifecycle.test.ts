@@ -57,6 +57,11 @@ describe("CreateKey", () => {
       keyRotationEnabled: false,
       deletionDate: 0n,
     });
+    expect(md.tags.map((t) => [t.tagKey, t.tagValue])).toEqual([["team", "pay"]]);
+    expect(md.bindings).toEqual([]);
+    await kms.bindCloudResource({ keyId: res.keyId, productId: "cos", resourceId: "bucket-1" });
+    const bound = (await kms.describeKey({ keyId: res.keyId })).keyMetadata!;
+    expect(bound.bindings.map((b) => [b.productId, b.resourceId])).toEqual([["cos", "bucket-1"]]);
   });
 
   it("Type 2 creates an EXTERNAL key in PendingImport", async () => {
