@@ -5,18 +5,13 @@
 import { KmsError } from "../errors.js";
 import type { CallContext } from "../call.js";
 import type { KmsDeps } from "./deps.js";
-import type { KeyRecord } from "./key.js";
+import type { CloudBinding, KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
 import { loadKey } from "./resolve.js";
 import { assertKeyId } from "./validate.js";
 
 /** At most this many bindings per key: a record stays small. */
 export const MAX_BINDINGS = 100;
-
-export interface CloudBinding {
-  productId: string;
-  resourceId: string;
-}
 
 const PRINTABLE = /^[\x21-\x7e]+$/;
 

@@ -5,7 +5,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { assertCanDecrypt } from "../state.js";
-import { assertAlgorithm, assertUsageKind } from "../usages.js";
+import { assertAlgorithm, assertUsageKind, type AsymmetricKeyUsage } from "../usages.js";
 
 /**
  * AsymmetricRsaDecrypt: OAEP (SHA-1, SHA-256) or PKCS#1 v1.5. The latter uses
@@ -19,10 +19,10 @@ export async function asymmetricRsaDecrypt(
 ): Promise<MessageInitShape<typeof AsymmetricRsaDecryptResponseSchema>> {
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "decrypt", "RSA_2048");
-  assertAlgorithm(usage, req.algorithm, key);
+  assertAlgorithm(key.keyUsage as AsymmetricKeyUsage, req.algorithm);
   assertCanDecrypt(key);
   const { privateKey } = await asymmetricMaterial(deps, key);
-  const plaintext = await runEngine<Uint8Array>(
+  const plaintext = await runEngine(
     deps,
     { op: "decrypt", spec: "RSA_2048", privateKey, ciphertext: req.ciphertext, algorithm: req.algorithm },
     "FailedOperation.DecryptError",

@@ -22,7 +22,7 @@ export async function asymmetricSm2Decrypt(
   assertUsageKind(key, "decrypt", "SM2");
   assertCanDecrypt(key);
   const { privateKey } = await asymmetricMaterial(deps, key);
-  const plaintext = await runEngine<Uint8Array>(
+  const plaintext = await runEngine(
     deps,
     { op: "decrypt", spec: "SM2", privateKey, ciphertext: req.ciphertext, algorithm: "SM2_C1C3C2_ASN1" },
     "FailedOperation.DecryptError",

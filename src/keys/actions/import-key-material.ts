@@ -1,7 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ImportKeyMaterialRequest, ImportKeyMaterialResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
-import { createRsaDecrypter } from "../../crypto/asymmetric/rsa.js";
 import { AsymmetricInputError } from "../../crypto/asymmetric/types.js";
 import { fingerprintsEqual, materialFingerprint } from "../../crypto/fingerprint.js";
 import type { CallContext } from "../../call.js";
@@ -21,14 +20,16 @@ function decryptMaterialError(): KmsError {
 }
 
 /**
- * Unwraps with the token's private key. PKCS#1 v1.5 uses implicit rejection:
- * bad padding yields a pseudo-random message, which then fails the length
- * check with the same error as any other bad input, so there is no oracle.
+ * Unwraps with the token's private key, in the engine's worker threads (the
+ * key is unsealed here and sent as bytes, used once, zeroed on both sides).
+ * PKCS#1 v1.5 uses implicit rejection: bad padding yields a pseudo-random
+ * message, which then fails the length check with the same error as any
+ * other bad input, so there is no oracle.
  */
-function unwrap(deps: KmsDeps, token: ImportTokenRecord, wrapped: Uint8Array): Uint8Array {
+async function unwrap(deps: KmsDeps, token: ImportTokenRecord, wrapped: Uint8Array): Promise<Uint8Array> {
   const pkcs8 = deps.rootKey.unseal(Buffer.from(token.sealedPrivateKey, "base64"), importTokenLabel(token.token));
   try {
-    return createRsaDecrypter(pkcs8).decrypt(wrapped, token.wrappingAlgorithm);
+    return await deps.asymmetric.run({ op: "decrypt", spec: "RSA_2048", privateKey: pkcs8, ciphertext: wrapped, algorithm: token.wrappingAlgorithm, singleUse: true });
   } catch (err) {
     if (err instanceof AsymmetricInputError) throw decryptMaterialError();
     throw err;
@@ -55,7 +56,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
     if (!token || token.keyId !== key.keyId) throw new KmsError("InvalidParameterValue", "ImportToken is unknown, already used, or issued for another key");
     if (token.validTo <= now) throw new KmsError("ResourceUnavailable.TokenExpired", "ImportToken has expired: call GetParametersForImport again");
 
-    const material = unwrap(deps, token, req.encryptedKeyMaterial);
+    const material = await unwrap(deps, token, req.encryptedKeyMaterial);
     try {
       if (material.length !== symmetricAlgorithmOf(key).keyLength) throw decryptMaterialError();
       const fingerprint = materialFingerprint(key.keyId, material);

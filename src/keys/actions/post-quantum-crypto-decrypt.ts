@@ -25,7 +25,7 @@ export async function postQuantumCryptoDecrypt(
   if (!info) throw new KmsError("InvalidParameterValue.InvalidCiphertext", `key ${key.keyId} has no version ${blob.keyVersion}`);
   if (info.state !== "Enabled") throw new KmsError("ResourceUnavailable.KeyDisabled", `version ${blob.keyVersion} of key ${key.keyId} is not enabled`);
   const { privateKey } = await asymmetricMaterial(deps, key, blob.keyVersion);
-  const plaintext = await runEngine<Uint8Array>(
+  const plaintext = await runEngine(
     deps,
     { op: "decrypt", spec: usage.spec, privateKey, ciphertext: blob.inner, algorithm: "ML_KEM_768", aad: blob.header },
     "FailedOperation.DecryptError",

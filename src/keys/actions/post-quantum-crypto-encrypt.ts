@@ -23,7 +23,7 @@ export async function postQuantumCryptoEncrypt(
   const version = primaryVersion(key) as number;
   const { publicKey } = await asymmetricMaterial(deps, key, version);
   const header = encodePqHeader(key.keyId, version);
-  const inner = await runEngine<Uint8Array>(
+  const inner = await runEngine(
     deps,
     { op: "encrypt", spec: usage.spec, publicKey, plaintext: req.plainText, algorithm: "ML_KEM_768", aad: header },
     "InvalidParameterValue.InvalidPlaintext",

@@ -5,7 +5,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { assertCanEncrypt } from "../state.js";
-import { assertMessage, assertUsageKind } from "../usages.js";
+import { assertRawMessage, assertUsageKind } from "../usages.js";
 
 /** PostQuantumCryptoSign: ML-DSA-65 (hedged, empty context) over up to 4096 bytes, in a worker thread. */
 export async function postQuantumCryptoSign(
@@ -13,12 +13,12 @@ export async function postQuantumCryptoSign(
   req: PostQuantumCryptoSignRequest,
   _call: CallContext,
 ): Promise<MessageInitShape<typeof PostQuantumCryptoSignResponseSchema>> {
-  assertMessage(req.message, "RAW", "ML_DSA_65");
+  assertRawMessage(req.message);
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "pq-sign");
   assertCanEncrypt(key);
   const { privateKey } = await asymmetricMaterial(deps, key);
-  const signature = await runEngine<Uint8Array>(
+  const signature = await runEngine(
     deps,
     { op: "sign", spec: usage.spec, privateKey, data: req.message, messageType: "RAW", algorithm: "ML_DSA_65" },
     "InvalidParameterValue",

@@ -5,7 +5,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { assertCanDecrypt } from "../state.js";
-import { assertMessage, assertUsageKind } from "../usages.js";
+import { assertRawMessage, assertUsageKind } from "../usages.js";
 
 /** PostQuantumCryptoVerify: an invalid signature is SignatureValid false, not an error. */
 export async function postQuantumCryptoVerify(
@@ -13,12 +13,12 @@ export async function postQuantumCryptoVerify(
   req: PostQuantumCryptoVerifyRequest,
   _call: CallContext,
 ): Promise<MessageInitShape<typeof PostQuantumCryptoVerifyResponseSchema>> {
-  assertMessage(req.message, "RAW", "ML_DSA_65");
+  assertRawMessage(req.message);
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "pq-sign");
   assertCanDecrypt(key);
   const { publicKey } = await asymmetricMaterial(deps, key);
-  const signatureValid = await runEngine<boolean>(
+  const signatureValid = await runEngine(
     deps,
     { op: "verify", spec: usage.spec, publicKey, data: req.message, signature: req.signatureValue, messageType: "RAW", algorithm: "ML_DSA_65" },
     "InvalidParameterValue",

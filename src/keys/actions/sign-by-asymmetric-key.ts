@@ -7,7 +7,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { assertCanEncrypt } from "../state.js";
-import { assertAlgorithm, assertMessage, assertUsageKind } from "../usages.js";
+import { assertAlgorithm, assertMessage, assertUsageKind, type AsymmetricKeyUsage } from "../usages.js";
 
 /** The contract's MessageType as the engine's; unspecified is RAW. */
 export function messageTypeOf(t: MessageTypeEnum): MessageType {
@@ -21,11 +21,11 @@ export async function signByAsymmetricKey(deps: KmsDeps, req: SignByAsymmetricKe
   const messageType = messageTypeOf(req.messageType);
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "sign");
-  assertAlgorithm(usage, req.algorithm, key);
-  assertMessage(req.message, messageType, req.algorithm);
+  assertAlgorithm(key.keyUsage as AsymmetricKeyUsage, req.algorithm);
+  assertMessage(usage.spec, req.algorithm, req.message, messageType);
   assertCanEncrypt(key);
   const { privateKey } = await asymmetricMaterial(deps, key);
-  const signature = await runEngine<Uint8Array>(
+  const signature = await runEngine(
     deps,
     { op: "sign", spec: usage.spec, privateKey, data: req.message, messageType, algorithm: req.algorithm },
     "InvalidParameterValue",

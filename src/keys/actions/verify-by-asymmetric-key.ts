@@ -5,7 +5,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
 import { assertCanDecrypt } from "../state.js";
-import { assertAlgorithm, assertMessage, assertUsageKind } from "../usages.js";
+import { assertAlgorithm, assertMessage, assertUsageKind, type AsymmetricKeyUsage } from "../usages.js";
 import { messageTypeOf } from "./sign-by-asymmetric-key.js";
 
 /** VerifyByAsymmetricKey: an invalid signature is SignatureValid false, not an error. */
@@ -17,11 +17,11 @@ export async function verifyByAsymmetricKey(
   const messageType = messageTypeOf(req.messageType);
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "sign");
-  assertAlgorithm(usage, req.algorithm, key);
-  assertMessage(req.message, messageType, req.algorithm);
+  assertAlgorithm(key.keyUsage as AsymmetricKeyUsage, req.algorithm);
+  assertMessage(usage.spec, req.algorithm, req.message, messageType);
   assertCanDecrypt(key);
   const { publicKey } = await asymmetricMaterial(deps, key);
-  const signatureValid = await runEngine<boolean>(
+  const signatureValid = await runEngine(
     deps,
     { op: "verify", spec: usage.spec, publicKey, data: req.message, signature: req.signatureValue, messageType, algorithm: req.algorithm },
     "InvalidParameterValue",
