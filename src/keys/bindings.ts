@@ -55,9 +55,3 @@ export async function changeBindings(
 export function hasBinding(key: KeyRecord, b: CloudBinding): boolean {
   return (key.bindings ?? []).some((x) => x.productId === b.productId && x.resourceId === b.resourceId);
 }
-
-/** Refuses actions that would take a key away from the resources using it. */
-export function assertUnbound(key: KeyRecord): void {
-  const n = key.bindings?.length ?? 0;
-  if (n > 0) throw new KmsError("FailedOperation.CmkUsedByCloudProduct", `key ${key.keyId} is bound to ${n} cloud resource(s); unbind them first`);
-}

@@ -4,25 +4,17 @@ import { decryptBlob, encryptBlob, invalidCiphertext, parseBlob, type ParsedBlob
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { assertSymmetric, keyNotFound, symmetricAlgorithmOf, versionAead } from "./resolve.js";
-import { assertCanDecrypt, assertCanEncrypt } from "./state.js";
-import { primaryVersion, versionInfo } from "./versions.js";
+import { assertTransition } from "./state.js";
+import { decryptableVersion, primaryVersion } from "./versions.js";
 
 /** Encrypts `plaintext` under the key's newest version, binding `context` (canonical bytes). */
 export async function encryptWithKey(deps: KmsDeps, key: KeyRecord, plaintext: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
   const algorithm = symmetricAlgorithmOf(key);
-  assertCanEncrypt(key);
+  assertTransition(key, "Encrypt");
   const version = primaryVersion(key);
   if (version === undefined) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no enabled version`);
   const aead = await versionAead(deps, key, version, () => new KmsError("InternalError", `key ${key.keyId} version ${version} is missing`));
   return encryptBlob(aead, { algorithm, keyId: key.keyId, keyVersion: version }, plaintext, context, deps.nonce);
-}
-
-/** The version a blob names must exist and be Enabled. */
-function assertVersionUsable(key: KeyRecord, version: number): void {
-  const info = versionInfo(key, version);
-  if (!info) throw new KmsError("InvalidParameterValue.InvalidCiphertext", `key ${key.keyId} has no version ${version} (it may have been deleted)`);
-  if (info.state !== "Enabled")
-    throw new KmsError("ResourceUnavailable.KeyDisabled", `version ${version} of key ${key.keyId} is ${info.state === "Disabled" ? "disabled" : "pending deletion"}`);
 }
 
 export interface Decrypted {
@@ -38,9 +30,9 @@ export async function decryptWithBlobKey(deps: KmsDeps, blobBytes: Uint8Array, c
   const key = await deps.repo.getKey(blob.keyId);
   if (!key) throw keyNotFound(blob.keyId);
   assertSymmetric(key);
-  assertCanDecrypt(key);
+  assertTransition(key, "Decrypt");
   if (blob.algorithm.name !== key.algorithm) throw invalidCiphertext();
-  assertVersionUsable(key, blob.keyVersion);
+  decryptableVersion(key, blob.keyVersion);
   const aead = await versionAead(deps, key, blob.keyVersion, invalidCiphertext);
   return { key, blob, plaintext: decryptBlob(aead, blob, context) };
 }

@@ -9,9 +9,10 @@ import { assertTransition, type LifecycleAction } from "./state.js";
 import { assertKeyId } from "./validate.js";
 
 /**
- * Loads every key, checks the action is allowed for each, and writes every
- * change in one batch. If any key is missing or refuses, nothing is written.
- * `extra` adds action-specific fields and ops (deletion date, schedule entry).
+ * Loads every key, checks the action is allowed for each (state.ts: states
+ * and bindings), and writes every change in one batch. If any key is missing
+ * or refuses, nothing is written. `extra` adds action-specific fields and ops
+ * (deletion date, schedule entry).
  */
 export async function transitionKeys(
   deps: KmsDeps,

@@ -1,17 +1,28 @@
 /**
- * A key is a versioned set: the newest Enabled version encrypts; the version a
- * blob names decrypts while it is Enabled. Pure helpers over KeyRecord.versions.
+ * A key is a versioned set: the newest version the version table lets
+ * encrypt is primary; the version a blob names decrypts while the table lets
+ * it (version-state.ts). Helpers over KeyRecord.versions.
  */
+import { KmsError } from "../errors.js";
 import { materialLabel } from "../crypto/seal.js";
 import { symmetricAlgorithmOf } from "./resolve.js";
 import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord, KeyVersion, KeyVersionInfo } from "./key.js";
+import { assertVersionTransition, NEW_VERSION_STATE, versionAllows } from "./version-state.js";
 
-/** The version new ciphertext uses: the newest Enabled one. */
+/** The version new ciphertext uses: the newest one that may encrypt. */
 export function primaryVersion(key: KeyRecord): number | undefined {
-  for (let i = key.versions.length - 1; i >= 0; i--) if (key.versions[i]!.state === "Enabled") return key.versions[i]!.version;
+  for (let i = key.versions.length - 1; i >= 0; i--) if (versionAllows(key.versions[i]!, "Encrypt")) return key.versions[i]!.version;
   return undefined;
+}
+
+/** The version a blob names, if it still decrypts: InvalidCiphertext when it is gone, KeyDisabled when the table refuses it. */
+export function decryptableVersion(key: KeyRecord, version: number): KeyVersionInfo {
+  const info = versionInfo(key, version);
+  if (!info) throw new KmsError("InvalidParameterValue.InvalidCiphertext", `key ${key.keyId} has no version ${version} (it may have been deleted)`);
+  assertVersionTransition(key, info, "Decrypt");
+  return info;
 }
 
 export function versionInfo(key: KeyRecord, version: number): KeyVersionInfo | undefined {
@@ -52,7 +63,7 @@ export function sealVersion(
     sealedMaterial: Buffer.from(deps.rootKey.seal(material, materialLabel(key.keyId, version))).toString("base64"),
     ...(publicKey ? { publicKey: Buffer.from(publicKey).toString("base64") } : {}),
   };
-  return { op: deps.repo.putVersion(record), info: { version, state: "Enabled", createTime: nowMs } };
+  return { op: deps.repo.putVersion(record), info: { version, state: NEW_VERSION_STATE, createTime: nowMs } };
 }
 
 /** Fresh random material of the key's algorithm, sealed as the next version. */

@@ -4,7 +4,7 @@ import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { assertCanDecrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertAlgorithm, assertUsageKind, type AsymmetricKeyUsage } from "../usages.js";
 
 /**
@@ -20,7 +20,7 @@ export async function asymmetricRsaDecrypt(
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "decrypt", "RSA_2048");
   assertAlgorithm(key.keyUsage as AsymmetricKeyUsage, req.algorithm);
-  assertCanDecrypt(key);
+  assertTransition(key, "Decrypt");
   const { privateKey } = await asymmetricMaterial(deps, key);
   const plaintext = await runEngine(
     deps,

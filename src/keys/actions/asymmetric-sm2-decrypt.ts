@@ -5,7 +5,7 @@ import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { assertCanDecrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertUsageKind } from "../usages.js";
 
 const MAX_SM2_CIPHERTEXT = 256;
@@ -20,7 +20,7 @@ export async function asymmetricSm2Decrypt(
     throw new KmsError("InvalidParameterValue", `Ciphertext must be 1 to ${MAX_SM2_CIPHERTEXT} bytes`);
   const key = await loadKey(deps, req.keyId);
   assertUsageKind(key, "decrypt", "SM2");
-  assertCanDecrypt(key);
+  assertTransition(key, "Decrypt");
   const { privateKey } = await asymmetricMaterial(deps, key);
   const plaintext = await runEngine(
     deps,

@@ -4,11 +4,12 @@ import { KmsError } from "../../errors.js";
 import { changeBindings, hasBinding, MAX_BINDINGS } from "../bindings.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
+import { assertTransition } from "../state.js";
 
 /** BindCloudResource: records that a resource uses the key; binding twice succeeds and changes nothing. */
 export async function bindCloudResource(deps: KmsDeps, req: BindCloudResourceRequest, call: CallContext): Promise<MessageInitShape<typeof BindCloudResourceResponseSchema>> {
   await changeBindings(deps, req, call, (key, binding) => {
-    if (key.keyState === "PendingDelete") throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} is PendingDelete; cancel the deletion before binding it`);
+    assertTransition(key, "BindCloudResource");
     if (hasBinding(key, binding)) return undefined;
     const bindings = key.bindings ?? [];
     if (bindings.length >= MAX_BINDINGS) throw new KmsError("LimitExceeded", `key ${key.keyId} already has ${MAX_BINDINGS} bindings`);

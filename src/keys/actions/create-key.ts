@@ -10,6 +10,7 @@ import { aliasLock } from "../locks.js";
 import type { BatchOp } from "../../store/store.js";
 import { asymmetricSpec } from "../../crypto/asymmetric/registry.js";
 import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata } from "../present.js";
+import { INITIAL_STATE } from "../state.js";
 import { ASYMMETRIC_USAGES } from "../usages.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
 import { newRandomVersion, sealVersion, withVersion } from "../versions.js";
@@ -67,7 +68,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     alias: req.alias,
     description: req.description,
     createTime: now,
-    keyState: origin === "EXTERNAL" ? "PendingImport" : "Enabled",
+    keyState: INITIAL_STATE[origin],
     keyUsage,
     keyType,
     algorithm,

@@ -1,6 +1,5 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
@@ -18,9 +17,7 @@ export async function deleteImportedKeyMaterial(
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
-    assertImportable(key);
-    if (key.versions.length === 0) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no imported material`);
-    const after: KeyRecord = { ...key, keyState: "PendingImport", versions: [] };
+    const after: KeyRecord = { ...key, keyState: assertImportable(key, "DeleteImportedKeyMaterial"), versions: [] };
     delete after.validTo;
     const ops = key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version));
     if (key.validTo !== undefined) ops.push(deps.repo.delSchedule("material-expiry", key.validTo, key.keyId));

@@ -5,8 +5,7 @@ import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
 import { loadKey } from "../resolve.js";
-import { rescheduleOps } from "../rotation.js";
-import { assertRotatable } from "../state.js";
+import { assertRotatable, rescheduleOps } from "../rotation.js";
 import { assertKeyId } from "../validate.js";
 
 /** DisableKeyRotation: no more automatic rotations; every version stays. */
@@ -14,7 +13,7 @@ export async function disableKeyRotation(deps: KmsDeps, req: DisableKeyRotationR
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
-    assertRotatable(key);
+    assertRotatable(key, "ChangeKeyRotation");
     if (!key.rotation.enabled) return;
     const after: KeyRecord = { ...key, rotation: { ...key.rotation, enabled: false } };
     delete after.rotation.nextRotateTime;

@@ -5,8 +5,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyLock } from "../locks.js";
 import { loadKey } from "../resolve.js";
-import { DAY_MS, rescheduleOps } from "../rotation.js";
-import { assertRotatable } from "../state.js";
+import { assertRotatable, DAY_MS, rescheduleOps } from "../rotation.js";
 import { assertKeyId } from "../validate.js";
 
 const DEFAULT_ROTATE_DAYS = 365;
@@ -18,7 +17,7 @@ export async function enableKeyRotation(deps: KmsDeps, req: EnableKeyRotationReq
   if (days < 7 || days > 365) throw new KmsError("InvalidParameterValue", "RotateDays must be 7 to 365");
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
-    assertRotatable(key);
+    assertRotatable(key, "ChangeKeyRotation");
     if (key.rotation.enabled && key.rotation.rotateDays === days) return;
     const next = deps.clock.now() + days * DAY_MS;
     const after = { ...key, rotation: { ...key.rotation, enabled: true, rotateDays: days, nextRotateTime: next } };

@@ -50,8 +50,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
 
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
-    assertImportable(key);
-    if (key.keyState !== "PendingImport") throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} already has key material`);
+    const imported = assertImportable(key, "ImportKeyMaterial");
     const token = await deps.repo.getImportToken(req.importToken);
     if (!token || token.keyId !== key.keyId) throw new KmsError("InvalidParameterValue", "ImportToken is unknown, already used, or issued for another key");
     if (token.validTo <= now) throw new KmsError("ResourceUnavailable.TokenExpired", "ImportToken has expired: call GetParametersForImport again");
@@ -64,7 +63,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
         throw new KmsError("InvalidParameterValue.MaterialNotMatch", `key ${key.keyId} was imported with other material; only the same material can be imported again`);
       // Imported material is always version 1, so ciphertext from before a delete-and-reimport still decrypts.
       const v1 = sealVersion(deps, key, 1, material, now);
-      const after: KeyRecord = { ...key, keyState: "Enabled", versions: [v1.info], versionsIssued: 1, materialFingerprint: fingerprint };
+      const after: KeyRecord = { ...key, keyState: imported, versions: [v1.info], versionsIssued: 1, materialFingerprint: fingerprint };
       const ops = [v1.op, deps.repo.delImportToken(token.token), deps.repo.delSchedule("import-token-expiry", token.validTo, `${key.keyId}/${token.token}`)];
       if (validToSeconds !== 0) {
         after.validTo = validToSeconds * 1000;

@@ -1,14 +1,13 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { PostQuantumCryptoDecryptRequest, PostQuantumCryptoDecryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import { KmsError } from "../../errors.js";
 import { parsePqBlob } from "../../crypto/pq-ciphertext.js";
 import { asymmetricMaterial, replyPlaintext, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyNotFound } from "../resolve.js";
-import { assertCanDecrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertUsageKind } from "../usages.js";
-import { versionInfo } from "../versions.js";
+import { decryptableVersion } from "../versions.js";
 
 /** PostQuantumCryptoDecrypt: the blob names its key and version; optionally re-encrypts the plaintext to the caller's public key. */
 export async function postQuantumCryptoDecrypt(
@@ -20,10 +19,8 @@ export async function postQuantumCryptoDecrypt(
   const key = await deps.repo.getKey(blob.keyId);
   if (!key) throw keyNotFound(blob.keyId);
   const usage = assertUsageKind(key, "pq-encrypt");
-  assertCanDecrypt(key);
-  const info = versionInfo(key, blob.keyVersion);
-  if (!info) throw new KmsError("InvalidParameterValue.InvalidCiphertext", `key ${key.keyId} has no version ${blob.keyVersion}`);
-  if (info.state !== "Enabled") throw new KmsError("ResourceUnavailable.KeyDisabled", `version ${blob.keyVersion} of key ${key.keyId} is not enabled`);
+  assertTransition(key, "Decrypt");
+  decryptableVersion(key, blob.keyVersion);
   const { privateKey } = await asymmetricMaterial(deps, key, blob.keyVersion);
   const plaintext = await runEngine(
     deps,

@@ -5,7 +5,7 @@ import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { assertCanEncrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertUsageKind } from "../usages.js";
 import { assertPlaintext } from "../validate.js";
 import { primaryVersion } from "../versions.js";
@@ -19,7 +19,7 @@ export async function postQuantumCryptoEncrypt(
   assertPlaintext(req.plainText);
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "pq-encrypt");
-  assertCanEncrypt(key);
+  assertTransition(key, "Encrypt");
   const version = primaryVersion(key) as number;
   const { publicKey } = await asymmetricMaterial(deps, key, version);
   const header = encodePqHeader(key.keyId, version);

@@ -4,7 +4,7 @@ import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { assertCanEncrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertRawMessage, assertUsageKind } from "../usages.js";
 
 /** PostQuantumCryptoSign: ML-DSA-65 (hedged, empty context) over up to 4096 bytes, in a worker thread. */
@@ -16,7 +16,7 @@ export async function postQuantumCryptoSign(
   assertRawMessage(req.message);
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "pq-sign");
-  assertCanEncrypt(key);
+  assertTransition(key, "Encrypt");
   const { privateKey } = await asymmetricMaterial(deps, key);
   const signature = await runEngine(
     deps,

@@ -4,7 +4,7 @@ import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { assertCanDecrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertRawMessage, assertUsageKind } from "../usages.js";
 
 /** PostQuantumCryptoVerify: an invalid signature is SignatureValid false, not an error. */
@@ -16,7 +16,7 @@ export async function postQuantumCryptoVerify(
   assertRawMessage(req.message);
   const key = await loadKey(deps, req.keyId);
   const usage = assertUsageKind(key, "pq-sign");
-  assertCanDecrypt(key);
+  assertTransition(key, "Decrypt");
   const { publicKey } = await asymmetricMaterial(deps, key);
   const signatureValid = await runEngine(
     deps,

@@ -5,7 +5,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { decryptWithBlobKey, encryptWithKey } from "../envelope.js";
 import { assertSymmetric, loadKey } from "../resolve.js";
-import { assertCanEncrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertContextLength } from "../validate.js";
 import { primaryVersion } from "../versions.js";
 
@@ -24,7 +24,7 @@ export async function reEncrypt(deps: KmsDeps, req: ReEncryptRequest, _call: Cal
   try {
     const destination = req.destinationKeyId === "" ? source.key : await loadKey(deps, req.destinationKeyId, "DestinationKeyId");
     assertSymmetric(destination);
-    assertCanEncrypt(destination);
+    assertTransition(destination, "Encrypt");
     const unchanged =
       destination.keyId === source.key.keyId &&
       primaryVersion(destination) === source.blob.keyVersion &&

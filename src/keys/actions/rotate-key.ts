@@ -6,8 +6,7 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyLock } from "../locks.js";
 import { loadKey } from "../resolve.js";
-import { rotateNow } from "../rotation.js";
-import { assertCanEncrypt, assertRotatable } from "../state.js";
+import { assertRotatable, rotateNow } from "../rotation.js";
 import { assertKeyId } from "../validate.js";
 
 /**
@@ -19,8 +18,7 @@ export async function rotateKey(deps: KmsDeps, req: RotateKeyRequest, call: Call
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
     const key = await loadKey(deps, req.keyId);
-    assertRotatable(key);
-    assertCanEncrypt(key);
+    assertRotatable(key, "RotateKey");
     if (!key.rotation.enabled) throw new KmsError("UnsupportedOperation", `key rotation is not enabled for key ${key.keyId}: call EnableKeyRotation first`);
     const now = deps.clock.now();
     const last = key.rotation.lastManualRotateTime;

@@ -6,7 +6,7 @@ import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { assertCanEncrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertAlgorithm, assertMessage, assertUsageKind, type AsymmetricKeyUsage } from "../usages.js";
 
 /** The contract's MessageType as the engine's; unspecified is RAW. */
@@ -23,7 +23,7 @@ export async function signByAsymmetricKey(deps: KmsDeps, req: SignByAsymmetricKe
   const usage = assertUsageKind(key, "sign");
   assertAlgorithm(key.keyUsage as AsymmetricKeyUsage, req.algorithm);
   assertMessage(usage.spec, req.algorithm, req.message, messageType);
-  assertCanEncrypt(key);
+  assertTransition(key, "Encrypt");
   const { privateKey } = await asymmetricMaterial(deps, key);
   const signature = await runEngine(
     deps,

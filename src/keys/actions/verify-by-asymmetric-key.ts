@@ -4,7 +4,7 @@ import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { assertCanDecrypt } from "../state.js";
+import { assertTransition } from "../state.js";
 import { assertAlgorithm, assertMessage, assertUsageKind, type AsymmetricKeyUsage } from "../usages.js";
 import { messageTypeOf } from "./sign-by-asymmetric-key.js";
 
@@ -19,7 +19,7 @@ export async function verifyByAsymmetricKey(
   const usage = assertUsageKind(key, "sign");
   assertAlgorithm(key.keyUsage as AsymmetricKeyUsage, req.algorithm);
   assertMessage(usage.spec, req.algorithm, req.message, messageType);
-  assertCanDecrypt(key);
+  assertTransition(key, "Decrypt");
   const { publicKey } = await asymmetricMaterial(deps, key);
   const signatureValid = await runEngine(
     deps,

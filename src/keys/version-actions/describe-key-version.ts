@@ -3,7 +3,8 @@ import type { DescribeKeyVersionRequest, DescribeKeyVersionResponseSchema } from
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { findVersion, versionMetadata } from "./common.js";
+import { versionMetadata } from "../present.js";
+import { findVersion } from "../version-transition.js";
 
 /** DescribeKeyVersion: one version. */
 export async function describeKeyVersion(deps: KmsDeps, req: DescribeKeyVersionRequest, _call: CallContext): Promise<MessageInitShape<typeof DescribeKeyVersionResponseSchema>> {

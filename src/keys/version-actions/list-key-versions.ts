@@ -3,7 +3,7 @@ import type { ListKeyVersionsRequest, ListKeyVersionsResponseSchema } from "../.
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { loadKey } from "../resolve.js";
-import { versionMetadata } from "./common.js";
+import { versionMetadata } from "../present.js";
 
 /** ListKeyVersions: every version not yet purged, oldest first. */
 export async function listKeyVersions(deps: KmsDeps, req: ListKeyVersionsRequest, _call: CallContext): Promise<MessageInitShape<typeof ListKeyVersionsResponseSchema>> {
