@@ -1,34 +1,13 @@
 /**
- * Asymmetric keys in the domain: the material of a version (unsealed once,
- * cached), engine calls with their errors mapped to API codes, and plaintext
- * returned under a caller's public key (EncryptionPublicKey).
+ * Asymmetric work in the domain: engine calls (worker threads) with their
+ * input errors mapped to API codes, and plaintext returned under a caller's
+ * public key (EncryptionPublicKey). Keys and their material come from the
+ * resolver (resolver.ts).
  */
 import { KmsError, type ErrorCode } from "../errors.js";
 import { replyAlgorithm, REPLY_ALGORITHM_NAMES } from "../crypto/asymmetric/registry.js";
 import { AsymmetricInputError, type AsymmetricOp, type AsymmetricResults } from "../crypto/asymmetric/types.js";
-import { materialLabel, UnsealError } from "../crypto/seal.js";
-import type { AsymmetricMaterial, KmsDeps } from "./deps.js";
-import type { KeyRecord } from "./key.js";
-import { primaryVersion } from "./versions.js";
-
-/** The private and public key of a version (the primary one by default). */
-export async function asymmetricMaterial(deps: KmsDeps, key: KeyRecord, version = primaryVersion(key)): Promise<AsymmetricMaterial> {
-  if (version === undefined) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no enabled version`);
-  const cached = deps.privateKeys.get(key.keyId, version);
-  if (cached) return cached;
-  const record = await deps.repo.getVersion(key.keyId, version);
-  if (!record?.publicKey) throw new KmsError("InternalError", `key ${key.keyId} version ${version} has no stored key pair`);
-  let privateKey: Uint8Array;
-  try {
-    privateKey = deps.rootKey.unseal(Buffer.from(record.sealedMaterial, "base64"), materialLabel(key.keyId, version));
-  } catch (err) {
-    if (err instanceof UnsealError) throw new KmsError("InternalError", `stored material of key ${key.keyId} version ${version} failed its integrity check`, err);
-    throw err;
-  }
-  const material = { privateKey, publicKey: Buffer.from(record.publicKey, "base64") };
-  deps.privateKeys.set(key.keyId, version, material);
-  return material;
-}
+import type { KmsDeps } from "./deps.js";
 
 /** Runs an engine operation; input errors get `code` (the API's error for that call), never detail from inside. */
 export async function runEngine<O extends AsymmetricOp>(deps: KmsDeps, op: O, code: ErrorCode, message: string): Promise<AsymmetricResults[O["op"]]> {

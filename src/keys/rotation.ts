@@ -1,20 +1,11 @@
 /** Rotation: a new random version becomes primary; old versions keep decrypting. Shared by RotateKey and the scheduler. */
-import { KmsError } from "../errors.js";
 import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
-import { assertTransition } from "./state.js";
-import { newRandomVersion, withVersion } from "./versions.js";
+import { newRandomVersion } from "./version-material.js";
+import { withVersion } from "./versions.js";
 
 export const DAY_MS = 86_400_000;
-
-/** Rotation applies to symmetric keys whose material this service generates, in the states the table allows for `action`. */
-export function assertRotatable(key: KeyRecord, action: "RotateKey" | "ChangeKeyRotation"): void {
-  if (key.origin === "EXTERNAL")
-    throw new KmsError("UnsupportedOperation.ExternalCmkCanNotRotate", `key ${key.keyId} holds imported material and cannot rotate`);
-  if (key.keyUsage !== "ENCRYPT_DECRYPT") throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is not an ENCRYPT_DECRYPT key`);
-  assertTransition(key, action);
-}
 
 /** Ops that move a key's automatic rotation date (entry removed, added). */
 export function rescheduleOps(deps: KmsDeps, before: KeyRecord, nextMs: number | undefined): BatchOp[] {

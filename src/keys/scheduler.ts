@@ -12,7 +12,7 @@ import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
-import { forgetMaterial } from "./resolve.js";
+import { forgetMaterial } from "./version-material.js";
 import type { ScheduleEntry } from "./repository.js";
 import { rotateNow } from "./rotation.js";
 import { allows, assertTransition } from "./state.js";
@@ -99,6 +99,7 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
       const keyId = slash < 0 ? entry.subject : entry.subject.slice(0, slash);
       const rest = slash < 0 ? undefined : entry.subject.slice(slash + 1);
       await deps.locks.run([keyLock(keyId)], async () => {
+        // The service's own work, for every account: not a call, so not through the resolver.
         const key = await deps.repo.getKey(keyId);
         const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest) : "stale";
         if (outcome === "done") {

@@ -51,18 +51,6 @@ export function usageKind(key: KeyRecord): UsageKind {
   return key.keyUsage === "ENCRYPT_DECRYPT" ? "symmetric" : ASYMMETRIC_USAGES[key.keyUsage].kind;
 }
 
-/** The key's asymmetric usage if it is of `kind` (and, when given, of key spec `spec`), else InvalidKeyUsage. */
-export function assertUsageKind(key: KeyRecord, kind: AsymmetricKind, spec?: AsymmetricSpecName): AsymmetricUsage {
-  const usage = key.keyUsage === "ENCRYPT_DECRYPT" ? undefined : ASYMMETRIC_USAGES[key.keyUsage];
-  if (!usage || usage.kind !== kind || (spec !== undefined && usage.spec !== spec)) throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} (${key.keyUsage}) does not allow this operation`);
-  return usage;
-}
-
-export function asymmetricUsageOf(key: KeyRecord): AsymmetricUsage {
-  if (key.keyUsage === "ENCRYPT_DECRYPT") throw new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} is a symmetric key`);
-  return ASYMMETRIC_USAGES[key.keyUsage];
-}
-
 /** True for the kinds that sign and verify. */
 export function signs(kind: AsymmetricKind): boolean {
   return SIGNS[kind];

@@ -6,6 +6,6 @@ import { transitionKeys } from "../transition.js";
 
 /** ArchiveKey: one key through the state table (state.ts); a key bound to a cloud resource stays as it is. */
 export async function archiveKey(deps: KmsDeps, req: ArchiveKeyRequest, call: CallContext): Promise<MessageInitShape<typeof ArchiveKeyResponseSchema>> {
-  await transitionKeys(deps, call.journal, [req.keyId], "ArchiveKey");
+  await transitionKeys(deps, call, [req.keyId], "ArchiveKey");
   return {};
 }

@@ -13,7 +13,8 @@ import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata } from "../present.js";
 import { INITIAL_STATE } from "../state.js";
 import { ASYMMETRIC_USAGES } from "../usages.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
-import { newRandomVersion, sealVersion, withVersion } from "../versions.js";
+import { newRandomVersion, sealVersion } from "../version-material.js";
+import { withVersion } from "../versions.js";
 
 function keyUsageOf(usage: KeyUsageEnum): KeyUsage {
   if (usage === KeyUsageEnum.UNSPECIFIED) return "ENCRYPT_DECRYPT";

@@ -4,21 +4,14 @@ import { KmsError } from "../../errors.js";
 import { randomBytes } from "../../crypto/random.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
-import type { ImportTokenRecord, KeyRecord, KeyState, WrappingAlgorithm } from "../key.js";
+import type { ImportTokenRecord, WrappingAlgorithm } from "../key.js";
 import { seconds } from "../present.js";
-import { loadKey } from "../resolve.js";
-import { assertTransition } from "../state.js";
+import { resolveKey } from "../resolver.js";
 
 const TOKEN_TTL_MS = 24 * 3_600_000;
 const WRAPPING_ALGORITHMS: readonly WrappingAlgorithm[] = ["RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"];
 
 export const importTokenLabel = (token: string) => `kms/v1/import-token/${token}`;
-
-/** Import applies to EXTERNAL keys, in the states the table allows for `action`; the state it leads to. */
-export function assertImportable(key: KeyRecord, action: "GetParametersForImport" | "ImportKeyMaterial" | "DeleteImportedKeyMaterial"): KeyState {
-  if (key.origin !== "EXTERNAL") throw new KmsError("UnsupportedOperation.NotExternalCmk", `key ${key.keyId} is not an EXTERNAL key`);
-  return assertTransition(key, action);
-}
 
 function wrappingAlgorithmOf(name: string): WrappingAlgorithm {
   const alg = WRAPPING_ALGORITHMS.find((a) => a === name);
@@ -34,7 +27,7 @@ export async function getParametersForImport(
 ): Promise<MessageInitShape<typeof GetParametersForImportResponseSchema>> {
   const wrappingAlgorithm = wrappingAlgorithmOf(req.wrappingAlgorithm);
   if (req.wrappingKeySpec !== "RSA_2048") throw new KmsError("InvalidParameterValue", "WrappingKeySpec must be RSA_2048");
-  assertImportable(await loadKey(deps, req.keyId), "GetParametersForImport");
+  await resolveKey(deps, call, "import-parameters", req.keyId);
   const pair = await deps.asymmetric.run({ op: "generate", spec: "RSA_2048" });
   const token = Buffer.from(randomBytes(32)).toString("base64url");
   const validTo = deps.clock.now() + TOKEN_TTL_MS;

@@ -7,10 +7,11 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { ImportTokenRecord, KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
-import { loadKey, symmetricAlgorithmOf, forgetMaterial } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
+import { assertTransition } from "../state.js";
 import { assertKeyId } from "../validate.js";
-import { sealVersion } from "../versions.js";
-import { assertImportable, importTokenLabel } from "./get-parameters-for-import.js";
+import { forgetMaterial, sealVersion, symmetricAlgorithmOf } from "../version-material.js";
+import { importTokenLabel } from "./get-parameters-for-import.js";
 
 /** Largest ValidTo the API accepts (Unix seconds). */
 const MAX_VALID_TO = 2_147_443_200;
@@ -49,8 +50,8 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
     throw new KmsError("InvalidParameterValue", `ValidTo must be 0 (never) or a Unix time after now and at most ${MAX_VALID_TO}`);
 
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
-    const imported = assertImportable(key, "ImportKeyMaterial");
+    const key = await resolveKey(deps, call, "import", req.keyId);
+    const imported = assertTransition(key, "ImportKeyMaterial");
     const token = await deps.repo.getImportToken(req.importToken);
     if (!token || token.keyId !== key.keyId) throw new KmsError("InvalidParameterValue", "ImportToken is unknown, already used, or issued for another key");
     if (token.validTo <= now) throw new KmsError("ResourceUnavailable.TokenExpired", "ImportToken has expired: call GetParametersForImport again");

@@ -11,6 +11,7 @@ import type { KmsDeps } from "../deps.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "../key.js";
 import type { KeySummary, PageQuery } from "../summary-index.js";
 import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, filterOf, fromEnum, keyMetadata } from "../present.js";
+import { findKeys } from "../resolver.js";
 import { assertRole, pageOf } from "../validate.js";
 
 function tagMatches(key: KeySummary, filter: TagFilter): boolean {
@@ -26,7 +27,7 @@ function extraOf(req: ListKeyDetailRequest): ((k: KeySummary) => boolean) | unde
 }
 
 /** ListKeyDetail: metadata with filters (AND), ordering and paging; TotalCount counts every match. */
-export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, _call: CallContext): Promise<MessageInitShape<typeof ListKeyDetailResponseSchema>> {
+export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, call: CallContext): Promise<MessageInitShape<typeof ListKeyDetailResponseSchema>> {
   assertRole(req.role);
   const { offset, limit } = pageOf(req.offset, req.limit);
   if (req.orderType !== 0 && req.orderType !== 1) throw new KmsError("InvalidParameterValue", "OrderType must be 0 or 1");
@@ -47,6 +48,6 @@ export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, _c
   // Role 1 (keys made by cloud products) has none here.
   if (req.role !== 0) return { totalCount: 0, keyMetadatas: [] };
   const { total, page } = (await deps.repo.summaries()).page(query);
-  const records = (await deps.repo.getKeys(page.map((k) => k.keyId))).filter((r): r is KeyRecord => r !== undefined);
+  const records = (await findKeys(deps, call, page.map((k) => k.keyId))).filter((r): r is KeyRecord => r !== undefined);
   return { totalCount: total, keyMetadatas: records.map(keyMetadata) };
 }

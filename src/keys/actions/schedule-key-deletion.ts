@@ -16,7 +16,7 @@ export async function scheduleKeyDeletion(
 ): Promise<MessageInitShape<typeof ScheduleKeyDeletionResponseSchema>> {
   assertPendingWindow(req.pendingWindowInDays);
   const deletionDate = deps.clock.now() + req.pendingWindowInDays * DAY_MS;
-  const [key] = await transitionKeys(deps, call.journal, [req.keyId], "ScheduleKeyDeletion", (_before, after) => {
+  const [key] = await transitionKeys(deps, call, [req.keyId], "ScheduleKeyDeletion", (_before, after) => {
     after.deletionDate = deletionDate;
     return [deps.repo.putSchedule("key-deletion", deletionDate, after.keyId)];
   });

@@ -10,7 +10,7 @@ export async function cancelKeyVersionDeletion(
   req: CancelKeyVersionDeletionRequest,
   call: CallContext,
 ): Promise<MessageInitShape<typeof CancelKeyVersionDeletionResponseSchema>> {
-  await transitionVersion(deps, call.journal, req.keyId, req.version, "CancelKeyVersionDeletion", (key, before, after) => {
+  await transitionVersion(deps, call, req.keyId, req.version, "CancelKeyVersionDeletion", (key, before, after) => {
     delete after.deletionDate;
     return before.deletionDate === undefined ? [] : [deps.repo.delSchedule("version-deletion", before.deletionDate, `${key.keyId}/${before.version}`)];
   });

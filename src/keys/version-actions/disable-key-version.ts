@@ -6,6 +6,6 @@ import { transitionVersion } from "../version-transition.js";
 
 /** DisableKeyVersion: Enabled → Disabled (version-state.ts); ciphertext under it then answers ResourceUnavailable.KeyDisabled. */
 export async function disableKeyVersion(deps: KmsDeps, req: DisableKeyVersionRequest, call: CallContext): Promise<MessageInitShape<typeof DisableKeyVersionResponseSchema>> {
-  await transitionVersion(deps, call.journal, req.keyId, req.version, "DisableKeyVersion");
+  await transitionVersion(deps, call, req.keyId, req.version, "DisableKeyVersion");
   return {};
 }

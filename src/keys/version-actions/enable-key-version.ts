@@ -6,6 +6,6 @@ import { transitionVersion } from "../version-transition.js";
 
 /** EnableKeyVersion: Disabled → Enabled (version-state.ts). If it is the newest, it becomes primary again. */
 export async function enableKeyVersion(deps: KmsDeps, req: EnableKeyVersionRequest, call: CallContext): Promise<MessageInitShape<typeof EnableKeyVersionResponseSchema>> {
-  await transitionVersion(deps, call.journal, req.keyId, req.version, "EnableKeyVersion");
+  await transitionVersion(deps, call, req.keyId, req.version, "EnableKeyVersion");
   return {};
 }

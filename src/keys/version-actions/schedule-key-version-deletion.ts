@@ -15,7 +15,7 @@ export async function scheduleKeyVersionDeletion(
 ): Promise<MessageInitShape<typeof ScheduleKeyVersionDeletionResponseSchema>> {
   const days = req.pendingWindowInDays === 0 ? 7 : req.pendingWindowInDays;
   assertPendingWindow(days);
-  const info = await transitionVersion(deps, call.journal, req.keyId, req.version, "ScheduleKeyVersionDeletion", (key, _before, after) => {
+  const info = await transitionVersion(deps, call, req.keyId, req.version, "ScheduleKeyVersionDeletion", (key, _before, after) => {
     after.deletionDate = deps.clock.now() + days * DAY_MS;
     return [deps.repo.putSchedule("version-deletion", after.deletionDate, `${key.keyId}/${after.version}`)];
   });
