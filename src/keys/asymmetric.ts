@@ -1,70 +1,43 @@
 /**
- * Asymmetric keys in the domain: the material of a version (unsealed once,
- * cached), engine calls with their errors mapped to API codes, and plaintext
- * returned under a caller's public key (EncryptionPublicKey).
+ * Asymmetric work in the domain: engine calls (worker threads) with their
+ * input errors mapped to API codes, and plaintext returned under a caller's
+ * public key (EncryptionPublicKey). Keys and their material come from the
+ * resolver (resolver.ts).
  */
 import { KmsError, type ErrorCode } from "../errors.js";
-import type { AsymmetricOp, AsymmetricResult } from "../crypto/asymmetric/ops.js";
-import { pemToSpki } from "../crypto/asymmetric/pem.js";
-import { parseRsaPublicKey } from "../crypto/asymmetric/rsa.js";
-import { sm2PublicKeyFromSpki } from "../crypto/asymmetric/sm2.js";
-import { AsymmetricInputError } from "../crypto/asymmetric/types.js";
-import { materialLabel, UnsealError } from "../crypto/seal.js";
-import type { AsymmetricMaterial, KmsDeps } from "./deps.js";
-import type { KeyRecord } from "./key.js";
-import { primaryVersion } from "./versions.js";
-
-/** The private and public key of a version (the primary one by default). */
-export async function asymmetricMaterial(deps: KmsDeps, key: KeyRecord, version = primaryVersion(key)): Promise<AsymmetricMaterial> {
-  if (version === undefined) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no enabled version`);
-  const cached = deps.privateKeys.get(key.keyId, version);
-  if (cached) return cached;
-  const record = await deps.repo.getVersion(key.keyId, version);
-  if (!record?.publicKey) throw new KmsError("InternalError", `key ${key.keyId} version ${version} has no stored key pair`);
-  let privateKey: Uint8Array;
-  try {
-    privateKey = deps.rootKey.unseal(Buffer.from(record.sealedMaterial, "base64"), materialLabel(key.keyId, version));
-  } catch (err) {
-    if (err instanceof UnsealError) throw new KmsError("InternalError", `stored material of key ${key.keyId} version ${version} failed its integrity check`, err);
-    throw err;
-  }
-  const material = { privateKey, publicKey: Buffer.from(record.publicKey, "base64") };
-  deps.privateKeys.set(key.keyId, version, material);
-  return material;
-}
+import { replyAlgorithm, REPLY_ALGORITHM_NAMES } from "../crypto/asymmetric/registry.js";
+import { AsymmetricInputError, type AsymmetricOp, type AsymmetricResults } from "../crypto/asymmetric/types.js";
+import type { KmsDeps } from "./deps.js";
 
 /** Runs an engine operation; input errors get `code` (the API's error for that call), never detail from inside. */
-export async function runEngine<T extends AsymmetricResult>(deps: KmsDeps, op: AsymmetricOp, code: ErrorCode, message: string): Promise<T> {
+export async function runEngine<O extends AsymmetricOp>(deps: KmsDeps, op: O, code: ErrorCode, message: string): Promise<AsymmetricResults[O["op"]]> {
   try {
-    return (await deps.asymmetric.run(op)) as T;
+    return await deps.asymmetric.run(op);
   } catch (err) {
     if (err instanceof AsymmetricInputError) throw new KmsError(code, message);
     throw err;
   }
 }
 
-const REPLY_ALGORITHMS = ["SM2", "SM2_C1C3C2_ASN1", "RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] as const;
+/** The EncryptionAlgorithm when a request names none (Tencent's default). */
+const DEFAULT_REPLY_ALGORITHM = "SM2";
 
 /**
  * Decrypt, GenerateDataKey and PostQuantumCryptoDecrypt may return their
- * plaintext encrypted to the caller's PEM public key (RSA-2048 or SM2) instead
- * of in clear. Without a key, the plaintext is returned as is.
+ * plaintext encrypted to the caller's PEM public key instead of in clear; the
+ * algorithms and the key formats come from the spec registry. Without a key,
+ * the plaintext is returned as is.
  */
 export async function replyPlaintext(deps: KmsDeps, plaintext: Uint8Array, publicKeyPem: string, algorithmName: string): Promise<Uint8Array> {
   if (publicKeyPem === "") return plaintext;
-  const algorithm = algorithmName === "" ? "SM2" : REPLY_ALGORITHMS.find((a) => a === algorithmName);
-  if (!algorithm) throw new KmsError("InvalidParameterValue", `EncryptionAlgorithm must be one of ${REPLY_ALGORITHMS.join(", ")}`);
+  const reply = replyAlgorithm(algorithmName === "" ? DEFAULT_REPLY_ALGORITHM : algorithmName);
+  if (!reply) throw new KmsError("InvalidParameterValue", `EncryptionAlgorithm must be one of ${REPLY_ALGORITHM_NAMES.join(", ")}`);
   let publicKey: Uint8Array;
   try {
-    publicKey = algorithm.startsWith("SM2") ? checkedSm2(pemToSpki(publicKeyPem)) : parseRsaPublicKey(publicKeyPem);
+    publicKey = reply.publicKeyFromPem(publicKeyPem);
   } catch (err) {
-    if (err instanceof AsymmetricInputError) throw new KmsError("InvalidParameterValue", `EncryptionPublicKey is not a PEM ${algorithm.startsWith("SM2") ? "SM2" : "RSA-2048"} public key`);
+    if (err instanceof AsymmetricInputError) throw new KmsError("InvalidParameterValue", `EncryptionPublicKey is not a PEM ${reply.spec.label} public key`);
     throw err;
   }
-  return runEngine(deps, { op: "encrypt", spec: algorithm.startsWith("SM2") ? "SM2" : "RSA_2048", publicKey, plaintext, algorithm }, "InvalidParameterValue", `the plaintext is too long for ${algorithm}`);
-}
-
-function checkedSm2(spki: Uint8Array): Uint8Array {
-  sm2PublicKeyFromSpki(spki);
-  return spki;
+  return runEngine(deps, { op: "encrypt", spec: reply.spec.name, publicKey, plaintext, algorithm: reply.algorithm }, "InvalidParameterValue", `the plaintext is too long for ${reply.algorithm}`);
 }

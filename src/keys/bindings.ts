@@ -5,18 +5,13 @@
 import { KmsError } from "../errors.js";
 import type { CallContext } from "../call.js";
 import type { KmsDeps } from "./deps.js";
-import type { KeyRecord } from "./key.js";
+import type { CloudBinding, KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
-import { loadKey } from "./resolve.js";
+import { resolveKey } from "./resolver.js";
 import { assertKeyId } from "./validate.js";
 
 /** At most this many bindings per key: a record stays small. */
 export const MAX_BINDINGS = 100;
-
-export interface CloudBinding {
-  productId: string;
-  resourceId: string;
-}
 
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
@@ -35,20 +30,22 @@ export interface BindingRequest {
 }
 
 /**
- * Validates the request, loads the key under its lock, and writes the binding
- * list `change` returns (undefined: nothing to write), in one batch.
+ * Validates the request, resolves the key under its lock for `purpose` (bind:
+ * the state table's BindCloudResource row; unbind: any state), and writes the
+ * binding list `change` returns (undefined: nothing to write), in one batch.
  */
 export async function changeBindings(
   deps: KmsDeps,
   req: BindingRequest,
   call: CallContext,
+  purpose: "bind" | "describe",
   change: (key: KeyRecord, binding: CloudBinding) => CloudBinding[] | undefined,
 ): Promise<void> {
   assertKeyId(req.keyId);
   assertBinding(req.productId, req.resourceId);
   const binding = { productId: req.productId, resourceId: req.resourceId };
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
+    const key = await resolveKey(deps, call, purpose, req.keyId);
     const bindings = change(key, binding);
     if (!bindings) return;
     const after: KeyRecord = { ...key, bindings };
@@ -59,10 +56,4 @@ export async function changeBindings(
 
 export function hasBinding(key: KeyRecord, b: CloudBinding): boolean {
   return (key.bindings ?? []).some((x) => x.productId === b.productId && x.resourceId === b.resourceId);
-}
-
-/** Refuses actions that would take a key away from the resources using it. */
-export function assertUnbound(key: KeyRecord): void {
-  const n = key.bindings?.length ?? 0;
-  if (n > 0) throw new KmsError("FailedOperation.CmkUsedByCloudProduct", `key ${key.keyId} is bound to ${n} cloud resource(s); unbind them first`);
 }

@@ -1,7 +1,9 @@
-/** Domain records. String unions use Tencent's exact spellings, so no transport needs to remap them. */
-import type { AsymmetricSpec } from "../crypto/asymmetric/ops.js";
+/**
+ * Domain records. String unions use Tencent's exact spellings, so no
+ * transport needs to remap them. Types only: this module imports no behaviour.
+ */
+import type { AsymmetricSpecName } from "../crypto/asymmetric/types.js";
 import type { SymmetricAlgorithmName } from "../crypto/primitives.js";
-import type { CloudBinding } from "./bindings.js";
 
 export type KeyState = "Enabled" | "Disabled" | "PendingDelete" | "PendingImport" | "Archived";
 export type KeyUsage =
@@ -16,8 +18,14 @@ export type KeyUsage =
   | "ASYMMETRIC_SIGN_VERIFY_ML_DSA_65";
 
 /** What a key's material is: a symmetric algorithm or an asymmetric key spec. */
-export type KeySpecName = SymmetricAlgorithmName | AsymmetricSpec;
+export type KeySpecName = SymmetricAlgorithmName | AsymmetricSpecName;
 export type KeyOrigin = "TENCENT_KMS" | "EXTERNAL";
+
+/** A product resource using a key (BindCloudResource). */
+export interface CloudBinding {
+  productId: string;
+  resourceId: string;
+}
 
 export interface KeyTag {
   key: string;

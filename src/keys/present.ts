@@ -1,9 +1,10 @@
 /** Domain records → contract messages. The only place that knows both spellings. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { KeyState as KeyStateEnum, KeyUsage as KeyUsageEnum, Origin as OriginEnum, type KeyMetadataSchema } from "../../gen/kms/v1/kms_pb.js";
+import { KeyVersionState, type KeyVersionMetadataSchema } from "../../gen/kms/v1/versions_pb.js";
 import { unixSeconds } from "../clock.js";
 import { KmsError, type ErrorCode } from "../errors.js";
-import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "./key.js";
+import type { KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersionInfo, VersionState } from "./key.js";
 import { primaryVersion } from "./versions.js";
 
 export const KEY_STATE_TO_ENUM: Record<KeyState, KeyStateEnum> = {
@@ -38,6 +39,11 @@ export function fromEnum<K extends string>(table: Record<K, number>, value: numb
   return hit;
 }
 
+/** A filter's value: undefined for 0 (the contract's UNSPECIFIED, "any"), else as fromEnum. */
+export function filterOf<K extends string>(table: Record<K, number>, value: number, field: string): K | undefined {
+  return value === 0 ? undefined : fromEnum(table, value, field);
+}
+
 /** Unix seconds as the contract's int64, 0 for "not set". */
 export function seconds(ms: number | undefined): bigint {
   return ms === undefined ? 0n : BigInt(unixSeconds(ms));
@@ -67,5 +73,22 @@ export function keyMetadata(key: KeyRecord): MessageInitShape<typeof KeyMetadata
     versionCount: key.versions.length,
     tags: key.tags.map((t) => ({ tagKey: t.key, tagValue: t.value })),
     bindings: (key.bindings ?? []).map((b) => ({ productId: b.productId, resourceId: b.resourceId })),
+  };
+}
+
+const VERSION_STATE_TO_ENUM: Record<VersionState, KeyVersionState> = {
+  Enabled: KeyVersionState.ENABLED,
+  Disabled: KeyVersionState.DISABLED,
+  PendingDelete: KeyVersionState.PENDING_DELETE,
+};
+
+export function versionMetadata(key: KeyRecord, v: KeyVersionInfo): MessageInitShape<typeof KeyVersionMetadataSchema> {
+  return {
+    keyId: key.keyId,
+    version: v.version,
+    state: VERSION_STATE_TO_ENUM[v.state],
+    createTime: seconds(v.createTime),
+    deletionDate: seconds(v.deletionDate),
+    primary: primaryVersion(key) === v.version,
   };
 }

@@ -2,7 +2,8 @@
 import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
-import { newRandomVersion, withVersion } from "./versions.js";
+import { newRandomVersion } from "./version-material.js";
+import { withVersion } from "./versions.js";
 
 export const DAY_MS = 86_400_000;
 

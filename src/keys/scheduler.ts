@@ -12,9 +12,11 @@ import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
 import { keyLock } from "./locks.js";
-import { forgetMaterial } from "./resolve.js";
+import { forgetMaterial } from "./version-material.js";
 import type { ScheduleEntry } from "./repository.js";
 import { rotateNow } from "./rotation.js";
+import { allows, assertTransition } from "./state.js";
+import { versionAllows } from "./version-state.js";
 
 /** One piece of work done. */
 export interface Done {
@@ -41,7 +43,7 @@ function scheduleOpsOf(deps: KmsDeps, key: KeyRecord): BatchOp[] {
 
 const HANDLERS: Record<ScheduleKind, Handler> = {
   async "key-deletion"(deps, key, entry) {
-    if (key.keyState !== "PendingDelete" || key.deletionDate !== entry.dateMs) return "stale";
+    if (!allows(key, "PurgeKey") || key.deletionDate !== entry.dateMs) return "stale";
     const versions = await deps.repo.versionKeys(key.keyId);
     await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], null, -1);
     return "done";
@@ -50,14 +52,14 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
   async rotation(deps, key, entry) {
     if (!key.rotation.enabled || key.rotation.nextRotateTime !== entry.dateMs) return "stale";
     // Only usable keys rotate; a disabled or archived key keeps its entry and rotates once it is enabled again.
-    if (key.keyState !== "Enabled") return "keep";
+    if (!allows(key, "RotateKey")) return "keep";
     await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops, null);
     return "done";
   },
 
   async "material-expiry"(deps, key, entry) {
     if (key.origin !== "EXTERNAL" || key.validTo !== entry.dateMs) return "stale";
-    const after: KeyRecord = { ...key, versions: [], keyState: key.keyState === "PendingDelete" ? "PendingDelete" : "PendingImport" };
+    const after: KeyRecord = { ...key, versions: [], keyState: assertTransition(key, "ExpireKeyMaterial") };
     delete after.validTo;
     await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)], null);
     return "done";
@@ -66,7 +68,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
   async "version-deletion"(deps, key, entry, rest) {
     const version = Number(rest);
     const info = key.versions.find((v) => v.version === version);
-    if (!info || info.state !== "PendingDelete" || info.deletionDate !== entry.dateMs) return "stale";
+    if (!info || !versionAllows(info, "PurgeVersion") || info.deletionDate !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: key.versions.filter((v) => v.version !== version) };
     await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)], null);
     return "done";
@@ -97,6 +99,7 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
       const keyId = slash < 0 ? entry.subject : entry.subject.slice(0, slash);
       const rest = slash < 0 ? undefined : entry.subject.slice(slash + 1);
       await deps.locks.run([keyLock(keyId)], async () => {
+        // The service's own work, for every account: not a call, so not through the resolver.
         const key = await deps.repo.getKey(keyId);
         const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest) : "stale";
         if (outcome === "done") {

@@ -1,7 +1,7 @@
 /**
  * The one adapter from the secrets family to the key domain: SecretCipher
- * over the key domain's own functions (loadKey, encryptWithKey,
- * decryptWithBlobKey, createKey), and the composition of the family over a
+ * over the key domain's resolver and CMK blobs (resolveKey, sealUnderKey,
+ * openBlob) and createKey, and the composition of the family over a
  * store and a key domain (openSecretsOverKeys). No other file of src/secrets
  * imports src/keys, so a change of the key domain's internals lands here only.
  */
@@ -16,9 +16,8 @@ import { KmsError } from "../errors.js";
 import type { KvStore } from "../store/store.js";
 import { createKey } from "../keys/actions/create-key.js";
 import type { KmsDeps } from "../keys/deps.js";
-import { decryptWithBlobKey, encryptWithKey } from "../keys/envelope.js";
-import { loadKey, symmetricAlgorithmOf, versionAead } from "../keys/resolve.js";
-import { assertCanDecrypt } from "../keys/state.js";
+import { openBlob, sealUnderKey } from "../keys/cmk-blobs.js";
+import { findKey, resolveKey } from "../keys/resolver.js";
 import { CipherIntegrityError, type CipherContext, type Locks, type SecretCipher, type SecretsDeps, type SecretsSettings } from "./deps.js";
 import { SecretRepository } from "./repository.js";
 
@@ -51,28 +50,29 @@ async function viaKms<T>(fn: () => Promise<T>): Promise<T> {
  * (BYOK). The blob's header is still the AAD, so nothing about it can change;
  * the versions of `keyId` are tried newest first, the blob's own number first.
  */
-async function decryptWithKeyMaterial(kms: KmsDeps, keyId: string, blobBytes: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
-  const key = await loadKey(kms, keyId, "KmsKeyId");
-  const algorithm = symmetricAlgorithmOf(key);
-  assertCanDecrypt(key);
+async function decryptWithKeyMaterial(kms: KmsDeps, call: CallContext, keyId: string, blobBytes: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+  const key = await findKey(kms, call, keyId, "KmsKeyId");
   let blob;
   try {
     blob = parseBlob(blobBytes);
   } catch {
     throw new CipherIntegrityError();
   }
-  if (blob.algorithm.name !== algorithm.name) throw new CipherIntegrityError();
-  const enabled = key.versions.filter((v) => v.state === "Enabled").map((v) => v.version);
-  const order = [...enabled.filter((v) => v === blob.keyVersion), ...enabled.filter((v) => v !== blob.keyVersion).reverse()];
-  for (const version of order) {
-    const aead = await versionAead(kms, key, version, () => new KmsError("InternalError", `key ${keyId} version ${version} is missing`));
+  const numbers = key.versions.map((v) => v.version);
+  const order = [...numbers.filter((v) => v === blob.keyVersion), ...numbers.filter((v) => v !== blob.keyVersion).reverse()];
+  let refusal: unknown = new CipherIntegrityError();
+  for (const keyVersion of order) {
     try {
-      return decryptBlob(aead, blob, context);
+      // The resolver decides which versions may decrypt (state tables) and checks the algorithm.
+      const use = await resolveKey(kms, call, "decrypt", keyId, { keyVersion, algorithm: blob.algorithm });
+      return decryptBlob(use.aead, blob, context);
     } catch (err) {
-      if (!(err instanceof KmsError && INTEGRITY_CODES.has(err.code))) throw err;
+      if (!(err instanceof KmsError) || err.code === "InternalError") throw err;
+      // A version that may not decrypt, or whose material does not open the blob: try the next.
+      if (!INTEGRITY_CODES.has(err.code)) refusal = err;
     }
   }
-  throw new CipherIntegrityError();
+  throw refusal;
 }
 
 /** The default CMK's alias: the key domain reserves "kms-" for itself, so ours is "ssm-default-" and a random suffix (key aliases are global today). */
@@ -84,27 +84,26 @@ const defaultKeyLock = (account: string, region: string) => `ssm-default-key:${a
 
 export function createKeyCipher(kms: KmsDeps, repo: SecretRepository, locks: Locks): SecretCipher {
   return {
-    encrypt: (_call, keyId, plaintext, context) =>
-      viaKms(async () => encryptWithKey(kms, await loadKey(kms, keyId, "KmsKeyId"), plaintext, contextBytes(context))),
+    encrypt: (call, keyId, plaintext, context) => viaKms(async () => sealUnderKey(kms, await resolveKey(kms, call, "encrypt", keyId, { field: "KmsKeyId" }), plaintext, contextBytes(context))),
 
-    decrypt: (_call, blob, context, keyId) =>
+    decrypt: (call, blob, context, keyId) =>
       viaKms(async () => {
-        if (keyId !== undefined) return decryptWithKeyMaterial(kms, keyId, blob, contextBytes(context));
+        if (keyId !== undefined) return decryptWithKeyMaterial(kms, call, keyId, blob, contextBytes(context));
         // A blob that does not parse is not a refusal of a key: it failed its integrity.
         try {
           parseBlob(blob);
         } catch {
           throw new CipherIntegrityError();
         }
-        return (await decryptWithBlobKey(kms, blob, contextBytes(context))).plaintext;
+        return (await openBlob(kms, call, blob, contextBytes(context))).plaintext;
       }),
 
-    generateDataKey: (_call, keyId, context) =>
+    generateDataKey: (call, keyId, context) =>
       viaKms(async () => {
-        const key = await loadKey(kms, keyId, "KmsKeyId");
+        const use = await resolveKey(kms, call, "encrypt", keyId, { field: "KmsKeyId" });
         const plaintext = kms.random(32);
         try {
-          return { plaintext, blob: await encryptWithKey(kms, key, plaintext, contextBytes(context)) };
+          return { plaintext, blob: sealUnderKey(kms, use, plaintext, contextBytes(context)) };
         } catch (err) {
           plaintext.fill(0);
           throw err;

@@ -28,7 +28,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { p256, p384 } from "@noble/curves/nist.js";
-import { AsymmetricInputError, type GeneratedKeyPair, type MessageType } from "./types.js";
+import { AsymmetricInputError, type AsymmetricSpec, type GeneratedKeyPair, type MessageType } from "./types.js";
 
 /** The curves this module supports, by their NIST names. */
 export type EcCurve = "P-256" | "P-384";
@@ -168,3 +168,22 @@ function jwkBytes(value: string | undefined, length: number): Buffer {
   if (bytes.length !== length) throw new Error("unexpected EC JWK component length");
   return bytes;
 }
+
+/** One curve's key spec: ECDSA with the curve's hash, under Tencent's algorithm name. */
+function ecSpec(name: "EC_P256" | "EC_P384", curve: EcCurve): AsymmetricSpec {
+  return {
+    name,
+    keyType: 2,
+    label: `EC ${curve}`,
+    generate: () => generateEcKeyPair(curve),
+    signature: {
+      algorithms: [{ name: EC_SIGN_ALGORITHM[curve], digestLength: ecDigestLength(curve) }],
+      signer: (pkcs8) => createEcdsaSigner(pkcs8, curve),
+      verifier: (spki) => createEcdsaVerifier(spki, curve),
+    },
+  };
+}
+
+/** The EC_P256 (ECC_P256_R1) and EC_P384 (ECC_P384_R1) key specs (registry.ts). */
+export const ecP256 = ecSpec("EC_P256", "P-256");
+export const ecP384 = ecSpec("EC_P384", "P-384");

@@ -23,7 +23,7 @@
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { randomBytes } from "../random.js";
 import { decodeSpki, encodeOidContent, encodeSpki } from "./pq-spki.js";
-import type { GeneratedKeyPair } from "./types.js";
+import type { AsymmetricSpec, GeneratedKeyPair } from "./types.js";
 
 /** id-ml-dsa-65 (NIST CSOR). */
 export const ML_DSA_65_OID = "2.16.840.1.101.3.4.3.18";
@@ -103,3 +103,16 @@ function expandSeed(privateKey: Uint8Array): { publicKey: Uint8Array; secretKey:
   if (privateKey.length !== ML_DSA_65_SEED_LENGTH) throw new RangeError("ML-DSA-65 private key must be the 32-byte seed");
   return ml_dsa65.keygen(privateKey);
 }
+
+/** The ML_DSA_65 key spec (registry.ts): pure ML-DSA over RAW messages only (no DIGEST length). */
+export const mlDsa65: AsymmetricSpec = {
+  name: "ML_DSA_65",
+  keyType: 2,
+  label: "ML-DSA-65",
+  generate: generateMlDsa65,
+  signature: {
+    algorithms: [{ name: "ML_DSA_65" }],
+    signer: createMlDsaSigner,
+    verifier: createMlDsaVerifier,
+  },
+};

@@ -43,7 +43,7 @@ import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { aes256Gcm } from "../aes-256-gcm.js";
 import { randomBytes } from "../random.js";
 import { decodeSpki, encodeOidContent, encodeSpki } from "./pq-spki.js";
-import { AsymmetricInputError, type GeneratedKeyPair } from "./types.js";
+import { AsymmetricInputError, type AsymmetricSpec, type GeneratedKeyPair } from "./types.js";
 
 /** id-alg-ml-kem-768 (NIST CSOR). */
 export const ML_KEM_768_OID = "2.16.840.1.101.3.4.4.2";
@@ -189,3 +189,22 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 function decryptionFailed(): AsymmetricInputError {
   return new AsymmetricInputError("decryption failed");
 }
+
+/** The ML_KEM_768 key spec (registry.ts): the hybrid blob above, its AAD given by the caller. */
+export const mlKem768: AsymmetricSpec = {
+  name: "ML_KEM_768",
+  keyType: 2,
+  label: "ML-KEM-768",
+  generate: generateMlKem768,
+  encryption: {
+    algorithms: [{ name: "ML_KEM_768", listed: true, reply: false }],
+    encrypter(spki) {
+      const encrypter = createMlKemEncrypter(spki);
+      return { encrypt: (plaintext, _algorithm, aad) => encrypter.encrypt(plaintext, aad) };
+    },
+    decrypter(seed) {
+      const decrypter = createMlKemDecrypter(seed);
+      return { decrypt: (blob, _algorithm, aad) => decrypter.decrypt(blob, aad) };
+    },
+  },
+};

@@ -6,13 +6,12 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { AsymmetricOp, AsymmetricResult } from "./ops.js";
-import { AsymmetricInputError } from "./types.js";
+import { AsymmetricInputError, type AsymmetricOp, type AsymmetricResult, type AsymmetricResults } from "./types.js";
 import type { WorkerReply, WorkerRequest } from "./worker.js";
 
 /** The port the domain uses: run an operation somewhere off the event loop. */
 export interface AsymmetricEngine {
-  run(op: AsymmetricOp): Promise<AsymmetricResult>;
+  run<O extends AsymmetricOp>(op: O): Promise<AsymmetricResults[O["op"]]>;
   close(): Promise<void>;
 }
 
@@ -65,19 +64,19 @@ export function createWorkerPool(size = Math.max(1, availableParallelism())): As
   };
 
   return {
-    run(op) {
+    run<O extends AsymmetricOp>(op: O) {
       if (closed) return Promise.reject(new Error("asymmetric pool is closed"));
       ensureStarted();
       // The least busy worker takes the call.
       const slot = slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const id = nextId++;
-      return new Promise((resolve, reject) => {
+      return new Promise<AsymmetricResult>((resolve, reject) => {
         slot.pending.set(id, { resolve, reject });
         slot.worker.ref();
         slot.worker.postMessage({ id, op } satisfies WorkerRequest);
       }).finally(() => {
         if (slot.pending.size === 0) slot.worker.unref();
-      }) as Promise<AsymmetricResult>;
+      }) as Promise<AsymmetricResults[O["op"]]>;
     },
     async close() {
       closed = true;

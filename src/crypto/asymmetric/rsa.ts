@@ -54,7 +54,7 @@ import {
   verify as nodeVerify,
   type KeyObject,
 } from "node:crypto";
-import { AsymmetricInputError, type GeneratedKeyPair, type MessageType } from "./types.js";
+import { AsymmetricInputError, type AsymmetricSpec, type GeneratedKeyPair, type MessageType } from "./types.js";
 
 /** RSA signature algorithms, as Tencent names them. */
 export type RsaSignAlgorithm = "RSA_PSS_SHA_256" | "RSA_PKCS1_SHA_256";
@@ -476,3 +476,32 @@ function xorInPlace(target: Uint8Array, mask: Uint8Array): void {
 function byteAt(bytes: Uint8Array, i: number): number {
   return bytes[i] ?? 0;
 }
+
+/**
+ * The RSA_2048 key spec (registry.ts). The engine passes only the names listed
+ * here, so the schemes' algorithm parameters are always Rsa*Algorithm values.
+ */
+export const rsa2048: AsymmetricSpec = {
+  name: "RSA_2048",
+  keyType: 2,
+  label: "RSA-2048",
+  generate: generateRsa2048,
+  signature: {
+    algorithms: [
+      { name: "RSA_PSS_SHA_256", digestLength: RSA_DIGEST_LENGTH },
+      { name: "RSA_PKCS1_SHA_256", digestLength: RSA_DIGEST_LENGTH },
+    ],
+    signer: createRsaSigner,
+    verifier: createRsaVerifier,
+  },
+  encryption: {
+    algorithms: [
+      { name: "RSAES_OAEP_SHA_256", listed: true, reply: true },
+      { name: "RSAES_OAEP_SHA_1", listed: true, reply: true },
+      { name: "RSAES_PKCS1_V1_5", listed: true, reply: true },
+    ],
+    encrypter: createRsaEncrypter,
+    decrypter: createRsaDecrypter,
+  },
+  publicKeyFromPem: parseRsaPublicKey,
+};

@@ -76,7 +76,8 @@ import {
 } from "./sm2-math.js";
 import { prepareTarget, randomNonce, randomScalar, randomSecretScalar, secretScalar, type Sm2SecretScalar } from "./sm2-scalar.js";
 import { createPublicMultiplier } from "./sm2-vartime.js";
-import { AsymmetricInputError, type GeneratedKeyPair, type MessageType } from "./types.js";
+import { pemToSpki } from "./pem.js";
+import { AsymmetricInputError, type AsymmetricSpec, type GeneratedKeyPair, type MessageType } from "./types.js";
 
 export { SM2_DEFAULT_USER_ID } from "./sm2-math.js";
 
@@ -317,3 +318,44 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
+
+/** The ciphertext layout each API name stands for: "SM2" is raw C1C3C2. */
+const SM2_FORMATS: Readonly<Record<string, Sm2CiphertextFormat>> = { SM2: "C1C3C2", SM2_C1C3C2_ASN1: "C1C3C2_ASN1" };
+
+function sm2FormatOf(algorithm: string): Sm2CiphertextFormat {
+  const format = SM2_FORMATS[algorithm];
+  if (!format) throw new Error(`sm2: no ciphertext format ${algorithm}`);
+  return format;
+}
+
+/** The SM2 key spec (registry.ts): SM2DSA signatures and SM2 encryption in both layouts. */
+export const sm2: AsymmetricSpec = {
+  name: "SM2",
+  keyType: 4,
+  label: "SM2",
+  generate: generateSm2KeyPair,
+  signature: {
+    algorithms: [{ name: "SM2DSA", digestLength: SM2_DIGEST_LENGTH }],
+    signer: (pkcs8) => createSm2Signer(pkcs8),
+    verifier: (spki) => createSm2Verifier(spki),
+  },
+  encryption: {
+    algorithms: [
+      { name: "SM2", listed: true, reply: true },
+      { name: "SM2_C1C3C2_ASN1", listed: false, reply: true },
+    ],
+    encrypter(spki) {
+      const encrypter = createSm2Encrypter(spki);
+      return { encrypt: (plaintext, algorithm) => encrypter.encrypt(plaintext, sm2FormatOf(algorithm)) };
+    },
+    decrypter(pkcs8) {
+      const decrypter = createSm2Decrypter(pkcs8);
+      return { decrypt: (ciphertext, algorithm) => decrypter.decrypt(ciphertext, sm2FormatOf(algorithm)) };
+    },
+  },
+  publicKeyFromPem(pem) {
+    const spki = pemToSpki(pem);
+    sm2PublicKeyFromSpki(spki);
+    return spki;
+  },
+};

@@ -1,7 +1,7 @@
 /** Worker thread: runs asymmetric operations sent by pool.ts. Errors cross back as data, never as secrets. */
 import { parentPort } from "node:worker_threads";
-import { runAsymmetricOp, type AsymmetricOp } from "./ops.js";
-import { AsymmetricInputError } from "./types.js";
+import { runAsymmetricOp } from "./ops.js";
+import { AsymmetricInputError, type AsymmetricOp } from "./types.js";
 
 export interface WorkerRequest {
   id: number;

@@ -7,8 +7,7 @@ import type { KmsDeps } from "../deps.js";
 
 /** BindCloudResource: records that a resource uses the key; binding twice succeeds and changes nothing. */
 export async function bindCloudResource(deps: KmsDeps, req: BindCloudResourceRequest, call: CallContext): Promise<MessageInitShape<typeof BindCloudResourceResponseSchema>> {
-  await changeBindings(deps, req, call, (key, binding) => {
-    if (key.keyState === "PendingDelete") throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} is PendingDelete; cancel the deletion before binding it`);
+  await changeBindings(deps, req, call, "bind", (key, binding) => {
     if (hasBinding(key, binding)) return undefined;
     const bindings = key.bindings ?? [];
     if (bindings.length >= MAX_BINDINGS) throw new KmsError("LimitExceeded", `key ${key.keyId} already has ${MAX_BINDINGS} bindings`);

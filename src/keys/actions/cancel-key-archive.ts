@@ -6,6 +6,6 @@ import { transitionKeys } from "../transition.js";
 
 /** CancelKeyArchive: one key through the state table (state.ts). */
 export async function cancelKeyArchive(deps: KmsDeps, req: CancelKeyArchiveRequest, call: CallContext): Promise<MessageInitShape<typeof CancelKeyArchiveResponseSchema>> {
-  await transitionKeys(deps, call.journal, [req.keyId], "CancelKeyArchive");
+  await transitionKeys(deps, call, [req.keyId], "CancelKeyArchive");
   return {};
 }

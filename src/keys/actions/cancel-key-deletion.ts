@@ -10,7 +10,7 @@ export async function cancelKeyDeletion(
   req: CancelKeyDeletionRequest,
   call: CallContext,
 ): Promise<MessageInitShape<typeof CancelKeyDeletionResponseSchema>> {
-  await transitionKeys(deps, call.journal, [req.keyId], "CancelKeyDeletion", (before, after) => {
+  await transitionKeys(deps, call, [req.keyId], "CancelKeyDeletion", (before, after) => {
     delete after.deletionDate;
     return before.deletionDate === undefined ? [] : [deps.repo.delSchedule("key-deletion", before.deletionDate, before.keyId)];
   });

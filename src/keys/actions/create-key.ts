@@ -8,11 +8,13 @@ import type { KmsDeps } from "../deps.js";
 import type { KeyRecord, KeyUsage, KeyVersionInfo } from "../key.js";
 import { aliasLock } from "../locks.js";
 import type { BatchOp } from "../../store/store.js";
-import type { GeneratedKeyPair } from "../../crypto/asymmetric/types.js";
+import { asymmetricSpec } from "../../crypto/asymmetric/registry.js";
 import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata } from "../present.js";
+import { INITIAL_STATE } from "../state.js";
 import { ASYMMETRIC_USAGES } from "../usages.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
-import { newRandomVersion, sealVersion, withVersion } from "../versions.js";
+import { newRandomVersion, sealVersion } from "../version-material.js";
+import { withVersion } from "../versions.js";
 
 function keyUsageOf(usage: KeyUsageEnum): KeyUsage {
   if (usage === KeyUsageEnum.UNSPECIFIED) return "ENCRYPT_DECRYPT";
@@ -25,14 +27,14 @@ function specOf(deps: KmsDeps, keyUsage: KeyUsage): { algorithm: KeyRecord["algo
     const alg = symmetricAlgorithmForKeyType(deps.settings.defaultKeyType);
     return { algorithm: alg.name, keyType: alg.keyType };
   }
-  const usage = ASYMMETRIC_USAGES[keyUsage];
-  return { algorithm: usage.spec, keyType: usage.keyType };
+  const spec = asymmetricSpec(ASYMMETRIC_USAGES[keyUsage].spec);
+  return { algorithm: spec.name, keyType: spec.keyType };
 }
 
 /** The first version: random symmetric material, or a key pair generated off the event loop. */
 async function firstVersion(deps: KmsDeps, key: KeyRecord, now: number): Promise<{ op: BatchOp; info: KeyVersionInfo }> {
   if (key.keyUsage === "ENCRYPT_DECRYPT") return newRandomVersion(deps, key, now);
-  const pair = (await deps.asymmetric.run({ op: "generate", spec: ASYMMETRIC_USAGES[key.keyUsage].spec })) as GeneratedKeyPair;
+  const pair = await deps.asymmetric.run({ op: "generate", spec: ASYMMETRIC_USAGES[key.keyUsage].spec });
   try {
     return sealVersion(deps, key, 1, pair.privateKey, now, pair.publicKeySpki);
   } finally {
@@ -67,7 +69,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     alias: req.alias,
     description: req.description,
     createTime: now,
-    keyState: origin === "EXTERNAL" ? "PendingImport" : "Enabled",
+    keyState: INITIAL_STATE[origin],
     keyUsage,
     keyType,
     algorithm,

@@ -1,13 +1,13 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
-import { loadKey, forgetMaterial } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
+import { assertTransition } from "../state.js";
 import { assertKeyId } from "../validate.js";
-import { assertImportable } from "./get-parameters-for-import.js";
+import { forgetMaterial } from "../version-material.js";
 
 /** DeleteImportedKeyMaterial: the material goes, the key returns to PendingImport; its fingerprint stays, so only the same material can come back. */
 export async function deleteImportedKeyMaterial(
@@ -17,10 +17,8 @@ export async function deleteImportedKeyMaterial(
 ): Promise<MessageInitShape<typeof DeleteImportedKeyMaterialResponseSchema>> {
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
-    assertImportable(key);
-    if (key.versions.length === 0) throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} has no imported material`);
-    const after: KeyRecord = { ...key, keyState: "PendingImport", versions: [] };
+    const key = await resolveKey(deps, call, "import", req.keyId);
+    const after: KeyRecord = { ...key, keyState: assertTransition(key, "DeleteImportedKeyMaterial"), versions: [] };
     delete after.validTo;
     const ops = key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version));
     if (key.validTo !== undefined) ops.push(deps.repo.delSchedule("material-expiry", key.validTo, key.keyId));

@@ -3,9 +3,9 @@ import type { DescribeKeyRequest, DescribeKeyResponseSchema } from "../../../gen
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyMetadata } from "../present.js";
-import { loadKey } from "../resolve.js";
+import { findKey } from "../resolver.js";
 
 /** DescribeKey: one key's metadata. */
-export async function describeKey(deps: KmsDeps, req: DescribeKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof DescribeKeyResponseSchema>> {
-  return { keyMetadata: keyMetadata(await loadKey(deps, req.keyId)) };
+export async function describeKey(deps: KmsDeps, req: DescribeKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeyResponseSchema>> {
+  return { keyMetadata: keyMetadata(await findKey(deps, call, req.keyId)) };
 }

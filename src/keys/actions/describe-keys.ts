@@ -4,11 +4,12 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
 import { keyMetadata } from "../present.js";
+import { findKeys } from "../resolver.js";
 import { assertKeyIdList } from "../validate.js";
 
 /** DescribeKeys: metadata of up to 100 keys, in request order; ids that match no key are left out. */
-export async function describeKeys(deps: KmsDeps, req: DescribeKeysRequest, _call: CallContext): Promise<MessageInitShape<typeof DescribeKeysResponseSchema>> {
+export async function describeKeys(deps: KmsDeps, req: DescribeKeysRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
-  const found = await deps.repo.getKeys(req.keyIds);
+  const found = await findKeys(deps, call, req.keyIds);
   return { keyMetadatas: found.filter((k): k is KeyRecord => k !== undefined).map(keyMetadata) };
 }

@@ -4,17 +4,15 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
-import { loadKey } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
 import { rescheduleOps } from "../rotation.js";
-import { assertRotatable } from "../state.js";
 import { assertKeyId } from "../validate.js";
 
 /** DisableKeyRotation: no more automatic rotations; every version stays. */
 export async function disableKeyRotation(deps: KmsDeps, req: DisableKeyRotationRequest, call: CallContext): Promise<MessageInitShape<typeof DisableKeyRotationResponseSchema>> {
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
-    assertRotatable(key);
+    const key = await resolveKey(deps, call, "rotation-settings", req.keyId);
     if (!key.rotation.enabled) return;
     const after: KeyRecord = { ...key, rotation: { ...key.rotation, enabled: false } };
     delete after.rotation.nextRotateTime;

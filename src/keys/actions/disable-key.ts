@@ -6,6 +6,6 @@ import { transitionKeys } from "../transition.js";
 
 /** DisableKey: one key through the state table (state.ts). */
 export async function disableKey(deps: KmsDeps, req: DisableKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DisableKeyResponseSchema>> {
-  await transitionKeys(deps, call.journal, [req.keyId], "DisableKey");
+  await transitionKeys(deps, call, [req.keyId], "DisableKey");
   return {};
 }

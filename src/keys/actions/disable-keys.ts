@@ -8,6 +8,6 @@ import { assertKeyIdList } from "../validate.js";
 /** DisableKeys: DisableKey for up to 100 keys in one batch; if one key refuses, none changes. */
 export async function disableKeys(deps: KmsDeps, req: DisableKeysRequest, call: CallContext): Promise<MessageInitShape<typeof DisableKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
-  await transitionKeys(deps, call.journal, req.keyIds, "DisableKey");
+  await transitionKeys(deps, call, req.keyIds, "DisableKey");
   return {};
 }

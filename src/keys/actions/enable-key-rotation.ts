@@ -4,9 +4,8 @@ import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyLock } from "../locks.js";
-import { loadKey } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
 import { DAY_MS, rescheduleOps } from "../rotation.js";
-import { assertRotatable } from "../state.js";
 import { assertKeyId } from "../validate.js";
 
 const DEFAULT_ROTATE_DAYS = 365;
@@ -17,8 +16,7 @@ export async function enableKeyRotation(deps: KmsDeps, req: EnableKeyRotationReq
   const days = req.rotateDays === 0 ? DEFAULT_ROTATE_DAYS : req.rotateDays;
   if (days < 7 || days > 365) throw new KmsError("InvalidParameterValue", "RotateDays must be 7 to 365");
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
-    assertRotatable(key);
+    const key = await resolveKey(deps, call, "rotation-settings", req.keyId);
     if (key.rotation.enabled && key.rotation.rotateDays === days) return;
     const next = deps.clock.now() + days * DAY_MS;
     const after = { ...key, rotation: { ...key.rotation, enabled: true, rotateDays: days, nextRotateTime: next } };

@@ -6,6 +6,6 @@ import { transitionKeys } from "../transition.js";
 
 /** EnableKey: one key through the state table (state.ts). */
 export async function enableKey(deps: KmsDeps, req: EnableKeyRequest, call: CallContext): Promise<MessageInitShape<typeof EnableKeyResponseSchema>> {
-  await transitionKeys(deps, call.journal, [req.keyId], "EnableKey");
+  await transitionKeys(deps, call, [req.keyId], "EnableKey");
   return {};
 }

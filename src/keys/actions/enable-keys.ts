@@ -8,6 +8,6 @@ import { assertKeyIdList } from "../validate.js";
 /** EnableKeys: EnableKey for up to 100 keys in one batch; if one key refuses, none changes. */
 export async function enableKeys(deps: KmsDeps, req: EnableKeysRequest, call: CallContext): Promise<MessageInitShape<typeof EnableKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
-  await transitionKeys(deps, call.journal, req.keyIds, "EnableKey");
+  await transitionKeys(deps, call, req.keyIds, "EnableKey");
   return {};
 }

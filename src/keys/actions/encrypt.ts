@@ -2,16 +2,16 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { EncryptRequest, EncryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { canonicalContext } from "../../crypto/context.js";
 import type { CallContext } from "../../call.js";
+import { sealUnderKey } from "../cmk-blobs.js";
 import type { KmsDeps } from "../deps.js";
-import { encryptWithKey } from "../envelope.js";
-import { loadKey } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
 import { assertContextLength, assertPlaintext } from "../validate.js";
 
-/** Encrypt: up to 4096 bytes under the key's newest version, bound to the encryption context. */
-export async function encrypt(deps: KmsDeps, req: EncryptRequest, _call: CallContext): Promise<MessageInitShape<typeof EncryptResponseSchema>> {
+/** Encrypt: up to 4096 bytes under the key's primary version, bound to the encryption context. */
+export async function encrypt(deps: KmsDeps, req: EncryptRequest, call: CallContext): Promise<MessageInitShape<typeof EncryptResponseSchema>> {
   assertPlaintext(req.plaintext);
   assertContextLength(req.encryptionContext);
   const context = canonicalContext(req.encryptionContext);
-  const key = await loadKey(deps, req.keyId);
-  return { ciphertextBlob: await encryptWithKey(deps, key, req.plaintext, context), keyId: key.keyId };
+  const use = await resolveKey(deps, call, "encrypt", req.keyId);
+  return { ciphertextBlob: sealUnderKey(deps, use, req.plaintext, context), keyId: use.keyId };
 }

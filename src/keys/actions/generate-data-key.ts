@@ -4,9 +4,9 @@ import { KmsError } from "../../errors.js";
 import { canonicalContext } from "../../crypto/context.js";
 import { replyPlaintext } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
+import { sealUnderKey } from "../cmk-blobs.js";
 import type { KmsDeps } from "../deps.js";
-import { encryptWithKey } from "../envelope.js";
-import { loadKey } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
 import { assertContextLength, assertNumberOfBytes } from "../validate.js";
 
 /** The data key length: NumberOfBytes wins over KeySpec, as the API documents; one of them is required. */
@@ -25,13 +25,13 @@ function dataKeyLength(req: GenerateDataKeyRequest): number {
 export async function generateDataKey(
   deps: KmsDeps,
   req: GenerateDataKeyRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof GenerateDataKeyResponseSchema>> {
   const length = dataKeyLength(req);
   assertContextLength(req.encryptionContext);
   const context = canonicalContext(req.encryptionContext);
-  const key = await loadKey(deps, req.keyId);
+  const use = await resolveKey(deps, call, "encrypt", req.keyId);
   const plaintext = deps.random(length);
-  const ciphertextBlob = await encryptWithKey(deps, key, plaintext, context);
-  return { keyId: key.keyId, plaintext: await replyPlaintext(deps, plaintext, req.encryptionPublicKey, req.encryptionAlgorithm), ciphertextBlob };
+  const ciphertextBlob = sealUnderKey(deps, use, plaintext, context);
+  return { keyId: use.keyId, plaintext: await replyPlaintext(deps, plaintext, req.encryptionPublicKey, req.encryptionAlgorithm), ciphertextBlob };
 }

@@ -1,17 +1,17 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ImportKeyMaterialRequest, ImportKeyMaterialResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
-import { createRsaDecrypter } from "../../crypto/asymmetric/rsa.js";
 import { AsymmetricInputError } from "../../crypto/asymmetric/types.js";
 import { fingerprintsEqual, materialFingerprint } from "../../crypto/fingerprint.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { ImportTokenRecord, KeyRecord } from "../key.js";
 import { keyLock } from "../locks.js";
-import { loadKey, symmetricAlgorithmOf, forgetMaterial } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
+import { assertTransition } from "../state.js";
 import { assertKeyId } from "../validate.js";
-import { sealVersion } from "../versions.js";
-import { assertImportable, importTokenLabel } from "./get-parameters-for-import.js";
+import { forgetMaterial, sealVersion, symmetricAlgorithmOf } from "../version-material.js";
+import { importTokenLabel } from "./get-parameters-for-import.js";
 
 /** Largest ValidTo the API accepts (Unix seconds). */
 const MAX_VALID_TO = 2_147_443_200;
@@ -21,14 +21,16 @@ function decryptMaterialError(): KmsError {
 }
 
 /**
- * Unwraps with the token's private key. PKCS#1 v1.5 uses implicit rejection:
- * bad padding yields a pseudo-random message, which then fails the length
- * check with the same error as any other bad input, so there is no oracle.
+ * Unwraps with the token's private key, in the engine's worker threads (the
+ * key is unsealed here and sent as bytes, used once, zeroed on both sides).
+ * PKCS#1 v1.5 uses implicit rejection: bad padding yields a pseudo-random
+ * message, which then fails the length check with the same error as any
+ * other bad input, so there is no oracle.
  */
-function unwrap(deps: KmsDeps, token: ImportTokenRecord, wrapped: Uint8Array): Uint8Array {
+async function unwrap(deps: KmsDeps, token: ImportTokenRecord, wrapped: Uint8Array): Promise<Uint8Array> {
   const pkcs8 = deps.rootKey.unseal(Buffer.from(token.sealedPrivateKey, "base64"), importTokenLabel(token.token));
   try {
-    return createRsaDecrypter(pkcs8).decrypt(wrapped, token.wrappingAlgorithm);
+    return await deps.asymmetric.run({ op: "decrypt", spec: "RSA_2048", privateKey: pkcs8, ciphertext: wrapped, algorithm: token.wrappingAlgorithm, singleUse: true });
   } catch (err) {
     if (err instanceof AsymmetricInputError) throw decryptMaterialError();
     throw err;
@@ -48,14 +50,13 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
     throw new KmsError("InvalidParameterValue", `ValidTo must be 0 (never) or a Unix time after now and at most ${MAX_VALID_TO}`);
 
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
-    assertImportable(key);
-    if (key.keyState !== "PendingImport") throw new KmsError("ResourceUnavailable.CmkStateNotSupport", `key ${key.keyId} already has key material`);
+    const key = await resolveKey(deps, call, "import", req.keyId);
+    const imported = assertTransition(key, "ImportKeyMaterial");
     const token = await deps.repo.getImportToken(req.importToken);
     if (!token || token.keyId !== key.keyId) throw new KmsError("InvalidParameterValue", "ImportToken is unknown, already used, or issued for another key");
     if (token.validTo <= now) throw new KmsError("ResourceUnavailable.TokenExpired", "ImportToken has expired: call GetParametersForImport again");
 
-    const material = unwrap(deps, token, req.encryptedKeyMaterial);
+    const material = await unwrap(deps, token, req.encryptedKeyMaterial);
     try {
       if (material.length !== symmetricAlgorithmOf(key).keyLength) throw decryptMaterialError();
       const fingerprint = materialFingerprint(key.keyId, material);
@@ -63,7 +64,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
         throw new KmsError("InvalidParameterValue.MaterialNotMatch", `key ${key.keyId} was imported with other material; only the same material can be imported again`);
       // Imported material is always version 1, so ciphertext from before a delete-and-reimport still decrypts.
       const v1 = sealVersion(deps, key, 1, material, now);
-      const after: KeyRecord = { ...key, keyState: "Enabled", versions: [v1.info], versionsIssued: 1, materialFingerprint: fingerprint };
+      const after: KeyRecord = { ...key, keyState: imported, versions: [v1.info], versionsIssued: 1, materialFingerprint: fingerprint };
       const ops = [v1.op, deps.repo.delImportToken(token.token), deps.repo.delSchedule("import-token-expiry", token.validTo, `${key.keyId}/${token.token}`)];
       if (validToSeconds !== 0) {
         after.validTo = validToSeconds * 1000;

@@ -2,18 +2,17 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { AlgorithmInfoSchema, ListAlgorithmsRequest, ListAlgorithmsResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
-import type { KeyUsage } from "../key.js";
-import { ASYMMETRIC_USAGES } from "../usages.js";
+import { ASYMMETRIC_USAGES, signs, usageAlgorithms, type AsymmetricKeyUsage } from "../usages.js";
 
 type Info = MessageInitShape<typeof AlgorithmInfoSchema>;
 
-/** ListAlgorithms: exactly what is implemented, read from the usage table. */
+/** ListAlgorithms: exactly what is implemented, read from the usage table and the spec registry. */
 export async function listAlgorithms(deps: KmsDeps, _req: ListAlgorithmsRequest, _call: CallContext): Promise<MessageInitShape<typeof ListAlgorithmsResponseSchema>> {
   const asymmetric: Info[] = [];
   const signVerify: Info[] = [];
-  for (const [keyUsage, usage] of Object.entries(ASYMMETRIC_USAGES) as [Exclude<KeyUsage, "ENCRYPT_DECRYPT">, (typeof ASYMMETRIC_USAGES)[keyof typeof ASYMMETRIC_USAGES]][]) {
-    const into = usage.kind === "sign" || usage.kind === "pq-sign" ? signVerify : asymmetric;
-    for (const algorithm of usage.algorithms) into.push({ keyUsage, algorithm });
+  for (const keyUsage of Object.keys(ASYMMETRIC_USAGES) as AsymmetricKeyUsage[]) {
+    const into = signs(ASYMMETRIC_USAGES[keyUsage].kind) ? signVerify : asymmetric;
+    for (const algorithm of usageAlgorithms(keyUsage)) into.push({ keyUsage, algorithm });
   }
   // New symmetric keys use the configured family; both can exist (keys made under the other setting).
   const symmetric: Info[] = [

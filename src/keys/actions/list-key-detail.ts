@@ -1,8 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
-  KeyState as KeyStateEnum,
   KeyUsage as KeyUsageEnum,
-  Origin as OriginEnum,
   type ListKeyDetailRequest,
   type ListKeyDetailResponseSchema,
   type TagFilter,
@@ -12,7 +10,8 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "../key.js";
 import type { KeySummary, PageQuery } from "../summary-index.js";
-import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, fromEnum, keyMetadata } from "../present.js";
+import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, filterOf, fromEnum, keyMetadata } from "../present.js";
+import { findKeys } from "../resolver.js";
 import { assertRole, pageOf } from "../validate.js";
 
 function tagMatches(key: KeySummary, filter: TagFilter): boolean {
@@ -28,14 +27,14 @@ function extraOf(req: ListKeyDetailRequest): ((k: KeySummary) => boolean) | unde
 }
 
 /** ListKeyDetail: metadata with filters (AND), ordering and paging; TotalCount counts every match. */
-export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, _call: CallContext): Promise<MessageInitShape<typeof ListKeyDetailResponseSchema>> {
+export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, call: CallContext): Promise<MessageInitShape<typeof ListKeyDetailResponseSchema>> {
   assertRole(req.role);
   const { offset, limit } = pageOf(req.offset, req.limit);
   if (req.orderType !== 0 && req.orderType !== 1) throw new KmsError("InvalidParameterValue", "OrderType must be 0 or 1");
   for (const filter of req.tagFilters) if (filter.tagKey === "") throw new KmsError("InvalidParameterValue", "TagFilters.TagKey is required");
   const query: PageQuery = {
-    state: req.keyState === KeyStateEnum.UNSPECIFIED ? undefined : fromEnum<KeyState>(KEY_STATE_TO_ENUM, req.keyState, "KeyState"),
-    origin: req.origin === OriginEnum.UNSPECIFIED ? undefined : fromEnum<KeyOrigin>(ORIGIN_TO_ENUM, req.origin, "Origin"),
+    state: filterOf<KeyState>(KEY_STATE_TO_ENUM, req.keyState, "KeyState"),
+    origin: filterOf<KeyOrigin>(ORIGIN_TO_ENUM, req.origin, "Origin"),
     usage: req.allKeyUsages
       ? undefined
       : req.keyUsage === KeyUsageEnum.UNSPECIFIED
@@ -49,6 +48,6 @@ export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, _c
   // Role 1 (keys made by cloud products) has none here.
   if (req.role !== 0) return { totalCount: 0, keyMetadatas: [] };
   const { total, page } = (await deps.repo.summaries()).page(query);
-  const records = (await deps.repo.getKeys(page.map((k) => k.keyId))).filter((r): r is KeyRecord => r !== undefined);
+  const records = (await findKeys(deps, call, page.map((k) => k.keyId))).filter((r): r is KeyRecord => r !== undefined);
   return { totalCount: total, keyMetadatas: records.map(keyMetadata) };
 }

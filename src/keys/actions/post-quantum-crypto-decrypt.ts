@@ -1,35 +1,20 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { PostQuantumCryptoDecryptRequest, PostQuantumCryptoDecryptResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import { KmsError } from "../../errors.js";
 import { parsePqBlob } from "../../crypto/pq-ciphertext.js";
-import { asymmetricMaterial, replyPlaintext, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
+import { replyPlaintext, runEngine } from "../asymmetric.js";
 import type { KmsDeps } from "../deps.js";
-import { keyNotFound } from "../resolve.js";
-import { assertCanDecrypt } from "../state.js";
-import { assertUsageKind } from "../usages.js";
-import { versionInfo } from "../versions.js";
+import { resolveKey } from "../resolver.js";
 
 /** PostQuantumCryptoDecrypt: the blob names its key and version; optionally re-encrypts the plaintext to the caller's public key. */
 export async function postQuantumCryptoDecrypt(
   deps: KmsDeps,
   req: PostQuantumCryptoDecryptRequest,
-  _call: CallContext,
+  call: CallContext,
 ): Promise<MessageInitShape<typeof PostQuantumCryptoDecryptResponseSchema>> {
   const blob = parsePqBlob(req.ciphertextBlob);
-  const key = await deps.repo.getKey(blob.keyId);
-  if (!key) throw keyNotFound(blob.keyId);
-  const usage = assertUsageKind(key, "pq-encrypt");
-  assertCanDecrypt(key);
-  const info = versionInfo(key, blob.keyVersion);
-  if (!info) throw new KmsError("InvalidParameterValue.InvalidCiphertext", `key ${key.keyId} has no version ${blob.keyVersion}`);
-  if (info.state !== "Enabled") throw new KmsError("ResourceUnavailable.KeyDisabled", `version ${blob.keyVersion} of key ${key.keyId} is not enabled`);
-  const { privateKey } = await asymmetricMaterial(deps, key, blob.keyVersion);
-  const plaintext = await runEngine<Uint8Array>(
-    deps,
-    { op: "decrypt", spec: usage.spec, privateKey, ciphertext: blob.inner, algorithm: "ML_KEM_768", aad: blob.header },
-    "FailedOperation.DecryptError",
-    "decryption failed: the ciphertext does not match",
-  );
-  return { keyId: key.keyId, plainText: await replyPlaintext(deps, plaintext, req.encryptionPublicKey, req.encryptionAlgorithm) };
+  const use = await resolveKey(deps, call, "pq-decrypt", blob.keyId, blob);
+  const op = { op: "decrypt", spec: use.spec, privateKey: use.privateKey, ciphertext: blob.inner, algorithm: "ML_KEM_768", aad: blob.header } as const;
+  const plaintext = await runEngine(deps, op, "FailedOperation.DecryptError", "decryption failed: the ciphertext does not match");
+  return { keyId: use.key.keyId, plainText: await replyPlaintext(deps, plaintext, req.encryptionPublicKey, req.encryptionAlgorithm) };
 }

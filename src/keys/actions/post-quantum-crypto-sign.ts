@@ -1,28 +1,15 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { PostQuantumCryptoSignRequest, PostQuantumCryptoSignResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
+import { runEngine } from "../asymmetric.js";
 import type { KmsDeps } from "../deps.js";
-import { loadKey } from "../resolve.js";
-import { assertCanEncrypt } from "../state.js";
-import { assertMessage, assertUsageKind } from "../usages.js";
+import { resolveKey } from "../resolver.js";
+import { assertRawMessage } from "../usages.js";
 
 /** PostQuantumCryptoSign: ML-DSA-65 (hedged, empty context) over up to 4096 bytes, in a worker thread. */
-export async function postQuantumCryptoSign(
-  deps: KmsDeps,
-  req: PostQuantumCryptoSignRequest,
-  _call: CallContext,
-): Promise<MessageInitShape<typeof PostQuantumCryptoSignResponseSchema>> {
-  assertMessage(req.message, "RAW", "ML_DSA_65");
-  const key = await loadKey(deps, req.keyId);
-  const usage = assertUsageKind(key, "pq-sign");
-  assertCanEncrypt(key);
-  const { privateKey } = await asymmetricMaterial(deps, key);
-  const signature = await runEngine<Uint8Array>(
-    deps,
-    { op: "sign", spec: usage.spec, privateKey, data: req.message, messageType: "RAW", algorithm: "ML_DSA_65" },
-    "InvalidParameterValue",
-    "the message cannot be signed",
-  );
-  return { signature };
+export async function postQuantumCryptoSign(deps: KmsDeps, req: PostQuantumCryptoSignRequest, call: CallContext): Promise<MessageInitShape<typeof PostQuantumCryptoSignResponseSchema>> {
+  assertRawMessage(req.message);
+  const use = await resolveKey(deps, call, "pq-sign", req.keyId);
+  const op = { op: "sign", spec: use.spec, privateKey: use.privateKey, data: req.message, messageType: "RAW", algorithm: "ML_DSA_65" } as const;
+  return { signature: await runEngine(deps, op, "InvalidParameterValue", "the message cannot be signed") };
 }

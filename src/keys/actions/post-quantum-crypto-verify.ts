@@ -1,28 +1,15 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { PostQuantumCryptoVerifyRequest, PostQuantumCryptoVerifyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
-import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
+import { runEngine } from "../asymmetric.js";
 import type { KmsDeps } from "../deps.js";
-import { loadKey } from "../resolve.js";
-import { assertCanDecrypt } from "../state.js";
-import { assertMessage, assertUsageKind } from "../usages.js";
+import { resolveKey } from "../resolver.js";
+import { assertRawMessage } from "../usages.js";
 
 /** PostQuantumCryptoVerify: an invalid signature is SignatureValid false, not an error. */
-export async function postQuantumCryptoVerify(
-  deps: KmsDeps,
-  req: PostQuantumCryptoVerifyRequest,
-  _call: CallContext,
-): Promise<MessageInitShape<typeof PostQuantumCryptoVerifyResponseSchema>> {
-  assertMessage(req.message, "RAW", "ML_DSA_65");
-  const key = await loadKey(deps, req.keyId);
-  const usage = assertUsageKind(key, "pq-sign");
-  assertCanDecrypt(key);
-  const { publicKey } = await asymmetricMaterial(deps, key);
-  const signatureValid = await runEngine<boolean>(
-    deps,
-    { op: "verify", spec: usage.spec, publicKey, data: req.message, signature: req.signatureValue, messageType: "RAW", algorithm: "ML_DSA_65" },
-    "InvalidParameterValue",
-    "the signature cannot be checked",
-  );
-  return { signatureValid };
+export async function postQuantumCryptoVerify(deps: KmsDeps, req: PostQuantumCryptoVerifyRequest, call: CallContext): Promise<MessageInitShape<typeof PostQuantumCryptoVerifyResponseSchema>> {
+  assertRawMessage(req.message);
+  const use = await resolveKey(deps, call, "pq-verify", req.keyId);
+  const op = { op: "verify", spec: use.spec, publicKey: use.publicKey, data: req.message, signature: req.signatureValue, messageType: "RAW", algorithm: "ML_DSA_65" } as const;
+  return { signatureValid: await runEngine(deps, op, "InvalidParameterValue", "the signature cannot be checked") };
 }

@@ -5,9 +5,8 @@ import { newRequestId } from "../../crypto/random.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyLock } from "../locks.js";
-import { loadKey } from "../resolve.js";
+import { resolveKey } from "../resolver.js";
 import { rotateNow } from "../rotation.js";
-import { assertCanEncrypt, assertRotatable } from "../state.js";
 import { assertKeyId } from "../validate.js";
 
 /**
@@ -18,9 +17,7 @@ import { assertKeyId } from "../validate.js";
 export async function rotateKey(deps: KmsDeps, req: RotateKeyRequest, call: CallContext): Promise<MessageInitShape<typeof RotateKeyResponseSchema>> {
   assertKeyId(req.keyId);
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
-    assertRotatable(key);
-    assertCanEncrypt(key);
+    const key = await resolveKey(deps, call, "rotate", req.keyId);
     if (!key.rotation.enabled) throw new KmsError("UnsupportedOperation", `key rotation is not enabled for key ${key.keyId}: call EnableKeyRotation first`);
     const now = deps.clock.now();
     const last = key.rotation.lastManualRotateTime;

@@ -3,7 +3,6 @@ import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponseSchema } fr
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { seconds } from "../present.js";
-import { assertUnbound } from "../bindings.js";
 import { transitionKeys } from "../transition.js";
 import { assertPendingWindow } from "../validate.js";
 
@@ -17,8 +16,7 @@ export async function scheduleKeyDeletion(
 ): Promise<MessageInitShape<typeof ScheduleKeyDeletionResponseSchema>> {
   assertPendingWindow(req.pendingWindowInDays);
   const deletionDate = deps.clock.now() + req.pendingWindowInDays * DAY_MS;
-  const [key] = await transitionKeys(deps, call.journal, [req.keyId], "ScheduleKeyDeletion", (before, after) => {
-    assertUnbound(before);
+  const [key] = await transitionKeys(deps, call, [req.keyId], "ScheduleKeyDeletion", (_before, after) => {
     after.deletionDate = deletionDate;
     return [deps.repo.putSchedule("key-deletion", deletionDate, after.keyId)];
   });

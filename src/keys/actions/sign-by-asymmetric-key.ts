@@ -2,12 +2,10 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { MessageType as MessageTypeEnum, type SignByAsymmetricKeyRequest, type SignByAsymmetricKeyResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import { KmsError } from "../../errors.js";
 import type { MessageType } from "../../crypto/asymmetric/types.js";
-import { asymmetricMaterial, runEngine } from "../asymmetric.js";
 import type { CallContext } from "../../call.js";
+import { runEngine } from "../asymmetric.js";
 import type { KmsDeps } from "../deps.js";
-import { loadKey } from "../resolve.js";
-import { assertCanEncrypt } from "../state.js";
-import { assertAlgorithm, assertMessage, assertUsageKind } from "../usages.js";
+import { resolveKey } from "../resolver.js";
 
 /** The contract's MessageType as the engine's; unspecified is RAW. */
 export function messageTypeOf(t: MessageTypeEnum): MessageType {
@@ -17,19 +15,9 @@ export function messageTypeOf(t: MessageTypeEnum): MessageType {
 }
 
 /** SignByAsymmetricKey: a signature by the key's private key, made in a worker thread. */
-export async function signByAsymmetricKey(deps: KmsDeps, req: SignByAsymmetricKeyRequest, _call: CallContext): Promise<MessageInitShape<typeof SignByAsymmetricKeyResponseSchema>> {
+export async function signByAsymmetricKey(deps: KmsDeps, req: SignByAsymmetricKeyRequest, call: CallContext): Promise<MessageInitShape<typeof SignByAsymmetricKeyResponseSchema>> {
   const messageType = messageTypeOf(req.messageType);
-  const key = await loadKey(deps, req.keyId);
-  const usage = assertUsageKind(key, "sign");
-  assertAlgorithm(usage, req.algorithm, key);
-  assertMessage(req.message, messageType, req.algorithm);
-  assertCanEncrypt(key);
-  const { privateKey } = await asymmetricMaterial(deps, key);
-  const signature = await runEngine<Uint8Array>(
-    deps,
-    { op: "sign", spec: usage.spec, privateKey, data: req.message, messageType, algorithm: req.algorithm },
-    "InvalidParameterValue",
-    "the message cannot be signed",
-  );
-  return { signature };
+  const use = await resolveKey(deps, call, "sign", req.keyId, { algorithm: req.algorithm, message: req.message, messageType });
+  const op = { op: "sign", spec: use.spec, privateKey: use.privateKey, data: req.message, messageType, algorithm: req.algorithm } as const;
+  return { signature: await runEngine(deps, op, "InvalidParameterValue", "the message cannot be signed") };
 }

@@ -4,7 +4,7 @@ import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { aliasLock, keyLock } from "../locks.js";
-import { keyNotFound } from "../resolve.js";
+import { findKey } from "../resolver.js";
 import { assertAlias, assertKeyId } from "../validate.js";
 
 /** UpdateAlias: moves the alias index entry and the record in one batch, under the key's and the new alias's locks. */
@@ -13,8 +13,7 @@ export async function updateAlias(deps: KmsDeps, req: UpdateAliasRequest, call: 
   assertAlias(req.alias);
   await deps.locks.run([keyLock(req.keyId)], () =>
     deps.locks.run([aliasLock(req.alias)], async () => {
-      const key = await deps.repo.getKey(req.keyId);
-      if (!key) throw keyNotFound(req.keyId);
+      const key = await findKey(deps, call, req.keyId);
       if (key.alias === req.alias) return;
       if ((await deps.repo.aliasOwner(req.alias)) !== undefined)
         throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${req.alias}" is already in use`);

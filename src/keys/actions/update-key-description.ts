@@ -3,7 +3,7 @@ import type { UpdateKeyDescriptionRequest, UpdateKeyDescriptionResponseSchema } 
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyLock } from "../locks.js";
-import { loadKey } from "../resolve.js";
+import { findKey } from "../resolver.js";
 import { assertDescription, assertKeyId } from "../validate.js";
 
 /** UpdateKeyDescription: replaces the description (empty clears it). */
@@ -15,7 +15,7 @@ export async function updateKeyDescription(
   assertKeyId(req.keyId);
   assertDescription(req.description);
   await deps.locks.run([keyLock(req.keyId)], async () => {
-    const key = await loadKey(deps, req.keyId);
+    const key = await findKey(deps, call, req.keyId);
     if (key.description !== req.description) await deps.repo.commit([deps.repo.putKey({ ...key, description: req.description })], call.journal);
   });
   return {};

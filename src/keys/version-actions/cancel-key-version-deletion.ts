@@ -1,21 +1,18 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CancelKeyVersionDeletionRequest, CancelKeyVersionDeletionResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
-import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
-import type { KeyVersionInfo } from "../key.js";
-import { changeVersion } from "./common.js";
+import { transitionVersion } from "../version-transition.js";
 
-/** CancelKeyVersionDeletion: PendingDelete → Disabled, and the purge is unscheduled. */
+/** CancelKeyVersionDeletion: PendingDelete → Disabled (version-state.ts), and the purge is unscheduled. */
 export async function cancelKeyVersionDeletion(
   deps: KmsDeps,
   req: CancelKeyVersionDeletionRequest,
   call: CallContext,
 ): Promise<MessageInitShape<typeof CancelKeyVersionDeletionResponseSchema>> {
-  await changeVersion(deps, call.journal, req.keyId, req.version, (key, v) => {
-    if (v.state !== "PendingDelete" || v.deletionDate === undefined) throw new KmsError("UnsupportedOperation", `version ${v.version} is not pending deletion`);
-    const info: KeyVersionInfo = { version: v.version, state: "Disabled", createTime: v.createTime };
-    return { info, ops: [deps.repo.delSchedule("version-deletion", v.deletionDate, `${key.keyId}/${v.version}`)] };
+  await transitionVersion(deps, call, req.keyId, req.version, "CancelKeyVersionDeletion", (key, before, after) => {
+    delete after.deletionDate;
+    return before.deletionDate === undefined ? [] : [deps.repo.delSchedule("version-deletion", before.deletionDate, `${key.keyId}/${before.version}`)];
   });
   return {};
 }

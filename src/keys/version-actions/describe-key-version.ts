@@ -2,11 +2,12 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DescribeKeyVersionRequest, DescribeKeyVersionResponseSchema } from "../../../gen/kms/v1/versions_pb.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
-import { loadKey } from "../resolve.js";
-import { findVersion, versionMetadata } from "./common.js";
+import { findKey } from "../resolver.js";
+import { versionMetadata } from "../present.js";
+import { findVersion } from "../version-transition.js";
 
 /** DescribeKeyVersion: one version. */
-export async function describeKeyVersion(deps: KmsDeps, req: DescribeKeyVersionRequest, _call: CallContext): Promise<MessageInitShape<typeof DescribeKeyVersionResponseSchema>> {
-  const key = await loadKey(deps, req.keyId);
+export async function describeKeyVersion(deps: KmsDeps, req: DescribeKeyVersionRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeyVersionResponseSchema>> {
+  const key = await findKey(deps, call, req.keyId);
   return { version: versionMetadata(key, findVersion(key, req.version)) };
 }
