@@ -104,14 +104,15 @@ function unsupportedMedia(req: HttpRequest, res: HttpResponse): void {
 export function createConnectHandler(pipeline: CallPipeline, opts: ConnectOptions): (req: HttpRequest, res: HttpResponse) => void {
   return (req, res) => {
     const media = MEDIA[mediaType(req) as keyof typeof MEDIA];
-    if (!media) return unsupportedMedia(req, res);
+    // A method this service has, asked for in a format it does not speak: 415. A path it does not have: 404 below.
+    if (!media && pipeline.routes.byGrpcPath(pathOf(req))) return unsupportedMedia(req, res);
     const peer = peerOf(req.socket);
     pipeline
       .serve("connect", peer.source, async (call) => {
         const route = pipeline.routes.byGrpcPath(pathOf(req));
         if (!route) throw new KmsError("InvalidAction", `no method ${pathOf(req).slice(0, 120)}`);
         pipeline.setRoute(call, route);
-        if (req.method !== "POST") throw new KmsError("InvalidParameter", "Connect unary calls are POST requests");
+        if (req.method !== "POST" || !media) throw new KmsError("InvalidParameter", "Connect unary calls are POST requests of application/json or application/proto");
         pipeline.identify(call, credentialsOf(req.headers.authorization, peer));
         pipeline.setRegion(call, req.headers[REGION_HEADER] as string | undefined);
         const encoding = req.headers["content-encoding"];
