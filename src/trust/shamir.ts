@@ -54,7 +54,9 @@ function commitment(setId: string, bytes: Uint8Array): string {
 export async function splitKey(key: Uint8Array, shares: number, threshold: number): Promise<{ params: ShamirParams; shares: string[] }> {
   assertSplit(shares, threshold);
   const setId = Buffer.from(randomBytes(8)).toString("hex");
-  const parts = await split(key, shares, threshold);
+  // The library wants a plain Uint8Array (not a Buffer); the copy is wiped below.
+  const secret = new Uint8Array(key);
+  const parts = await split(secret, shares, threshold).finally(() => secret.fill(0));
   const texts = parts.map((p) => `${PREFIX}.${setId}.${Buffer.from(p).toString("base64url")}`);
   const params: ShamirParams = { setId, threshold, shares, commitments: parts.map((p) => commitment(setId, p)) };
   for (const p of parts) p.fill(0);
