@@ -140,9 +140,8 @@ export class Unsealer {
     try {
       const record = await readKeyringRecord(this.deps.store);
       if (!record || record.root.mode !== "shamir" || record.root.setId !== params.setId) throw new KmsError("InternalError", "the keyring record changed while the service was sealed");
-      const keyring = await unwrapKeyring(root, record);
-      this.trust = new Trust(this.deps, root, keyring);
-      wipeKeyring(keyring);
+      // The Trust keeps the keyring (it rewraps it on rotations): not wiped here.
+      this.trust = new Trust(this.deps, root, await unwrapKeyring(root, record));
     } catch (err) {
       await root.close();
       // Every share matched its commitment, so only an altered keyring record gets here.
