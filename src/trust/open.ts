@@ -17,13 +17,14 @@
  */
 import { systemClock, type Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import type { KeyringRootKey } from "../crypto/seal.js";
+import { randomBytes } from "../crypto/random.js";
+import { createKeyringRootKey, type KeyringRootKey } from "../crypto/seal.js";
 import type { Logger } from "../log.js";
 import { RootKeyError, verifyRootKey } from "../root-key.js";
 import { keyspace, SCHEMA } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import { devRoot, obtainDevRootKey } from "./dev-root.js";
-import { newKeyring, type StoredKeyring } from "./keyring.js";
+import { newKeyring, wipeKeyring, type StoredKeyring } from "./keyring.js";
 import { keyringOp, readKeyringRecord, unwrapKeyring, type KeyringRecord } from "./keyring-record.js";
 import { trustKeyspace } from "./keyspace.js";
 import { openPkcs11Root } from "./pkcs11-root.js";
@@ -166,4 +167,49 @@ async function initialiseFresh(config: Config, deps: TrustDeps): Promise<TrustOp
   await deps.store.batch([await keyringOp(dev.root, keyring), ...ops]);
   devWarning(deps.log, dev.source);
   return unsealed(deps, dev.root, keyring);
+}
+
+/**
+ * The keyring for a tool that only reads (npm run audit): never writes, never
+ * creates a key, never migrates. A Shamir store cannot be opened this way.
+ */
+export async function openKeyringReadOnly(config: Config, store: KvStore): Promise<KeyringRootKey> {
+  const record = await readKeyringRecord(store);
+  if (!record) {
+    if ((await store.get(LEGACY_CHECK)) === undefined) throw new TrustError(`the store in ${config.dataDir} has no keyring: not an initialised KMS data directory`);
+    // A store older than the keyring: its single root key is version 0.
+    const dev = await obtainDevRootKey(config.dataDir, config.rootKey, false, () => undefined).catch((err: unknown) => {
+      throw err instanceof RootKeyError ? new TrustError(err.message) : err;
+    });
+    await verifyRootKey(store, dev.key).catch((err: unknown) => {
+      throw err instanceof RootKeyError ? new TrustError(err.message) : err;
+    });
+    return legacyKeyring(dev.key);
+  }
+  let root: RootOfTrust;
+  switch (record.root.mode) {
+    case "dev": {
+      const dev = await obtainDevRootKey(config.dataDir, config.rootKey, false, () => undefined).catch((err: unknown) => {
+        throw err instanceof RootKeyError ? new TrustError(err.message) : err;
+      });
+      root = devRoot(dev.key);
+      break;
+    }
+    case "pkcs11":
+      if (config.seal.mode !== "pkcs11") throw new TrustError("this store's keyring is in an HSM: set KMS_SEAL=pkcs11 and the KMS_PKCS11_* settings");
+      root = await openPkcs11Root({ ...config.seal.pkcs11, keyLabel: record.root.keyLabel }, { keyId: record.root.keyId, mayCreate: false, log: () => undefined });
+      break;
+    case "shamir":
+      throw new TrustError("this store is sealed with Shamir shares, which this tool does not take: use AdminService/VerifyAuditLog on the unsealed service");
+  }
+  const keyring = await unwrapOrRefuse(root, record, record.root.mode === "dev" ? "the development key" : "the HSM key");
+  await root.close();
+  const rootKey = createKeyringRootKey(keyring);
+  wipeKeyring(keyring);
+  return rootKey;
+}
+
+function legacyKeyring(key: Buffer): KeyringRootKey {
+  // A keyring needs a sealing version; this one is random, never stored, and a read-only tool never seals.
+  return createKeyringRootKey({ current: 1, entries: [{ version: 0, key, createTime: 0 }, { version: 1, key: randomBytes(32), createTime: 0 }] });
 }
