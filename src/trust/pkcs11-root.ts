@@ -81,7 +81,7 @@ async function readPin(pin: Pkcs11Config["pin"]): Promise<string> {
   return first;
 }
 
-function findSlot(mod: Pkcs11Module, p11: Pkcs11Js.PKCS11, cfg: Pkcs11Config): Handle {
+function findSlot(p11: Pkcs11Js.PKCS11, cfg: Pkcs11Config): Handle {
   const slots = p11.C_GetSlotList(true);
   if (cfg.slot !== undefined) {
     const slot = slots.find((s) => s.readUIntLE(0, Math.min(6, s.length)) === cfg.slot);
@@ -90,7 +90,6 @@ function findSlot(mod: Pkcs11Module, p11: Pkcs11Js.PKCS11, cfg: Pkcs11Config): H
   }
   const matching = slots.filter((s) => p11.C_GetTokenInfo(s).label.trimEnd() === cfg.tokenLabel);
   if (matching.length !== 1) throw new TrustError(matching.length === 0 ? `no PKCS#11 token labelled "${cfg.tokenLabel}"` : `${matching.length} PKCS#11 tokens are labelled "${cfg.tokenLabel}": name the slot with KMS_PKCS11_SLOT`);
-  void mod;
   return matching[0] as Handle;
 }
 
@@ -227,7 +226,7 @@ export async function openPkcs11Root(cfg: Pkcs11Config, opts: OpenPkcs11Options)
   const p11 = acquire(mod, cfg.library);
   let token: Token | undefined;
   try {
-    const slot = findSlot(mod, p11, cfg);
+    const slot = findSlot(p11, cfg);
     const session = p11.C_OpenSession(slot, mod.CKF_SERIAL_SESSION | mod.CKF_RW_SESSION);
     token = new Token(mod, p11, session, cfg.library);
     try {

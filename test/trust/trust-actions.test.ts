@@ -105,3 +105,31 @@ describe("rotation and purges", () => {
     await d.close();
   });
 });
+
+describe("rotation and a corrupted record", () => {
+  it("names it, rewraps the rest, and keeps the old version instead of dropping it", async () => {
+    const { captureLog } = await import("../helpers/log-capture.js");
+    const log = captureLog();
+    const d = await openTrustedDomain(await env(), { rotationPage: 4, log });
+    const ids = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"];
+    for (const keyId of ids) {
+      const record = { f: 1, keyId, version: 1, algorithm: "AES_256_GCM", createTime: 1, sealedMaterial: Buffer.from(d.trust.rootKey.seal(randomBytes(32), materialLabel(keyId, 1))).toString("base64") };
+      await d.store.batch([{ type: "put", key: keyspace.version(keyId, 1), value: Buffer.from(JSON.stringify(record)) }]);
+    }
+    const bad = JSON.parse(Buffer.from((await d.store.get(keyspace.version(ids[0]!, 1)))!).toString()) as { sealedMaterial: string };
+    const sealed = Buffer.from(bad.sealedMaterial, "base64");
+    sealed[sealed.length - 1]! ^= 1;
+    await d.store.batch([{ type: "put", key: keyspace.version(ids[0]!, 1), value: Buffer.from(JSON.stringify({ ...bad, sealedMaterial: sealed.toString("base64") })) }]);
+    await d.trust.rotateKeyring();
+    await d.trust.rotationDone();
+    expect(log.lines.filter((l) => l.includes(`cannot read ${keyspace.version(ids[0]!, 1)}`))).toHaveLength(1);
+    expect(log.has(/ends with 1 unreadable record/)).toBe(true);
+    expect((await d.trust.status()).versions.map((v) => v.version)).toEqual([1, 2]);
+    const good = await d.repo.getVersion(ids[1]!, 1);
+    expect(sealedVersion(Buffer.from(good!.sealedMaterial, "base64"))).toBe(2);
+    // A next rotation may start: the abandoned one is gone.
+    await expect(d.trust.rotateKeyring()).resolves.toMatchObject({ target: 3 });
+    await d.trust.rotationDone();
+    await d.close();
+  });
+});
