@@ -14,7 +14,7 @@ import { materialLabel } from "../crypto/seal.js";
 import { importTokenLabel } from "../keys/actions/get-parameters-for-import.js";
 import type { ImportTokenRecord, KeyVersion } from "../keys/key.js";
 import { keyLock, type LockSet } from "../keys/locks.js";
-import { keyspace } from "../store/keyspace.js";
+import { keyspace, SCHEMA } from "../store/keyspace.js";
 import { jsonSealedKind, type SealedRecordKind, type SealedRecordRegistry } from "./sealed-records.js";
 
 const VERSIONS_PREFIX = keyspace.versionsPrefix("").slice(0, -1);
@@ -47,8 +47,19 @@ export function importTokenSealedKind(locks: LockSet): SealedRecordKind {
   });
 }
 
-/** Registers every kind of today's families on `registry` (trust.records). */
+/** Spaces of today's families that hold nothing sealed. */
+export const PLAIN_SPACES: readonly string[] = [
+  keyspace.keysPrefix,
+  keyspace.aliasesPrefix,
+  `${SCHEMA}/schedule/`,
+  keyspace.auditPrefix,
+  keyspace.meta("schema"),
+  keyspace.meta("audit-head"),
+];
+
+/** Registers every kind of today's families on `registry` (trust.records), and their plain spaces. */
 export function registerBuiltinSealedRecords(registry: SealedRecordRegistry, families: { locks: LockSet; directory: Directory }): void {
+  for (const prefix of PLAIN_SPACES) registry.declarePlain(prefix);
   registry.register(auditKeySealedKind());
   registry.register(checkpointKeySealedKind());
   for (const kind of families.directory.sealedRecordKinds()) registry.register(kind);

@@ -116,6 +116,12 @@ export class KeyringRotation {
       }
       const p = this.progress;
       if (!p.resumed && p.passRewrapped === 0 && p.unreadable === 0) {
+        const stray = await this.registry.firstUncovered(this.store.scanKeys({ prefix: "" }));
+        if (stray !== undefined) {
+          this.log.error(`kms: keyring rotation to version ${p.target}: every registered record is rewrapped, but ${stray} belongs to no registered sealed record kind; older keyring versions are kept`);
+          await this.hooks.abandon(p);
+          return;
+        }
         this.log.info(`kms: keyring rotation to version ${p.target} done: ${p.rewrapped} record(s) rewrapped in ${p.pass} pass(es); older versions dropped`);
         await this.hooks.complete(p.target);
         return;

@@ -34,6 +34,25 @@ export interface SealedRecordKind {
 
 export class SealedRecordRegistry {
   private readonly list: SealedRecordKind[] = [];
+  private readonly plain: string[] = [];
+
+  /**
+   * Declares a store space that holds nothing sealed (key records, aliases,
+   * audit events...). Before old keyring versions are dropped, every stored
+   * record must be in a registered kind or a declared plain space: a family
+   * that forgot to register its sealed records keeps the old versions alive
+   * instead of losing its data.
+   */
+  declarePlain(prefix: string): void {
+    if (!this.plain.includes(prefix)) this.plain.push(prefix);
+  }
+
+  /** The first stored key that no kind and no plain space covers, if any. */
+  async firstUncovered(keys: AsyncIterable<string>): Promise<string | undefined> {
+    const covered = [...this.list.map((k) => k.prefix), ...this.plain];
+    for await (const key of keys) if (!covered.some((p) => key.startsWith(p))) return key;
+    return undefined;
+  }
 
   /** Adds a kind; refuses a second kind with the same name or an overlapping prefix. */
   register(kind: SealedRecordKind): void {

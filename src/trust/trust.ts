@@ -10,6 +10,7 @@ import type { Clock } from "../clock.js";
 import { createKeyringRootKey, type KeyringRootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { SCHEMA } from "../store/keyspace.js";
 import type { KvStore } from "../store/store.js";
 import { withNewVersion, withoutVersionsBelow, type StoredKeyring } from "./keyring.js";
 import { keyringAad, keyringOp, readKeyringRecord } from "./keyring-record.js";
@@ -58,6 +59,8 @@ export class Trust {
     private keyring: StoredKeyring,
   ) {
     this.rootKey = createKeyringRootKey(keyring);
+    // The trust's own records: the keyring is wrapped by the root, not the keyring; the progress holds nothing sealed.
+    this.records.declarePlain(`${SCHEMA}/trust/`);
   }
 
   get mode(): SealMode {
@@ -88,7 +91,13 @@ export class Trust {
       if (this.rotation || this.closed) return;
       const bytes = await this.deps.store.get(trustKeyspace.rotation);
       if (bytes === undefined) return;
-      const progress = { ...decodeProgress(bytes), resumed: true };
+      let progress: RotationProgress;
+      try {
+        progress = { ...decodeProgress(bytes), resumed: true };
+      } catch {
+        this.deps.log.error("kms: the keyring rotation progress record is unreadable; starting the rotation over");
+        progress = { ...newProgress(this.rootKey.current, this.deps.clock.now()), resumed: true };
+      }
       if (progress.target !== this.rootKey.current) {
         this.deps.log.error(`kms: the keyring rotation record targets version ${progress.target} but the keyring's current version is ${this.rootKey.current}; starting over`);
         progress.target = this.rootKey.current;
