@@ -16,6 +16,9 @@
  *   and a concurrent change never lost.
  * - A family that keeps a sealed value in memory and writes it back later
  *   hears of the new bytes through `stored`.
+ * - A family whose space holds nothing sealed declares it (`declarePlain`):
+ *   old keyring versions are dropped only when every stored record is in a
+ *   registered kind or a declared plain space.
  */
 import { sealedVersion, type KeyringRootKey } from "../crypto/seal.js";
 
