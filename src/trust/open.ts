@@ -107,6 +107,7 @@ async function openExisting(config: Config, deps: TrustDeps, record: KeyringReco
   const root = await openPkcs11Root(config.seal.pkcs11, { keyId: record.root.keyId, mayCreate: false, log: (m) => deps.log.info(m) });
   const keyring = await unwrapOrRefuse(root, record, `the HSM key "${record.root.keyLabel}" (id ${record.root.keyId})`);
   deps.log.info(`kms: root of trust: ${describeRoot(root.params)}`);
+  if (config.rootKey) deps.log.warn("kms: KMS_ROOT_KEY is set but the keyring is in the HSM: it opens nothing now; remove it from the environment");
   return unsealed(deps, root, keyring);
 }
 
