@@ -1,6 +1,6 @@
 /** Environment → a typed, validated Config. The only module that reads process.env. */
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
+import { resolve, sep } from "node:path";
 import { SECRET_ID_RE, SECRET_KEY_RE, TOKEN_RE } from "./credential-formats.js";
 
 export type KeyTypeName = "FIPS" | "GM";
@@ -16,7 +16,11 @@ export interface Config {
   /** HTTP/1.1: Connect JSON and the API 3.0 gateway. */
   httpAddr: ListenAddress;
   dataDir: string;
-  /** 32 bytes from KMS_ROOT_KEY, or undefined to use (or create) <dataDir>/root.key. */
+  /**
+   * 32 bytes from KMS_ROOT_KEY, or undefined to use (or create) <dataDir>/root.key: the
+   * development root of trust (KMS_SEAL=dev), and the legacy root key a store older than
+   * the keyring was sealed with (needed once to move such a store to pkcs11 or shamir).
+   */
   rootKey: Buffer | undefined;
   /** Algorithm family of new symmetric keys: FIPS (AES-256-GCM, Type 2) or GM (SM4-GCM, Type 4). */
   defaultKeyType: KeyTypeName;
@@ -49,6 +53,11 @@ export interface Config {
   allowUnsignedPayload: boolean;
   /** Connection and request limits of both listeners. */
   limits: ListenerLimits;
+  // ---- root of trust and audit checkpoints (src/trust, src/audit/checkpoint.ts) ----
+  /** What wraps the keyring (KMS_SEAL): dev (KMS_ROOT_KEY / root.key), an HSM through PKCS#11, or Shamir shares. */
+  seal: SealConfig;
+  /** Signed checkpoints of the audit chain head, written outside the data directory. */
+  auditCheckpoint: AuditCheckpointConfig | undefined;
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -61,6 +70,33 @@ export interface ListenerLimits {
   requestTimeoutMs: number;
   /** An HTTP/2 session or HTTP/1.1 keep-alive connection with no traffic for this long is closed. */
   idleTimeoutMs: number;
+}
+
+export type SealConfig = { mode: "dev" } | { mode: "pkcs11"; pkcs11: Pkcs11Config } | { mode: "shamir" };
+
+export interface Pkcs11Config {
+  /** Path of the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so). */
+  library: string;
+  /** The token: by slot id, or by token label (exactly one of them). */
+  slot: number | undefined;
+  tokenLabel: string | undefined;
+  /** The user PIN, or a file holding it (first line). */
+  pin: { value: string } | { file: string };
+  /** CKA_LABEL of the root key. */
+  keyLabel: string;
+  /** Create the key in the token when the store has no keyring and no key has the label. */
+  generateKey: boolean;
+}
+
+export interface AuditCheckpointConfig {
+  /** Appended to (JSON lines); must be outside the data directory. */
+  file: string | undefined;
+  /** Also write each checkpoint line to the log. */
+  log: boolean;
+  /** A checkpoint after this many new events... */
+  everyEvents: number;
+  /** ...or this long after the last one when the head moved. */
+  intervalMs: number;
 }
 
 export interface TlsConfig {
@@ -130,6 +166,50 @@ function parseRootToken(value: string | undefined): string | undefined {
   return value;
 }
 
+function parseSeal(env: NodeJS.ProcessEnv): SealConfig {
+  const mode = (env.KMS_SEAL || "dev").toLowerCase();
+  const pkcs11Vars = ["KMS_PKCS11_LIBRARY", "KMS_PKCS11_SLOT", "KMS_PKCS11_TOKEN_LABEL", "KMS_PKCS11_PIN", "KMS_PKCS11_PIN_FILE", "KMS_PKCS11_KEY_LABEL", "KMS_PKCS11_GENERATE_KEY"];
+  if (mode === "dev" || mode === "shamir") {
+    const stray = pkcs11Vars.filter((v) => env[v]);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(", ")} apply to KMS_SEAL=pkcs11 only`);
+    return mode === "dev" ? { mode: "dev" } : { mode: "shamir" };
+  }
+  if (mode !== "pkcs11") throw new ConfigError(`KMS_SEAL must be dev, pkcs11 or shamir, got "${env.KMS_SEAL}"`);
+  const library = env.KMS_PKCS11_LIBRARY;
+  if (!library) throw new ConfigError("KMS_SEAL=pkcs11 needs KMS_PKCS11_LIBRARY (the PKCS#11 module's path)");
+  const slotText = env.KMS_PKCS11_SLOT;
+  const tokenLabel = env.KMS_PKCS11_TOKEN_LABEL || undefined;
+  if ((slotText ? 1 : 0) + (tokenLabel ? 1 : 0) !== 1) throw new ConfigError("KMS_SEAL=pkcs11 needs exactly one of KMS_PKCS11_SLOT and KMS_PKCS11_TOKEN_LABEL");
+  const slot = slotText ? parseInteger("KMS_PKCS11_SLOT", slotText, 0, 0, Number.MAX_SAFE_INTEGER) : undefined;
+  const pin = env.KMS_PKCS11_PIN;
+  const pinFile = env.KMS_PKCS11_PIN_FILE;
+  if ((pin ? 1 : 0) + (pinFile ? 1 : 0) !== 1) throw new ConfigError("KMS_SEAL=pkcs11 needs exactly one of KMS_PKCS11_PIN and KMS_PKCS11_PIN_FILE");
+  const keyLabel = env.KMS_PKCS11_KEY_LABEL || "tc-kms-root";
+  if (keyLabel.length > 128) throw new ConfigError("KMS_PKCS11_KEY_LABEL must be at most 128 characters");
+  return {
+    mode,
+    pkcs11: {
+      library: resolve(library),
+      slot,
+      tokenLabel,
+      pin: pin ? { value: pin } : { file: resolve(pinFile as string) },
+      keyLabel,
+      generateKey: parseBoolean("KMS_PKCS11_GENERATE_KEY", env.KMS_PKCS11_GENERATE_KEY, false),
+    },
+  };
+}
+
+function parseAuditCheckpoint(env: NodeJS.ProcessEnv, dataDir: string): AuditCheckpointConfig | undefined {
+  const file = env.KMS_AUDIT_CHECKPOINT_FILE ? resolve(env.KMS_AUDIT_CHECKPOINT_FILE) : undefined;
+  const log = parseBoolean("KMS_AUDIT_CHECKPOINT_LOG", env.KMS_AUDIT_CHECKPOINT_LOG, false);
+  const everyEvents = parseInteger("KMS_AUDIT_CHECKPOINT_EVENTS", env.KMS_AUDIT_CHECKPOINT_EVENTS, 1000, 1, 100_000_000);
+  const intervalMs = parseInteger("KMS_AUDIT_CHECKPOINT_INTERVAL_MS", env.KMS_AUDIT_CHECKPOINT_INTERVAL_MS, 60_000, 100, 86_400_000);
+  if (!file && !log) return undefined;
+  // Whoever can rewrite the data directory must not be able to rewrite the checkpoints too.
+  if (file && (file === dataDir || file.startsWith(`${dataDir}${sep}`))) throw new ConfigError(`KMS_AUDIT_CHECKPOINT_FILE must be outside KMS_DATA_DIR (${dataDir})`);
+  return { file, log, everyEvents, intervalMs };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const keyType = (env.KMS_DEFAULT_KEY_TYPE ?? "FIPS").toUpperCase();
   if (keyType !== "FIPS" && keyType !== "GM") throw new ConfigError(`KMS_DEFAULT_KEY_TYPE must be FIPS or GM, got "${keyType}"`);
@@ -137,10 +217,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^[1-9]\d{0,18}$/.test(uin)) throw new ConfigError(`KMS_ACCOUNT_UIN must be a positive integer, got "${uin}"`);
   const regions = (env.KMS_REGIONS ?? "ap-guangzhou").split(",").map((r) => r.trim()).filter(Boolean);
   if (regions.length === 0) throw new ConfigError("KMS_REGIONS must name at least one region");
+  const dataDir = resolve(env.KMS_DATA_DIR || "./data");
   return {
     grpcAddr: parseAddress("KMS_GRPC_ADDR", env.KMS_GRPC_ADDR ?? "127.0.0.1:50051"),
     httpAddr: parseAddress("KMS_HTTP_ADDR", env.KMS_HTTP_ADDR ?? "127.0.0.1:8080"),
-    dataDir: resolve(env.KMS_DATA_DIR || "./data"),
+    dataDir,
     rootKey: parseRootKey(env.KMS_ROOT_KEY),
     defaultKeyType: keyType,
     regions,
@@ -164,5 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: parseInteger("KMS_REQUEST_TIMEOUT_MS", env.KMS_REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000),
       idleTimeoutMs: parseInteger("KMS_IDLE_TIMEOUT_MS", env.KMS_IDLE_TIMEOUT_MS, 60_000, 100, 86_400_000),
     },
+    seal: parseSeal(env),
+    auditCheckpoint: parseAuditCheckpoint(env, dataDir),
   };
 }

@@ -3,11 +3,25 @@
  * policies. Everything is held in memory (every request authenticates and
  * authorises against it, and must not touch the store for that) and persisted
  * one batch per change, so the map and the store never disagree.
+ *
+ * Every record is authenticated under the keyring, bound to its store key:
+ *
+ *   {"f":1,<fields>,"mac":"<base64 of RootKey.seal(empty, "kms/v1/directory/<store key>\n<record JSON>")>"}
+ *
+ * The MAC is an AES-256-GCM tag (GMAC) over the store key and the exact bytes
+ * of the record without it, under the current keyring version (named in its
+ * header, so a keyring rotation rewraps it like any sealed record). Whoever
+ * can write the store but does not hold the keyring cannot plant a token,
+ * flip `root`, or move a record to another key: such a record is refused at
+ * load (logged once with its store key), and everyone else keeps working. A
+ * principal whose attached policy is refused or missing is denied everything
+ * (the missing one could have been a deny).
  */
 import { hash, randomInt, timingSafeEqual } from "node:crypto";
 import { KmsError } from "../errors.js";
 import { randomAlphanumeric } from "../crypto/random.js";
-import type { RootKey } from "../crypto/seal.js";
+import { sealedVersion, type KeyringRootKey, type RootKey } from "../crypto/seal.js";
+import type { SealedRecordKind } from "../trust/sealed-records.js";
 import { keyspace } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { Identity, Journal } from "../call.js";
@@ -17,8 +31,31 @@ import { parsePolicy, type CompiledPolicy } from "./policy/index.js";
 import { POLICY_NAME_RE, PRINCIPAL_NAME_RE, TOKEN_ID_RE, type PolicyRecord, type PrincipalRecord, type TokenRecord } from "./principal.js";
 
 const RECORD_FORMAT = 1;
-const secretLabel = (secretId: string) => `kms/v1/access-key/${secretId}`;
+export const secretLabel = (secretId: string) => `kms/v1/access-key/${secretId}`;
 const ROOT_NAME = "root";
+const macLabel = (storeKey: string, json: string) => `kms/v1/directory/${storeKey}\n${json}`;
+/** The MAC is the last member of a stored record. */
+const MAC_SUFFIX = /,"mac":"([A-Za-z0-9+/]+={0,2})"\}$/;
+const EMPTY = new Uint8Array(0);
+
+/** A directory record that is not what this service wrote: refused at load. */
+class RefusedRecord extends Error {
+  override readonly name = "RefusedRecord";
+}
+
+/** What open() is told about a store older than authenticated records (from the root of trust). */
+export interface LegacyDirectoryAdoption {
+  /** True once, on the first start of a store that predates the keyring. */
+  pending: boolean;
+  /** Called after the adoption batch: the flag is cleared where nobody without the root of trust can set it again. */
+  done(): Promise<void>;
+}
+
+export interface DirectoryOpenOptions {
+  /** Told once per refused record (store key and reason; never record contents). */
+  warn?: (msg: string) => void;
+  legacy?: LegacyDirectoryAdoption;
+}
 
 interface AccessKeyEntry {
   record: AccessKeyRecord;
@@ -31,15 +68,59 @@ interface PolicyEntry {
   compiled: CompiledPolicy | undefined;
 }
 
-function encode(record: object): Uint8Array {
-  return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...record }), "utf8");
+/** The stored bytes of a record: its JSON and the MAC binding it to `storeKey`. */
+export function encodeDirectoryRecord(rootKey: RootKey, storeKey: string, record: object): Uint8Array {
+  const json = JSON.stringify({ f: RECORD_FORMAT, ...record });
+  return macRecord(rootKey, storeKey, json);
 }
 
-function decode<T>(key: string, bytes: Uint8Array): T {
-  const parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as T & { f?: number };
-  if (parsed.f !== RECORD_FORMAT) throw new Error(`store: ${key} has unknown record format`);
+function macRecord(rootKey: RootKey, storeKey: string, json: string): Uint8Array {
+  const mac = Buffer.from(rootKey.seal(EMPTY, macLabel(storeKey, json))).toString("base64");
+  return Buffer.from(`${json.slice(0, -1)},"mac":"${mac}"}`, "utf8");
+}
+
+/** A stored record split into the exact JSON the MAC covers and the MAC (undefined: written before records were authenticated). */
+function splitRecord(storeKey: string, bytes: Uint8Array): { json: string; mac: Buffer | undefined } {
+  const text = Buffer.from(bytes).toString("utf8");
+  const m = MAC_SUFFIX.exec(text);
+  if (!m) return { json: text, mac: undefined };
+  const json = `${text.slice(0, m.index)}}`;
+  if (json === "{}") throw new RefusedRecord(`${storeKey} is malformed`);
+  return { json, mac: Buffer.from(m[1] as string, "base64") };
+}
+
+function parseRecord<T>(storeKey: string, json: string): T {
+  let parsed: T & { f?: number };
+  try {
+    parsed = JSON.parse(json) as T & { f?: number };
+  } catch {
+    throw new RefusedRecord(`${storeKey} is not JSON`);
+  }
+  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT) throw new RefusedRecord(`${storeKey} has an unknown record format`);
   delete parsed.f;
   return parsed;
+}
+
+/** The record if its MAC verifies under the keyring; RefusedRecord otherwise. */
+function verifiedRecord<T>(rootKey: RootKey, storeKey: string, bytes: Uint8Array): T {
+  const { json, mac } = splitRecord(storeKey, bytes);
+  if (!mac) throw new RefusedRecord(`${storeKey} carries no MAC`);
+  let plain: Uint8Array;
+  try {
+    plain = rootKey.unseal(mac, macLabel(storeKey, json));
+  } catch {
+    throw new RefusedRecord(`${storeKey} does not match its MAC (altered, planted or moved)`);
+  }
+  if (plain.length !== 0) throw new RefusedRecord(`${storeKey} does not match its MAC`);
+  return parseRecord<T>(storeKey, json);
+}
+
+/** The id a record must carry to sit under its store key. */
+type IdOf<T> = (record: T) => unknown;
+
+function assertPlace<T>(storeKey: string, prefix: string, record: T, idOf: IdOf<T>): T {
+  if (idOf(record) !== storeKey.slice(prefix.length)) throw new RefusedRecord(`${storeKey} holds the record of another id`);
+  return record;
 }
 
 /** One-shot hashing: a Hash object per call cost a few µs on every authenticated request. */
@@ -77,28 +158,116 @@ export class Directory {
     readonly accountUin: bigint,
   ) {}
 
-  /** Loads every record, unseals access-key secrets, and creates the root principal on first start. */
-  async open(nowMs: number): Promise<void> {
-    for await (const [k, v] of this.store.scan({ prefix: keyspace.principalsPrefix })) this.putPrincipal(decode<PrincipalRecord>(k, v));
-    for await (const [k, v] of this.store.scan({ prefix: keyspace.policiesPrefix })) {
-      const record = decode<PolicyRecord>(k, v);
-      this.policies.set(record.name, { record, compiled: tryParsePolicy(record.document) });
+  /** Store keys of the records refused at the last open (not loaded). */
+  refused: readonly string[] = [];
+
+  /**
+   * Loads every record whose MAC verifies (refusing and logging the others),
+   * unseals access-key secrets, and creates the root principal on first start.
+   * On the first start of a store older than authenticated records
+   * (`legacy.pending`), first MACs every record in one batch.
+   */
+  async open(nowMs: number, options: DirectoryOpenOptions = {}): Promise<void> {
+    const warn = options.warn ?? ((m: string) => process.stderr.write(`${m}\n`));
+    if (options.legacy?.pending) {
+      await this.adoptLegacy();
+      await options.legacy.done();
     }
-    for await (const [k, v] of this.store.scan({ prefix: keyspace.accessKeysPrefix })) {
-      const record = decode<AccessKeyRecord>(k, v);
-      const secretKey = Buffer.from(this.rootKey.unseal(Buffer.from(record.sealedSecretKey, "base64"), secretLabel(record.secretId))).toString("utf8");
-      this.accessKeys.set(record.secretId, { record, secretKey });
-    }
-    for await (const [k, v] of this.store.scan({ prefix: keyspace.tokensPrefix })) {
-      const record = decode<TokenRecord>(k, v);
+    const refused: string[] = [];
+    const load = async <T>(prefix: string, idOf: IdOf<T>, put: (record: T) => void) => {
+      for await (const [k, v] of this.store.scan({ prefix })) {
+        try {
+          put(assertPlace(k, prefix, verifiedRecord<T>(this.rootKey, k, v), idOf));
+        } catch (err) {
+          if (!(err instanceof RefusedRecord)) throw err;
+          refused.push(k);
+          warn(`kms: directory record refused: ${err.message}; it is ignored (restore it from a backup, or delete and recreate it)`);
+        }
+      }
+    };
+    await load<PrincipalRecord>(keyspace.principalsPrefix, (r) => r.uin, (r) => this.putPrincipal(r));
+    await load<PolicyRecord>(keyspace.policiesPrefix, (r) => r.name, (record) => this.policies.set(record.name, { record, compiled: tryParsePolicy(record.document) }));
+    await load<AccessKeyRecord>(keyspace.accessKeysPrefix, (r) => r.secretId, (record) => {
+      let secret: Uint8Array;
+      try {
+        secret = this.rootKey.unseal(Buffer.from(record.sealedSecretKey, "base64"), secretLabel(record.secretId));
+      } catch {
+        throw new RefusedRecord(`${keyspace.accessKey(record.secretId)}: its secret key does not unseal`);
+      }
+      this.accessKeys.set(record.secretId, { record, secretKey: Buffer.from(secret).toString("utf8") });
+    });
+    await load<TokenRecord>(keyspace.tokensPrefix, (r) => r.tokenId, (record) => {
       this.tokens.set(record.tokenId, record);
       this.tokenByHash.set(record.hash, record.tokenId);
-    }
+    });
+    this.refused = refused;
     const rootUin = this.accountUin.toString();
-    if (this.principals.has(rootUin)) return;
-    const root: PrincipalRecord = { uin: rootUin, name: ROOT_NAME, description: "the account root", createTime: nowMs, root: true, policies: [] };
-    await this.store.batch([{ type: "put", key: keyspace.principal(rootUin), value: encode(root) }]);
+    const existing = this.principals.get(rootUin);
+    if (existing?.root) return;
+    // No root record (first start), or a refused one: the root is re-created as it always is.
+    const root: PrincipalRecord = { uin: rootUin, name: ROOT_NAME, description: "the account root", createTime: existing?.createTime ?? nowMs, root: true, policies: [] };
+    await this.store.batch([this.put(keyspace.principal(rootUin), root)]);
     this.putPrincipal(root);
+  }
+
+  /** MACs every record written before records were authenticated, in one batch. */
+  private async adoptLegacy(): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const prefix of [keyspace.principalsPrefix, keyspace.policiesPrefix, keyspace.accessKeysPrefix, keyspace.tokensPrefix]) {
+      for await (const [k, v] of this.store.scan({ prefix })) {
+        const { json, mac } = splitRecord(k, v);
+        if (mac) continue;
+        // Only a record that parses is adopted; anything else stays as it is and is refused at load.
+        try {
+          parseRecord<object>(k, json);
+        } catch {
+          continue;
+        }
+        ops.push({ type: "put", key: k, value: macRecord(this.rootKey, k, json) });
+      }
+    }
+    if (ops.length > 0) await this.store.batch(ops);
+  }
+
+  /**
+   * The directory's sealed record kinds for the keyring rotation: every
+   * record's MAC, and access keys' sealed secrets, rewrapped under the
+   * directory's own lock so no change races them.
+   */
+  sealedRecordKinds(): SealedRecordKind[] {
+    const kind = (name: string, prefix: string): SealedRecordKind => ({
+      name,
+      prefix,
+      rewrap: (storeKey, value, rootKey) => this.rewrapRecord(storeKey, value, rootKey),
+      serialize: (_records, write) => this.exclusive(write),
+      stored: (storeKey, value) => {
+        if (prefix !== keyspace.accessKeysPrefix) return;
+        const e = this.accessKeys.get(storeKey.slice(prefix.length));
+        if (e) e.record = verifiedRecord<AccessKeyRecord>(this.rootKey, storeKey, value);
+      },
+    });
+    return [
+      kind("directory-principals", keyspace.principalsPrefix),
+      kind("directory-policies", keyspace.policiesPrefix),
+      kind("directory-access-keys", keyspace.accessKeysPrefix),
+      kind("directory-tokens", keyspace.tokensPrefix),
+    ];
+  }
+
+  private rewrapRecord(storeKey: string, value: Uint8Array, rootKey: KeyringRootKey): Uint8Array | undefined {
+    const { json, mac } = splitRecord(storeKey, value);
+    const record = verifiedRecord<Record<string, unknown>>(rootKey, storeKey, value);
+    const sealedSecret = typeof record.sealedSecretKey === "string" ? Buffer.from(record.sealedSecretKey, "base64") : undefined;
+    const secretCurrent = sealedSecret === undefined || sealedVersion(sealedSecret) === rootKey.current;
+    if (secretCurrent && sealedVersion(mac as Buffer) === rootKey.current) return undefined;
+    if (!secretCurrent && sealedSecret) {
+      const label = secretLabel(String(record.secretId));
+      const plain = rootKey.unseal(sealedSecret, label);
+      record.sealedSecretKey = Buffer.from(rootKey.seal(plain, label)).toString("base64");
+      plain.fill(0);
+      return encodeDirectoryRecord(rootKey, storeKey, record);
+    }
+    return macRecord(rootKey, storeKey, json);
   }
 
   // ---- lookups on the request path (synchronous, no store access) ----
@@ -138,10 +307,13 @@ export class Directory {
     let cached = this.grants.get(key);
     if (!cached) {
       const names = this.principals.get(key)?.policies ?? [];
-      cached = names.flatMap((n) => {
-        const c = this.policies.get(n)?.compiled;
-        return c ? [c] : [];
-      });
+      // A policy refused at load or deleted behind our back might have been a deny: grant nothing then.
+      cached = names.some((n) => !this.policies.has(n))
+        ? []
+        : names.flatMap((n) => {
+            const c = this.policies.get(n)?.compiled;
+            return c ? [c] : [];
+          });
       this.grants.set(key, cached);
     }
     return cached;
@@ -197,7 +369,7 @@ export class Directory {
       if (!PRINCIPAL_NAME_RE.test(name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
       if (this.principalByName.has(name)) throw new KmsError("ResourceInUse", `a principal named ${name} already exists`);
       const record: PrincipalRecord = { uin: this.newSubUin(), name, description, createTime: nowMs, root: false, policies: [] };
-      await this.write(journal, [{ type: "put", key: keyspace.principal(record.uin), value: encode(record) }]);
+      await this.write(journal, [this.put(keyspace.principal(record.uin), record)]);
       this.putPrincipal(record);
       return record;
     });
@@ -242,7 +414,7 @@ export class Directory {
         uin: this.accountUin.toString(),
         principalUin: p.uin,
       };
-      await this.write(journal, [{ type: "put", key: keyspace.accessKey(secretId), value: encode(record) }]);
+      await this.write(journal, [this.put(keyspace.accessKey(secretId), record)]);
       this.accessKeys.set(secretId, { record, secretKey });
       return { record, secretKey };
     });
@@ -253,7 +425,7 @@ export class Directory {
       const e = this.requireAccessKey(secretId);
       if (e.record.status === status) return;
       const record = { ...e.record, status };
-      await this.write(journal, [{ type: "put", key: keyspace.accessKey(secretId), value: encode(record) }]);
+      await this.write(journal, [this.put(keyspace.accessKey(secretId), record)]);
       this.accessKeys.set(secretId, { record, secretKey: e.secretKey });
     });
   }
@@ -274,7 +446,7 @@ export class Directory {
       const token = supplied ?? `${tokenId}.${randomAlphanumeric(40)}`;
       const record: TokenRecord = { tokenId, principalUin: p.uin, hash: sha256Hex(token), description, createTime: nowMs };
       if (this.tokenByHash.has(record.hash)) throw new KmsError("ResourceInUse", "this token is already registered");
-      await this.write(journal, [{ type: "put", key: keyspace.token(tokenId), value: encode(record) }]);
+      await this.write(journal, [this.put(keyspace.token(tokenId), record)]);
       this.tokens.set(tokenId, record);
       this.tokenByHash.set(record.hash, tokenId);
       return { record, token };
@@ -298,7 +470,7 @@ export class Directory {
       if (this.policies.has(name)) throw new KmsError("ResourceInUse", `a policy named ${name} already exists`);
       const compiled = parsePolicy(document);
       const record: PolicyRecord = { name, description, document, createTime: nowMs, updateTime: nowMs };
-      await this.write(journal, [{ type: "put", key: keyspace.policy(name), value: encode(record) }]);
+      await this.write(journal, [this.put(keyspace.policy(name), record)]);
       this.policies.set(name, { record, compiled });
       return record;
     });
@@ -309,7 +481,7 @@ export class Directory {
       const e = this.requirePolicy(name);
       const compiled = parsePolicy(document);
       const record: PolicyRecord = { ...e.record, document, updateTime: nowMs };
-      await this.write(journal, [{ type: "put", key: keyspace.policy(name), value: encode(record) }]);
+      await this.write(journal, [this.put(keyspace.policy(name), record)]);
       this.policies.set(name, { record, compiled });
       this.grants.clear();
       return record;
@@ -327,27 +499,34 @@ export class Directory {
   }
 
   attachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
-    return this.changePolicies(uin, name, (list) => (list.includes(name) ? [...list] : [...list, name]), journal);
+    return this.changePolicies(uin, name, (list) => (list.includes(name) ? [...list] : [...list, name]), journal, true);
   }
 
   detachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
     return this.changePolicies(uin, name, (list) => {
       if (!list.includes(name)) throw new KmsError("ResourceNotFound", `policy ${name} is not attached to principal ${uin}`);
       return list.filter((n) => n !== name);
-    }, journal);
+    }, journal, false);
   }
 
-  private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[], journal: Journal | undefined): Promise<void> {
+  /** Attaching needs the policy; detaching does not (a refused or lost policy can still be detached). */
+  private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[], journal: Journal | undefined, mustExist: boolean): Promise<void> {
     return this.exclusive(async () => {
       const p = this.requirePrincipal(uin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root is not restricted by policies");
-      this.requirePolicy(name);
+      if (mustExist) this.requirePolicy(name);
+      else assertPolicyName(name);
       const policies = change(p.policies);
       if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return;
       const record = { ...p, policies };
-      await this.write(journal, [{ type: "put", key: keyspace.principal(p.uin), value: encode(record) }]);
+      await this.write(journal, [this.put(keyspace.principal(p.uin), record)]);
       this.putPrincipal(record);
     });
+  }
+
+  /** The op storing a record with its MAC. */
+  private put(storeKey: string, record: object): BatchOp {
+    return { type: "put", key: storeKey, value: encodeDirectoryRecord(this.rootKey, storeKey, record) };
   }
 
   private identity(p: PrincipalRecord, credential: string): Identity {

@@ -37,6 +37,14 @@ import {
   type VerifyReport,
 } from "./chain.js";
 import { normalizeEvent, parseStoredEvent, type AuditEvent, type ChainedRecord, type StoredAuditEvent } from "./event.js";
+import type { AuditCheckpointConfig } from "../config.js";
+import type { Logger } from "../log.js";
+import { Checkpointer, loadOrCreateCheckpointSigner, readCheckpointFile, type CheckpointSigner } from "./checkpoint.js";
+
+export interface AuditLogOptions {
+  /** Signed checkpoints of the head, outside the data directory (KMS_AUDIT_CHECKPOINT_*). */
+  checkpoints?: { config: AuditCheckpointConfig; log: Logger; now: () => number };
+}
 
 /** Events per store batch: bounds one write's size and the latency of the events behind it. */
 const MAX_BATCH_EVENTS = 512;
@@ -113,6 +121,9 @@ export class AuditLog {
   private queue: Pending[] = [];
   private draining: Promise<void> | undefined;
   private closed = false;
+  private checkpointer: Checkpointer | undefined;
+  private checkpointFile: string | undefined;
+  private checkpointSigner: CheckpointSigner | undefined;
 
   private constructor(
     private readonly store: KvStore,
@@ -123,11 +134,42 @@ export class AuditLog {
     private headMac: Buffer,
   ) {}
 
-  /** Loads (or on first use creates) the audit key and resumes the chain from the head record. */
-  static async open(store: KvStore, rootKey: RootKey): Promise<AuditLog> {
+  /**
+   * Loads (or on first use creates) the audit key and resumes the chain from
+   * the head record. With checkpoints, also loads (or creates) their signing
+   * key and says at once, in the log, when the stored chain is behind the
+   * newest checkpoint.
+   */
+  static async open(store: KvStore, rootKey: RootKey, options: AuditLogOptions = {}): Promise<AuditLog> {
     const auditKey = await loadOrCreateAuditKey(store, rootKey, () => randomBytes(32));
     const head = await readHead(store);
-    return new AuditLog(store, auditMacKey(auditKey), head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC);
+    const log = new AuditLog(store, auditMacKey(auditKey), head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC);
+    const cp = options.checkpoints;
+    if (cp) {
+      const signer = await loadOrCreateCheckpointSigner(store, rootKey);
+      log.checkpointSigner = signer;
+      log.checkpointFile = cp.config.file;
+      if (cp.config.file) {
+        const set = await readCheckpointFile(cp.config.file);
+        const own = set.valid.filter((c) => c.key === signer.publicKey);
+        const newest = own[own.length - 1];
+        if (newest && newest.seq > (head?.seq ?? 0))
+          cp.log.error(`kms: the audit log ends at event ${head?.seq ?? 0} but ${cp.config.file} has a checkpoint at event ${newest.seq}: the log was cut short or restored from an older copy`);
+        if (own.length !== set.valid.length) cp.log.error(`kms: ${cp.config.file} holds checkpoints signed by another key than this store's: the audit log was wiped and started again, or the file belongs to another deployment`);
+      }
+      log.checkpointer = new Checkpointer(
+        signer,
+        { file: cp.config.file, logLines: cp.config.log, everyEvents: cp.config.everyEvents, intervalMs: cp.config.intervalMs, now: cp.now, log: cp.log },
+        head,
+      );
+    }
+    return log;
+  }
+
+  /** Writes a checkpoint of the current head now (when checkpoints are configured and the head moved). */
+  async checkpoint(): Promise<void> {
+    await this.flush();
+    await this.checkpointer?.checkpoint();
   }
 
   /**
@@ -178,10 +220,11 @@ export class AuditLog {
     while (this.draining) await this.draining;
   }
 
-  /** Writes what is queued, then refuses further appends. The store stays open: it is the caller's. */
+  /** Writes what is queued and a last checkpoint, then refuses further appends. The store stays open: it is the caller's. */
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.checkpointer?.close();
   }
 
   /** Matching events in seq order after opts.afterSeq, at most opts.limit of them. */
@@ -219,8 +262,11 @@ export class AuditLog {
    * events together with the head record is caught too.
    */
   async verify(): Promise<VerifyReport> {
+    // The checkpoints are read before the head: every one of them is then at or below the head the scan reads.
+    const checkpoints =
+      this.checkpointFile && this.checkpointSigner ? { checkpoints: { set: await readCheckpointFile(this.checkpointFile), storeKey: this.checkpointSigner.publicKey } } : {};
     const anchor = this.headSeq > 0 ? { seq: this.headSeq, mac: this.headMac.toString("hex") } : undefined;
-    return verifyChain(this.store, this.key, anchor ? { stopAtHead: true, anchor } : { stopAtHead: true });
+    return verifyChain(this.store, this.key, { stopAtHead: true, ...(anchor ? { anchor } : {}), ...checkpoints });
   }
 
   private async drain(): Promise<void> {
@@ -271,6 +317,7 @@ export class AuditLog {
     }
     this.headSeq = seq;
     this.headMac = mac;
+    this.checkpointer?.advance({ seq, mac: mac.toString("hex") });
     for (const [resolve, stored] of done) resolve(stored);
   }
 }

@@ -18,6 +18,8 @@ import { KmsError } from "../errors.js";
 import { UnsealError, type RootKey } from "../crypto/seal.js";
 import { keyspace } from "../store/keyspace.js";
 import type { KvStore } from "../store/store.js";
+import { rawSealedKind, type SealedRecordKind } from "../trust/sealed-records.js";
+import type { Checkpoint, CheckpointSet } from "./checkpoint.js";
 import { chainedRecord, parseStoredEvent, UnreadableRecordError, type ChainedRecord, type StoredAuditEvent } from "./event.js";
 
 export const AUDIT_KEY_LABEL = "kms/v1/audit-key";
@@ -32,7 +34,7 @@ export interface ChainHead {
   mac: string;
 }
 
-export type VerifyFailureReason = "unreadable" | "sequence-mismatch" | "missing" | "mac-mismatch" | "head-mismatch";
+export type VerifyFailureReason = "unreadable" | "sequence-mismatch" | "missing" | "mac-mismatch" | "head-mismatch" | "truncated" | "checkpoint-mismatch";
 
 export interface VerifyReport {
   ok: boolean;
@@ -42,6 +44,8 @@ export interface VerifyReport {
   headSeq: number;
   /** The first break in the chain. seq 0 means the head record itself. */
   failure?: { seq: number; reason: VerifyFailureReason; detail: string };
+  /** With checkpoints: the newest one checked against, and the lines that were not valid checkpoints. */
+  checkpoint?: { seq: number; time: number; checked: number; rejected: number };
 }
 
 export interface VerifyOptions {
@@ -56,6 +60,13 @@ export interface VerifyOptions {
    * anchor kept outside the store catches that.
    */
   anchor?: ChainHead;
+  /**
+   * Signed checkpoints kept outside the store (checkpoint.ts), and the
+   * store's checkpoint public key (undefined when it has none). A chain that
+   * ends before the newest checkpoint is `truncated` at that checkpoint's
+   * seq; an event that differs from its checkpoint is `checkpoint-mismatch`.
+   */
+  checkpoints?: { set: CheckpointSet; storeKey: string | undefined };
 }
 
 const MAC_HEX = /^[0-9a-f]{64}$/;
@@ -166,6 +177,32 @@ function unsealAuditKey(rootKey: RootKey, sealed: Uint8Array): Uint8Array {
   }
 }
 
+/** The sealed record kind of the audit key, for keyring rotations. */
+export function auditKeySealedKind(): SealedRecordKind {
+  return rawSealedKind("audit-key", AUDIT_KEY_STORE_KEY, AUDIT_KEY_LABEL);
+}
+
+function isoTime(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}
+
+/** The checkpoints of this store's key by seq, and the newest of another key (a wiped and restarted log). */
+function checkpointIndex(options: VerifyOptions): { bySeq: Map<number, Checkpoint>; newest: Checkpoint | undefined; foreign: Checkpoint | undefined; rejected: number } {
+  const bySeq = new Map<number, Checkpoint>();
+  let newest: Checkpoint | undefined;
+  let foreign: Checkpoint | undefined;
+  const c = options.checkpoints;
+  for (const cp of c?.set.valid ?? []) {
+    if (cp.key !== c?.storeKey) {
+      if (!foreign || cp.seq > foreign.seq) foreign = cp;
+      continue;
+    }
+    bySeq.set(cp.seq, cp);
+    if (!newest || cp.seq > newest.seq) newest = cp;
+  }
+  return { bySeq, newest, foreign, rejected: c?.set.rejected ?? 0 };
+}
+
 /** The audit key of an existing log (for offline verification); fails when there is none. */
 export async function loadAuditKey(store: KvStore, rootKey: RootKey): Promise<Uint8Array> {
   const sealed = await store.get(AUDIT_KEY_STORE_KEY);
@@ -200,11 +237,16 @@ export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObje
   }
   const head = stored ?? { seq: 0, mac: GENESIS_MAC.toString("hex") };
   let checked = 0;
+  const cps = checkpointIndex(options);
+  const cpReport = options.checkpoints
+    ? { checkpoint: { seq: cps.newest?.seq ?? 0, time: cps.newest?.time ?? 0, checked: cps.bySeq.size, rejected: cps.rejected } }
+    : {};
   const fail = (seq: number, reason: VerifyFailureReason, detail: string): VerifyReport => ({
     ok: false,
     checked,
     headSeq: head.seq,
     failure: { seq, reason, detail },
+    ...cpReport,
   });
 
   let expected = 1;
@@ -241,6 +283,9 @@ export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObje
     if (macHex !== record.mac) return fail(seq, "mac-mismatch", `event ${seq} does not match its MAC (edited, or chained onto an edited event)`);
     if (options.anchor && seq === options.anchor.seq && macHex !== options.anchor.mac)
       return fail(seq, "head-mismatch", `event ${seq} differs from the one this process committed`);
+    const cp = cps.bySeq.get(seq);
+    if (cp && cp.mac !== macHex)
+      return fail(seq, "checkpoint-mismatch", `event ${seq} differs from the checkpoint of ${isoTime(cp.time)}: the log was rewritten or replaced after it`);
     prev = mac;
     checked++;
     expected++;
@@ -251,5 +296,10 @@ export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObje
   if (stored && prev.toString("hex") !== head.mac) return fail(head.seq, "head-mismatch", `the head MAC differs from event ${head.seq}'s`);
   if (options.anchor && options.anchor.seq > head.seq)
     return fail(head.seq + 1, "head-mismatch", `events ${head.seq + 1}..${options.anchor.seq} were committed but the stored head ends at ${head.seq}`);
-  return { ok: true, checked, headSeq: head.seq };
+  if (cps.newest && cps.newest.seq > last)
+    return fail(cps.newest.seq, "truncated", `the checkpoint of ${isoTime(cps.newest.time)} records event ${cps.newest.seq}, but the stored chain ends at ${last}: events were cut off the end`);
+  // The checkpoint key never changes for a log: lines under another one describe a log that is gone.
+  if (cps.foreign)
+    return fail(cps.foreign.seq, "truncated", `the checkpoint of ${isoTime(cps.foreign.time)} (event ${cps.foreign.seq}) was signed by another checkpoint key than this store's: the audit log was wiped and started again`);
+  return { ok: true, checked, headSeq: head.seq, ...cpReport };
 }

@@ -3,3 +3,5 @@ export { AuditLog, MAX_QUERY_LIMIT, MAX_QUERY_SCAN, type AuditFilter, type Audit
 export { loadAuditKey, verifyChain, type ChainHead, type VerifyFailureReason, type VerifyOptions, type VerifyReport } from "./chain.js";
 export type { AuditEvent, StoredAuditEvent, Transport } from "./event.js";
 export { toJsonLines } from "./export.js";
+export { auditKeySealedKind } from "./chain.js";
+export { checkpointKeySealedKind, parseCheckpoints, readCheckpointFile, storedCheckpointKey, type Checkpoint, type CheckpointSet } from "./checkpoint.js";

@@ -4,9 +4,15 @@
  *   node --import tsx src/cli/audit.ts verify [--data-dir DIR]
  *   node --import tsx src/cli/audit.ts export [--data-dir DIR] [filters]
  *
- * It finds the data and the root key as the server does (KMS_DATA_DIR,
- * KMS_ROOT_KEY or <dataDir>/root.key) but never creates either: a tool that
- * only reads must not initialise a store or invent a key.
+ * It finds the data and opens the keyring as the server does (KMS_DATA_DIR,
+ * KMS_SEAL: the development key from KMS_ROOT_KEY or <dataDir>/root.key, or
+ * the HSM through KMS_PKCS11_*; a Shamir-sealed store is verified through
+ * the running service instead) but never creates or changes anything: a tool
+ * that only reads must not initialise a store or invent a key.
+ *
+ * `verify --checkpoint FILE` (default: KMS_AUDIT_CHECKPOINT_FILE) also checks
+ * the chain against the signed checkpoints the server wrote outside the data
+ * directory, which catches a log cut short or wiped.
  *
  * Exit codes: 0 done (chain intact), 1 chain broken (verify), 2 could not run
  * (usage, configuration, store missing or locked, root key missing or wrong).
@@ -16,12 +22,12 @@ import { realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AuditLog, loadAuditKey, MAX_QUERY_LIMIT, toJsonLines, verifyChain, type AuditFilter } from "../audit/index.js";
+import { AuditLog, loadAuditKey, MAX_QUERY_LIMIT, readCheckpointFile, storedCheckpointKey, toJsonLines, verifyChain, type AuditFilter, type VerifyOptions } from "../audit/index.js";
 import { ConfigError, loadConfig } from "../config.js";
 import type { RootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
-import { obtainRootKey, RootKeyError, verifyRootKey } from "../root-key.js";
-import { keyspace } from "../store/keyspace.js";
+import { openKeyringReadOnly } from "../trust/open.js";
+import { TrustError } from "../trust/root.js";
 import { openLevelStore } from "../store/level-store.js";
 import { StoreOpenError, type KvStore } from "../store/store.js";
 
@@ -38,6 +44,8 @@ export const USAGE = `usage: kms-audit <verify|export> [options]   (run with the
 
 options:
   --data-dir DIR     data directory (default: KMS_DATA_DIR, else ./data)
+  --checkpoint FILE  verify: signed checkpoints to verify against (default: KMS_AUDIT_CHECKPOINT_FILE);
+                     a chain that ends before one is reported as "truncated"
   --from ISO|ms      export: events at or after this time
   --to ISO|ms        export: events before this time
   --principal UIN    export: events of this principal
@@ -46,12 +54,12 @@ options:
   --result CODE      export: e.g. Success, UnauthorizedOperation
   -h, --help
 
-The root key comes from KMS_ROOT_KEY or <data-dir>/root.key, as for the server.
+The keyring is opened as the server opens it (KMS_SEAL, KMS_ROOT_KEY or <data-dir>/root.key, KMS_PKCS11_*).
 `;
 
 export type Command = "verify" | "export";
 
-export type CliArgs = { help: true } | { help: false; command: Command; dataDir: string | undefined; filter: AuditFilter };
+export type CliArgs = { help: true } | { help: false; command: Command; dataDir: string | undefined; filter: AuditFilter; checkpoint?: string };
 
 /** A mistake in the command line: reported with the usage, exit 2. */
 export class UsageError extends Error {
@@ -59,7 +67,7 @@ export class UsageError extends Error {
 }
 
 /** Options that take a value, and the filter field each sets (dataDir is not a filter). */
-const VALUE_OPTIONS = ["--data-dir", "--from", "--to", "--principal", "--action", "--key", "--result"] as const;
+const VALUE_OPTIONS = ["--data-dir", "--from", "--to", "--principal", "--action", "--key", "--result", "--checkpoint"] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function isValueOption(name: string): name is ValueOption {
@@ -121,6 +129,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
 
   const seen = new Set<string>();
   let dataDir: string | undefined;
+  let checkpoint: string | undefined;
   const filter: AuditFilter = {};
   for (const [name, value] of options) {
     if (seen.has(name)) throw new UsageError(`${name} given twice`);
@@ -129,6 +138,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     switch (name as ValueOption) {
       case "--data-dir":
         dataDir = v;
+        break;
+      case "--checkpoint":
+        checkpoint = v;
         break;
       case "--from":
         filter.fromMs = parseTime(name, v);
@@ -154,7 +166,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     throw new UsageError("--from must be before --to (--from is inclusive, --to exclusive)");
   // Verify always checks the whole chain; a filter there would suggest otherwise.
   if (command === "verify" && Object.keys(filter).length > 0) throw new UsageError("filters apply to export only; verify checks the whole chain");
-  return { help: false, command, dataDir, filter };
+  if (command === "export" && checkpoint !== undefined) throw new UsageError("--checkpoint applies to verify only");
+  return { help: false, command, dataDir, filter, ...(checkpoint !== undefined ? { checkpoint } : {}) };
 }
 
 /** Where output goes; process.stdout/stderr in production. */
@@ -188,15 +201,7 @@ async function openStore(dataDir: string): Promise<KvStore> {
   }
 }
 
-async function openRootKey(store: KvStore, dataDir: string, configured: Buffer | undefined): Promise<RootKey> {
-  // Without the check record verifyRootKey would write one: that is initialising a store, not reading it.
-  if ((await store.get(keyspace.meta("root-key-check"))) === undefined)
-    throw new CannotRun(`the store in ${dataDir} has no root-key check record: not an initialised KMS data directory`);
-  const key = await obtainRootKey(dataDir, configured, false, () => undefined);
-  return verifyRootKey(store, key);
-}
-
-async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStore, rootKey: RootKey, io: Io): Promise<number> {
+async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStore, rootKey: RootKey, io: Io, checkpointFile: string | undefined): Promise<number> {
   let auditKey: Uint8Array;
   try {
     auditKey = await loadAuditKey(store, rootKey);
@@ -206,7 +211,15 @@ async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStor
   }
   if (args.command === "verify") {
     // Offline: the stored head is the whole truth, so events past it are flagged rather than skipped.
-    const report = await verifyChain(store, auditKey);
+    let options: VerifyOptions = {};
+    if (checkpointFile !== undefined) {
+      const set = await readCheckpointFile(checkpointFile).catch((err: Error) => {
+        throw new CannotRun(`cannot read the checkpoint file ${checkpointFile}: ${err.message}`);
+      });
+      if (set.valid.length === 0 && set.rejected === 0) await write(io.stderr, `kms-audit: ${checkpointFile} holds no checkpoints yet\n`);
+      options = { checkpoints: { set, storeKey: await storedCheckpointKey(store, rootKey) } };
+    }
+    const report = await verifyChain(store, auditKey, options);
     await write(io.stdout, `${JSON.stringify(report)}\n`);
     return report.ok ? EXIT_OK : EXIT_BROKEN;
   }
@@ -248,10 +261,11 @@ export async function runAuditCli(argv: readonly string[], env: NodeJS.ProcessEn
   try {
     const config = loadConfig(args.dataDir === undefined ? env : { ...env, KMS_DATA_DIR: args.dataDir });
     store = await openStore(config.dataDir);
-    const rootKey = await openRootKey(store, config.dataDir, config.rootKey);
-    return await runCommand(args, store, rootKey, io);
+    const rootKey = await openKeyringReadOnly(config, store);
+    const checkpointFile = args.command === "verify" ? (args.checkpoint ?? config.auditCheckpoint?.file) : undefined;
+    return await runCommand(args, store, rootKey, io, checkpointFile);
   } catch (err) {
-    if (err instanceof CannotRun || err instanceof ConfigError || err instanceof RootKeyError) return fail(err.message, EXIT_CANNOT_RUN);
+    if (err instanceof CannotRun || err instanceof ConfigError || err instanceof TrustError) return fail(err.message, EXIT_CANNOT_RUN);
     // e.g. an unreadable event during export: the message names the event, nothing secret.
     return fail(err instanceof Error ? err.message : String(err), EXIT_CANNOT_RUN);
   } finally {

@@ -1215,7 +1215,10 @@ export type VerifyAuditLogResponse = Message<"kms.v1.VerifyAuditLogResponse"> & 
   failureSeq: bigint;
 
   /**
-   * "unreadable", "sequence-mismatch", "missing", "mac-mismatch" or "head-mismatch".
+   * "unreadable", "sequence-mismatch", "missing", "mac-mismatch", "head-mismatch",
+   * or, against the signed checkpoints of KMS_AUDIT_CHECKPOINT_FILE, "truncated"
+   * (the chain ends before a checkpoint, or was wiped; failure_seq is that
+   * checkpoint's) and "checkpoint-mismatch".
    *
    * @generated from field: string failure_reason = 5;
    */
