@@ -13,6 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +64,18 @@ export interface EtcdOptions {
   extraArgs?: string[];
   /** How long start() waits for a healthy cluster. */
   startTimeoutMs?: number;
+  /** Serve clients over TLS (https:// endpoints); with clientCertAuth, only certificates the CA issued get in. */
+  tls?: EtcdServerTls;
+}
+
+/** PEM files for the members' client port. */
+export interface EtcdServerTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  clientCertAuth: boolean;
+  /** A client certificate and key for the harness's own health checks (needed with clientCertAuth). */
+  client?: { certFile: string; keyFile: string };
 }
 
 const running = new Set<ChildProcess>();
@@ -84,6 +97,7 @@ export class EtcdMember {
     readonly dataDir: string,
     readonly logFile: string,
     private readonly args: readonly string[],
+    private readonly tls?: EtcdServerTls,
   ) {}
 
   get pid(): number | undefined {
@@ -145,12 +159,34 @@ export class EtcdMember {
   /** GET /health answers {"health":"true"} (a leader is known and the member serves). */
   async healthy(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.clientUrl}/health`, { signal: AbortSignal.timeout(1_000) });
-      const body = (await res.json()) as { health?: string };
-      return body.health === "true";
+      const text = this.tls ? await this.getOverTls("/health") : await (await fetch(`${this.clientUrl}/health`, { signal: AbortSignal.timeout(1_000) })).text();
+      return (JSON.parse(text) as { health?: string }).health === "true";
     } catch {
       return false;
     }
+  }
+
+  private getOverTls(path: string): Promise<string> {
+    const tls = this.tls as EtcdServerTls;
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        `${this.clientUrl}${path}`,
+        {
+          ca: readFileSync(tls.caFile),
+          ...(tls.client ? { cert: readFileSync(tls.client.certFile), key: readFileSync(tls.client.keyFile) } : {}),
+          timeout: 1_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+          res.on("error", reject);
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+      req.end();
+    });
   }
 
   logTail(lines = 20): string {
@@ -242,8 +278,12 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
   const names = Array.from({ length: n }, (_, i) => `m${i}`);
   const peerUrls = names.map((_, i) => `http://127.0.0.1:${ports[2 * i + 1]}`);
   const initialCluster = names.map((name, i) => `${name}=${peerUrls[i]}`).join(",");
+  const tls = options.tls;
+  const tlsArgs = tls
+    ? [`--trusted-ca-file=${tls.caFile}`, `--cert-file=${tls.certFile}`, `--key-file=${tls.keyFile}`, ...(tls.clientCertAuth ? ["--client-cert-auth"] : [])]
+    : [];
   const members = names.map((name, i) => {
-    const clientUrl = `http://127.0.0.1:${ports[2 * i]}`;
+    const clientUrl = `${tls ? "https" : "http"}://127.0.0.1:${ports[2 * i]}`;
     const peerUrl = peerUrls[i] as string;
     const dataDir = join(dir, name);
     const args = [
@@ -260,9 +300,10 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
       `--max-request-bytes=${limits.maxRequestBytes}`,
       "--logger=zap",
       "--log-level=warn",
+      ...tlsArgs,
       ...(options.extraArgs ?? []),
     ];
-    return new EtcdMember(name, clientUrl, peerUrl, dataDir, join(dir, `${name}.log`), args);
+    return new EtcdMember(name, clientUrl, peerUrl, dataDir, join(dir, `${name}.log`), args, tls);
   });
   const cluster = new EtcdCluster(dir, members, limits);
   try {
