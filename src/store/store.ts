@@ -86,7 +86,11 @@ export type Unwatch = () => Promise<void>;
 export interface StoreLimits {
   /** Puts, deletes and guards of one batch (etcd: --max-txn-ops). */
   maxOps: number;
-  /** Encoded size of one batch's keys, values and guards (etcd: --max-request-bytes, less framing). */
+  /**
+   * Bytes of one batch as the backend counts them (etcd: --max-request-bytes,
+   * where each op and guard adds about 24 bytes and the key prefix to its key
+   * and value). Sizing batches by batchBytes() with half of this is safe.
+   */
   maxBytes: number;
 }
 

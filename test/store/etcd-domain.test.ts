@@ -25,7 +25,7 @@ import { loadAuditKey, verifyChain } from "../../src/audit/index.js";
 import { AuditLog } from "../../src/audit/audit-log.js";
 import type { CallContext } from "../../src/call.js";
 import { ManualClock } from "../../src/clock.js";
-import { loadConfig, type Config } from "../../src/config.js";
+import { loadConfig, type Config, type EtcdConfig } from "../../src/config.js";
 import { createWorkerPool } from "../../src/crypto/asymmetric/pool.js";
 import { randomBytes as kmsRandom, randomNonce } from "../../src/crypto/random.js";
 import { KmsError } from "../../src/errors.js";
@@ -37,7 +37,7 @@ import { KeyRepository } from "../../src/keys/repository.js";
 import { verifyRootKey } from "../../src/root-key.js";
 import { keyspace } from "../../src/store/keyspace.js";
 import { openStore } from "../../src/store/open.js";
-import type { KvStore } from "../../src/store/store.js";
+import { StoreLimitError, type KvStore, type WatchEvent } from "../../src/store/store.js";
 import { etcdSkip, startEtcd, type EtcdCluster } from "../helpers/etcd.js";
 import { newDataDir } from "../helpers/server.js";
 
@@ -170,4 +170,39 @@ describe.skipIf(etcdSkip !== undefined)("the key domain and audit log over etcd 
     const head = await a.store.get(keyspace.meta("audit-head"));
     expect(head).toBeDefined();
   });
+
+  it("audit group commits fit the store's transaction limit: 40 concurrent changes on a store told 16 operations", async () => {
+    const small = await openStore({ ...config, store: { ...(config.store as EtcdConfig), prefix: "domain-small/", maxTxnOps: 16 } });
+    const commits: WatchEvent[] = [];
+    const stop = await small.watch("", (e) => commits.push(e));
+    const log = await AuditLog.open(small, await verifyRootKey(small, config.rootKey as Buffer));
+    const event = (i: number) => ({ time: clock.now(), principalUin: "1", principalName: "t", credential: "c", source: "127.0.0.1", transport: "grpc" as const, action: "kms:Test", keyIds: [`k${i}`], result: "Success", requestId: `r${i}`, latencyMs: 1 });
+    const change = (i: number, n: number) => Array.from({ length: n }, (_, j) => ({ type: "put" as const, key: `v1/test/${i}/${j}`, value: Buffer.from("x") }));
+    try {
+      const small3 = Array.from({ length: 40 }, (_, i) => log.commitWith(change(i, 3), event(i)));
+      // One change larger than the limit on its own: refused to its caller only.
+      const tooBig = log.commitWith(change(99, 20), event(99));
+      await Promise.all(small3);
+      await expect(tooBig).rejects.toBeInstanceOf(StoreLimitError);
+      await log.flush();
+      const report = await verifyChain(small, await loadAuditKey(small, (replicas[0] as Replica).deps.rootKey));
+      expect(report).toMatchObject({ ok: true, checked: 40 });
+      await until(() => commits.filter((c) => c.type === "commit" && c.changes.some((o) => o.key.startsWith("v1/audit/"))).length >= 10);
+      const groups = commits.filter((c) => c.type === "commit" && c.changes.some((o) => o.key.startsWith("v1/audit/")));
+      // 4 changes of 3 operations, their block and the head: 14 of 16; ten batches for forty events.
+      expect(groups.map((c) => (c.type === "commit" ? c.changes.length : 0))).toEqual(Array.from({ length: 10 }, () => 14));
+    } finally {
+      await stop();
+      await log.close();
+      await small.close();
+    }
+  });
 });
+
+async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
