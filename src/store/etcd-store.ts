@@ -291,7 +291,9 @@ class EtcdStore implements KvStore {
       } catch (err) {
         const limit = limitError(err, { maxTxnOps: this.maxTxnOps, maxRequestBytes: this.maxRequestBytes });
         if (limit) throw limit;
-        if (!retriable(err) || this.closed) throw unavailable("write", err, !neverSent(err));
+        // Refused by etcd (not a lost answer): nothing was applied.
+        if (!retriable(err)) throw unavailable("write", err, false);
+        if (this.closed) throw unavailable("write", err, !neverSent(err));
         if (!neverSent(err)) {
           const landed = await this.landed(changes).catch(() => "unknown" as const);
           if (typeof landed === "bigint") return { succeeded: true, revision: landed };

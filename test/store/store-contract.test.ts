@@ -416,6 +416,19 @@ describe.skipIf(etcdSkip !== undefined)("etcd adapter specifics", () => {
     }
   });
 
+  it("a guarded write whose answer is lost (member frozen past the deadline) is applied exactly once, not reported as a conflict", async () => {
+    const store = await openEtcdStore({ endpoints: cluster.endpoints, prefix: "lost-answer/", attemptTimeoutMs: 300, timeoutMs: 8_000 });
+    stores.push(store);
+    await store.batch([put("counter", "0")]);
+    cluster.pause(0);
+    const write = store.batch([put("counter", "1"), put("log/1", "x")], { guards: [{ key: "counter", value: enc("0") }] });
+    await new Promise((r) => setTimeout(r, 1_000));
+    cluster.resume(0);
+    await write;
+    expect(text(await store.get("counter"))).toBe("1");
+    expect(await collect(store.scanKeys({ prefix: "log/" }))).toEqual(["log/1"]);
+  }, 30_000);
+
   it("an unreachable cluster fails to open with a clear error", async () => {
     await expect(openEtcdStore({ endpoints: ["http://127.0.0.1:1"], timeoutMs: 1_000, attemptTimeoutMs: 300 })).rejects.toThrow(/cannot reach etcd at http:\/\/127\.0\.0\.1:1/);
   });
