@@ -58,6 +58,8 @@ export interface Config {
   seal: SealConfig;
   /** Signed checkpoints of the audit chain head, written outside the data directory. */
   auditCheckpoint: AuditCheckpointConfig | undefined;
+  /** Where records live: embedded LevelDB under dataDir (default), or an etcd cluster shared by replicas (KMS_STORE). */
+  store: StoreConfig;
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -97,6 +99,21 @@ export interface AuditCheckpointConfig {
   everyEvents: number;
   /** ...or this long after the last one when the head moved. */
   intervalMs: number;
+}
+
+export type StoreConfig = { kind: "level" } | EtcdConfig;
+
+export interface EtcdConfig {
+  kind: "etcd";
+  /** Client URLs of the members (KMS_ETCD_ENDPOINTS, comma-separated), all http:// or all https://. */
+  endpoints: string[];
+  /** Prefix of every key (KMS_ETCD_PREFIX), so several deployments can share a cluster. */
+  prefix: string;
+  /** PEM files: the members' CA (KMS_ETCD_CA), and a client certificate and key (KMS_ETCD_CERT, KMS_ETCD_KEY). */
+  tls: { caFile: string | undefined; certFile: string | undefined; keyFile: string | undefined } | undefined;
+  /** The cluster's --max-txn-ops and --max-request-bytes (KMS_ETCD_MAX_TXN_OPS, KMS_ETCD_MAX_REQUEST_BYTES). */
+  maxTxnOps: number;
+  maxRequestBytes: number;
 }
 
 export interface TlsConfig {
@@ -210,6 +227,47 @@ function parseAuditCheckpoint(env: NodeJS.ProcessEnv, dataDir: string): AuditChe
   return { file, log, everyEvents, intervalMs };
 }
 
+const ETCD_ENDPOINT_RE = /^(https?):\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const ETCD_VARS = ["KMS_ETCD_ENDPOINTS", "KMS_ETCD_PREFIX", "KMS_ETCD_CA", "KMS_ETCD_CERT", "KMS_ETCD_KEY", "KMS_ETCD_MAX_TXN_OPS", "KMS_ETCD_MAX_REQUEST_BYTES"] as const;
+
+function parseEtcdEndpoints(value: string | undefined): string[] {
+  const list = (value ?? "").split(",").map((e) => e.trim()).filter(Boolean);
+  if (list.length === 0) throw new ConfigError("KMS_STORE=etcd needs KMS_ETCD_ENDPOINTS: comma-separated client URLs such as http://127.0.0.1:2379");
+  for (const e of list) {
+    const m = ETCD_ENDPOINT_RE.exec(e);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(`KMS_ETCD_ENDPOINTS: "${e}" is not http://host:port or https://host:port`);
+  }
+  const schemes = new Set(list.map((e) => e.slice(0, e.indexOf(":"))));
+  if (schemes.size > 1) throw new ConfigError("KMS_ETCD_ENDPOINTS must be all http:// or all https://");
+  return list;
+}
+
+/** KMS_STORE and its KMS_ETCD_* settings; etcd settings without KMS_STORE=etcd are refused, not ignored. */
+export function parseStore(env: NodeJS.ProcessEnv): StoreConfig {
+  const kind = (env.KMS_STORE || "level").toLowerCase();
+  if (kind === "level") {
+    const stray = ETCD_VARS.filter((v) => env[v]);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(", ")} set but KMS_STORE is level: set KMS_STORE=etcd or unset them`);
+    return { kind: "level" };
+  }
+  if (kind !== "etcd") throw new ConfigError(`KMS_STORE must be level or etcd, got "${env.KMS_STORE}"`);
+  const endpoints = parseEtcdEndpoints(env.KMS_ETCD_ENDPOINTS);
+  const secure = endpoints[0]?.startsWith("https://") ?? false;
+  const prefix = env.KMS_ETCD_PREFIX ?? "";
+  if (!/^[\x21-\x7e]{0,256}$/.test(prefix)) throw new ConfigError("KMS_ETCD_PREFIX must be at most 256 printable ASCII characters without spaces");
+  const { KMS_ETCD_CA: ca, KMS_ETCD_CERT: cert, KMS_ETCD_KEY: key } = env;
+  if (!!cert !== !!key) throw new ConfigError("KMS_ETCD_CERT and KMS_ETCD_KEY go together: set both or neither");
+  if ((ca || cert) && !secure) throw new ConfigError("KMS_ETCD_CA, KMS_ETCD_CERT and KMS_ETCD_KEY need https:// endpoints in KMS_ETCD_ENDPOINTS");
+  return {
+    kind: "etcd",
+    endpoints,
+    prefix,
+    tls: ca || cert ? { caFile: ca ? resolve(ca) : undefined, certFile: cert ? resolve(cert) : undefined, keyFile: key ? resolve(key) : undefined } : undefined,
+    maxTxnOps: parseInteger("KMS_ETCD_MAX_TXN_OPS", env.KMS_ETCD_MAX_TXN_OPS, 128, 16, 1_000_000),
+    maxRequestBytes: parseInteger("KMS_ETCD_MAX_REQUEST_BYTES", env.KMS_ETCD_MAX_REQUEST_BYTES, 1_572_864, 65_536, 2_147_483_647),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const keyType = (env.KMS_DEFAULT_KEY_TYPE ?? "FIPS").toUpperCase();
   if (keyType !== "FIPS" && keyType !== "GM") throw new ConfigError(`KMS_DEFAULT_KEY_TYPE must be FIPS or GM, got "${keyType}"`);
@@ -247,5 +305,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     seal: parseSeal(env),
     auditCheckpoint: parseAuditCheckpoint(env, dataDir),
+    store: parseStore(env),
   };
 }

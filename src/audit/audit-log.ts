@@ -21,7 +21,7 @@ import { randomBytes } from "../crypto/random.js";
 import type { RootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
 import { keyspace } from "../store/keyspace.js";
-import type { BatchOp, KvStore } from "../store/store.js";
+import { batchBytes, type BatchOp, type KvStore } from "../store/store.js";
 import {
   AUDIT_HEAD_STORE_KEY,
   auditMacKey,
@@ -48,6 +48,9 @@ export interface AuditLogOptions {
 
 /** Events per store batch: bounds one write's size and the latency of the events behind it. */
 const MAX_BATCH_EVENTS = 512;
+/** Bytes an event line may take in the block, for sizing groups (the line itself is built later): fields plus its key ids. */
+const EVENT_BYTES = 512;
+const KEY_ID_BYTES = 48;
 /** Records one query reads at most, matching or not, so a query never runs unbounded. */
 export const MAX_QUERY_SCAN = 100_000;
 /** Events one query returns at most. */
@@ -273,17 +276,41 @@ export class AuditLog {
     // Let appends made in the same tick join the first batch.
     await Promise.resolve();
     while (this.queue.length > 0) {
+      const n = this.groupSize();
       let items: Pending[];
-      if (this.queue.length <= MAX_BATCH_EVENTS) {
+      if (n === this.queue.length) {
         items = this.queue;
         this.queue = [];
       } else {
-        items = this.queue.splice(0, MAX_BATCH_EVENTS);
+        items = this.queue.splice(0, n);
       }
       await this.commit(items);
     }
     // Same tick as the empty check above: an append either saw draining set or starts a new drain.
     this.draining = undefined;
+  }
+
+  /**
+   * How many queued events the next batch takes: at most MAX_BATCH_EVENTS, and
+   * no more than fit the store's batch limits (etcd's transaction size) with
+   * their changes, the block and the head. At least one: a change too large on
+   * its own goes alone, and the store refuses it to its caller only.
+   */
+  private groupSize(): number {
+    const { maxOps, maxBytes } = this.store.limits;
+    let ops = 2;
+    let bytes = 0;
+    let n = 0;
+    for (const p of this.queue) {
+      if (n === MAX_BATCH_EVENTS) break;
+      const more = p.change?.length ?? 0;
+      const size = (p.change ? batchBytes(p.change) : 0) + EVENT_BYTES + KEY_ID_BYTES * p.record.keyIds.length;
+      if (n > 0 && (ops + more > maxOps || bytes + size > maxBytes / 2)) break;
+      ops += more;
+      bytes += size;
+      n++;
+    }
+    return n;
   }
 
   /** Writes one batch; never throws (failures go to the batch's appenders). */

@@ -1,6 +1,13 @@
 /**
  * LevelDB adapter of the storage port (classic-level through `level`).
  *
+ * One process owns the database (LevelDB's lock), so the adapter orders
+ * writes itself: batches that share a key (written or guarded) run one after
+ * the other, in call order, while batches on disjoint keys still reach
+ * LevelDB together and share its group commit. A guarded batch checks its
+ * guards inside that order, so no write of this process lands between the
+ * check and the batch; and watchers see commits in the order they applied.
+ *
  * After a failed write (disk full, I/O error) LevelDB's log may end in a torn
  * record, and anything appended after it would be dropped when the log is
  * replayed: acknowledged writes lost (found by the reliability suite). So a
@@ -12,7 +19,19 @@
 import { statfs } from "node:fs/promises";
 import { Level } from "level";
 import { KmsError } from "../errors.js";
-import { StoreOpenError, type BatchOp, type BatchOptions, type KvStore, type ScanOptions } from "./store.js";
+import { KeyOrder } from "./key-order.js";
+import {
+  failedGuards,
+  lastOpPerKey,
+  StoreConflictError,
+  StoreOpenError,
+  type BatchOp,
+  type BatchOptions,
+  type KvStore,
+  type Revision,
+  type ScanOptions,
+} from "./store.js";
+import { CommitLog } from "./commit-log.js";
 
 export interface LevelStoreOptions {
   /** fsync each batch before it is acknowledged. */
@@ -23,11 +42,11 @@ export interface LevelStoreOptions {
 const REOPEN_MIN_FREE_BYTES = 1024 * 1024;
 
 function rangeOf(opts: ScanOptions) {
-  // "\xff" sorts after every character used in our keys (ASCII ids and separators).
-  const range: { gt?: string; gte?: string; lt: string; limit?: number; reverse?: boolean } = {
-    lt: `${opts.prefix}\xff`,
+  // "\xff" sorts after every character used in our keys (ASCII ids and separators); "" is every key.
+  const range: { gt?: string; gte?: string; lt?: string; limit?: number; reverse?: boolean } = {
     reverse: opts.reverse ?? false,
   };
+  if (opts.prefix !== "") range.lt = `${opts.prefix}\xff`;
   if (opts.after !== undefined) {
     if (opts.reverse) range.lt = opts.after;
     else range.gt = opts.after;
@@ -71,6 +90,8 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
   let reopening: Promise<void> | undefined;
   const durableWrite = { sync: options.sync };
   const lazyWrite = { sync: false };
+  const order = new KeyOrder();
+  const commits = new CommitLog();
 
   /** Reopens a broken store when there is room; otherwise refuses the write. */
   async function writable(): Promise<void> {
@@ -87,6 +108,8 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
   }
 
   return {
+    // One process and no transaction size limit of its own.
+    limits: { maxOps: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY },
     async get(key) {
       await reopening?.catch(() => undefined);
       return db.get(key);
@@ -97,17 +120,29 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
       return db.getMany([...keys]);
     },
     async batch(ops: readonly BatchOp[], batchOptions?: BatchOptions) {
-      if (ops.length === 0) return;
-      await writable();
-      try {
-        await db.batch(
-          ops.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key })),
-          batchOptions?.durable === false ? lazyWrite : durableWrite,
-        );
-      } catch (err) {
-        broken = causeOf(err);
-        throw writeRefused(broken, err);
-      }
+      const guards = batchOptions?.guards ?? [];
+      if (ops.length === 0 && guards.length === 0) return;
+      const changes = lastOpPerKey(ops);
+      const keys = changes.map((op) => op.key).concat(guards.map((g) => g.key));
+      await order.run(keys, async () => {
+        await writable();
+        if (guards.length > 0) {
+          const failed = failedGuards(guards, await db.getMany(guards.map((g) => g.key)));
+          if (failed.length > 0) throw new StoreConflictError(failed);
+        }
+        if (changes.length === 0) return;
+        try {
+          await db.batch(
+            changes.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key })),
+            batchOptions?.durable === false ? lazyWrite : durableWrite,
+          );
+        } catch (err) {
+          broken = causeOf(err);
+          throw writeRefused(broken, err);
+        }
+        // Inside the key order: watchers of a key see its commits in the order they applied.
+        commits.append(changes);
+      });
     },
     async *scan(opts) {
       await reopening?.catch(() => undefined);
@@ -117,8 +152,15 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
       await reopening?.catch(() => undefined);
       for await (const key of db.keys(rangeOf(opts))) yield key;
     },
+    async revision(): Promise<Revision> {
+      return commits.revision;
+    },
+    async watch(prefix, listener, watchOptions) {
+      return commits.watch(prefix, listener, watchOptions?.afterRevision);
+    },
     async close() {
       await reopening?.catch(() => undefined);
+      commits.close();
       await db.close();
     },
   };
