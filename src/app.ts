@@ -7,10 +7,13 @@
  * descriptor, deps, actions table, policy names, what its requests are about,
  * and (for API 3.0) its version. Every transport then serves it.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
+import { TrustService } from "../gen/kms/v1/trust_pb.js";
+import { UnsealService } from "../gen/kms/v1/unseal_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
 import { adminActions } from "./access/actions/index.js";
 import { ensureRootCredentials } from "./access/bootstrap.js";
@@ -22,7 +25,6 @@ import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { KMS_API } from "./contract/kms-api.js";
 import { createWorkerPool } from "./crypto/asymmetric/pool.js";
 import { randomBytes, randomNonce } from "./crypto/random.js";
-import type { RootKey } from "./crypto/seal.js";
 import { actions } from "./keys/actions/index.js";
 import type { KmsDeps } from "./keys/deps.js";
 import { LockSet } from "./keys/locks.js";
@@ -34,10 +36,8 @@ import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { CallPipeline } from "./pipeline/pipeline.js";
-import { RouteTable } from "./pipeline/routes.js";
-import { obtainRootKey, verifyRootKey } from "./root-key.js";
-import { keyspace } from "./store/keyspace.js";
-import { openLevelStore } from "./store/level-store.js";
+import { RouteTable, type ServiceBinding } from "./pipeline/routes.js";
+import { openStore } from "./store/open.js";
 import type { KvStore } from "./store/store.js";
 import { createGatewayHandler } from "./transport/api3/handler.js";
 import { createConnectHandler } from "./transport/connect/connect.js";
@@ -46,6 +46,12 @@ import { createGrpcWebHandler, isGrpcWebRequest } from "./transport/grpc/grpc-we
 import type { HttpRequest } from "./transport/http/body.js";
 import { startListeners, type Listeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
 import type { HttpResponse } from "./transport/http/response.js";
+import { trustActions, unsealActions, type UnsealDeps } from "./trust/actions/index.js";
+import { registerBuiltinSealedRecords } from "./trust/builtin-kinds.js";
+import { secureDataDir } from "./trust/data-dir.js";
+import { openRootOfTrust, type TrustOpening } from "./trust/open.js";
+import type { Trust } from "./trust/trust.js";
+import type { Unsealer } from "./trust/unsealer.js";
 
 /** Largest gRPC/Connect request message accepted. */
 const RPC_READ_MAX_BYTES = 1024 * 1024;
@@ -70,24 +76,20 @@ export interface StartOptions {
   signatureClock?: Clock;
 }
 
-async function openRootKey(store: KvStore, config: Config, log: Logger): Promise<RootKey> {
-  const fresh = (await store.get(keyspace.meta("root-key-check"))) === undefined;
-  const key = await obtainRootKey(config.dataDir, config.rootKey, fresh, (m) => log.warn(m));
-  return verifyRootKey(store, key);
-}
-
 export interface Domain {
   deps: KmsDeps;
   directory: Directory;
   audit: AuditLog;
+  trust: Trust;
 }
-/** Everything that needs the store open and the root key checked. */
-async function openDomain(store: KvStore, config: Config, clock: Clock, log: Logger): Promise<Domain> {
-  const rootKey = await openRootKey(store, config, log);
+
+/** Everything that needs the root of trust open: the families over the store, sealed records registered, rotation resumed. */
+async function openDomain(store: KvStore, trust: Trust, config: Config, clock: Clock, log: Logger): Promise<Domain> {
+  const rootKey = trust.rootKey;
   const repo = new KeyRepository(store);
   await repo.open();
   const directory = new Directory(store, rootKey, config.accountUin);
-  await directory.open(clock.now());
+  await directory.open(clock.now(), { warn: (m) => log.warn(m), legacy: { pending: trust.adoptLegacyDirectory, done: () => trust.legacyDirectoryAdopted() } });
   await ensureRootCredentials(directory, {
     dataDir: config.dataDir,
     nowMs: clock.now(),
@@ -96,7 +98,7 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     log: (m) => log.info(m),
     warn: (m) => log.warn(m),
   });
-  const audit = await AuditLog.open(store, rootKey);
+  const audit = await AuditLog.open(store, rootKey, config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {});
   const deps: KmsDeps = {
     repo,
     locks: new LockSet(),
@@ -109,7 +111,10 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     nonce: randomNonce,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
-  return { deps, directory, audit };
+  // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
+  registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory });
+  await trust.startRotations();
+  return { deps, directory, audit, trust };
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -119,22 +124,35 @@ async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefi
   return { cert, key, ...(ca ? { ca } : {}), ...(crl ? { crl } : {}) };
 }
 
+/** UnsealService: answered without credentials, sealed or not (it only reports status once unsealed). */
+function unsealBinding(config: Config, unsealer: Unsealer | undefined): ServiceBinding<typeof UnsealService, UnsealDeps> {
+  return { service: UnsealService, deps: { mode: config.seal.mode, unsealer }, actions: unsealActions, policyService: "kmsadmin", resourceService: "kms", public: true };
+}
+
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit }: Domain, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, directory, audit, trust }: Domain, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
+  routes.add({ service: TrustService, deps: { trust }, actions: trustActions, policyService: "kmsadmin", resourceService: "kms" });
+  routes.add(unsealBinding(config, unsealer));
 }
 
-function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logger): CallPipeline {
+/** While sealed: UnsealService alone, with no directory to check credentials against and no audit key. */
+function createSealedPipeline(config: Config, unsealer: Unsealer, clock: Clock, log: Logger): CallPipeline {
   const routes = new RouteTable();
-  registerServices(routes, domain, clock);
+  routes.add(unsealBinding(config, unsealer));
+  return new CallPipeline({ routes, access: undefined, audit: undefined, accountUin: config.accountUin, regions: config.regions, rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit }, now: () => clock.now(), log });
+}
+
+function createPipeline(domain: Domain, config: Config, unsealer: Unsealer | undefined, clock: Clock, log: Logger): CallPipeline {
+  const routes = new RouteTable();
+  registerServices(routes, domain, config, unsealer, clock);
   const { directory, audit } = domain;
   return new CallPipeline({
     routes,
-    directory,
-    gate: new Gate(directory),
+    access: { directory, gate: new Gate(directory) },
     audit,
     accountUin: config.accountUin,
     regions: config.regions,
@@ -144,29 +162,45 @@ function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logge
   });
 }
 
-/** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes. */
-function health(res: HttpResponse): void {
-  res.writeHead(200, { "Content-Type": "application/json" });
-  res.end('{"status":"SERVING"}');
+/** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes (NOT_SERVING while sealed). */
+function health(res: HttpResponse, serving: boolean): void {
+  res.writeHead(serving ? 200 : 503, { "Content-Type": "application/json" });
+  res.end(serving ? '{"status":"SERVING"}' : '{"status":"NOT_SERVING"}');
 }
 
-/** Every transport around one pipeline, on the two listeners. */
-async function startTransports(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger): Promise<Listeners> {
-  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
+interface Handlers {
+  grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+  rpc: NodeHandler;
+  gateway: (req: IncomingMessage, res: ServerResponse) => void;
+  serving: boolean;
+}
+
+/** Every transport around one pipeline. */
+function createHandlers(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger, serving: boolean): Handlers {
+  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log, serving: () => serving });
   const grpcWeb = createGrpcWebHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const connect = createConnectHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const gateway = createGatewayHandler(pipeline, { maxBodyBytes: config.maxBodyBytes, allowUnsignedPayload: config.allowUnsignedPayload, log, nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000) });
-  const rpc = (req: HttpRequest, res: HttpResponse) => (isGrpcWebRequest(req) ? grpcWeb(req, res) : connect(req, res));
+  const rpc: NodeHandler = (req, res) => (isGrpcWebRequest(req) ? grpcWeb(req, res) : connect(req, res));
+  return { grpc, rpc, gateway, serving };
+}
+
+/**
+ * The two listeners, serving whatever handlers `current()` gives at the time of each request: a
+ * sealed service swaps in the full set once it is unsealed, without closing a connection.
+ */
+async function startTransports(current: () => Handlers, config: Config): Promise<Listeners> {
   const grpcStreams: StreamHandler = (stream, headers) => {
     if (!isGrpcRequest(headers)) return false;
-    grpc(stream, headers);
+    current().grpc(stream, headers);
     return true;
   };
+  const rpc: NodeHandler = (req, res) => current().rpc(req, res);
   // The HTTP/1.1 port: API 3.0 at "/" (where the SDKs post), /healthz for probes, Connect and gRPC-Web elsewhere.
   const h1: NodeHandler = (req, res) => {
     const url = req.url ?? "/";
-    if (url === "/" || url.startsWith("/?")) gateway(req as IncomingMessage, res as ServerResponse);
-    else if (url === "/healthz" && req.method === "GET") health(res);
+    if (url === "/" || url.startsWith("/?")) current().gateway(req as IncomingMessage, res as ServerResponse);
+    else if (url === "/healthz" && req.method === "GET") health(res, current().serving);
     else rpc(req, res);
   };
   // The web console at /console on both listeners.
@@ -186,36 +220,75 @@ export interface KmsCore {
   store: KvStore;
   domain: Domain;
   pipeline: CallPipeline;
-  /** Closes what the core opened (workers, audit log, store); drain the pipeline first. */
+  /** Closes what the core opened (rotation, workers, audit log, store); drain the pipeline first. */
   close(): Promise<void>;
 }
 
-export async function openCore(config: Config, options: StartOptions = {}): Promise<KmsCore> {
-  const log = options.log ?? consoleLogger;
-  const clock = options.clock ?? systemClock;
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openLevelStore(`${config.dataDir}/db`, { sync: config.syncWrites });
-  let domain: Domain;
+/** The data directory secured, the store open, the root of trust opened (sealed or not). */
+async function openStoreAndTrust(config: Config, clock: Clock, log: Logger): Promise<{ store: KvStore; opening: TrustOpening }> {
+  await secureDataDir(config.dataDir, (m) => log.warn(m));
+  const store = await openStore(config);
   try {
-    domain = await openDomain(store, config, clock, log);
+    return { store, opening: await openRootOfTrust(config, store, log, { clock }) };
   } catch (err) {
     await store.close();
     throw err;
   }
+}
+
+async function openCoreWith(store: KvStore, trust: Trust, unsealer: Unsealer | undefined, config: Config, clock: Clock, log: Logger): Promise<KmsCore> {
+  let domain: Domain;
+  try {
+    domain = await openDomain(store, trust, config, clock, log);
+  } catch (err) {
+    await trust.close();
+    await store.close();
+    throw err;
+  }
   const close = async () => {
+    await domain.trust.close();
     await domain.deps.asymmetric.close();
     await domain.audit.close();
     await store.close();
   };
-  return { store, domain, pipeline: createPipeline(domain, config, clock, log), close };
+  return { store, domain, pipeline: createPipeline(domain, config, unsealer, clock, log), close };
+}
+
+/** The core of a service whose root of trust needs no operator (dev key, HSM). */
+export async function openCore(config: Config, options: StartOptions = {}): Promise<KmsCore> {
+  const log = options.log ?? consoleLogger;
+  const clock = options.clock ?? systemClock;
+  const { store, opening } = await openStoreAndTrust(config, clock, log);
+  if (opening.state === "sealed") {
+    await opening.unsealer.close();
+    await store.close();
+    throw new Error("the store is sealed under Shamir shares: start the server (startKms) and unseal it");
+  }
+  return openCoreWith(store, opening.trust, undefined, config, clock, log);
 }
 
 export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
   const log = options.log ?? consoleLogger;
-  const core = await openCore(config, options);
-  let listeners: Listeners;
+  const clock = options.clock ?? systemClock;
+  const { store, opening } = await openStoreAndTrust(config, clock, log);
+  const unsealer = opening.state === "sealed" ? opening.unsealer : undefined;
+  let handlers = unsealer ? createHandlers(createSealedPipeline(config, unsealer, clock, log), config, options, log, false) : undefined;
+  let listeners: Listeners | undefined;
+  let core: KmsCore;
   try {
-    listeners = await startTransports(core.pipeline, config, options, log);
+    // Sealed: listen now, answering health checks and UnsealService only, until enough shares arrive.
+    if (handlers) listeners = await startTransports(() => handlers as Handlers, config);
+    const trust = opening.state === "sealed" ? await opening.unsealer.unsealed : opening.trust;
+    core = await openCoreWith(store, trust, unsealer, config, clock, log);
+  } catch (err) {
+    await listeners?.close(0);
+    await unsealer?.close();
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  handlers = createHandlers(core.pipeline, config, options, log, true);
+  try {
+    listeners ??= await startTransports(() => handlers as Handlers, config);
   } catch (err) {
     await core.close();
     throw err;
@@ -226,14 +299,15 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   await scheduler.runOnce();
   buildListingIndex(deps, log);
   let closing: Promise<void> | undefined;
+  const open = listeners;
   const close = async () => {
     const drainMs = options.drainMs ?? 10_000;
     await Promise.race([core.pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
-    await listeners.close(drainMs);
+    await open.close(drainMs);
     await scheduler.stop();
     await core.close();
   };
-  return { grpc: listeners.grpc, http: listeners.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: open.grpc, http: open.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
 }
 
 /** The listing index is built after the listeners are up, so a large store does not delay the start. */

@@ -36,9 +36,10 @@ export interface AuditSink {
 
 export interface PipelineDeps {
   routes: RouteTable;
-  directory: Directory;
-  gate: Gate;
-  audit: AuditSink;
+  /** Who callers are and what they may do; absent while the service is sealed (only public routes are served then). */
+  access: { directory: Directory; gate: Gate } | undefined;
+  /** Where events go; absent while sealed (the audit key is sealed too). */
+  audit: AuditSink | undefined;
   /** The account calls act for. */
   accountUin: bigint;
   /** Regions served; the first is where calls that name none act. */
@@ -67,6 +68,9 @@ export interface Call {
 }
 
 export type Served = { call: Call; ok: true; route: Route; output: MessageInit } | { call: Call; ok: false; outcome: Outcome };
+
+/** The caller of a public route who presented no credentials. */
+const ANONYMOUS: Identity = Object.freeze({ uin: 0n, name: "", root: false, credential: "" });
 
 /** Most ids one audit event records, and their longest accepted length (ids are validated by the action later). */
 const MAX_SUBJECTS = 100;
@@ -128,9 +132,12 @@ export class CallPipeline {
     }
   }
 
-  /** Establishes who is calling, or throws AuthFailure.*. */
+  /** Establishes who is calling, or throws AuthFailure.*. A public route's caller without credentials is anonymous. */
   identify(call: Call, credentials: Credentials): Identity {
-    call.identity = identify(this.deps.directory, credentials);
+    const access = this.deps.access;
+    if (call.route?.public && (credentials.kind === "none" || !access)) call.identity = ANONYMOUS;
+    else if (!access) throw new KmsError("UnsupportedOperation.ServiceTemporaryUnavailable", "the service is sealed: only GetSealStatus and SubmitUnsealShare are served until it is unsealed");
+    else call.identity = identify(access.directory, credentials);
     return call.identity;
   }
 
@@ -159,12 +166,14 @@ export class CallPipeline {
     // A change and its Success event go in one batch: stored together or not at all.
     const journal: Journal = async (ops, written = []) => {
       for (const id of written) if (!subjects.includes(id)) subjects.push(id);
-      await this.deps.audit.commitWith(ops, this.event(call, identity, route.action, [...subjects], "Success"));
+      const audit = this.deps.audit;
+      if (!audit) throw new Error("a change was journaled while the service is sealed");
+      await audit.commitWith(ops, this.event(call, identity, route.action, [...subjects], "Success"));
       journaled = true;
     };
     let result = "Success";
     try {
-      if (!identity.root) await this.authorize(call, route, identity, message);
+      if (!identity.root && !route.public) await this.authorize(call, route, identity, message);
       const context: CallContext = { requestId: call.requestId, uin: this.deps.accountUin, region: call.region, principal: identity, journal };
       return await route.run(message, context);
     } catch (err) {
@@ -178,11 +187,13 @@ export class CallPipeline {
   }
 
   private async authorize(call: Call, route: Route, identity: Identity, message: Message): Promise<void> {
-    const policies = this.deps.gate.policiesFor(identity, route.action);
+    const gate = this.deps.access?.gate;
+    if (!gate) throw new Error("a non-public route was dispatched without access control");
+    const policies = gate.policiesFor(identity, route.action);
     const account = this.deps.accountUin.toString();
     let refs: ResourceRef[] = route.resources ? await route.resources.resources(route.method, message, { account, region: call.region }) : [];
     if (refs.length === 0) refs = [{ resource: RESOURCE_NAMES.account(route.resourceService, call.region, account) }];
-    this.deps.gate.check(policies, route.action, refs, call.source);
+    gate.check(policies, route.action, refs, call.source);
   }
 
   private event(call: Call, identity: Identity | undefined, action: string, keyIds: string[], result: string): AuditEvent {
@@ -203,7 +214,7 @@ export class CallPipeline {
 
   /** Queues the event of a call that changed nothing; a failed audit write is logged and never changes the caller's answer. */
   private record(call: Call, identity: Identity | undefined, action: string, keyIds: string[], result: string): void {
-    this.deps.audit.record(this.event(call, identity, action, keyIds, result), this.auditFailed);
+    this.deps.audit?.record(this.event(call, identity, action, keyIds, result), this.auditFailed);
   }
 
   private readonly auditFailed = (err: unknown): void => {

@@ -25,6 +25,13 @@ export interface ServiceBinding<S extends DescService = DescService, D = unknown
   resources?: RequestResources;
   /** Offered through the API 3.0 gateway. */
   api?: ApiExposure;
+  /**
+   * Answered without credentials and without policies (UnsealService: the
+   * shares authenticate themselves, and while sealed there is no directory to
+   * check credentials against). A caller that does present credentials is
+   * still identified, for the audit event.
+   */
+  public?: boolean;
 }
 
 /** One method ready to dispatch. */
@@ -35,6 +42,7 @@ export interface Route {
   resourceService: string;
   resources: RequestResources | undefined;
   api: ApiExposure | undefined;
+  public: boolean;
   run(req: Message, call: CallContext): Promise<MessageInit>;
 }
 
@@ -57,6 +65,7 @@ export class RouteTable {
         resourceService: binding.resourceService,
         resources: binding.resources,
         api: binding.api,
+        public: binding.public ?? false,
         run: (req, call) => action(binding.deps, req, call),
       };
       const path = `/${binding.service.typeName}/${method.name}`;

@@ -88,7 +88,7 @@ describe("the call pipeline", () => {
     const routes = new RouteTable();
     const broken = { ...actions, getRegions: async () => Promise.reject(new Error("disk on fire at /var/secret/path")) };
     routes.add({ service: KeyManagementService, deps, actions: broken, policyService: "kms", resourceService: "kms", resources: keyResources((id) => deps.repo.getKey(id)), api: KMS_API });
-    const pipeline = new CallPipeline({ routes, directory, gate: new Gate(directory), audit, accountUin: 100000000001n, regions: ["ap-guangzhou"], rateLimits: { api3: 0, rpc: 0 }, now: () => kms.clock.now(), log: { info: () => {}, warn: () => {}, error: (m, e) => kms.logged.push(`${m}: ${e instanceof Error ? e.message : ""}`) } });
+    const pipeline = new CallPipeline({ routes, access: { directory, gate: new Gate(directory) }, audit, accountUin: 100000000001n, regions: ["ap-guangzhou"], rateLimits: { api3: 0, rpc: 0 }, now: () => kms.clock.now(), log: { info: () => {}, warn: () => {}, error: (m, e) => kms.logged.push(`${m}: ${e instanceof Error ? e.message : ""}`) } });
     const served = await callMethod(pipeline, KeyManagementService.method.getRegions, {}, root);
     expect(served.ok).toBe(false);
     if (served.ok) return;
@@ -100,7 +100,7 @@ describe("the call pipeline", () => {
 
   it("limits RPC calls per credential and action when configured, and audits the refusal", async () => {
     const { directory, audit } = kms.core.domain;
-    const pipeline = new CallPipeline({ routes: kms.core.pipeline.routes, directory, gate: new Gate(directory), audit, accountUin: 100000000001n, regions: ["ap-guangzhou"], rateLimits: { api3: 0, rpc: 2 }, now: () => kms.clock.now(), log: { info: () => {}, warn: () => {}, error: () => {} } });
+    const pipeline = new CallPipeline({ routes: kms.core.pipeline.routes, access: { directory, gate: new Gate(directory) }, audit, accountUin: 100000000001n, regions: ["ap-guangzhou"], rateLimits: { api3: 0, rpc: 2 }, now: () => kms.clock.now(), log: { info: () => {}, warn: () => {}, error: () => {} } });
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await callMethod(pipeline, KeyManagementService.method.getRegions, {}, root));
     expect(results.map((r) => (r.ok ? "ok" : r.outcome.code))).toEqual(["ok", "ok", "RequestLimitExceeded", "RequestLimitExceeded"]);

@@ -33,6 +33,8 @@ export interface GrpcOptions {
   /** Largest request message, in bytes. */
   readMaxBytes: number;
   log: Logger;
+  /** What the health check reports (false while sealed). */
+  serving?: () => boolean;
 }
 
 /** A stream the client reset mid-call takes no answer; respond() on it would throw, and nothing may throw from here. */
@@ -78,7 +80,7 @@ function serveHealth(stream: ServerHttp2Stream, pipeline: CallPipeline, opts: Gr
   const requestId = newRequestId();
   const services = new Set(pipeline.routes.all().map((r) => r.method.parent.typeName));
   readBody(stream, 1024)
-    .then((body) => answer(stream, requestId, checkHealth(unframe(body), services)))
+    .then((body) => answer(stream, requestId, checkHealth(unframe(body), services, opts.serving?.() ?? true)))
     .catch((err: unknown) => refuse(stream, requestId, outcomeOf(err, requestId, opts.log)));
 }
 

@@ -10,6 +10,7 @@ export const HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check";
 
 /** HealthCheckResponse.ServingStatus */
 const SERVING = 1;
+const NOT_SERVING = 2;
 
 /** The service a HealthCheckRequest names ("" for the whole server). */
 function serviceNamed(request: Uint8Array): string {
@@ -23,8 +24,8 @@ function serviceNamed(request: Uint8Array): string {
   return service;
 }
 
-/** The HealthCheckResponse bytes, or a NOT_FOUND error for a service this server does not have. */
-export function checkHealth(request: Uint8Array, services: ReadonlySet<string>): Uint8Array {
+/** The HealthCheckResponse bytes (NOT_SERVING while the server is not serving, e.g. sealed), or a NOT_FOUND error for a service this server does not have. */
+export function checkHealth(request: Uint8Array, services: ReadonlySet<string>, serving: boolean): Uint8Array {
   let service: string;
   try {
     service = serviceNamed(request);
@@ -32,6 +33,6 @@ export function checkHealth(request: Uint8Array, services: ReadonlySet<string>):
     throw new KmsError("InvalidParameter", "the request is not a valid grpc.health.v1.HealthCheckRequest");
   }
   if (service !== "" && !services.has(service)) throw new KmsError("ResourceNotFound", `unknown service ${service.slice(0, 100)}`);
-  return new BinaryWriter().tag(1, WireType.Varint).int32(SERVING).finish();
+  return new BinaryWriter().tag(1, WireType.Varint).int32(serving ? SERVING : NOT_SERVING).finish();
 }
 
