@@ -5,7 +5,7 @@
  * has been checked.
  */
 import { CliError, EXIT, VerificationError } from "./errors.js";
-import { encodeHeader, FIXED_HEADER_LENGTH, openChunk, parseFixedHeader, sealChunk, TAG_LENGTH, type FileHeader } from "./file-format.js";
+import { encodeHeader, FIXED_HEADER_LENGTH, openChunk, parseFixedHeader, sealChunkParts, TAG_LENGTH, type FileHeader } from "./file-format.js";
 
 /** Reads exact byte counts from an async stream of buffers. */
 export class ByteReader {
@@ -18,8 +18,8 @@ export class ByteReader {
     this.source = source[Symbol.asyncIterator]();
   }
 
-  /** `n` bytes, or fewer only when the stream ends first. */
-  async read(n: number): Promise<Buffer> {
+  /** `n` bytes, or fewer only when the stream ends first; into `target` when given (reused by the caller). */
+  async read(n: number, target?: Buffer): Promise<Buffer> {
     while (this.buffered < n && !this.ended) {
       const next = await this.source.next();
       if (next.done) {
@@ -32,7 +32,7 @@ export class ByteReader {
       this.buffered += b.length;
     }
     const take = Math.min(n, this.buffered);
-    const out = Buffer.allocUnsafe(take);
+    const out = target && target.length >= take ? target.subarray(0, take) : Buffer.allocUnsafe(take);
     let filled = 0;
     while (filled < take) {
       const head = this.pending[0]!;
@@ -91,7 +91,7 @@ export async function* encryptChunks(source: AsyncIterable<Uint8Array>, key: Uin
       let offset = 0;
       while (offset < piece.length) {
         if (fill === size) {
-          yield sealChunk(key, header, index++, false, held);
+          yield* sealChunkParts(key, header, index++, false, held);
           fill = 0;
         }
         const n = Math.min(size - fill, piece.length - offset);
@@ -100,7 +100,9 @@ export async function* encryptChunks(source: AsyncIterable<Uint8Array>, key: Uin
         offset += n;
       }
     }
-    yield sealChunk(key, header, index, true, held.subarray(0, fill));
+    const [body, tag] = sealChunkParts(key, header, index, true, held.subarray(0, fill));
+    if (body.length > 0) yield body;
+    yield tag;
   } finally {
     held.fill(0);
   }
@@ -113,15 +115,17 @@ export async function* encryptChunks(source: AsyncIterable<Uint8Array>, key: Uin
  */
 export async function* decryptChunks(reader: ByteReader, key: Uint8Array, header: FileHeader): AsyncGenerator<Buffer> {
   const frame = header.chunkSize + TAG_LENGTH;
+  // Two frame buffers, used in turn: a chunk is opened (into new memory) before its buffer is refilled.
+  const buffers = [Buffer.allocUnsafe(frame), Buffer.allocUnsafe(frame)] as const;
   let index = 0;
-  let current = await reader.read(frame);
+  let current = await reader.read(frame, buffers[0]);
   for (;;) {
     if (current.length < TAG_LENGTH) throw new VerificationError("the file ends before its final chunk (truncated)");
     if (current.length < frame) {
       yield openChunk(key, header, index, true, current);
       return;
     }
-    const next = await reader.read(frame);
+    const next = await reader.read(frame, buffers[(index + 1) % 2]);
     if (next.length === 0) {
       yield openChunk(key, header, index, true, current);
       return;

@@ -135,14 +135,19 @@ function assertIndex(index: number): void {
   if (!Number.isInteger(index) || index < 0 || index >= MAX_CHUNKS) throw new VerificationError(`too many chunks: at most ${MAX_CHUNKS} per file`);
 }
 
-/** Seals chunk `index`: ciphertext || tag. */
-export function sealChunk(key: Uint8Array, header: FileHeader, index: number, final: boolean, plaintext: Uint8Array): Buffer {
+/** Seals chunk `index` as its two parts, ciphertext and tag (written one after the other, not copied together). */
+export function sealChunkParts(key: Uint8Array, header: FileHeader, index: number, final: boolean, plaintext: Uint8Array): [Buffer, Buffer] {
   assertIndex(index);
   const cipher = createCipheriv("aes-256-gcm", key, nonceOf(header.noncePrefix, index), { authTagLength: TAG_LENGTH });
   cipher.setAAD(aadOf(header.bytes, index, final));
   const body = cipher.update(plaintext);
-  const last = cipher.final();
-  return Buffer.concat([body, last, cipher.getAuthTag()]);
+  const last = cipher.final(); // GCM is a stream mode: always empty
+  return [last.length === 0 ? body : Buffer.concat([body, last]), cipher.getAuthTag()];
+}
+
+/** Seals chunk `index`: ciphertext || tag. */
+export function sealChunk(key: Uint8Array, header: FileHeader, index: number, final: boolean, plaintext: Uint8Array): Buffer {
+  return Buffer.concat(sealChunkParts(key, header, index, final, plaintext));
 }
 
 /** Opens chunk `index`; any mismatch (content, position, finality, header, key) is one VerificationError. */

@@ -6,11 +6,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ConnectError } from "@connectrpc/connect";
 import { Command, CommanderError, Option } from "commander";
 import { intArg } from "./args.js";
 import { Cli, type CliIo, type GlobalOptions } from "./cli.js";
 import { COMMAND_GROUPS } from "./commands/index.js";
-import { describeFailure, EXIT } from "./errors.js";
+import { CliError, describeFailure, EXIT } from "./errors.js";
 import { OUTPUT_FORMATS } from "./profile.js";
 
 const HELP_AFTER = `
@@ -81,7 +82,7 @@ export async function runKms(argv: readonly string[], io: CliIo): Promise<number
     const failure = describeFailure(err, await cli.endpoint());
     io.stderr.write(`kms: ${failure.message}\n`);
     if (cli.debug && failure.requestId) io.stderr.write(`kms: RequestId ${failure.requestId}\n`);
-    if (cli.debug && !(err instanceof Error && "exitCode" in err) && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    if (cli.debug && !(err instanceof CliError) && !(err instanceof ConnectError) && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
     return failure.exitCode;
   } finally {
     cli.close();

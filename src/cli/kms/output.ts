@@ -107,8 +107,8 @@ function formatScalar(type: ScalarType, localName: string, value: unknown): stri
   if (type === ScalarType.BYTES) return (value as Uint8Array).length === 0 ? "-" : Buffer.from(value as Uint8Array).toString("base64");
   if (type === ScalarType.STRING) return value === "" ? "-" : String(value);
   if (typeof value === "bigint" || typeof value === "number") {
-    if (/TimeMs$/.test(localName)) return isoTime(Number(value));
-    if (/(Time|Date|ValidTo)$/.test(localName)) return isoTime(Number(value) * 1000);
+    if (/timeMs$/i.test(localName)) return isoTime(Number(value));
+    if (/(time|date|validTo)$/i.test(localName)) return isoTime(Number(value) * 1000);
   }
   return String(value);
 }
