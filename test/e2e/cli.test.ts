@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { execFile } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -535,6 +535,23 @@ function swap(b: Buffer, i: number, j: number): Buffer {
   return c;
 }
 
+describe("bin/kms.mjs", () => {
+  it("runs the TypeScript source through tsx when there is no bundle", async () => {
+    const tree = await mkdtemp(join(work, "no-bundle-"));
+    await mkdir(join(tree, "bin"));
+    await copyFile(join(REPO, "bin/kms.mjs"), join(tree, "bin/kms.mjs"));
+    await symlink(join(REPO, "src"), join(tree, "src"));
+    await symlink(join(REPO, "node_modules"), join(tree, "node_modules"));
+    const r = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, [join(tree, "bin/kms.mjs"), "--output", "json", "random", "--bytes", "5"], { env: envFor(server) }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code) : 0, stdout: Buffer.from(stdout), stderr }),
+      );
+    });
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(Buffer.from(JSON.parse(r.stdout.toString()).Plaintext, "base64")).toHaveLength(5);
+  });
+});
+
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -845,5 +862,83 @@ describe("principals, policies, tokens, access keys and audit", () => {
     expect(gone).toMatchObject({ code: 1, stderr: "kms: ResourceNotFound: no principal named cli-billing\n" });
     const badDoc = await kms(["policies", "create", "p", "--document", "{not json"]);
     expect(badDoc.code).toBe(2);
+  });
+});
+
+describe("TLS and mutual TLS profiles", () => {
+  const run = promisify(execFile);
+  let pki: string;
+  let tls: TestServer;
+  let endpoint: string;
+
+  /** A CA, a server certificate for 127.0.0.1/localhost, and a client certificate whose CN names a sub-user. */
+  async function makePki(dir: string): Promise<void> {
+    const openssl = (args: string[]) => run("openssl", args, { cwd: dir });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    await writeFile(
+      join(dir, "ext.cnf"),
+      "[server]\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n[client]\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    );
+    await openssl(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=kms-cli-test-ca", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
+    for (const [name, cn, section, serial] of [
+      ["server", "localhost", "server", "2"],
+      ["client", "cli-mtls", "client", "3"],
+    ] as const) {
+      await openssl(["req", "-new", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`]);
+      await openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", serial, "-days", "1", "-out", `${name}.pem`, "-extfile", "ext.cnf", "-extensions", section]);
+    }
+  }
+
+  beforeAll(async () => {
+    pki = await mkdtemp(join(work, "pki-"));
+    await makePki(pki);
+    tls = await startTestServer({ env: { KMS_TLS_CERT: join(pki, "server.pem"), KMS_TLS_KEY: join(pki, "server.key"), KMS_TLS_CLIENT_CA: join(pki, "ca.pem") } });
+    endpoint = `https://127.0.0.1:${tls.server.grpc.port}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await tls?.dispose();
+  });
+
+  const overTls = (args: string[], env: Record<string, string | undefined> = {}) => runWith(undefined, args, { env: { KMS_ENDPOINT: endpoint, KMS_TOKEN: tls.token, ...env } });
+
+  it("verifies the server against the CA file and the server name", async () => {
+    expect(await overTls(["--ca-file", join(pki, "ca.pem"), "random", "--bytes", "4"])).toMatchObject({ code: 0, stderr: "" });
+    expect(await overTls(["--ca-file", join(pki, "ca.pem"), "--server-name", "localhost", "random"])).toMatchObject({ code: 0 });
+    // From the environment, with the scheme inferred from the TLS settings.
+    expect(await overTls(["random"], { KMS_ENDPOINT: `127.0.0.1:${tls.server.grpc.port}`, KMS_CA_FILE: join(pki, "ca.pem") })).toMatchObject({ code: 0 });
+
+    const untrusted = await overTls(["random"]);
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.stderr).toMatch(/^kms: cannot reach https:\/\/127\.0\.0\.1:\d+: .*(self[- ]signed|unable to get local issuer|certificate)/i);
+    const wrongName = await overTls(["--ca-file", join(pki, "ca.pem"), "--server-name", "kms.example.com", "random"]);
+    expect(wrongName.code).toBe(3);
+    expect(wrongName.stderr).toMatch(/kms\.example\.com/);
+    const plain = await overTls(["--endpoint", `http://127.0.0.1:${tls.server.grpc.port}`, "--ca-file", join(pki, "ca.pem"), "random"]);
+    expect(plain).toMatchObject({ code: 2, stderr: expect.stringMatching(/is plain http, but TLS settings are given/) });
+    const halfPair = await overTls(["--ca-file", join(pki, "ca.pem"), "--cert-file", join(pki, "client.pem"), "random"]);
+    expect(halfPair).toMatchObject({ code: 2, stderr: "kms: a client certificate needs both --cert-file and --key-file\n" });
+  });
+
+  it("authenticates as a sub-user by client certificate, with no token", async () => {
+    const ca = ["--ca-file", join(pki, "ca.pem")];
+    expect((await overTls([...ca, "principals", "create", "cli-mtls"])).code).toBe(0);
+    const doc = JSON.stringify({ version: "2.0", statement: [{ effect: "allow", action: ["kms:GenerateRandom"], resource: ["*"] }] });
+    expect((await overTls([...ca, "policies", "create", "cli-mtls-random", "--document", doc])).code).toBe(0);
+    expect((await overTls([...ca, "policies", "attach", "cli-mtls-random", "--principal", "cli-mtls"])).code).toBe(0);
+
+    const asCert = (args: string[]) => overTls([...ca, "--cert-file", join(pki, "client.pem"), "--key-file", join(pki, "client.key"), ...args], { KMS_TOKEN: undefined });
+    const allowed = await asCert(["random", "--bytes", "8"]);
+    expect(allowed).toMatchObject({ code: 0, stderr: "" });
+    expect(Buffer.from(JSON.parse(allowed.stdout.toString()).Plaintext, "base64")).toHaveLength(8);
+    const denied = await asCert(["keys", "list"]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^kms: UnauthorizedOperation: /);
+    // The same certificate settings from a profile written by kms configure.
+    const wrote = await runWith(undefined, ["--profile", "mtls", "configure", "--endpoint", endpoint, ...ca, "--cert-file", join(pki, "client.pem"), "--key-file", join(pki, "client.key")], { env: { KMS_ENDPOINT: undefined, KMS_TOKEN: undefined } });
+    expect(wrote.code).toBe(0);
+    const fromProfile = await runWith(undefined, ["random"], { env: { KMS_PROFILE: "mtls", KMS_ENDPOINT: undefined, KMS_TOKEN: undefined } });
+    expect(fromProfile).toMatchObject({ code: 0, stderr: "" });
+    await rm(join(home, ".config"), { recursive: true, force: true });
   });
 });

@@ -7,10 +7,10 @@
  * lists them. Adding a family's commands is that file plus one line there.
  */
 import { writeFile } from "node:fs/promises";
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import { UsageError } from "./errors.js";
-import { renderMessage, renderRecord, type TableView } from "./output.js";
+import { renderField, renderMessage, renderRecord, type TableView } from "./output.js";
 import { resolveProfile, type OutputFormat, type ProfileSettings, type ResolvedProfile } from "./profile.js";
 import { createKmsClients, DEFAULT_TIMEOUT_MS, type KmsClients } from "./transport.js";
 
@@ -27,9 +27,13 @@ export interface GlobalOptions extends ProfileSettings {
   profile?: string;
   timeout?: number;
   debug?: boolean;
+  field?: string;
 }
 
 export type CommandGroup = (program: Command, cli: Cli) => void;
+
+/** A subgroup registered under a group's command (kms keys rotation, kms keys import). */
+export type SubGroup = (parent: Command, cli: Cli) => void;
 
 export class Cli {
   private resolved: Promise<ResolvedProfile> | undefined;
@@ -82,11 +86,20 @@ export class Cli {
   }
 
   async print<D extends DescMessage>(schema: D, message: MessageShape<D>, view?: TableView): Promise<void> {
-    this.write(renderMessage(await this.format(), schema, message, view));
+    const field = this.globals().field;
+    if (field !== undefined) this.write(renderField(toJson(schema, message, { alwaysEmitImplicit: true }), field));
+    else this.write(renderMessage(await this.format(), schema, message, view));
   }
 
   async printRecord(record: Record<string, string | number | boolean | null>): Promise<void> {
-    this.write(renderRecord(await this.format(), record));
+    const field = this.globals().field;
+    if (field !== undefined) this.write(renderField(record, field));
+    else this.write(renderRecord(await this.format(), record));
+  }
+
+  /** For calls that answer nothing: nothing in a table, {} as JSON, so a script can always parse stdout. */
+  async printEmpty(): Promise<void> {
+    if (this.globals().field === undefined && (await this.format()) === "json") this.write("{}\n");
   }
 
   write(text: string | Uint8Array): void {
@@ -108,7 +121,7 @@ export class Cli {
 }
 
 function profileFlags(g: GlobalOptions): ProfileSettings & { profile?: string } {
-  const { timeout: _t, debug: _d, ...rest } = g;
+  const { timeout: _t, debug: _d, field: _f, ...rest } = g;
   return rest;
 }
 

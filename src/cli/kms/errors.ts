@@ -60,6 +60,24 @@ export interface Failure {
 /** gRPC statuses that mean the call never reached a service able to answer it. */
 const UNREACHABLE = new Set<Code>([Code.Unavailable, Code.DeadlineExceeded, Code.Canceled]);
 
+/**
+ * The message of a Node error under a ConnectError (a socket, DNS or TLS
+ * failure: ECONNRESET, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID...):
+ * the call failed on this side of the connection, not in the service.
+ */
+function localCause(err: ConnectError): string | undefined {
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause instanceof Error && depth < 8; depth++) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && code !== "") {
+      const hint = code === "ERR_SSL_WRONG_VERSION_NUMBER" ? "; is it plain h2c? then use http://" : "";
+      return `${cause.message.replace(/\s+/g, " ").trim()} (${code}${hint})`;
+    }
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
 /** Maps anything thrown by a command to its exit code and message. */
 export function describeFailure(err: unknown, endpoint?: string): Failure {
   if (err instanceof CliError) return { exitCode: err.exitCode, message: err.message };
@@ -78,7 +96,9 @@ function describeConnectError(err: ConnectError, endpoint: string | undefined): 
     const exitCode = info.code.startsWith("AuthFailure") ? EXIT.CONNECTION : EXIT.API;
     return { exitCode, message: `${info.code}: ${err.rawMessage}`, ...(info.requestId ? { requestId: info.requestId } : {}) };
   }
-  if (UNREACHABLE.has(err.code)) return { exitCode: EXIT.CONNECTION, message: `cannot reach ${endpoint ?? "the service"}: ${err.rawMessage}` };
+  if (UNREACHABLE.has(err.code) || localCause(err) !== undefined) {
+    return { exitCode: EXIT.CONNECTION, message: `cannot reach ${endpoint ?? "the service"}: ${localCause(err) ?? err.rawMessage}` };
+  }
   if (err.code === Code.Unauthenticated) return { exitCode: EXIT.CONNECTION, message: `not authenticated: ${err.rawMessage}` };
   return { exitCode: EXIT.API, message: `${Code[err.code]}: ${err.rawMessage}` };
 }

@@ -54,6 +54,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
     .option("--key-file <file>", "PEM private key of the client certificate (env KMS_KEY_FILE)")
     .option("--server-name <name>", "name the server's certificate must carry, if not the endpoint's host (env KMS_SERVER_NAME)")
     .addOption(new Option("--output <format>", "json or table (env KMS_OUTPUT; default: table on a terminal, json otherwise)").choices(OUTPUT_FORMATS))
+    .option("--field <path>", "print only this field of the answer, e.g. KeyId or KeyMetadata.KeyState (strings raw, anything else as JSON)")
     .option("--timeout <seconds>", "deadline of each call (default 30)", intArg(1, 3600))
     .option("--debug", "also print the RequestId of a failed call")
     .addHelpText("after", HELP_AFTER)

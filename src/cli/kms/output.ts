@@ -9,6 +9,7 @@
  * Enabled, PendingDelete), Unix times as ISO 8601 UTC, "-" for unset.
  */
 import { ScalarType, toJson, type DescEnum, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { UsageError } from "./errors.js";
 import type { OutputFormat } from "./profile.js";
 
 export interface TableView {
@@ -25,6 +26,20 @@ export function renderMessage<D extends DescMessage>(format: OutputFormat, schem
 export function renderRecord(format: OutputFormat, record: Record<string, string | number | boolean | null>): string {
   if (format === "json") return `${JSON.stringify(record, null, 2)}\n`;
   return keyValueLines(Object.entries(record).map(([k, v]) => [k, v === null ? "-" : String(v)]));
+}
+
+/**
+ * One value of the JSON answer, by a dot path (KeyId, KeyMetadata.KeyState,
+ * KeyMetadatas.0.KeyId): strings raw, anything else as JSON. For scripts:
+ * KEY=$(kms keys create --alias a --field KeyId).
+ */
+export function renderField(json: unknown, path: string): string {
+  let value: unknown = json;
+  for (const part of path.split(".")) {
+    if (value !== null && typeof value === "object" && Object.prototype.hasOwnProperty.call(value, part)) value = (value as Record<string, unknown>)[part];
+    else throw new UsageError(`the answer has no field ${path}`);
+  }
+  return `${typeof value === "string" ? value : JSON.stringify(value)}\n`;
 }
 
 function renderTable(schema: DescMessage, message: Record<string, unknown>, view: TableView): string {

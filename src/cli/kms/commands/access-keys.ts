@@ -1,7 +1,6 @@
 /** kms access-keys: SecretId/SecretKey pairs for API 3.0 and the Tencent SDKs (AdminService). */
 import { CreateAccessKeyResponseSchema, ListAccessKeysResponseSchema } from "../../../../gen/kms/v1/admin_pb.js";
 import { act, type CommandGroup } from "../cli.js";
-import { printNothing } from "./keys.js";
 import { resolvePrincipal } from "./principals.js";
 
 export const accessKeys: CommandGroup = (program, cli) => {
@@ -39,7 +38,7 @@ export const accessKeys: CommandGroup = (program, cli) => {
           const admin = await cli.admin();
           const req = { secretId: secretId! };
           await (verb === "enable" ? admin.enableAccessKey(req) : verb === "disable" ? admin.disableAccessKey(req) : admin.deleteAccessKey(req));
-          await printNothing(cli);
+          await cli.printEmpty();
         }),
       );
   }

@@ -37,7 +37,7 @@ export async function readSignature(cli: Cli, o: { signature?: string; signature
 }
 
 /** Prints a verification answer; a signature that does not verify is exit 4. */
-export async function reportVerification<T extends { signatureValid: boolean }>(cli: Cli, print: () => Promise<void>, res: T): Promise<void> {
+export async function reportVerification(print: () => Promise<void>, res: { signatureValid: boolean }): Promise<void> {
   await print();
   if (!res.signatureValid) throw new VerificationError("the signature does not verify");
 }
@@ -79,7 +79,7 @@ export const asymmetric: CommandGroup = (program, cli) => {
         const message = await readBytesInput(o, "message", cli.io.stdin);
         const signatureValue = await readSignature(cli, o);
         const res = await (await cli.kms()).verifyByAsymmetricKey({ keyId: keyId!, algorithm: o.algorithm, message, signatureValue, messageType: o.digest ? MessageType.DIGEST : MessageType.RAW });
-        await reportVerification(cli, () => cli.print(VerifyByAsymmetricKeyResponseSchema, res), res);
+        await reportVerification(() => cli.print(VerifyByAsymmetricKeyResponseSchema, res), res);
       }),
     );
 

@@ -8,8 +8,7 @@
 import { constants, createPublicKey, publicEncrypt } from "node:crypto";
 import { GetParametersForImportResponseSchema } from "../../../../gen/kms/v1/kms_pb.js";
 import { choiceArg, readBytesInput, readSmallFile, timeArg, type BytesInput } from "../args.js";
-import { act, writeBytes, type Cli } from "../cli.js";
-import { printNothing, type SubGroup } from "./keys.js";
+import { act, writeBytes, type Cli, type SubGroup } from "../cli.js";
 
 const WRAPPING_ALGORITHMS = ["RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5"] as const;
 
@@ -49,7 +48,7 @@ export const keyImport: SubGroup = (keys, cli) => {
       act<BytesInput & { importToken: string; validTo?: number }>(async ([keyId], o) => {
         const encryptedKeyMaterial = await readBytesInput({ in: o.in, base64: o.base64 }, "wrapped material", cli.io.stdin);
         await (await cli.kms()).importKeyMaterial({ keyId: keyId!, importToken: o.importToken, encryptedKeyMaterial, validTo: validToSeconds(o.validTo) });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 
@@ -68,7 +67,7 @@ export const keyImport: SubGroup = (keys, cli) => {
     .action(
       act(async ([keyId]) => {
         await (await cli.kms()).deleteImportedKeyMaterial({ keyId: keyId! });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 };
@@ -86,5 +85,5 @@ async function importFromFile(cli: Cli, keyId: string, path: string, validTo: nu
   } finally {
     material.fill(0);
   }
-  await printNothing(cli);
+  await cli.printEmpty();
 }

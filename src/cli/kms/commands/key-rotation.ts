@@ -1,8 +1,7 @@
 /** kms keys rotation: automatic rotation and rotation on demand (a rotation adds a key version). */
 import { GetKeyRotationStatusResponseSchema, RotateKeyResponseSchema } from "../../../../gen/kms/v1/kms_pb.js";
 import { intArg } from "../args.js";
-import { act } from "../cli.js";
-import { printNothing, type SubGroup } from "./keys.js";
+import { act, type SubGroup } from "../cli.js";
 
 export const keyRotation: SubGroup = (keys, cli) => {
   const group = keys.command("rotation").description("automatic and on-demand rotation of a CMK");
@@ -15,7 +14,7 @@ export const keyRotation: SubGroup = (keys, cli) => {
     .action(
       act<{ days?: number }>(async ([keyId], o) => {
         await (await cli.kms()).enableKeyRotation({ keyId: keyId!, rotateDays: o.days ?? 0 });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 
@@ -26,7 +25,7 @@ export const keyRotation: SubGroup = (keys, cli) => {
     .action(
       act(async ([keyId]) => {
         await (await cli.kms()).disableKeyRotation({ keyId: keyId! });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 

@@ -1,6 +1,6 @@
 /** kms keys: the life of a CMK (KeyManagementService), with rotation and import as subgroups. */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError } from "commander";
 import {
   CancelKeyDeletionResponseSchema,
   CreateKeyResponseSchema,
@@ -112,7 +112,7 @@ export const keys: CommandGroup = (program, cli) => {
     .argument("<alias>")
     .action(act(async ([keyId, alias]) => {
       await (await cli.kms()).updateAlias({ keyId: keyId!, alias: alias! });
-      await printNothing(cli);
+      await cli.printEmpty();
     }));
 
   group
@@ -122,7 +122,7 @@ export const keys: CommandGroup = (program, cli) => {
     .argument("<description>")
     .action(act(async ([keyId, description]) => {
       await (await cli.kms()).updateKeyDescription({ keyId: keyId!, description: description! });
-      await printNothing(cli);
+      await cli.printEmpty();
     }));
 
   group
@@ -133,7 +133,7 @@ export const keys: CommandGroup = (program, cli) => {
       act(async ([...ids]) => {
         const kms = await cli.kms();
         await (ids.length === 1 ? kms.enableKey({ keyId: ids[0]! }) : kms.enableKeys({ keyIds: ids }));
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 
@@ -145,7 +145,7 @@ export const keys: CommandGroup = (program, cli) => {
       act(async ([...ids]) => {
         const kms = await cli.kms();
         await (ids.length === 1 ? kms.disableKey({ keyId: ids[0]! }) : kms.disableKeys({ keyIds: ids }));
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 
@@ -173,7 +173,7 @@ export const keys: CommandGroup = (program, cli) => {
     .argument("<key-id>")
     .action(act(async ([keyId]) => {
       await (await cli.kms()).archiveKey({ keyId: keyId! });
-      await printNothing(cli);
+      await cli.printEmpty();
     }));
 
   group
@@ -182,7 +182,7 @@ export const keys: CommandGroup = (program, cli) => {
     .argument("<key-id>")
     .action(act(async ([keyId]) => {
       await (await cli.kms()).cancelKeyArchive({ keyId: keyId! });
-      await printNothing(cli);
+      await cli.printEmpty();
     }));
 
   group
@@ -193,7 +193,7 @@ export const keys: CommandGroup = (program, cli) => {
     .requiredOption("--resource <id>", "resource id")
     .action(act<{ product: string; resource: string }>(async ([keyId], o) => {
       await (await cli.kms()).bindCloudResource({ keyId: keyId!, productId: o.product, resourceId: o.resource });
-      await printNothing(cli);
+      await cli.printEmpty();
     }));
 
   group
@@ -204,17 +204,12 @@ export const keys: CommandGroup = (program, cli) => {
     .requiredOption("--resource <id>", "resource id")
     .action(act<{ product: string; resource: string }>(async ([keyId], o) => {
       await (await cli.kms()).unbindCloudResource({ keyId: keyId!, productId: o.product, resourceId: o.resource });
-      await printNothing(cli);
+      await cli.printEmpty();
     }));
 
   keyRotation(group, cli);
   keyImport(group, cli);
 };
-
-/** Calls that answer nothing print nothing in a table and {} as JSON, so a script can always parse stdout. */
-export async function printNothing(cli: Cli): Promise<void> {
-  if ((await cli.format()) === "json") cli.write("{}\n");
-}
 
 async function listKeys(cli: Cli, o: ListOptions): Promise<void> {
   const kms = await cli.kms();
@@ -244,5 +239,3 @@ async function listKeys(cli: Cli, o: ListOptions): Promise<void> {
   }
   await cli.print(ListKeyDetailResponseSchema, create(ListKeyDetailResponseSchema, { totalCount: total, keyMetadatas: found }), KEY_COLUMNS);
 }
-
-export type SubGroup = (parent: Command, cli: Cli) => void;

@@ -4,7 +4,6 @@ import type { Command } from "commander";
 import { readSmallFile } from "../args.js";
 import { act, type Cli, type CommandGroup } from "../cli.js";
 import { UsageError } from "../errors.js";
-import { printNothing } from "./keys.js";
 import { resolvePrincipal } from "./principals.js";
 
 interface DocumentOptions {
@@ -66,7 +65,7 @@ export const policies: CommandGroup = (program, cli) => {
           const principalUin = await resolvePrincipal(cli, o.principal);
           const admin = await cli.admin();
           await (verb === "attach" ? admin.attachPolicy({ principalUin, policyName: policyName! }) : admin.detachPolicy({ principalUin, policyName: policyName! }));
-          await printNothing(cli);
+          await cli.printEmpty();
         }),
       );
   }
@@ -78,7 +77,7 @@ export const policies: CommandGroup = (program, cli) => {
     .action(
       act(async ([name]) => {
         await (await cli.admin()).deletePolicy({ name: name! });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 };

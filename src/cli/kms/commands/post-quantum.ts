@@ -53,7 +53,7 @@ export const postQuantum: CommandGroup = (program, cli) => {
       const message = await readBytesInput(o, "message", cli.io.stdin);
       const signatureValue = await readSignature(cli, o);
       const res = await (await cli.kms()).postQuantumCryptoVerify({ keyId: keyId!, message, signatureValue });
-      await reportVerification(cli, () => cli.print(PostQuantumCryptoVerifyResponseSchema, res), res);
+      await reportVerification(() => cli.print(PostQuantumCryptoVerifyResponseSchema, res), res);
     }),
   );
 };

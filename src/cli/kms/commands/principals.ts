@@ -2,7 +2,6 @@
 import { CreatePrincipalResponseSchema, ListPrincipalsResponseSchema } from "../../../../gen/kms/v1/admin_pb.js";
 import { act, type Cli, type CommandGroup } from "../cli.js";
 import { CliError, EXIT } from "../errors.js";
-import { printNothing } from "./keys.js";
 
 /**
  * A principal named by uin (digits) or by name; a name is looked up with
@@ -40,7 +39,7 @@ export const principals: CommandGroup = (program, cli) => {
       act(async ([ref]) => {
         const uin = await resolvePrincipal(cli, ref);
         await (await cli.admin()).deletePrincipal({ uin });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 };

@@ -1,7 +1,6 @@
 /** kms tokens: bearer tokens for gRPC, gRPC-Web and Connect (AdminService). */
 import { CreateTokenResponseSchema, ListTokensResponseSchema } from "../../../../gen/kms/v1/admin_pb.js";
 import { act, type CommandGroup } from "../cli.js";
-import { printNothing } from "./keys.js";
 import { resolvePrincipal } from "./principals.js";
 
 export const tokens: CommandGroup = (program, cli) => {
@@ -32,7 +31,7 @@ export const tokens: CommandGroup = (program, cli) => {
     .action(
       act(async ([tokenId]) => {
         await (await cli.admin()).deleteToken({ tokenId: tokenId! });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 };

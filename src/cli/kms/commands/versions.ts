@@ -2,7 +2,6 @@
 import { DescribeKeyVersionResponseSchema, ListKeyVersionsResponseSchema, ScheduleKeyVersionDeletionResponseSchema } from "../../../../gen/kms/v1/versions_pb.js";
 import { intArg } from "../args.js";
 import { act, type CommandGroup } from "../cli.js";
-import { printNothing } from "./keys.js";
 
 
 export const versions: CommandGroup = (program, cli) => {
@@ -29,7 +28,7 @@ export const versions: CommandGroup = (program, cli) => {
     .action(
       act(async ([keyId, v]) => {
         await (await cli.versions()).enableKeyVersion({ keyId: keyId!, version: Number(v) });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 
@@ -41,7 +40,7 @@ export const versions: CommandGroup = (program, cli) => {
     .action(
       act(async ([keyId, v]) => {
         await (await cli.versions()).disableKeyVersion({ keyId: keyId!, version: Number(v) });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 
@@ -66,7 +65,7 @@ export const versions: CommandGroup = (program, cli) => {
     .action(
       act(async ([keyId, v]) => {
         await (await cli.versions()).cancelKeyVersionDeletion({ keyId: keyId!, version: Number(v) });
-        await printNothing(cli);
+        await cli.printEmpty();
       }),
     );
 };
