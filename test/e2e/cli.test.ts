@@ -438,6 +438,20 @@ describe("kms encrypt / kms decrypt", () => {
     expect(notObject.code).toBe(2);
   });
 
+  it("keeps decrypting under an archived key, which no longer encrypts", async () => {
+    const archived = await createKey("cli-files-archived");
+    const sealed = await kms(["encrypt", "--key", archived], { input: Buffer.from("kept") });
+    expect(await json(["keys", "archive", archived])).toEqual({});
+    expect((await describeKey(archived)).KeyState).toBe("KEY_STATE_ARCHIVED");
+    const refused = await kms(["encrypt", "--key", archived], { input: Buffer.from("new") });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^kms: ResourceUnavailable\.CmkArchived: /);
+    expect(refused.stdout.length).toBe(0);
+    expect((await kms(["decrypt"], { input: sealed.stdout })).stdout.toString()).toBe("kept");
+    expect(await json(["keys", "unarchive", archived])).toEqual({});
+    expect((await describeKey(archived)).KeyState).toBe("KEY_STATE_ENABLED");
+  });
+
   it("names the API code when the key cannot encrypt, and writes nothing", async () => {
     const signer = await createKey("cli-files-signer", ["--usage", "ASYMMETRIC_SIGN_VERIFY_ECC"]);
     const out = join(dir, "never.kmse");
