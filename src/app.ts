@@ -47,7 +47,7 @@ import type { HttpRequest } from "./transport/http/body.js";
 import { startListeners, type Listeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
 import type { HttpResponse } from "./transport/http/response.js";
 import { trustActions, unsealActions, type UnsealDeps } from "./trust/actions/index.js";
-import { registerBuiltinSealedRecords } from "./trust/builtin-kinds.js";
+import { registerBuiltinSealedRecords } from "./sealed-record-kinds.js";
 import { secureDataDir } from "./trust/data-dir.js";
 import { openRootOfTrust, type TrustOpening } from "./trust/open.js";
 import type { Trust } from "./trust/trust.js";

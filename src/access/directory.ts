@@ -21,7 +21,7 @@ import { hash, randomInt, timingSafeEqual } from "node:crypto";
 import { KmsError } from "../errors.js";
 import { randomAlphanumeric } from "../crypto/random.js";
 import { sealedVersion, type KeyringRootKey, type RootKey } from "../crypto/seal.js";
-import type { SealedRecordKind } from "../trust/sealed-records.js";
+import type { SealedRecordKind } from "../crypto/sealed-records.js";
 import { keyspace } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { Identity, Journal } from "../call.js";

@@ -18,7 +18,7 @@ import { KmsError } from "../errors.js";
 import { UnsealError, type RootKey } from "../crypto/seal.js";
 import { keyspace } from "../store/keyspace.js";
 import type { KvStore } from "../store/store.js";
-import { rawSealedKind, type SealedRecordKind } from "../trust/sealed-records.js";
+import { rawSealedKind, type SealedRecordKind } from "../crypto/sealed-records.js";
 import type { Checkpoint, CheckpointSet } from "./checkpoint.js";
 import { chainedRecord, parseStoredEvent, UnreadableRecordError, type ChainedRecord, type StoredAuditEvent } from "./event.js";
 

@@ -26,7 +26,7 @@ import { KmsError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { keyspace } from "../store/keyspace.js";
 import type { KvStore } from "../store/store.js";
-import { rawSealedKind, type SealedRecordKind } from "../trust/sealed-records.js";
+import { rawSealedKind, type SealedRecordKind } from "../crypto/sealed-records.js";
 import type { ChainHead } from "./chain.js";
 
 export const CHECKPOINT_KEY_LABEL = "kms/v1/audit-checkpoint-key";

@@ -61,7 +61,7 @@ function devWarning(log: Logger, source: string): void {
 }
 
 async function devRootOf(config: Config, deps: TrustDeps, mayCreate: boolean): Promise<{ root: RootOfTrust; key: Buffer; source: string }> {
-  const dev = await obtainDevRootKey(config.dataDir, config.rootKey, mayCreate, (m) => deps.log.warn(`kms: ${m}`)).catch((err: unknown) => {
+  const dev = await obtainDevRootKey(config.dataDir, config.rootKey, mayCreate, (m) => deps.log.warn(m)).catch((err: unknown) => {
     throw err instanceof RootKeyError ? new TrustError(err.message) : err;
   });
   return { root: devRoot(dev.key), key: dev.key, source: dev.source };
@@ -72,7 +72,7 @@ async function unwrapOrRefuse(root: RootOfTrust, record: KeyringRecord, what: st
     return await unwrapKeyring(root, record);
   } catch (err) {
     await root.close();
-    if (err instanceof RootUnwrapError) throw new TrustError(`${what} does not open this data directory's keyring (a different key, or an altered keyring record); nothing was changed`);
+    if (err instanceof RootUnwrapError) throw new TrustError(`the root key does not match the one this data directory was sealed with: ${what} does not open this data directory's keyring (a different key, or an altered keyring record); nothing was changed`);
     throw err;
   }
 }

@@ -15,7 +15,7 @@ import type { KeyringRootKey } from "../crypto/seal.js";
 import type { Logger } from "../log.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import { trustKeyspace } from "./keyspace.js";
-import type { SealedRecordKind, SealedRecordRegistry } from "./sealed-records.js";
+import type { SealedRecordKind, SealedRecordRegistry } from "../crypto/sealed-records.js";
 
 /** Records read per page (one batch of rewrites each). */
 export const ROTATION_PAGE = 256;

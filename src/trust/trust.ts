@@ -18,7 +18,7 @@ import { trustKeyspace } from "./keyspace.js";
 import type { Pkcs11Root } from "./pkcs11-root.js";
 import { RootUnwrapError, softwareRoot, type RootOfTrust, type RootParams, type SealMode } from "./root.js";
 import { decodeProgress, encodeProgress, KeyringRotation, newProgress, type RotationProgress } from "./rotation.js";
-import { SealedRecordRegistry } from "./sealed-records.js";
+import { SealedRecordRegistry } from "../crypto/sealed-records.js";
 import { assertShareOf, combineShares, parseShare, ShareError, splitKey, type ParsedShare } from "./shamir.js";
 import { randomBytes } from "../crypto/random.js";
 

@@ -15,7 +15,7 @@ import { KeyRepository } from "../../src/keys/repository.js";
 import { silentLogger, type Logger } from "../../src/log.js";
 import { openLevelStore } from "../../src/store/level-store.js";
 import type { KvStore } from "../../src/store/store.js";
-import { registerBuiltinSealedRecords } from "../../src/trust/builtin-kinds.js";
+import { registerBuiltinSealedRecords } from "../../src/sealed-record-kinds.js";
 import { secureDataDir } from "../../src/trust/data-dir.js";
 import { openRootOfTrust, type TrustOpening } from "../../src/trust/open.js";
 import type { Trust } from "../../src/trust/trust.js";

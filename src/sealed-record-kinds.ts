@@ -8,14 +8,14 @@
  * A new family that seals material adds its kinds next to these (or
  * registers them itself on `trust.records`).
  */
-import type { Directory } from "../access/directory.js";
-import { auditKeySealedKind, checkpointKeySealedKind } from "../audit/index.js";
-import { materialLabel } from "../crypto/seal.js";
-import { importTokenLabel } from "../keys/actions/get-parameters-for-import.js";
-import type { ImportTokenRecord, KeyVersion } from "../keys/key.js";
-import { keyLock, type LockSet } from "../keys/locks.js";
-import { keyspace, SCHEMA } from "../store/keyspace.js";
-import { jsonSealedKind, type SealedRecordKind, type SealedRecordRegistry } from "./sealed-records.js";
+import type { Directory } from "./access/directory.js";
+import { auditKeySealedKind, checkpointKeySealedKind } from "./audit/index.js";
+import { materialLabel } from "./crypto/seal.js";
+import { importTokenLabel } from "./keys/actions/get-parameters-for-import.js";
+import type { ImportTokenRecord, KeyVersion } from "./keys/key.js";
+import { keyLock, type LockSet } from "./keys/locks.js";
+import { keyspace, SCHEMA } from "./store/keyspace.js";
+import { jsonSealedKind, type SealedRecordKind, type SealedRecordRegistry } from "./crypto/sealed-records.js";
 
 const VERSIONS_PREFIX = keyspace.versionsPrefix("").slice(0, -1);
 const IMPORT_TOKENS_PREFIX = keyspace.importToken("");

@@ -20,7 +20,7 @@
  *   old keyring versions are dropped only when every stored record is in a
  *   registered kind or a declared plain space.
  */
-import { sealedVersion, type KeyringRootKey } from "../crypto/seal.js";
+import { sealedVersion, type KeyringRootKey } from "./seal.js";
 
 export interface SealedRecordKind {
   /** Unique; names the kind in rotation progress and logs. */
