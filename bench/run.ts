@@ -23,7 +23,7 @@ import { closedLoop, h1Client, h2Client, h2load, h2loadAvailable, pacedLoop, typ
 import { cpuSeconds, memory, newCredentials, REPO, startEcho, startKms, type Credentials, type Started } from "./processes.js";
 import { topSelfTime } from "./profile.js";
 import { efficiencyOf, printReport, writeReport, type Ceiling, type Report, type Row, type Target } from "./report.js";
-import { MESSAGE, scenarios, setup, type Scenario } from "./scenarios.js";
+import { BATCH_ITEMS, MESSAGE, scenarios, setup, type Scenario } from "./scenarios.js";
 import { CONNECT_HEADERS, GRPC_HEADERS, grpcFrame, grpcUnframe, tc3Headers, type Protocol } from "./wire.js";
 
 const cfg = loadBenchConfig();
@@ -61,7 +61,7 @@ interface Endpoint {
 }
 
 const origin = (port: number) => `http://127.0.0.1:${port}`;
-const pathOf = (s: Scenario) => `/kms.v1.KeyManagementService/${s.method.name}`;
+const pathOf = (s: Scenario) => `/${s.method.parent.typeName}/${s.method.name}`;
 
 /** URL, headers and body h2load replays for `s` over `protocol`; `echo` adds the canned-reply header. */
 function target(s: Scenario, protocol: Protocol, port: number, creds: Credentials, echo: boolean) {
@@ -223,7 +223,7 @@ try {
   await populate(cfg, ep, all);
 
   for (const s of list) {
-    const protocols: Protocol[] = cfg.short && !s.everyProtocolInShortMode ? ["grpc"] : ["grpc", "connect", "api3"];
+    const protocols: Protocol[] = cfg.short && !s.everyProtocolInShortMode ? ["grpc"] : s.rpcOnly ? ["grpc", "connect"] : ["grpc", "connect", "api3"];
     for (const protocol of protocols) await runScenario(s, protocol);
   }
   if (cfg.profile) await profileEncrypt(list, cfg.profile);
@@ -457,6 +457,10 @@ function targets(): Target[] {
     if (s.startsWith("Sign ") || s.startsWith("Verify ")) check(`gRPC ${s} / smallest ceiling (${row.boundBy ?? "?"})`, row.efficiency ?? NaN, 0.8, true);
     if (s === "CreateKey (durable)") check(`gRPC ${s} / store synced batches`, ratio(row, "store"), 0.5, true);
   }
+  const batchRow = rows.find((r) => r.protocol === "grpc" && r.scenario.startsWith("BatchEncrypt"));
+  const batchItems = BATCH_ITEMS;
+  const single = find("grpc", "Encrypt 32 B");
+  check(`gRPC BatchEncrypt items/s (${batchItems} a call) / Encrypt 32 B calls/s`, batchRow && single ? (batchRow.load.rps * batchItems) / single.load.rps : NaN, 5, true);
   check("API 3.0 Encrypt 32 B / HTTP/1.1 echo", ratio(find("api3", "Encrypt 32 B"), "echo HTTP/1.1"), 0.6, true);
   check(`gRPC ListKeyDetail 100 p99, ${report.population.keys} keys`, find("grpc", "ListKeyDetail 100, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
   check(`gRPC DescribeKey p99 (1 in flight), ${report.population.keys} keys`, find("grpc", "DescribeKey, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");

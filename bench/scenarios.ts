@@ -6,6 +6,7 @@
  */
 import { create, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { BatchCryptoService } from "../gen/kms/v1/batch_pb.js";
 import { DataKeySpec, KeyManagementService, KeyUsage, MessageType } from "../gen/kms/v1/kms_pb.js";
 import type { Primitive } from "./ceilings.js";
 
@@ -32,6 +33,10 @@ export interface Scenario {
   unique?: () => { request: Uint8Array; api: ApiParams };
   /** Also run over Connect and API 3.0 in short mode. */
   everyProtocolInShortMode?: boolean;
+  /** Not offered through API 3.0 (gRPC-only services such as BatchCryptoService). */
+  rpcOnly?: boolean;
+  /** Operations one request carries (a batch), for items per second. */
+  itemsPerRequest?: number;
 }
 
 function scenario<I extends DescMessage, O extends DescMessage>(
@@ -55,6 +60,8 @@ export interface Fixture {
 export const MESSAGE = Buffer.alloc(32, 7);
 const PLAINTEXT_32 = Buffer.alloc(32, 1);
 const PLAINTEXT_4K = Buffer.alloc(4096, 2);
+/** Items per BatchEncrypt request: its items per second are compared with single Encrypt calls. */
+export const BATCH_ITEMS = 100;
 
 /** Creates the keys and blobs the scenarios use, through a real gRPC client. */
 export async function setup(transport: Transport, runId: string): Promise<Fixture> {
@@ -101,6 +108,10 @@ export function scenarios(f: Fixture, runId: string): Scenario[] {
     scenario(m.reEncrypt, { ciphertextBlob: f.blob, destinationKeyId: f.otherKeyId }, {
       name: "ReEncrypt", id: "reencrypt", kind: "symmetric", primitive: "aes-gcm-open-seal-32",
       api: { CiphertextBlob: b64(f.blob), DestinationKeyId: f.otherKeyId },
+    }),
+    scenario(BatchCryptoService.method.batchEncrypt, { items: Array.from({ length: BATCH_ITEMS }, () => ({ keyId: f.symmetricKeyId, plaintext: PLAINTEXT_32 })) }, {
+      name: `BatchEncrypt ${BATCH_ITEMS} × 32 B`, id: "batch-encrypt", kind: "symmetric", rpcOnly: true, itemsPerRequest: BATCH_ITEMS,
+      api: {},
     }),
   ];
   for (const [tag, label] of [["ecc", "ECC"], ["rsa", "RSA"], ["sm2", "SM2"]] as const) {

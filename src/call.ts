@@ -25,6 +25,9 @@ export interface Identity {
  */
 export type Journal = (ops: readonly BatchOp[], subjects?: readonly string[]) => Promise<void>;
 
+/** One item of a batch: the answer, or the code and message the single call would have answered. */
+export type ItemResult<M extends DescMethod> = { ok: true; output: MessageInitShape<M["output"]> } | { ok: false; code: string; message: string };
+
 /** The caller of one request: authenticated by a transport, authorised by the gate (access/gate.ts). */
 export interface CallContext {
   requestId: string;
@@ -36,6 +39,13 @@ export interface CallContext {
   principal: Identity;
   /** How this call writes its changes (see Journal). */
   journal: Journal;
+  /**
+   * Runs a method of a registered service as item `index` of this call (batch
+   * crypto): authorised and audited on its own, as if it had been sent alone
+   * (its RequestId is this call's followed by "/<index>"). Present on calls of
+   * services registered with `authorizesPerItem`.
+   */
+  invoke?: <M extends DescMethod>(method: M, request: MessageShape<M["input"]>, index: number) => Promise<ItemResult<M>>;
 }
 
 /**

@@ -15,7 +15,8 @@ import { performance } from "node:perf_hooks";
 import type { Directory } from "../access/directory.js";
 import type { Gate } from "../access/gate.js";
 import type { AuditEvent, Transport } from "../audit/event.js";
-import { RESOURCE_NAMES, type CallContext, type Identity, type Journal, type ResourceRef } from "../call.js";
+import type { DescMethod, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { RESOURCE_NAMES, type CallContext, type Identity, type ItemResult, type Journal, type ResourceRef } from "../call.js";
 import { newRequestId } from "../crypto/random.js";
 import { KmsError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -158,8 +159,9 @@ export class CallPipeline {
     call.action = action;
   }
 
-  private async execute(call: Call, route: Route, identity: Identity, message: Message): Promise<MessageInit> {
-    this.limits[call.transport === "api3" ? "api3" : "rpc"].take(identity.credential, route.method.name);
+  private async execute(call: Call, route: Route, identity: Identity, message: Message, item = false): Promise<MessageInit> {
+    // A batch is limited as one call; its items are not limited again.
+    if (!item) this.limits[call.transport === "api3" ? "api3" : "rpc"].take(identity.credential, route.method.name);
     call.dispatched = true;
     const subjects = boundedSubjects(route.resources?.subjects(route.method, message) ?? []);
     let journaled = false;
@@ -173,8 +175,9 @@ export class CallPipeline {
     };
     let result = "Success";
     try {
-      if (!identity.root && !route.public) await this.authorize(call, route, identity, message);
+      if (!identity.root && !route.public && !route.authorizesPerItem) await this.authorize(call, route, identity, message);
       const context: CallContext = { requestId: call.requestId, uin: this.deps.accountUin, region: call.region, principal: identity, journal };
+      if (route.authorizesPerItem) context.invoke = (method, request, index) => this.invokeItem(call, identity, method, request, index);
       return await route.run(message, context);
     } catch (err) {
       result = err instanceof KmsError ? err.code : "InternalError";
@@ -183,6 +186,23 @@ export class CallPipeline {
       // A change is recorded with its journal batch. Everything else changed nothing: its event is
       // written with the next group commit, unsynced, without holding the answer.
       if (!journaled || result !== "Success") this.record(call, identity, route.action, subjects, result);
+    }
+  }
+
+  /**
+   * One item of a batch call: the method's route, authorised and audited as a
+   * call of its own (RequestId "<batch>/<index>"), its failure mapped by the
+   * same rule as any call's.
+   */
+  private async invokeItem<M extends DescMethod>(parent: Call, identity: Identity, method: M, request: MessageShape<M["input"]>, index: number): Promise<ItemResult<M>> {
+    const route = this.deps.routes.byMethod(method);
+    if (!route || route.authorizesPerItem) throw new Error(`${method.name} cannot be a batch item`);
+    const item: Call = { ...parent, requestId: `${parent.requestId}/${index}`, startedAt: performance.now(), route, action: route.action, dispatched: true };
+    try {
+      return { ok: true, output: (await this.execute(item, route, identity, request, true)) as MessageInitShape<M["output"]> };
+    } catch (err) {
+      const { code, message } = outcomeOf(err, item.requestId, this.deps.log);
+      return { ok: false, code, message };
     }
   }
 

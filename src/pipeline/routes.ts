@@ -32,6 +32,12 @@ export interface ServiceBinding<S extends DescService = DescService, D = unknown
    * still identified, for the audit event.
    */
   public?: boolean;
+  /**
+   * Its methods act on items that each go through the pipeline on their own
+   * (CallContext.invoke: authorised and audited one by one), so the call itself
+   * needs no grant beyond each item's: batch crypto.
+   */
+  authorizesPerItem?: boolean;
 }
 
 /** One method ready to dispatch. */
@@ -43,6 +49,7 @@ export interface Route {
   resources: RequestResources | undefined;
   api: ApiExposure | undefined;
   public: boolean;
+  authorizesPerItem: boolean;
   run(req: Message, call: CallContext): Promise<MessageInit>;
 }
 
@@ -52,6 +59,7 @@ export class RouteTable {
   private readonly byPath = new Map<string, Route>();
   /** version → action → route */
   private readonly byApi = new Map<string, Map<string, Route>>();
+  private readonly byDescriptor = new WeakMap<DescMethod, Route>();
 
   add<S extends DescService, D>(binding: ServiceBinding<S, D>): void {
     const table = binding.actions as unknown as Record<string, AnyAction | undefined>;
@@ -66,6 +74,7 @@ export class RouteTable {
         resources: binding.resources,
         api: binding.api,
         public: binding.public ?? false,
+        authorizesPerItem: binding.authorizesPerItem ?? false,
         run: (req, call) => action(binding.deps, req, call),
       };
       const path = `/${binding.service.typeName}/${method.name}`;
@@ -83,6 +92,16 @@ export class RouteTable {
   /** The route of a gRPC path ("/kms.v1.KeyManagementService/Encrypt"). */
   byGrpcPath(path: string): Route | undefined {
     return this.byPath.get(path);
+  }
+
+  /** The route of a method descriptor. */
+  byMethod(method: DescMethod): Route | undefined {
+    let route = this.byDescriptor.get(method);
+    if (!route) {
+      route = this.byPath.get(`/${method.parent.typeName}/${method.name}`);
+      if (route) this.byDescriptor.set(method, route);
+    }
+    return route;
   }
 
   /** The route of an API 3.0 action in a version. */
