@@ -9,7 +9,7 @@
 import { KmsError } from "../errors.js";
 import type { Identity, ResourceRef } from "../call.js";
 import type { Directory } from "./directory.js";
-import { evaluate, IP_KEY, mayAllowAction, normaliseIp, type CompiledPolicy } from "./policy/index.js";
+import { evaluate, IP_KEY, mayAllowAction, normaliseIp, normaliseResource, type CompiledPolicy } from "./policy/index.js";
 
 function denied(action: string): KmsError {
   return new KmsError("UnauthorizedOperation", `not allowed to ${action} on the requested resource`);
@@ -35,7 +35,7 @@ export class Gate {
     for (const ref of resources) {
       const context = new Map<string, readonly string[]>(base);
       for (const [key, values] of ref.conditions ?? []) context.set(key, values);
-      if (evaluate(policies, { action, resource: ref.resource, context }) !== "allow") throw denied(action);
+      if (evaluate(policies, { action, resource: normaliseResource(ref.resource), context }) !== "allow") throw denied(action);
     }
   }
 }

@@ -11,6 +11,7 @@ import { CONDITION_KEYS, RESOURCE_NAMES, type CallScope, type RequestResources, 
 import { isUuid, parseBlob } from "../crypto/ciphertext.js";
 import { parsePqBlob } from "../crypto/pq-ciphertext.js";
 import type { KeyRecord } from "./key.js";
+import { assertContextLength } from "./validate.js";
 
 /** One key a request names, with the encryption context bound to it in this request. */
 export interface KeyReference {
@@ -97,6 +98,8 @@ export function keyResources(getKey: (keyId: string) => Promise<KeyRecord | unde
     async resources(method, req, scope: CallScope): Promise<ResourceRef[]> {
       if (!isKeyScoped(method)) return [];
       const keys = requestKeys(method.input, req);
+      // The cheap size check before any condition is matched: a 100 KB context must not reach the pattern matcher.
+      for (const k of keys) assertContextLength(k.context);
       const refs: ResourceRef[] = [];
       for (const ref of keys.length > 0 ? keys : [{ keyId: "", context: "" }]) {
         const key = isUuid(ref.keyId) ? await getKey(ref.keyId).catch(() => undefined) : undefined;

@@ -70,6 +70,9 @@ export interface Call {
 
 export type Served = { call: Call; ok: true; route: Route; output: MessageInit } | { call: Call; ok: false; outcome: Outcome };
 
+/** Audit events a second per source address for refusals of callers without a verified identity. */
+const UNAUTHENTICATED_EVENTS_PER_S = 20;
+
 /** The caller of a public route who presented no credentials. */
 const ANONYMOUS: Identity = Object.freeze({ uin: 0n, name: "", root: false, credential: "" });
 
@@ -80,6 +83,8 @@ const MAX_SUBJECT_CHARS = 128;
 export class CallPipeline {
   private readonly inFlight = new InFlight();
   private readonly limits: Record<"api3" | "rpc", RateLimiter>;
+  private readonly unauthenticated = new RateLimiter(UNAUTHENTICATED_EVENTS_PER_S);
+  private readonly suppressed = new Map<string, number>();
   private auditFailures = 0;
 
   constructor(private readonly deps: PipelineDeps) {
@@ -126,11 +131,35 @@ export class CallPipeline {
       return { call, ok: true, route, output: await this.execute(call, route, call.identity, message) };
     } catch (err) {
       const outcome = outcomeOf(err, call.requestId, this.deps.log);
-      if (!call.dispatched) this.record(call, call.identity, call.action, [], outcome.code);
+      if (!call.dispatched && (call.identity || this.admitUnauthenticated(call.source))) this.record(call, call.identity, call.action, [], outcome.code);
       return { call, ok: false, outcome };
     } finally {
       this.inFlight.leave();
     }
+  }
+
+  /**
+   * Whether a refusal of a caller who proved no identity still gets its own
+   * audit event: at most UNAUTHENTICATED_EVENTS_PER_S a second per source
+   * address, so a flood without credentials cannot grow the log without
+   * bound. What is held back is counted and logged once a minute per source.
+   */
+  private admitUnauthenticated(source: string): boolean {
+    try {
+      this.unauthenticated.take(source, "unauthenticated");
+      return true;
+    } catch {
+      const n = (this.suppressed.get(source) ?? 0) + 1;
+      this.suppressed.set(source, n);
+      if (n === 1) setTimeout(() => this.reportSuppressed(source), 60_000).unref();
+      return false;
+    }
+  }
+
+  private reportSuppressed(source: string): void {
+    const n = this.suppressed.get(source) ?? 0;
+    this.suppressed.delete(source);
+    this.deps.log.warn(`kms: ${n} refusal(s) of unauthenticated calls from ${source || "an unknown address"} were not written to the audit log in the last minute (more than ${UNAUTHENTICATED_EVENTS_PER_S} a second)`);
   }
 
   /** Establishes who is calling, or throws AuthFailure.*. A public route's caller without credentials is anonymous. */

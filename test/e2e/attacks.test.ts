@@ -142,3 +142,53 @@ describe("resources (findings 1 and 2)", () => {
     expect((await tencentKms(ts.httpUrl, ts.secretId, ts.secretKey).GetRegions()).Regions).toEqual(["ap-guangzhou"]);
   });
 });
+
+describe("audit growth and matching cost (findings 5 and 10)", () => {
+  async function subUserToken(name: string, document?: object): Promise<string> {
+    const { adminClient } = await import("../helpers/clients.js");
+    const admin = adminClient(ts);
+    const p = (await admin.client.createPrincipal({ name })).principal!;
+    if (document) {
+      await admin.client.createPolicy({ name: `${name}-policy`, document: JSON.stringify(document) });
+      await admin.client.attachPolicy({ principalUin: p.uin, policyName: `${name}-policy` });
+    }
+    const { secret } = await admin.client.createToken({ principalUin: p.uin });
+    admin.close();
+    return secret;
+  }
+
+  async function connectJson(path: string, body: unknown, token?: string): Promise<Response> {
+    return fetch(`${ts.httpUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  }
+
+  it("writes at most a bounded number of events for a flood of calls without credentials", async () => {
+    await ts.server.audit.flush();
+    const before = (await ts.server.audit.query({ result: "AuthFailure.InvalidAuthorization" }, { limit: 1000 })).events.length;
+    await Promise.all(Array.from({ length: 400 }, () => connectJson("/kms.v1.KeyManagementService/ListKeys", {}).then((r) => r.status)));
+    await ts.server.audit.flush();
+    const after = (await ts.server.audit.query({ result: "AuthFailure.InvalidAuthorization" }, { limit: 1000 })).events.length;
+    expect(after - before).toBeGreaterThan(0);
+    expect(after - before).toBeLessThanOrEqual(60);
+  });
+
+  it("keeps an event small when a caller names a hundred 9,000-character key ids", async () => {
+    const token = await subUserToken("no-policy-flooder");
+    const huge = Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(9000, "x"));
+    const res = await connectJson("/kms.v1.KeyManagementService/DescribeKeys", { KeyIds: huge }, token);
+    const requestId = res.headers.get("kms-request-id") ?? "";
+    await ts.server.audit.flush();
+    const [event] = (await ts.server.audit.query({ action: "kms:DescribeKeys" }, { limit: 1000 })).events.filter((e) => e.requestId === requestId);
+    expect(event).toBeDefined();
+    expect(JSON.stringify(event).length).toBeLessThan(2048);
+  });
+
+  it("checks the context's size before any condition is matched: a pathological string_like against 100 KB answers at once", async () => {
+    const pattern = `${"*a".repeat(200)}*b`;
+    const token = await subUserToken("pathological", { version: "2.0", statement: [{ effect: "allow", action: ["kms:Encrypt"], resource: ["*"], condition: { string_like: { "kms:encryption_context/app": [pattern] } } }] });
+    const context = JSON.stringify({ app: "a".repeat(100_000) });
+    const t0 = performance.now();
+    const res = await connectJson("/kms.v1.KeyManagementService/Encrypt", { KeyId: keyId, Plaintext: "aGk=", EncryptionContext: context }, token);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(res.headers.get("kms-error-code")).toBe("InvalidParameterValue");
+  });
+});

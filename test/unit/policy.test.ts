@@ -170,11 +170,18 @@ describe("resource matching", () => {
     expect(allowed(`${account}:key/creatorUin/*/k1`, keyRes("k2", OTHER))).toBe(false);
   });
 
-  it("matches an exact name only exactly, case-sensitively", () => {
+  it("matches an exact name only exactly; a key id (a lower-case UUID) whatever its case in the policy", () => {
     expect(allowed(keyRes("k1"), keyRes("k1"))).toBe(true);
     expect(allowed(keyRes("k1"), keyRes("k10"))).toBe(false);
-    expect(allowed(keyRes("K1"), keyRes("k1"))).toBe(false);
+    expect(allowed(keyRes("K1"), keyRes("k1"))).toBe(true);
     expect(allowed(`${account}:KEY/*`, keyRes())).toBe(false);
+  });
+
+  it("denies a key named in upper case in a deny (finding 9: it used to fail open)", () => {
+    const uuid = "3f2c9b1e-1111-4222-8333-944455556666";
+    const p = policy(ALLOW_ALL, { effect: "deny", action: "kms:Decrypt", resource: keyRes(uuid.toUpperCase()) });
+    expect(evaluate([p], req("kms:Decrypt", keyRes(uuid)))).toBe("deny");
+    expect(evaluate([p], req("kms:Decrypt", keyRes("another")))).toBe("allow");
   });
 
   it("treats an empty region as any region", () => {

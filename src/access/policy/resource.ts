@@ -28,7 +28,31 @@ export function compileResources(value: unknown, path: string): Matcher {
   );
 }
 
-function compileResourcePattern(pattern: string): Matcher {
+/** Resource paths whose last segment is an id lower-case by construction (a UUID, a generated id): matched without regard to its case. */
+const CASELESS_PATHS = /^(?:key|datakey|whitebox)\//;
+
+/**
+ * A resource name (or pattern) in its canonical case: the service and region
+ * fields, and the id at the end of a key-like resource's path (a lower-case
+ * UUID), lower-cased; everything else (secret names, principal names) as
+ * given. A policy naming a key id in upper case then still matches (a deny
+ * written so does not silently fail open).
+ */
+export function normaliseResource(name: string): string {
+  const fields = name.split(":");
+  if (fields.length < 6) return name;
+  fields[2] = (fields[2] as string).toLowerCase();
+  fields[3] = (fields[3] as string).toLowerCase();
+  let path = fields.slice(5).join(":");
+  if (CASELESS_PATHS.test(path)) {
+    const cut = path.lastIndexOf("/") + 1;
+    path = path.slice(0, cut) + path.slice(cut).toLowerCase();
+  }
+  return [...fields.slice(0, 5), path].join(":");
+}
+
+function compileResourcePattern(raw: string): Matcher {
+  const pattern = normaliseResource(raw);
   const fields = pattern.split(":");
   if (fields.length <= REGION_FIELD || fields[REGION_FIELD] !== "") return compileGlob(pattern, false);
   // CAM convention: an empty region matches every region. Match the fields
