@@ -9,6 +9,7 @@
  *   RELIABILITY_ONLY=crash,fuzz-grpc npx tsx test/reliability/run.ts
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import { attacksScenario } from "./attacks.js";
 import { corruptionScenario } from "./corruption.js";
 import { crashScenario } from "./crash.js";
 import { diskFullScenario } from "./disk-full.js";
@@ -29,6 +30,7 @@ const SCENARIOS: [string, (mode: Mode) => Promise<ScenarioResult>][] = [
   ["fuzz-grpc", fuzzGrpcScenario],
   ["load", loadScenario],
   ["races", racesScenario],
+  ["attacks", attacksScenario],
 ];
 
 function table(results: readonly ScenarioResult[]): string {
