@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
+import { WhiteBoxKeyService } from "../gen/kms/v1/whitebox_pb.js";
 import { adminActions } from "./access/actions/index.js";
 import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
@@ -20,7 +21,9 @@ import { AuditLog } from "./audit/audit-log.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { KMS_API } from "./contract/kms-api.js";
-import { createWorkerPool } from "./crypto/asymmetric/pool.js";
+import { WHITEBOX_API } from "./contract/whitebox-api.js";
+import type { WhiteBoxTableFiles } from "./crypto/asymmetric/ops.js";
+import { createWorkerPool, type AsymmetricEngine } from "./crypto/asymmetric/pool.js";
 import { randomBytes, randomNonce } from "./crypto/random.js";
 import type { RootKey } from "./crypto/seal.js";
 import { actions } from "./keys/actions/index.js";
@@ -46,6 +49,10 @@ import { createGrpcWebHandler, isGrpcWebRequest } from "./transport/grpc/grpc-we
 import type { HttpRequest } from "./transport/http/body.js";
 import { startListeners, type Listeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
 import type { HttpResponse } from "./transport/http/response.js";
+import { whiteBoxActions } from "./whitebox/actions/index.js";
+import type { TableGenerator, WhiteBoxDeps } from "./whitebox/deps.js";
+import { WhiteBoxRepository } from "./whitebox/repository.js";
+import { whiteBoxResources } from "./whitebox/resources.js";
 
 /** Largest gRPC/Connect request message accepted. */
 const RPC_READ_MAX_BYTES = 1024 * 1024;
@@ -80,6 +87,12 @@ export interface Domain {
   deps: KmsDeps;
   directory: Directory;
   audit: AuditLog;
+  whiteBox: WhiteBoxDeps;
+}
+
+/** White-box table generation on the worker pool, off the event loop. */
+function workerTableGenerator(engine: AsymmetricEngine): TableGenerator {
+  return { generate: async (algorithm, key) => (await engine.run({ op: "whitebox-tables", algorithm, key })) as WhiteBoxTableFiles };
 }
 /** Everything that needs the store open and the root key checked. */
 async function openDomain(store: KvStore, config: Config, clock: Clock, log: Logger): Promise<Domain> {
@@ -109,7 +122,14 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     nonce: randomNonce,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
-  return { deps, directory, audit };
+  const whiteBox: WhiteBoxDeps = {
+    repo: new WhiteBoxRepository(store, rootKey),
+    locks: new LockSet(),
+    tables: workerTableGenerator(deps.asymmetric),
+    clock,
+    settings: config.whiteBox,
+  };
+  return { deps, directory, audit, whiteBox };
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -120,11 +140,14 @@ async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefi
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit }: Domain, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, directory, audit, whiteBox }: Domain, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
+  // KMS's white-box actions: a second binding on API version 2019-01-18 (the route table keys by version and action).
+  const whiteBoxKeys = whiteBoxResources((scope, keyId) => whiteBox.repo.get(scope, keyId));
+  routes.add({ service: WhiteBoxKeyService, deps: whiteBox, actions: whiteBoxActions, policyService: "kms", resourceService: "kms", resources: whiteBoxKeys, api: WHITEBOX_API });
 }
 
 function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logger): CallPipeline {

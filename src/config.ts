@@ -49,6 +49,8 @@ export interface Config {
   allowUnsignedPayload: boolean;
   /** Connection and request limits of both listeners. */
   limits: ListenerLimits;
+  /** White-box keys: whether the service is offered (KMS_WHITEBOX_ENABLED), and most keys one account keeps in one region (KMS_WHITEBOX_KEY_LIMIT). */
+  whiteBox: { enabled: boolean; keyLimit: number };
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -163,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxStreamsPerConnection: parseInteger("KMS_MAX_STREAMS_PER_CONNECTION", env.KMS_MAX_STREAMS_PER_CONNECTION, 100, 1, 10_000),
       requestTimeoutMs: parseInteger("KMS_REQUEST_TIMEOUT_MS", env.KMS_REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000),
       idleTimeoutMs: parseInteger("KMS_IDLE_TIMEOUT_MS", env.KMS_IDLE_TIMEOUT_MS, 60_000, 100, 86_400_000),
+    },
+    whiteBox: {
+      enabled: parseBoolean("KMS_WHITEBOX_ENABLED", env.KMS_WHITEBOX_ENABLED, true),
+      keyLimit: parseInteger("KMS_WHITEBOX_KEY_LIMIT", env.KMS_WHITEBOX_KEY_LIMIT, 50, 1, 1000),
     },
   };
 }

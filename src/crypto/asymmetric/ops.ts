@@ -10,6 +10,7 @@ import { createMlKemDecrypter, createMlKemEncrypter, generateMlKem768 } from "./
 import { createRsaDecrypter, createRsaEncrypter, createRsaSigner, createRsaVerifier, generateRsa2048, type RsaEncryptAlgorithm, type RsaSignAlgorithm } from "./rsa.js";
 import { createSm2Decrypter, createSm2Encrypter, createSm2Signer, createSm2Verifier, generateSm2KeyPair } from "./sm2.js";
 import type { GeneratedKeyPair, MessageType } from "./types.js";
+import { generateWhiteBoxTables, type WhiteBoxAlgorithm } from "../whitebox/index.js";
 
 /** Asymmetric key specs. */
 export type AsymmetricSpec = "RSA_2048" | "EC_P256" | "EC_P384" | "SM2" | "ML_KEM_768" | "ML_DSA_65";
@@ -19,9 +20,18 @@ export type AsymmetricOp =
   | { op: "sign"; spec: AsymmetricSpec; privateKey: Uint8Array; data: Uint8Array; messageType: MessageType; algorithm: string }
   | { op: "verify"; spec: AsymmetricSpec; publicKey: Uint8Array; data: Uint8Array; signature: Uint8Array; messageType: MessageType; algorithm: string }
   | { op: "decrypt"; spec: AsymmetricSpec; privateKey: Uint8Array; ciphertext: Uint8Array; algorithm: string; aad?: Uint8Array }
-  | { op: "encrypt"; spec: AsymmetricSpec; publicKey: Uint8Array; plaintext: Uint8Array; algorithm: string; aad?: Uint8Array };
+  | { op: "encrypt"; spec: AsymmetricSpec; publicKey: Uint8Array; plaintext: Uint8Array; algorithm: string; aad?: Uint8Array }
+  /** A white-box key's two table files (about 130 ms of CPU for AES-256): not asymmetric, but CPU-heavy key generation all the same. */
+  | { op: "whitebox-tables"; algorithm: WhiteBoxAlgorithm; key: Uint8Array };
 
-export type AsymmetricResult = GeneratedKeyPair | Uint8Array | boolean;
+/** What "whitebox-tables" answers: the two files and the table id they share. */
+export interface WhiteBoxTableFiles {
+  tableId: Uint8Array;
+  encryptTables: Uint8Array;
+  decryptTables: Uint8Array;
+}
+
+export type AsymmetricResult = GeneratedKeyPair | Uint8Array | boolean | WhiteBoxTableFiles;
 
 /**
  * Prepared key objects (parsed DER, expanded lattice keys, SM2 verification
@@ -46,7 +56,7 @@ function prepare<T>(role: string, key: Uint8Array, make: () => T): T {
   return made;
 }
 
-function unsupported(op: AsymmetricOp): Error {
+function unsupported(op: Extract<AsymmetricOp, { spec: AsymmetricSpec }>): Error {
   return new Error(`asymmetric: ${op.op} is not defined for ${op.spec}`);
 }
 
@@ -143,5 +153,9 @@ export async function runAsymmetricOp(op: AsymmetricOp): Promise<AsymmetricResul
       return decrypt(op);
     case "encrypt":
       return encrypt(op);
+    case "whitebox-tables": {
+      const set = generateWhiteBoxTables(op.algorithm, op.key);
+      return { tableId: set.tableId, encryptTables: set.encryptTables, decryptTables: set.decryptTables };
+    }
   }
 }
