@@ -61,7 +61,13 @@ interface Created {
   decryptKey: Uint8Array;
 }
 
-async function create(algorithm = WhiteBoxAlgorithm.SM4, region = GZ, extra: Partial<MessageInitShape<typeof M.createWhiteBoxKey.input>> = {}, k = kms): Promise<Created> {
+interface CreateExtra {
+  alias?: string;
+  description?: string;
+  tags?: { tagKey: string; tagValue: string }[];
+}
+
+async function create(algorithm = WhiteBoxAlgorithm.SM4, region = GZ, extra: CreateExtra = {}, k = kms): Promise<Created> {
   return ok<typeof M.createWhiteBoxKey, Created>(M.createWhiteBoxKey, { alias: alias(), algorithm, ...extra }, region, k);
 }
 
