@@ -67,18 +67,36 @@ export class WhiteBoxRepository {
     return bytes && Buffer.from(bytes).toString("utf8");
   }
 
-  /** One sealed part of a key, unsealed. Missing or failing its seal is storage damage (or a wrong root key): InternalError. */
+  /**
+   * One sealed part of a key, unsealed. A part gone because the key was
+   * deleted since its record was read answers ResourceNotFound; missing under
+   * a live record, or failing its seal, is storage damage (or a wrong root
+   * key): InternalError.
+   */
   async material(key: WhiteBoxKeyRecord, part: MaterialPart): Promise<Uint8Array> {
     const sealed = await this.store.get(ks.material(key, key.keyId, part));
-    if (!sealed) throw new KmsError("InternalError", `white-box key ${key.keyId}: its ${part} is missing from storage`);
+    if (!sealed) {
+      if (!(await this.get(key, key.keyId))) throw new KmsError("ResourceNotFound", `white-box key ${key.keyId} does not exist`);
+      throw new KmsError("InternalError", `white-box key ${key.keyId}: its ${part} is missing from storage`);
+    }
     return this.unseal(sealed, key, part);
   }
 
-  /** The key's device fingerprints (empty when none). */
+  /**
+   * The key's device fingerprints (empty when none). A list the record counts
+   * but storage lacks fails closed (InternalError: tables are never delivered
+   * unbound by mistake), unless the record, read again, says the list was
+   * emptied or the key deleted meanwhile.
+   */
   async fingerprints(key: WhiteBoxKeyRecord): Promise<DeviceFingerprintEntry[]> {
     if (key.fingerprintCount === 0) return [];
     const sealed = await this.store.get(ks.fingerprints(key, key.keyId));
-    if (!sealed) throw new KmsError("InternalError", `white-box key ${key.keyId}: its device fingerprints are missing from storage`);
+    if (!sealed) {
+      const now = await this.get(key, key.keyId);
+      if (!now) throw new KmsError("ResourceNotFound", `white-box key ${key.keyId} does not exist`);
+      if (now.fingerprintCount === 0) return [];
+      throw new KmsError("InternalError", `white-box key ${key.keyId}: its device fingerprints are missing from storage`);
+    }
     return decode<{ list: DeviceFingerprintEntry[] }>(this.unseal(sealed, key, "fingerprints"), `the fingerprints of white-box key ${key.keyId}`).list;
   }
 

@@ -231,6 +231,30 @@ describe("sealed at rest", () => {
   });
 });
 
+describe("storage damage and races", () => {
+  it("fails closed when a key's device list is missing from storage: never unbound tables", async () => {
+    const { keyId } = await create();
+    await ok(M.overwriteWhiteBoxDeviceFingerprints, { keyId, deviceFingerprints: [{ identity: FP(40) }] });
+    const listKey = whiteBoxKeyspace.fingerprints(scope(), keyId);
+    const sealed = await kms.core.store.get(listKey);
+    await kms.core.store.batch([{ type: "del", key: listKey }]);
+    for (const method of [M.describeWhiteBoxDecryptKey, M.describeWhiteBoxKey, M.describeWhiteBoxDeviceFingerprints]) expect(await code(method, { keyId }), method.name).toBe("InternalError");
+    await kms.core.store.batch([{ type: "put", key: listKey, value: sealed! }]);
+    await ok(M.describeWhiteBoxDecryptKey, { keyId });
+  });
+
+  it("answers ResourceNotFound for parts of a key deleted after its record was read", async () => {
+    const { keyId } = await create();
+    await ok(M.overwriteWhiteBoxDeviceFingerprints, { keyId, deviceFingerprints: [{ identity: FP(41) }] });
+    const repo = kms.core.domain.whiteBox.repo;
+    const stale = (await repo.get(scope(), keyId))!;
+    await ok(M.disableWhiteBoxKey, { keyId });
+    await ok(M.deleteWhiteBoxKey, { keyId });
+    await expect(repo.material(stale, "decrypt-tables")).rejects.toMatchObject({ code: "ResourceNotFound" });
+    await expect(repo.fingerprints(stale)).rejects.toMatchObject({ code: "ResourceNotFound" });
+  });
+});
+
 describe("EncryptByWhiteBox", () => {
   it("answers standard CBC with PKCS#7 padding under the key, with the IV given or a fresh one", async () => {
     for (const [algorithm, cipher] of [
