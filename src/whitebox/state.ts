@@ -57,9 +57,10 @@ export function assertWhiteBoxAction(key: WhiteBoxKeyRecord, action: WhiteBoxAct
 /** DescribeWhiteBoxKeyDetails' KeyStatus filter: 0 Disabled, 1 Enabled. */
 const STATUS_FILTER: readonly WhiteBoxKeyStatus[] = ["Disabled", "Enabled"];
 
-/** The status a KeyStatus filter value selects, or throws InvalidParameterValue. */
-export function statusOfFilter(keyStatus: number): WhiteBoxKeyStatus {
+/** The keys a KeyStatus filter value selects (absent: every key), or throws InvalidParameterValue. */
+export function statusFilter(keyStatus: number | undefined): (key: WhiteBoxKeyRecord) => boolean {
+  if (keyStatus === undefined) return () => true;
   const status = STATUS_FILTER[keyStatus];
   if (status === undefined) throw new KmsError("InvalidParameterValue", "KeyStatus must be 0 (Disabled) or 1 (Enabled)");
-  return status;
+  return (key) => key.status === status;
 }

@@ -4,7 +4,7 @@ import { KmsError } from "../errors.js";
 import type { BatchOp } from "../store/store.js";
 import { keyLock, type WhiteBoxDeps } from "./deps.js";
 import type { WhiteBoxKeyRecord, WhiteBoxScope } from "./key.js";
-import { assertWhiteBoxAction, type WhiteBoxAction } from "./state.js";
+import { assertWhiteBoxAction } from "./state.js";
 
 export function keyNotFound(keyId: string): KmsError {
   return new KmsError("ResourceNotFound", `white-box key ${keyId} does not exist`);
@@ -30,7 +30,7 @@ export async function transitionKeys(deps: WhiteBoxDeps, journal: Journal, scope
       const ops: BatchOp[] = [];
       found.forEach((key, i) => {
         if (!key) throw keyNotFound(keyIds[i] as string);
-        const next = assertWhiteBoxAction(key, action as WhiteBoxAction);
+        const next = assertWhiteBoxAction(key, action);
         if (next !== "Deleted" && next !== key.status) ops.push(deps.repo.putRecord({ ...key, status: next }));
       });
       if (ops.length > 0) await journal(ops);

@@ -5,7 +5,7 @@ import type { CallContext } from "../../call.js";
 import { scopeOf, type WhiteBoxDeps } from "../deps.js";
 import type { WhiteBoxKeyRecord } from "../key.js";
 import { keyInfo } from "../present.js";
-import { statusOfFilter } from "../state.js";
+import { statusFilter } from "../state.js";
 import { assertTagFilters, detailsPageLimit } from "../validate.js";
 
 function tagMatches(key: WhiteBoxKeyRecord, filter: TagFilter): boolean {
@@ -25,11 +25,11 @@ export async function describeWhiteBoxKeyDetails(
   req: DescribeWhiteBoxKeyDetailsRequest,
   call: CallContext,
 ): Promise<MessageInitShape<typeof DescribeWhiteBoxKeyDetailsResponseSchema>> {
-  const status = req.keyStatus === undefined ? undefined : statusOfFilter(req.keyStatus);
+  const inState = statusFilter(req.keyStatus);
   assertTagFilters(req.tagFilters);
   const limit = detailsPageLimit(req.limit);
   const matching = (await deps.repo.list(scopeOf(call)))
-    .filter((k) => (status === undefined || k.status === status) && req.tagFilters.every((f) => tagMatches(k, f)))
+    .filter((k) => inState(k) && req.tagFilters.every((f) => tagMatches(k, f)))
     .sort((a, b) => a.createTime - b.createTime || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0));
   const page = matching.slice(req.offset, req.offset + limit);
   return { keyInfos: await Promise.all(page.map((k) => keyInfo(deps, k))), totalCount: matching.length };
