@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LoadResult } from "./load.js";
+import type { WhiteBoxBenchRow } from "./whitebox.js";
 
 export interface Ceiling {
   name: string;
@@ -45,6 +46,8 @@ export interface Report {
   rss: { emptyStoreBytes: number; populatedBytes: number; peakBytes: number; bytesPerKey: number } | undefined;
   rateLimit: { limit: number; drivenAt: number; seconds: number; sent: number; accepted: number; rejected: number; other: number; expectedAccepted: number } | undefined;
   profile: { protocol: string; file: string; top: { fn: string; where: string; share: number }[] } | undefined;
+  /** White-box keys: table sizes, generation and opening time, table-based CBC decryption next to node:crypto (one core, in the bench process). */
+  whiteBox: WhiteBoxBenchRow[] | undefined;
   targets: Target[];
 }
 
@@ -96,6 +99,26 @@ export function printReport(r: Report): string {
       new Set([1]),
     ),
   );
+  if (r.whiteBox) {
+    out.push("");
+    out.push(
+      table(
+        ["white-box (one core)", "table file B", "base64 B", "generate ms", "gen CPU ms", "open ms", `decrypt ${r.whiteBox[0]?.messageBytes ?? 0} B MB/s`, "node:crypto MB/s", "tables / node"],
+        r.whiteBox.map((w) => [
+          w.algorithm,
+          fmt(w.tableBytes),
+          fmt(w.tableBase64Bytes),
+          fmt(w.generateMs),
+          fmt(w.generateCpuMs),
+          w.openMs.toFixed(1),
+          fmt(w.tableDecryptBytesPerSecond / 1e6, 2),
+          fmt(w.nodeDecryptBytesPerSecond / 1e6, 0),
+          `${(w.ratio * 100).toFixed(2)}%`,
+        ]),
+        new Set([1, 2, 3, 4, 5, 6, 7, 8]),
+      ),
+    );
+  }
   out.push("");
   out.push(`store: ${fmt(r.store.syncedBatchesPerS)} synced LevelDB batches/s at concurrency ${r.store.concurrency}`);
   out.push(`population: ${fmt(r.population.keys)} keys in ${r.population.seconds.toFixed(1)} s (${fmt(r.population.rps)} CreateKey/s, ${r.population.errors} errors)`);

@@ -24,6 +24,7 @@ import { cpuSeconds, memory, newCredentials, REPO, startEcho, startKms, type Cre
 import { topSelfTime } from "./profile.js";
 import { efficiencyOf, printReport, writeReport, type Ceiling, type Report, type Row, type Target } from "./report.js";
 import { BATCH_ITEMS, MESSAGE, scenarios, setup, type Scenario } from "./scenarios.js";
+import { whiteBoxBench } from "./whitebox.js";
 import { CONNECT_HEADERS, GRPC_HEADERS, grpcFrame, grpcUnframe, tc3Headers, type Protocol } from "./wire.js";
 
 const cfg = loadBenchConfig();
@@ -195,6 +196,7 @@ const report: Report = {
   rss: undefined,
   rateLimit: undefined,
   profile: undefined,
+  whiteBox: undefined,
   targets: [],
 };
 
@@ -202,6 +204,8 @@ const seconds = cfg.short ? 0.1 : Math.min(2, cfg.durationS / 2);
 log(`raw primitives, ${seconds} s each, one core`);
 const perCore = primitiveRates(seconds, MESSAGE);
 for (const [k, v] of Object.entries(perCore)) report.primitives[k] = { label: PRIMITIVE_LABEL[k as keyof typeof PRIMITIVE_LABEL], perCoreOpsPerS: v };
+log(`white-box tables: generation, opening, table-based CBC decryption vs node:crypto, ${Math.max(seconds, 0.5)} s each, one core`);
+report.whiteBox = whiteBoxBench({ seconds: Math.max(seconds, 0.5), generations: cfg.short ? 2 : 5 });
 log(`store: synced LevelDB batches at concurrency ${cfg.concurrency}`);
 report.store.syncedBatchesPerS = await storeRate(join(work, "store-ceiling"), cfg.concurrency, cfg.durationS);
 await rm(join(work, "store-ceiling"), { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { TrustService } from "../gen/kms/v1/trust_pb.js";
 import { UnsealService } from "../gen/kms/v1/unseal_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
+import { WhiteBoxKeyService } from "../gen/kms/v1/whitebox_pb.js";
 import { adminActions } from "./access/actions/index.js";
 import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
@@ -24,7 +25,8 @@ import { AuditLog } from "./audit/audit-log.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { KMS_API } from "./contract/kms-api.js";
-import { createWorkerPool } from "./crypto/asymmetric/pool.js";
+import { WHITEBOX_API } from "./contract/whitebox-api.js";
+import { createWorkerPool, type AsymmetricEngine } from "./crypto/asymmetric/pool.js";
 import { randomBytes, randomNonce } from "./crypto/random.js";
 import { actions } from "./keys/actions/index.js";
 import { batchActions } from "./keys/batch.js";
@@ -54,6 +56,10 @@ import { secureDataDir } from "./trust/data-dir.js";
 import { openRootOfTrust, type TrustOpening } from "./trust/open.js";
 import type { Trust } from "./trust/trust.js";
 import type { Unsealer } from "./trust/unsealer.js";
+import { whiteBoxActions } from "./whitebox/actions/index.js";
+import type { TableGenerator, WhiteBoxDeps } from "./whitebox/deps.js";
+import { WhiteBoxRepository } from "./whitebox/repository.js";
+import { whiteBoxResources } from "./whitebox/resources.js";
 
 /** Largest gRPC/Connect request message accepted. */
 const RPC_READ_MAX_BYTES = 1024 * 1024;
@@ -83,6 +89,12 @@ export interface Domain {
   directory: Directory;
   audit: AuditLog;
   trust: Trust;
+  whiteBox: WhiteBoxDeps;
+}
+
+/** White-box table generation on the worker pool, off the event loop. */
+function workerTableGenerator(engine: AsymmetricEngine): TableGenerator {
+  return { generate: (algorithm, key) => engine.run({ op: "whitebox-tables", algorithm, key }) };
 }
 
 /** Everything that needs the root of trust open: the families over the store, sealed records registered, rotation resumed. */
@@ -113,10 +125,17 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
     nonce: randomNonce,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
+  const whiteBox: WhiteBoxDeps = {
+    repo: new WhiteBoxRepository(store, rootKey),
+    locks: new LockSet(),
+    tables: workerTableGenerator(deps.asymmetric),
+    clock,
+    settings: config.whiteBox,
+  };
   // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
   registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory });
   await trust.startRotations();
-  return { deps, directory, audit, trust };
+  return { deps, directory, audit, trust, whiteBox };
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -132,7 +151,7 @@ function unsealBinding(config: Config, unsealer: Unsealer | undefined): ServiceB
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit, trust }: Domain, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, directory, audit, trust, whiteBox }: Domain, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
@@ -140,6 +159,9 @@ function registerServices(routes: RouteTable, { deps, directory, audit, trust }:
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
   routes.add({ service: TrustService, deps: { trust }, actions: trustActions, policyService: "kmsadmin", resourceService: "kms" });
   routes.add(unsealBinding(config, unsealer));
+  // KMS's white-box actions: a second binding on API version 2019-01-18 (the route table keys by version and action).
+  const whiteBoxKeys = whiteBoxResources((scope, keyId) => whiteBox.repo.get(scope, keyId));
+  routes.add({ service: WhiteBoxKeyService, deps: whiteBox, actions: whiteBoxActions, policyService: "kms", resourceService: "kms", resources: whiteBoxKeys, api: WHITEBOX_API });
 }
 
 /** While sealed: UnsealService alone, with no directory to check credentials against and no audit key. */

@@ -60,6 +60,8 @@ export interface Config {
   auditCheckpoint: AuditCheckpointConfig | undefined;
   /** Where records live: embedded LevelDB under dataDir (default), or an etcd cluster shared by replicas (KMS_STORE). */
   store: StoreConfig;
+  /** White-box keys: whether the service is offered (KMS_WHITEBOX_ENABLED), and most keys one account keeps in one region (KMS_WHITEBOX_KEY_LIMIT). */
+  whiteBox: { enabled: boolean; keyLimit: number };
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -306,5 +308,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seal: parseSeal(env),
     auditCheckpoint: parseAuditCheckpoint(env, dataDir),
     store: parseStore(env),
+    whiteBox: {
+      enabled: parseBoolean("KMS_WHITEBOX_ENABLED", env.KMS_WHITEBOX_ENABLED, true),
+      keyLimit: parseInteger("KMS_WHITEBOX_KEY_LIMIT", env.KMS_WHITEBOX_KEY_LIMIT, 50, 1, 1000),
+    },
   };
 }

@@ -76,6 +76,10 @@ export const ERROR_CODES = {
   "ResourceUnavailable.ResourceDisabled": [GrpcStatus.FailedPrecondition, "secret or version disabled"],
   "ResourceUnavailable.ResourcePendingDeleted": [GrpcStatus.FailedPrecondition, "secret pending deletion"],
   "ResourceUnavailable.ResourceUninitialized": [GrpcStatus.FailedPrecondition, "secret not initialised"],
+  // White-box keys (KMS 2019-01-18): the codes the white-box actions document (tencentcloud-sdk-go kms/v20190118 client.go).
+  "LimitExceeded.KeyLimitExceeded": [GrpcStatus.ResourceExhausted, "white-box key limit reached"],
+  "LimitExceeded.FingerprintsLimitExceeded": [GrpcStatus.ResourceExhausted, "too many device fingerprints"],
+  "ResourceUnavailable.NotPurchased": [GrpcStatus.FailedPrecondition, "white-box key service not enabled"],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;
 
 /** Every API 3.0 code this service can answer. A typo does not compile. */

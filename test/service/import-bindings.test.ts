@@ -31,7 +31,7 @@ describe("import", () => {
     const keyId = await keyIn(s, "external", "PendingImport");
     const from = s.engineOps.length;
     await importMaterial(s, keyId);
-    const ops = s.engineOps.slice(from).map((op) => ({ op: op.op, spec: op.spec, singleUse: "singleUse" in op ? op.singleUse : undefined }));
+    const ops = s.engineOps.slice(from).map((op) => ({ op: op.op, spec: "spec" in op ? op.spec : undefined, singleUse: "singleUse" in op ? op.singleUse : undefined }));
     expect(ops).toEqual([
       { op: "generate", spec: "RSA_2048", singleUse: undefined },
       { op: "decrypt", spec: "RSA_2048", singleUse: true },

@@ -5,6 +5,7 @@
  * prepared keys. Private keys travel unsealed only between this process's threads.
  */
 import { createHash } from "node:crypto";
+import { generateWhiteBoxTables } from "../whitebox/index.js";
 import { asymmetricSpec } from "./registry.js";
 import type { AsymmetricOp, AsymmetricResult, AsymmetricResults, AsymmetricSpec, EncryptionScheme, SignatureScheme } from "./types.js";
 
@@ -33,12 +34,14 @@ function prepare<T>(role: string, key: Uint8Array, make: () => T): T {
 
 const EMPTY = new Uint8Array(0);
 
-function unsupported(op: AsymmetricOp): Error {
+type SpecOp = Exclude<AsymmetricOp, { op: "whitebox-tables" }>;
+
+function unsupported(op: SpecOp): Error {
   return new Error(`asymmetric: ${op.op} ${"algorithm" in op ? op.algorithm : ""} is not defined for ${op.spec}`);
 }
 
 /** The spec's scheme for the op, if it names one of the scheme's algorithms. */
-function schemeOf<S extends SignatureScheme | EncryptionScheme>(op: Exclude<AsymmetricOp, { op: "generate" }>, pick: (spec: AsymmetricSpec) => S | undefined): S {
+function schemeOf<S extends SignatureScheme | EncryptionScheme>(op: Exclude<SpecOp, { op: "generate" }>, pick: (spec: AsymmetricSpec) => S | undefined): S {
   const scheme = pick(asymmetricSpec(op.spec));
   if (!scheme?.algorithms.some((a) => a.name === op.algorithm)) throw unsupported(op);
   return scheme;
@@ -71,6 +74,10 @@ const RUN: Runners = {
   encrypt(op) {
     const scheme = schemeOf(op, encryption);
     return prepare(`${op.spec}/encrypt`, op.publicKey, () => scheme.encrypter(op.publicKey)).encrypt(op.plaintext, op.algorithm, op.aad ?? EMPTY);
+  },
+  "whitebox-tables"(op) {
+    const set = generateWhiteBoxTables(op.algorithm, op.key);
+    return { tableId: set.tableId, encryptTables: set.encryptTables, decryptTables: set.decryptTables };
   },
 };
 

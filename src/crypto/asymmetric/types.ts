@@ -5,6 +5,7 @@
  * AsymmetricSpec per key spec; registry.ts lists them. The domain only stores
  * the private key sealed and the public key as DER SubjectPublicKeyInfo.
  */
+import type { WhiteBoxAlgorithm } from "../whitebox/index.js";
 
 /** RAW: the message itself (the algorithm hashes it). DIGEST: the caller's hash of it (exactly the hash length). */
 export type MessageType = "RAW" | "DIGEST";
@@ -104,7 +105,16 @@ export type AsymmetricOp =
       /** A key used once (an import's wrapping key): not kept prepared, and zeroed in the worker after use. */
       singleUse?: boolean;
     }
-  | { op: "encrypt"; spec: AsymmetricSpecName; publicKey: Uint8Array; plaintext: Uint8Array; algorithm: string; aad?: Uint8Array };
+  | { op: "encrypt"; spec: AsymmetricSpecName; publicKey: Uint8Array; plaintext: Uint8Array; algorithm: string; aad?: Uint8Array }
+  /** A white-box key's two table files (about 130 ms of CPU for AES-256): not asymmetric, but CPU-heavy key generation all the same. */
+  | { op: "whitebox-tables"; algorithm: WhiteBoxAlgorithm; key: Uint8Array };
+
+/** What "whitebox-tables" answers: the two files and the table id they share. */
+export interface WhiteBoxTableFiles {
+  tableId: Uint8Array;
+  encryptTables: Uint8Array;
+  decryptTables: Uint8Array;
+}
 
 /** What each kind of operation answers. */
 export interface AsymmetricResults {
@@ -113,6 +123,7 @@ export interface AsymmetricResults {
   verify: boolean;
   decrypt: Uint8Array;
   encrypt: Uint8Array;
+  "whitebox-tables": WhiteBoxTableFiles;
 }
 
 export type AsymmetricResult = AsymmetricResults[keyof AsymmetricResults];

@@ -18,11 +18,13 @@ type Init = Record<string, unknown>;
 /** Where input comes from: a JSON body keeps JSON types; form and query values are all strings. */
 export type InputSource = "json" | "form";
 
-/** Byte fields whose bad base64 has a field-specific code. */
+/** Byte fields whose bad base64 has a field-specific code, by API name or, first, by "<message>.<ApiName>". */
 const BYTES_CODES: Record<string, ErrorCode> = {
   CiphertextBlob: "InvalidParameterValue.InvalidCiphertext",
   Plaintext: "InvalidParameterValue.InvalidPlaintext",
   PlainText: "InvalidParameterValue.InvalidPlaintext",
+  // EncryptByWhiteBox documents InvalidParameterValue, not InvalidPlaintext.
+  "kms.v1.EncryptByWhiteBoxRequest.PlainText": "InvalidParameterValue",
 };
 
 type Override = (value: ParamValue | JsonValue, source: InputSource) => Init;
@@ -76,9 +78,10 @@ function boolOf(name: string, v: ParamValue | JsonValue, source: InputSource): b
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function bytesOf(name: string, v: ParamValue | JsonValue): Uint8Array {
+function bytesOf(field: DescField, name: string, v: ParamValue | JsonValue): Uint8Array {
   if (typeof v !== "string") throw typeError(name, "a base64 string");
-  if (!BASE64_RE.test(v)) throw new KmsError(BYTES_CODES[name] ?? "InvalidParameterValue", `${name} is not valid base64`);
+  const code = BYTES_CODES[`${field.parent.typeName}.${field.jsonName}`] ?? BYTES_CODES[name] ?? "InvalidParameterValue";
+  if (!BASE64_RE.test(v)) throw new KmsError(code, `${name} is not valid base64`);
   return Buffer.from(v, "base64");
 }
 
@@ -102,7 +105,7 @@ function scalarOf(field: DescField & { scalar: ScalarType }, name: string, v: Pa
     case ScalarType.BOOL:
       return boolOf(name, v, source);
     case ScalarType.BYTES:
-      return bytesOf(name, v);
+      return bytesOf(field, name, v);
     case ScalarType.UINT32:
     case ScalarType.INT32: {
       const [min, max] = INT_RANGE[field.scalar] as [number, number];
