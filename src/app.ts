@@ -42,6 +42,7 @@ import type { KvStore } from "./store/store.js";
 import { createGatewayHandler } from "./transport/api3/handler.js";
 import { createConnectHandler } from "./transport/connect/connect.js";
 import { createGrpcHandler, isGrpcRequest } from "./transport/grpc/grpc.js";
+import { ServingState } from "./transport/grpc/health.js";
 import { createGrpcWebHandler, isGrpcWebRequest } from "./transport/grpc/grpc-web.js";
 import type { HttpRequest } from "./transport/http/body.js";
 import { startListeners, type Listeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
@@ -144,15 +145,15 @@ function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logge
   });
 }
 
-/** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes. */
-function health(res: HttpResponse): void {
-  res.writeHead(200, { "Content-Type": "application/json" });
-  res.end('{"status":"SERVING"}');
+/** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes (503 once shutdown has begun). */
+function health(res: HttpResponse, serving: ServingState): void {
+  res.writeHead(serving.isDraining ? 503 : 200, { "Content-Type": "application/json" });
+  res.end(serving.isDraining ? '{"status":"NOT_SERVING"}' : '{"status":"SERVING"}');
 }
 
 /** Every transport around one pipeline, on the two listeners. */
-async function startTransports(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger): Promise<Listeners> {
-  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
+async function startTransports(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger, serving: ServingState): Promise<Listeners> {
+  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log, serving });
   const grpcWeb = createGrpcWebHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const connect = createConnectHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const gateway = createGatewayHandler(pipeline, { maxBodyBytes: config.maxBodyBytes, allowUnsignedPayload: config.allowUnsignedPayload, log, nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000) });
@@ -166,7 +167,7 @@ async function startTransports(pipeline: CallPipeline, config: Config, options: 
   const h1: NodeHandler = (req, res) => {
     const url = req.url ?? "/";
     if (url === "/" || url.startsWith("/?")) gateway(req as IncomingMessage, res as ServerResponse);
-    else if (url === "/healthz" && req.method === "GET") health(res);
+    else if (url === "/healthz" && req.method === "GET") health(res, serving);
     else rpc(req, res);
   };
   // The web console at /console on both listeners.
@@ -213,9 +214,10 @@ export async function openCore(config: Config, options: StartOptions = {}): Prom
 export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
   const log = options.log ?? consoleLogger;
   const core = await openCore(config, options);
+  const serving = new ServingState(new Set(core.pipeline.routes.all().map((r) => r.method.parent.typeName)));
   let listeners: Listeners;
   try {
-    listeners = await startTransports(core.pipeline, config, options, log);
+    listeners = await startTransports(core.pipeline, config, options, log, serving);
   } catch (err) {
     await core.close();
     throw err;
@@ -228,7 +230,10 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   let closing: Promise<void> | undefined;
   const close = async () => {
     const drainMs = options.drainMs ?? 10_000;
+    // Health checks say NOT_SERVING from now on, so balancers stop sending before the listeners close.
+    serving.drain();
     await Promise.race([core.pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
+    serving.close();
     await listeners.close(drainMs);
     await scheduler.stop();
     await core.close();

@@ -66,6 +66,9 @@ export interface Call {
   dispatched: boolean;
 }
 
+/** Whether a built-in stream's caller is authenticated (CallPipeline.authenticate). */
+export type Admission = { ok: true; requestId: string; identity: Identity } | { ok: false; requestId: string; outcome: Outcome };
+
 export type Served = { call: Call; ok: true; route: Route; output: MessageInit } | { call: Call; ok: false; outcome: Outcome };
 
 /** Most ids one audit event records, and their longest accepted length (ids are validated by the action later). */
@@ -102,17 +105,7 @@ export class CallPipeline {
    * Outcome, already audited and logged by the rule.
    */
   async serve(transport: Transport, source: string, accept: (call: Call) => Promise<Message>): Promise<Served> {
-    const call: Call = {
-      requestId: newRequestId(),
-      transport,
-      source,
-      startedAt: performance.now(),
-      region: this.defaultRegion,
-      route: undefined,
-      identity: undefined,
-      action: "kms:Unknown",
-      dispatched: false,
-    };
+    const call = this.newCall(transport, source);
     this.inFlight.enter();
     try {
       const message = await accept(call);
@@ -126,6 +119,20 @@ export class CallPipeline {
     } finally {
       this.inFlight.leave();
     }
+  }
+
+  private newCall(transport: Transport, source: string): Call {
+    return {
+      requestId: newRequestId(),
+      transport,
+      source,
+      startedAt: performance.now(),
+      region: this.defaultRegion,
+      route: undefined,
+      identity: undefined,
+      action: "kms:Unknown",
+      dispatched: false,
+    };
   }
 
   /** Establishes who is calling, or throws AuthFailure.*. */
@@ -144,6 +151,24 @@ export class CallPipeline {
     if (region === undefined || region === "") return;
     if (!this.deps.regions.includes(region)) throw new KmsError("UnsupportedRegion", `region ${region.slice(0, 64)} is not served here`);
     call.region = region;
+  }
+
+  /**
+   * Authenticates the caller of a built-in stream the pipeline does not run
+   * (server reflection, open to any authenticated principal). A refused caller
+   * is audited like any call refused before dispatch; an admitted stream is
+   * not audited, as it reads no key and changes nothing.
+   */
+  authenticate(transport: Transport, source: string, action: string, credentials: () => Credentials): Admission {
+    const call = this.newCall(transport, source);
+    call.action = action;
+    try {
+      return { ok: true, requestId: call.requestId, identity: this.identify(call, credentials()) };
+    } catch (err) {
+      const outcome = outcomeOf(err, call.requestId, this.deps.log);
+      this.record(call, call.identity, action, [], outcome.code);
+      return { ok: false, requestId: call.requestId, outcome };
+    }
   }
 
   /** Names the action of a call refused before its route is known, for its audit event. */
