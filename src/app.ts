@@ -32,7 +32,16 @@ import { keyResources } from "./keys/resources.js";
 import { startScheduler, type Scheduler } from "./keys/scheduler.js";
 import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
-import { consoleLogger, type Logger } from "./log.js";
+import { consoleLogger, isJsonLogger, type Logger } from "./log.js";
+import type { KeyState } from "./keys/key.js";
+import { callLogObserver } from "./observability/call-log.js";
+import { countedEngine, type CountedEngine } from "./observability/counted-engine.js";
+import { startMetricsListener, type MetricsListener } from "./observability/metrics-listener.js";
+import { createMetrics, type MetricSources, type Metrics } from "./observability/metrics.js";
+import { timedStore } from "./observability/timed-store.js";
+import type { AsymmetricEngine } from "./crypto/asymmetric/pool.js";
+import type { CallObserver } from "./pipeline/pipeline.js";
+import type { ScheduleKind } from "./store/keyspace.js";
 import { CallPipeline } from "./pipeline/pipeline.js";
 import { RouteTable } from "./pipeline/routes.js";
 import { obtainRootKey, verifyRootKey } from "./root-key.js";
@@ -58,6 +67,8 @@ export interface KmsServer {
   directory: Directory;
   audit: AuditLog;
   scheduler: Scheduler;
+  /** Where /metrics is served (KMS_METRICS_ADDR), if it is. */
+  metrics: ListenAddress | undefined;
   /** Drains in-flight calls, stops the scheduler, closes the store. */
   close(): Promise<void>;
 }
@@ -82,8 +93,11 @@ export interface Domain {
   directory: Directory;
   audit: AuditLog;
 }
-/** Everything that needs the store open and the root key checked. */
-async function openDomain(store: KvStore, config: Config, clock: Clock, log: Logger): Promise<Domain> {
+/**
+ * Everything that needs the store open and the root key checked. The audit log
+ * may write through its own view of the store (timed apart, for metrics).
+ */
+async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: AsymmetricEngine, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = await openRootKey(store, config, log);
   const repo = new KeyRepository(store);
   await repo.open();
@@ -97,14 +111,14 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     log: (m) => log.info(m),
     warn: (m) => log.warn(m),
   });
-  const audit = await AuditLog.open(store, rootKey);
+  const audit = await AuditLog.open(auditStore, rootKey);
   const deps: KmsDeps = {
     repo,
     locks: new LockSet(),
     rootKey,
     materials: new MaterialCache(),
     privateKeys: new MaterialCache(),
-    asymmetric: createWorkerPool(config.asymmetricWorkers),
+    asymmetric,
     clock,
     random: randomBytes,
     nonce: randomNonce,
@@ -128,7 +142,7 @@ function registerServices(routes: RouteTable, { deps, directory, audit }: Domain
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
 }
 
-function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logger): CallPipeline {
+function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logger, observers: readonly CallObserver[]): CallPipeline {
   const routes = new RouteTable();
   registerServices(routes, domain, clock);
   const { directory, audit } = domain;
@@ -142,6 +156,7 @@ function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logge
     rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit },
     now: () => clock.now(),
     log,
+    observers,
   });
 }
 
@@ -187,28 +202,76 @@ export interface KmsCore {
   store: KvStore;
   domain: Domain;
   pipeline: CallPipeline;
+  /** Present when KMS_METRICS_ADDR is set (the listener itself is startKms's). */
+  metrics: Metrics | undefined;
   /** Closes what the core opened (workers, audit log, store); drain the pipeline first. */
   close(): Promise<void>;
 }
 
 export async function openCore(config: Config, options: StartOptions = {}): Promise<KmsCore> {
   const log = options.log ?? consoleLogger;
+  if (isJsonLogger(log)) log.setLevel(config.logLevel);
   const clock = options.clock ?? systemClock;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openLevelStore(`${config.dataDir}/db`, { sync: config.syncWrites });
+  const raw = await openLevelStore(`${config.dataDir}/db`, { sync: config.syncWrites });
+  // Metrics, when on, time the store's batches (the audit's group commits apart) and count the worker pool's queue.
+  let opened: Domain | undefined;
+  const engine = countedEngine(createWorkerPool(config.asymmetricWorkers));
+  const metrics = config.metricsAddr ? createMetrics(metricSources(() => opened, engine, clock)) : undefined;
+  const store = metrics ? timedStore(raw, metrics.storeBatch) : raw;
+  const auditStore = metrics ? timedStore(store, (seconds) => metrics.auditCommit(seconds)) : store;
   let domain: Domain;
   try {
-    domain = await openDomain(store, config, clock, log);
+    domain = opened = await openDomain(store, auditStore, metrics ? engine : engine.inner, config, clock, log);
   } catch (err) {
-    await store.close();
+    await engine.close();
+    await raw.close();
     throw err;
   }
   const close = async () => {
     await domain.deps.asymmetric.close();
     await domain.audit.close();
-    await store.close();
+    await raw.close();
   };
-  return { store, domain, pipeline: createPipeline(domain, config, clock, log), close };
+  const observers: CallObserver[] = [];
+  if (metrics) observers.push(metrics.calls);
+  if (isJsonLogger(log) && log.enabled(config.callLogLevel)) observers.push(callLogObserver(log, config.callLogLevel));
+  return { store, domain, pipeline: createPipeline(domain, config, clock, log, observers), metrics, close };
+}
+
+const KEY_STATES: readonly KeyState[] = ["Enabled", "Disabled", "PendingDelete", "PendingImport", "Archived"];
+const SCHEDULE_KINDS: readonly ScheduleKind[] = ["key-deletion", "rotation", "material-expiry", "version-deletion", "import-token-expiry"];
+/** Due entries looked at per kind for the oldest one still waiting (rotations of keys that are not enabled wait on purpose). */
+const LAG_SCAN_LIMIT = 1000;
+
+/** What the metrics read from the domain at scrape time. */
+function metricSources(domain: () => Domain | undefined, engine: CountedEngine, clock: Clock): MetricSources {
+  return {
+    async keysByState() {
+      const d = domain();
+      const index = d ? await d.deps.repo.summaries() : undefined;
+      return Object.fromEntries(KEY_STATES.map((state) => [state, index ? index.page({ state, ascending: true, offset: 0, limit: 0 }).total : 0]));
+    },
+    async oldestDue() {
+      const d = domain();
+      const out: Record<string, number | undefined> = {};
+      for (const kind of SCHEDULE_KINDS) {
+        out[kind] = undefined;
+        if (!d) continue;
+        let seen = 0;
+        for await (const entry of d.deps.repo.dueEntries(kind, clock.now())) {
+          if (++seen > LAG_SCAN_LIMIT) break;
+          // The scheduler keeps a due rotation of a key that is not enabled until it is: not lag.
+          if (kind === "rotation" && (await d.deps.repo.getKey(entry.subject))?.keyState !== "Enabled") continue;
+          out[kind] = entry.dateMs;
+          break;
+        }
+      }
+      return out;
+    },
+    asymmetricQueue: () => engine.pending,
+    now: () => clock.now(),
+  };
 }
 
 export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
@@ -216,8 +279,16 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const core = await openCore(config, options);
   const serving = new ServingState(new Set(core.pipeline.routes.all().map((r) => r.method.parent.typeName)));
   let listeners: Listeners;
+  let metricsListener: MetricsListener | undefined;
   try {
     listeners = await startTransports(core.pipeline, config, options, log, serving);
+    if (core.metrics && config.metricsAddr) {
+      metricsListener = await startMetricsListener(core.metrics, config.metricsAddr, log).catch(async (err: unknown) => {
+        await listeners.close(0);
+        throw err;
+      });
+      log.info(`kms: metrics listening on http://${metricsListener.address.host}:${metricsListener.address.port}/metrics`);
+    }
   } catch (err) {
     await core.close();
     throw err;
@@ -235,10 +306,11 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await Promise.race([core.pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
     serving.close();
     await listeners.close(drainMs);
+    await metricsListener?.close();
     await scheduler.stop();
     await core.close();
   };
-  return { grpc: listeners.grpc, http: listeners.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: listeners.grpc, http: listeners.http, metrics: metricsListener?.address, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
 }
 
 /** The listing index is built after the listeners are up, so a large store does not delay the start. */

@@ -2,6 +2,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { SECRET_ID_RE, SECRET_KEY_RE, TOKEN_RE } from "./credential-formats.js";
+import { LOG_LEVELS, type LogLevel } from "./log.js";
 
 export type KeyTypeName = "FIPS" | "GM";
 
@@ -49,6 +50,15 @@ export interface Config {
   allowUnsignedPayload: boolean;
   /** Connection and request limits of both listeners. */
   limits: ListenerLimits;
+  // Observability and backups.
+  /** Least level written to the log (KMS_LOG_LEVEL); errors always are. */
+  logLevel: LogLevel;
+  /** Level of the one line per call (KMS_CALL_LOG_LEVEL, debug by default); a call that ends in InternalError is logged as an error whatever this says. */
+  callLogLevel: LogLevel;
+  /** Prometheus metrics on their own HTTP listener (KMS_METRICS_ADDR); undefined: off. */
+  metricsAddr: ListenAddress | undefined;
+  /** Where CreateBackup writes backup files (KMS_BACKUP_DIR); undefined: backups are off. */
+  backupDir: string | undefined;
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -124,6 +134,13 @@ function parseTls(cert: string | undefined, key: string | undefined, ca: string 
   return { certFile: resolve(cert), keyFile: resolve(key), clientCaFile: ca ? resolve(ca) : undefined, ...(crl ? { crlFile: resolve(crl) } : {}) };
 }
 
+function parseLogLevel(name: string, value: string | undefined, fallback: LogLevel, allowed: readonly LogLevel[] = LOG_LEVELS): LogLevel {
+  if (value === undefined || value === "") return fallback;
+  const level = value.toLowerCase() as LogLevel;
+  if (!allowed.includes(level)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  return level;
+}
+
 function parseRootToken(value: string | undefined): string | undefined {
   if (value === undefined || value === "") return undefined;
   if (!TOKEN_RE.test(value)) throw new ConfigError("KMS_ROOT_TOKEN must be 32 to 256 printable ASCII characters");
@@ -164,5 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: parseInteger("KMS_REQUEST_TIMEOUT_MS", env.KMS_REQUEST_TIMEOUT_MS, 30_000, 100, 3_600_000),
       idleTimeoutMs: parseInteger("KMS_IDLE_TIMEOUT_MS", env.KMS_IDLE_TIMEOUT_MS, 60_000, 100, 86_400_000),
     },
+    logLevel: parseLogLevel("KMS_LOG_LEVEL", env.KMS_LOG_LEVEL, "info"),
+    callLogLevel: parseLogLevel("KMS_CALL_LOG_LEVEL", env.KMS_CALL_LOG_LEVEL, "debug", ["debug", "info", "warn"]),
+    metricsAddr: env.KMS_METRICS_ADDR ? parseAddress("KMS_METRICS_ADDR", env.KMS_METRICS_ADDR) : undefined,
+    backupDir: env.KMS_BACKUP_DIR ? resolve(env.KMS_BACKUP_DIR) : undefined,
   };
 }

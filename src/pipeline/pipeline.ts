@@ -48,6 +48,18 @@ export interface PipelineDeps {
   /** Wall clock of audit events (the domain clock). */
   now: () => number;
   log: Logger;
+  /** Told of every call's end (metrics, the per-call log line); none by default. */
+  observers?: readonly CallObserver[];
+}
+
+/**
+ * Hears of each call when its answer is decided: `code` is "Success" or the
+ * API code answered, `latencyMs` the time since the call arrived. Runs on the
+ * call path: it must be quick, and it must not throw (a throw is logged and
+ * dropped, never the caller's problem).
+ */
+export interface CallObserver {
+  onCallEnd(call: Call, code: string, latencyMs: number): void;
 }
 
 /** One call as the pipeline knows it. Transports read it; they change it only through the pipeline. */
@@ -79,9 +91,12 @@ export class CallPipeline {
   private readonly inFlight = new InFlight();
   private readonly limits: Record<"api3" | "rpc", RateLimiter>;
   private auditFailures = 0;
+  /** Undefined when nobody observes, so an unobserved call pays one check. */
+  private readonly observers: readonly CallObserver[] | undefined;
 
   constructor(private readonly deps: PipelineDeps) {
     this.limits = { api3: new RateLimiter(deps.rateLimits.api3), rpc: new RateLimiter(deps.rateLimits.rpc) };
+    this.observers = deps.observers && deps.observers.length > 0 ? deps.observers : undefined;
   }
 
   get routes(): RouteTable {
@@ -111,10 +126,13 @@ export class CallPipeline {
       const message = await accept(call);
       const route = call.route;
       if (!route || !call.identity) throw new Error(`a ${transport} request was accepted without a route or an identity`);
-      return { call, ok: true, route, output: await this.execute(call, route, call.identity, message) };
+      const output = await this.execute(call, route, call.identity, message);
+      if (this.observers) this.ended(call, "Success");
+      return { call, ok: true, route, output };
     } catch (err) {
       const outcome = outcomeOf(err, call.requestId, this.deps.log);
       if (!call.dispatched) this.record(call, call.identity, call.action, [], outcome.code);
+      if (this.observers) this.ended(call, outcome.code);
       return { call, ok: false, outcome };
     } finally {
       this.inFlight.leave();
@@ -167,6 +185,7 @@ export class CallPipeline {
     } catch (err) {
       const outcome = outcomeOf(err, call.requestId, this.deps.log);
       this.record(call, call.identity, action, [], outcome.code);
+      if (this.observers) this.ended(call, outcome.code);
       return { ok: false, requestId: call.requestId, outcome };
     }
   }
@@ -224,6 +243,18 @@ export class CallPipeline {
       requestId: call.requestId,
       latencyMs: Math.round((performance.now() - call.startedAt) * 1000) / 1000,
     };
+  }
+
+  /** Tells the observers a call ended. */
+  private ended(call: Call, code: string): void {
+    const latencyMs = performance.now() - call.startedAt;
+    for (const o of this.observers ?? []) {
+      try {
+        o.onCallEnd(call, code, latencyMs);
+      } catch (err) {
+        this.deps.log.error("kms: a call observer failed", err);
+      }
+    }
   }
 
   /** Queues the event of a call that changed nothing; a failed audit write is logged and never changes the caller's answer. */
