@@ -10,6 +10,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
+import { BackupService } from "../gen/kms/v1/backup_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
 import { adminActions } from "./access/actions/index.js";
@@ -17,6 +18,7 @@ import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
 import { Gate } from "./access/gate.js";
 import { AuditLog } from "./audit/audit-log.js";
+import { backupActions } from "./backup/actions/index.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { KMS_API } from "./contract/kms-api.js";
@@ -135,16 +137,17 @@ async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefi
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit }: Domain, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, directory, audit }: Domain, clock: Clock, store: KvStore, config: Config): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
+  routes.add({ service: BackupService, deps: { store, rootKey: deps.rootKey, dir: config.backupDir, clock, running: { active: false } }, actions: backupActions, policyService: "kmsadmin", resourceService: "kms" });
 }
 
-function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logger, observers: readonly CallObserver[]): CallPipeline {
+function createPipeline(domain: Domain, store: KvStore, config: Config, clock: Clock, log: Logger, observers: readonly CallObserver[]): CallPipeline {
   const routes = new RouteTable();
-  registerServices(routes, domain, clock);
+  registerServices(routes, domain, clock, store, config);
   const { directory, audit } = domain;
   return new CallPipeline({
     routes,
@@ -236,7 +239,7 @@ export async function openCore(config: Config, options: StartOptions = {}): Prom
   const observers: CallObserver[] = [];
   if (metrics) observers.push(metrics.calls);
   if (isJsonLogger(log) && log.enabled(config.callLogLevel)) observers.push(callLogObserver(log, config.callLogLevel));
-  return { store, domain, pipeline: createPipeline(domain, config, clock, log, observers), metrics, close };
+  return { store, domain, pipeline: createPipeline(domain, store, config, clock, log, observers), metrics, close };
 }
 
 const KEY_STATES: readonly KeyState[] = ["Enabled", "Disabled", "PendingDelete", "PendingImport", "Archived"];

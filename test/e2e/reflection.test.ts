@@ -69,6 +69,7 @@ describe("server reflection", () => {
       "grpc.reflection.v1.ServerReflection",
       "grpc.reflection.v1alpha.ServerReflection",
       "kms.v1.AdminService",
+      "kms.v1.BackupService",
       "kms.v1.KeyManagementService",
       "kms.v1.KeyVersionService",
     ]);
@@ -203,7 +204,7 @@ describe("health", () => {
     const err = await client.check({ service: "kms.v1.Nope" }).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.NotFound);
     const list = await client.list({});
-    expect(Object.keys(list.statuses).sort()).toEqual(["", "kms.v1.AdminService", "kms.v1.KeyManagementService", "kms.v1.KeyVersionService"]);
+    expect(Object.keys(list.statuses).sort()).toEqual(["", "kms.v1.AdminService", "kms.v1.BackupService", "kms.v1.KeyManagementService", "kms.v1.KeyVersionService"]);
     expect(Object.values(list.statuses).every((s) => s.status === Status.SERVING)).toBe(true);
   });
 
