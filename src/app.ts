@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
+import { BackupService } from "../gen/kms/v1/backup_pb.js";
 import { BatchCryptoService } from "../gen/kms/v1/batch_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { TrustService } from "../gen/kms/v1/trust_pb.js";
@@ -22,6 +23,7 @@ import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
 import { Gate } from "./access/gate.js";
 import { AuditLog } from "./audit/audit-log.js";
+import { backupActions } from "./backup/actions/index.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { KMS_API } from "./contract/kms-api.js";
@@ -38,7 +40,15 @@ import { keyResources } from "./keys/resources.js";
 import { startScheduler, type Scheduler } from "./keys/scheduler.js";
 import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
-import { consoleLogger, type Logger } from "./log.js";
+import { consoleLogger, isJsonLogger, type Logger } from "./log.js";
+import type { KeyState } from "./keys/key.js";
+import { callLogObserver } from "./observability/call-log.js";
+import { countedEngine, type CountedEngine } from "./observability/counted-engine.js";
+import { startMetricsListener, type MetricsListener } from "./observability/metrics-listener.js";
+import { createMetrics, type MetricSources, type Metrics } from "./observability/metrics.js";
+import { timedStore } from "./observability/timed-store.js";
+import type { CallObserver } from "./pipeline/pipeline.js";
+import type { ScheduleKind } from "./store/keyspace.js";
 import { CallPipeline } from "./pipeline/pipeline.js";
 import { RouteTable, type ServiceBinding } from "./pipeline/routes.js";
 import { openStore } from "./store/open.js";
@@ -46,6 +56,7 @@ import type { KvStore } from "./store/store.js";
 import { createGatewayHandler } from "./transport/api3/handler.js";
 import { createConnectHandler } from "./transport/connect/connect.js";
 import { createGrpcHandler, isGrpcRequest } from "./transport/grpc/grpc.js";
+import { ServingState } from "./transport/grpc/health.js";
 import { createGrpcWebHandler, isGrpcWebRequest } from "./transport/grpc/grpc-web.js";
 import type { HttpRequest } from "./transport/http/body.js";
 import { startListeners, type Listeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
@@ -71,6 +82,8 @@ export interface KmsServer {
   directory: Directory;
   audit: AuditLog;
   scheduler: Scheduler;
+  /** Where /metrics is served (KMS_METRICS_ADDR), if it is. */
+  metrics: ListenAddress | undefined;
   /** Drains in-flight calls, stops the scheduler, closes the store. */
   close(): Promise<void>;
 }
@@ -97,8 +110,11 @@ function workerTableGenerator(engine: AsymmetricEngine): TableGenerator {
   return { generate: (algorithm, key) => engine.run({ op: "whitebox-tables", algorithm, key }) };
 }
 
-/** Everything that needs the root of trust open: the families over the store, sealed records registered, rotation resumed. */
-async function openDomain(store: KvStore, trust: Trust, config: Config, clock: Clock, log: Logger): Promise<Domain> {
+/**
+ * Everything that needs the root of trust open: the families over the store, sealed records registered, rotation
+ * resumed. The audit log may write through its own view of the store (timed apart, for metrics).
+ */
+async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: AsymmetricEngine, trust: Trust, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = trust.rootKey;
   const repo = new KeyRepository(store);
   await repo.open();
@@ -112,14 +128,14 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
     log: (m) => log.info(m),
     warn: (m) => log.warn(m),
   });
-  const audit = await AuditLog.open(store, rootKey, config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {});
+  const audit = await AuditLog.open(auditStore, rootKey, config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {});
   const deps: KmsDeps = {
     repo,
     locks: new LockSet(),
     rootKey,
     materials: new MaterialCache(),
     privateKeys: new MaterialCache(),
-    asymmetric: createWorkerPool(config.asymmetricWorkers),
+    asymmetric,
     clock,
     random: randomBytes,
     nonce: randomNonce,
@@ -151,13 +167,14 @@ function unsealBinding(config: Config, unsealer: Unsealer | undefined): ServiceB
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit, trust, whiteBox }: Domain, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, directory, audit, trust, whiteBox }: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: BatchCryptoService, deps, actions: batchActions, policyService: "kms", resourceService: "kms", authorizesPerItem: true });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
   routes.add({ service: TrustService, deps: { trust }, actions: trustActions, policyService: "kmsadmin", resourceService: "kms" });
+  routes.add({ service: BackupService, deps: { store, rootKey: deps.rootKey, dir: config.backupDir, clock, running: { active: false } }, actions: backupActions, policyService: "kmsadmin", resourceService: "kms" });
   routes.add(unsealBinding(config, unsealer));
   // KMS's white-box actions: a second binding on API version 2019-01-18 (the route table keys by version and action).
   const whiteBoxKeys = whiteBoxResources((scope, keyId) => whiteBox.repo.get(scope, keyId));
@@ -171,9 +188,9 @@ function createSealedPipeline(config: Config, unsealer: Unsealer, clock: Clock, 
   return new CallPipeline({ routes, access: undefined, audit: undefined, accountUin: config.accountUin, regions: config.regions, rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit }, now: () => clock.now(), log });
 }
 
-function createPipeline(domain: Domain, config: Config, unsealer: Unsealer | undefined, clock: Clock, log: Logger): CallPipeline {
+function createPipeline(domain: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock, log: Logger, observers: readonly CallObserver[]): CallPipeline {
   const routes = new RouteTable();
-  registerServices(routes, domain, config, unsealer, clock);
+  registerServices(routes, domain, store, config, unsealer, clock);
   const { directory, audit } = domain;
   return new CallPipeline({
     routes,
@@ -184,25 +201,26 @@ function createPipeline(domain: Domain, config: Config, unsealer: Unsealer | und
     rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit },
     now: () => clock.now(),
     log,
+    observers,
   });
 }
 
-/** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes (NOT_SERVING while sealed). */
-function health(res: HttpResponse, serving: boolean): void {
-  res.writeHead(serving ? 200 : 503, { "Content-Type": "application/json" });
-  res.end(serving ? '{"status":"SERVING"}' : '{"status":"NOT_SERVING"}');
+/** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes (503 while sealed and once shutdown has begun). */
+function health(res: HttpResponse, serving: ServingState): void {
+  res.writeHead(serving.isDraining ? 503 : 200, { "Content-Type": "application/json" });
+  res.end(serving.isDraining ? '{"status":"NOT_SERVING"}' : '{"status":"SERVING"}');
 }
 
 interface Handlers {
   grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
   rpc: NodeHandler;
   gateway: (req: IncomingMessage, res: ServerResponse) => void;
-  serving: boolean;
+  serving: ServingState;
 }
 
-/** Every transport around one pipeline. */
-function createHandlers(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger, serving: boolean): Handlers {
-  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log, serving: () => serving });
+/** Every transport around one pipeline; health checks report `serving` (NOT_SERVING while sealed or draining). */
+function createHandlers(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger, serving: ServingState): Handlers {
+  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log, serving });
   const grpcWeb = createGrpcWebHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const connect = createConnectHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const gateway = createGatewayHandler(pipeline, { maxBodyBytes: config.maxBodyBytes, allowUnsignedPayload: config.allowUnsignedPayload, log, nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000) });
@@ -245,6 +263,8 @@ export interface KmsCore {
   store: KvStore;
   domain: Domain;
   pipeline: CallPipeline;
+  /** Present when KMS_METRICS_ADDR is set (the listener itself is startKms's). */
+  metrics: Metrics | undefined;
   /** Closes what the core opened (rotation, workers, audit log, store); drain the pipeline first. */
   close(): Promise<void>;
 }
@@ -261,22 +281,68 @@ async function openStoreAndTrust(config: Config, clock: Clock, log: Logger): Pro
   }
 }
 
-async function openCoreWith(store: KvStore, trust: Trust, unsealer: Unsealer | undefined, config: Config, clock: Clock, log: Logger): Promise<KmsCore> {
+async function openCoreWith(raw: KvStore, trust: Trust, unsealer: Unsealer | undefined, config: Config, clock: Clock, log: Logger): Promise<KmsCore> {
+  if (isJsonLogger(log)) log.setLevel(config.logLevel);
+  // Metrics, when on, time the store's batches (the audit's group commits apart) and count the worker pool's queue.
+  let opened: Domain | undefined;
+  const engine = countedEngine(createWorkerPool(config.asymmetricWorkers));
+  const metrics = config.metricsAddr ? createMetrics(metricSources(() => opened, engine, clock)) : undefined;
+  const store = metrics ? timedStore(raw, metrics.storeBatch) : raw;
+  const auditStore = metrics ? timedStore(store, (seconds) => metrics.auditCommit(seconds)) : store;
   let domain: Domain;
   try {
-    domain = await openDomain(store, trust, config, clock, log);
+    domain = opened = await openDomain(store, auditStore, metrics ? engine : engine.inner, trust, config, clock, log);
   } catch (err) {
+    await engine.close();
     await trust.close();
-    await store.close();
+    await raw.close();
     throw err;
   }
   const close = async () => {
     await domain.trust.close();
     await domain.deps.asymmetric.close();
     await domain.audit.close();
-    await store.close();
+    await raw.close();
   };
-  return { store, domain, pipeline: createPipeline(domain, config, unsealer, clock, log), close };
+  const observers: CallObserver[] = [];
+  if (metrics) observers.push(metrics.calls);
+  if (isJsonLogger(log) && log.enabled(config.callLogLevel)) observers.push(callLogObserver(log, config.callLogLevel));
+  return { store, domain, pipeline: createPipeline(domain, store, config, unsealer, clock, log, observers), metrics, close };
+}
+
+const KEY_STATES: readonly KeyState[] = ["Enabled", "Disabled", "PendingDelete", "PendingImport", "Archived"];
+const SCHEDULE_KINDS: readonly ScheduleKind[] = ["key-deletion", "rotation", "material-expiry", "version-deletion", "import-token-expiry"];
+/** Due entries looked at per kind for the oldest one still waiting (rotations of keys that are not enabled wait on purpose). */
+const LAG_SCAN_LIMIT = 1000;
+
+/** What the metrics read from the domain at scrape time. */
+function metricSources(domain: () => Domain | undefined, engine: CountedEngine, clock: Clock): MetricSources {
+  return {
+    async keysByState() {
+      const d = domain();
+      const index = d ? await d.deps.repo.summaries() : undefined;
+      return Object.fromEntries(KEY_STATES.map((state) => [state, index ? index.page({ state, ascending: true, offset: 0, limit: 0 }).total : 0]));
+    },
+    async oldestDue() {
+      const d = domain();
+      const out: Record<string, number | undefined> = {};
+      for (const kind of SCHEDULE_KINDS) {
+        out[kind] = undefined;
+        if (!d) continue;
+        let seen = 0;
+        for await (const entry of d.deps.repo.dueEntries(kind, clock.now())) {
+          if (++seen > LAG_SCAN_LIMIT) break;
+          // The scheduler keeps a due rotation of a key that is not enabled until it is: not lag.
+          if (kind === "rotation" && (await d.deps.repo.getKey(entry.subject))?.keyState !== "Enabled") continue;
+          out[kind] = entry.dateMs;
+          break;
+        }
+      }
+      return out;
+    },
+    asymmetricQueue: () => engine.pending,
+    now: () => clock.now(),
+  };
 }
 
 /** The core of a service whose root of trust needs no operator (dev key, HSM). */
@@ -297,7 +363,8 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const { store, opening } = await openStoreAndTrust(config, clock, log);
   const unsealer = opening.state === "sealed" ? opening.unsealer : undefined;
-  let handlers = unsealer ? createHandlers(createSealedPipeline(config, unsealer, clock, log), config, options, log, false) : undefined;
+  const sealedPipeline = unsealer ? createSealedPipeline(config, unsealer, clock, log) : undefined;
+  let handlers = sealedPipeline ? createHandlers(sealedPipeline, config, options, log, new ServingState(servicesOf(sealedPipeline), { serving: false })) : undefined;
   let listeners: Listeners | undefined;
   let core: KmsCore;
   try {
@@ -311,10 +378,17 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await store.close().catch(() => undefined);
     throw err;
   }
-  handlers = createHandlers(core.pipeline, config, options, log, true);
+  const serving = new ServingState(servicesOf(core.pipeline));
+  handlers = createHandlers(core.pipeline, config, options, log, serving);
+  let metricsListener: MetricsListener | undefined;
   try {
     listeners ??= await startTransports(() => handlers as Handlers, config);
+    if (core.metrics && config.metricsAddr) {
+      metricsListener = await startMetricsListener(core.metrics, config.metricsAddr, log);
+      log.info(`kms: metrics listening on http://${metricsListener.address.host}:${metricsListener.address.port}/metrics`);
+    }
   } catch (err) {
+    await listeners?.close(0);
     await core.close();
     throw err;
   }
@@ -327,12 +401,21 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const open = listeners;
   const close = async () => {
     const drainMs = options.drainMs ?? 10_000;
+    // Health checks say NOT_SERVING from now on, so balancers stop sending before the listeners close.
+    serving.drain();
     await Promise.race([core.pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
+    serving.close();
     await open.close(drainMs);
+    await metricsListener?.close();
     await scheduler.stop();
     await core.close();
   };
-  return { grpc: open.grpc, http: open.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+}
+
+/** The services a pipeline serves, as health checks name them. */
+function servicesOf(pipeline: CallPipeline): Set<string> {
+  return new Set(pipeline.routes.all().map((r) => r.method.parent.typeName));
 }
 
 /** The listing index is built after the listeners are up, so a large store does not delay the start. */

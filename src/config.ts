@@ -2,6 +2,7 @@
 import { availableParallelism } from "node:os";
 import { resolve, sep } from "node:path";
 import { SECRET_ID_RE, SECRET_KEY_RE, TOKEN_RE } from "./credential-formats.js";
+import { LOG_LEVELS, type LogLevel } from "./log.js";
 
 export type KeyTypeName = "FIPS" | "GM";
 
@@ -62,6 +63,15 @@ export interface Config {
   store: StoreConfig;
   /** White-box keys: whether the service is offered (KMS_WHITEBOX_ENABLED), and most keys one account keeps in one region (KMS_WHITEBOX_KEY_LIMIT). */
   whiteBox: { enabled: boolean; keyLimit: number };
+  // Observability and backups.
+  /** Least level written to the log (KMS_LOG_LEVEL); errors always are. */
+  logLevel: LogLevel;
+  /** Level of the one line per call (KMS_CALL_LOG_LEVEL, debug by default); a call that ends in InternalError is logged as an error whatever this says. */
+  callLogLevel: LogLevel;
+  /** Prometheus metrics on their own HTTP listener (KMS_METRICS_ADDR); undefined: off. */
+  metricsAddr: ListenAddress | undefined;
+  /** Where CreateBackup writes backup files (KMS_BACKUP_DIR); undefined: backups are off. */
+  backupDir: string | undefined;
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -177,6 +187,13 @@ function parseTls(cert: string | undefined, key: string | undefined, ca: string 
   if (!cert || !key) throw new ConfigError(`${names.join(" and ")} go together: set both or neither`);
   if (crl && !ca) throw new ConfigError("KMS_TLS_CRL needs KMS_TLS_CLIENT_CA");
   return { certFile: resolve(cert), keyFile: resolve(key), clientCaFile: ca ? resolve(ca) : undefined, ...(crl ? { crlFile: resolve(crl) } : {}) };
+}
+
+function parseLogLevel(name: string, value: string | undefined, fallback: LogLevel, allowed: readonly LogLevel[] = LOG_LEVELS): LogLevel {
+  if (value === undefined || value === "") return fallback;
+  const level = value.toLowerCase() as LogLevel;
+  if (!allowed.includes(level)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  return level;
 }
 
 function parseRootToken(value: string | undefined): string | undefined {
@@ -312,5 +329,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       enabled: parseBoolean("KMS_WHITEBOX_ENABLED", env.KMS_WHITEBOX_ENABLED, true),
       keyLimit: parseInteger("KMS_WHITEBOX_KEY_LIMIT", env.KMS_WHITEBOX_KEY_LIMIT, 50, 1, 1000),
     },
+    logLevel: parseLogLevel("KMS_LOG_LEVEL", env.KMS_LOG_LEVEL, "info"),
+    callLogLevel: parseLogLevel("KMS_CALL_LOG_LEVEL", env.KMS_CALL_LOG_LEVEL, "debug", ["debug", "info", "warn"]),
+    metricsAddr: env.KMS_METRICS_ADDR ? parseAddress("KMS_METRICS_ADDR", env.KMS_METRICS_ADDR) : undefined,
+    backupDir: env.KMS_BACKUP_DIR ? resolve(env.KMS_BACKUP_DIR) : undefined,
   };
 }

@@ -50,6 +50,18 @@ export interface PipelineDeps {
   /** Wall clock of audit events (the domain clock). */
   now: () => number;
   log: Logger;
+  /** Told of every call's end (metrics, the per-call log line); none by default. */
+  observers?: readonly CallObserver[];
+}
+
+/**
+ * Hears of each call when its answer is decided: `code` is "Success" or the
+ * API code answered, `latencyMs` the time since the call arrived. Runs on the
+ * call path: it must be quick, and it must not throw (a throw is logged and
+ * dropped, never the caller's problem).
+ */
+export interface CallObserver {
+  onCallEnd(call: Call, code: string, latencyMs: number): void;
 }
 
 /** One call as the pipeline knows it. Transports read it; they change it only through the pipeline. */
@@ -67,6 +79,9 @@ export interface Call {
   /** Set once the call is past admission: from then on execute records its event. */
   dispatched: boolean;
 }
+
+/** Whether a built-in stream's caller is authenticated (CallPipeline.authenticate). */
+export type Admission = { ok: true; requestId: string; identity: Identity } | { ok: false; requestId: string; outcome: Outcome };
 
 export type Served = { call: Call; ok: true; route: Route; output: MessageInit } | { call: Call; ok: false; outcome: Outcome };
 
@@ -86,9 +101,12 @@ export class CallPipeline {
   private readonly unauthenticated = new RateLimiter(UNAUTHENTICATED_EVENTS_PER_S);
   private readonly suppressed = new Map<string, number>();
   private auditFailures = 0;
+  /** Undefined when nobody observes, so an unobserved call pays one check. */
+  private readonly observers: readonly CallObserver[] | undefined;
 
   constructor(private readonly deps: PipelineDeps) {
     this.limits = { api3: new RateLimiter(deps.rateLimits.api3), rpc: new RateLimiter(deps.rateLimits.rpc) };
+    this.observers = deps.observers && deps.observers.length > 0 ? deps.observers : undefined;
   }
 
   get routes(): RouteTable {
@@ -112,7 +130,27 @@ export class CallPipeline {
    * Outcome, already audited and logged by the rule.
    */
   async serve(transport: Transport, source: string, accept: (call: Call) => Promise<Message>): Promise<Served> {
-    const call: Call = {
+    const call = this.newCall(transport, source);
+    this.inFlight.enter();
+    try {
+      const message = await accept(call);
+      const route = call.route;
+      if (!route || !call.identity) throw new Error(`a ${transport} request was accepted without a route or an identity`);
+      const output = await this.execute(call, route, call.identity, message);
+      if (this.observers) this.ended(call, "Success");
+      return { call, ok: true, route, output };
+    } catch (err) {
+      const outcome = outcomeOf(err, call.requestId, this.deps.log);
+      if (!call.dispatched && (call.identity || this.admitUnauthenticated(call.source))) this.record(call, call.identity, call.action, [], outcome.code);
+      if (this.observers) this.ended(call, outcome.code);
+      return { call, ok: false, outcome };
+    } finally {
+      this.inFlight.leave();
+    }
+  }
+
+  private newCall(transport: Transport, source: string): Call {
+    return {
       requestId: newRequestId(),
       transport,
       source,
@@ -123,19 +161,6 @@ export class CallPipeline {
       action: "kms:Unknown",
       dispatched: false,
     };
-    this.inFlight.enter();
-    try {
-      const message = await accept(call);
-      const route = call.route;
-      if (!route || !call.identity) throw new Error(`a ${transport} request was accepted without a route or an identity`);
-      return { call, ok: true, route, output: await this.execute(call, route, call.identity, message) };
-    } catch (err) {
-      const outcome = outcomeOf(err, call.requestId, this.deps.log);
-      if (!call.dispatched && (call.identity || this.admitUnauthenticated(call.source))) this.record(call, call.identity, call.action, [], outcome.code);
-      return { call, ok: false, outcome };
-    } finally {
-      this.inFlight.leave();
-    }
   }
 
   /**
@@ -181,6 +206,25 @@ export class CallPipeline {
     if (region === undefined || region === "") return;
     if (!this.deps.regions.includes(region)) throw new KmsError("UnsupportedRegion", `region ${region.slice(0, 64)} is not served here`);
     call.region = region;
+  }
+
+  /**
+   * Authenticates the caller of a built-in stream the pipeline does not run
+   * (server reflection, open to any authenticated principal). A refused caller
+   * is audited like any call refused before dispatch; an admitted stream is
+   * not audited, as it reads no key and changes nothing.
+   */
+  authenticate(transport: Transport, source: string, action: string, credentials: () => Credentials): Admission {
+    const call = this.newCall(transport, source);
+    call.action = action;
+    try {
+      return { ok: true, requestId: call.requestId, identity: this.identify(call, credentials()) };
+    } catch (err) {
+      const outcome = outcomeOf(err, call.requestId, this.deps.log);
+      if (call.identity || this.admitUnauthenticated(call.source)) this.record(call, call.identity, action, [], outcome.code);
+      if (this.observers) this.ended(call, outcome.code);
+      return { ok: false, requestId: call.requestId, outcome };
+    }
   }
 
   /** Names the action of a call refused before its route is known, for its audit event. */
@@ -259,6 +303,18 @@ export class CallPipeline {
       requestId: call.requestId,
       latencyMs: Math.round((performance.now() - call.startedAt) * 1000) / 1000,
     };
+  }
+
+  /** Tells the observers a call ended. */
+  private ended(call: Call, code: string): void {
+    const latencyMs = performance.now() - call.startedAt;
+    for (const o of this.observers ?? []) {
+      try {
+        o.onCallEnd(call, code, latencyMs);
+      } catch (err) {
+        this.deps.log.error("kms: a call observer failed", err);
+      }
+    }
   }
 
   /** Queues the event of a call that changed nothing; a failed audit write is logged and never changes the caller's answer. */

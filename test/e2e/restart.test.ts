@@ -146,12 +146,13 @@ describe("the process", () => {
     execFileSync("npm", ["run", "--silent", "build"], { stdio: "ignore" });
   }, 60_000);
 
-  it("generates a 0600 root key with a warning, logs each listener, serves, and drains on SIGTERM", async () => {
+  it("generates a 0600 root key with a warning, logs each listener (JSON lines), serves, and drains on SIGTERM", async () => {
     const dataDir = await tempDir();
-    const p = startProcess({ KMS_DATA_DIR: dataDir, KMS_GRPC_ADDR: "127.0.0.1:0", KMS_HTTP_ADDR: "127.0.0.1:0", KMS_ROOT_KEY: "" });
+    const p = startProcess({ KMS_DATA_DIR: dataDir, KMS_GRPC_ADDR: "127.0.0.1:0", KMS_HTTP_ADDR: "127.0.0.1:0", KMS_ROOT_KEY: "", KMS_METRICS_ADDR: "127.0.0.1:0" });
     const grpcPort = Number((await p.waitFor(/\(h2c\) listening on 127\.0\.0\.1:(\d+)/))[1]);
     const httpPort = Number((await p.waitFor(/\(HTTP\/1\.1\) listening on 127\.0\.0\.1:(\d+)/))[1]);
-    expect(p.log()).toMatch(/WARN generated a root key/);
+    const metricsPort = Number((await p.waitFor(/metrics listening on http:\/\/127\.0\.0\.1:(\d+)\/metrics/))[1]);
+    expect(p.log()).toMatch(/"level":"warn"[^\n]*"msg":"generated a root key/);
     expect((await stat(join(dataDir, "root.key"))).mode & 0o777).toBe(0o600);
     expect(Buffer.from((await readFile(join(dataDir, "root.key"), "utf8")).trim(), "base64")).toHaveLength(32);
 
@@ -176,10 +177,14 @@ describe("the process", () => {
     expect(p.log()).not.toContain(Buffer.from(enc.ciphertextBlob).toString("base64"));
     expect(p.log()).not.toContain(credentials.Token);
     expect(p.log()).not.toContain(credentials.SecretKey);
+    // The bundled server serves its metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^kms_calls_total\{action="kms:Encrypt",transport="connect",code="Success"\} 1$/m);
 
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
     expect(p.log()).toMatch(/SIGTERM received, draining[\s\S]*stopped/);
+    for (const line of p.log().trim().split("\n")) expect(JSON.parse(line)).toHaveProperty("msg");
   });
 
   it("exits 1 with the reason when the root key is wrong", async () => {

@@ -269,7 +269,7 @@ export async function fuzzGrpcScenario(mode: Mode): Promise<ScenarioResult> {
     rec.data.sessionTrouble = sessionTrouble.slice(0, 20);
     rec.data.collateralKinds = collateralKinds.toObject();
     rec.data.internal = [...new Set(internal)].slice(0, 20);
-    const internalLogs = (server.log().match(/ERROR request [^\n]*unexpected error/g) ?? []).length;
+    const internalLogs = (server.log().match(/"level":"error"[^\n]*"msg":"request [^\n]*unexpected error/g) ?? []).length;
     rec.figure("inputs tried", tried);
     rec.figure("answered", answered);
     rec.figure("bad answers", bad.length);

@@ -20,7 +20,9 @@ import { newRequestId } from "../../crypto/random.js";
 import { ERROR_CODE_HEADER, REGION_HEADER, REQUEST_ID_HEADER } from "../http/headers.js";
 import { credentialsOf, peerOf } from "../http/peer.js";
 import { errorTrailers, frame, unframe } from "./framing.js";
-import { checkHealth, HEALTH_CHECK_PATH } from "./health.js";
+import { checkHealth, HEALTH_PATHS, listHealth, watchHealth, type ServingState } from "./health.js";
+import { BUILTIN_SERVICES, DescriptorIndex, REFLECTION_PATHS, ReflectionSession } from "./reflection.js";
+import { readFrames, ServerStream } from "./stream.js";
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?(?:;.*)?$/i;
 
@@ -33,9 +35,12 @@ export interface GrpcOptions {
   /** Largest request message, in bytes. */
   readMaxBytes: number;
   log: Logger;
-  /** What the health check reports (false while sealed). */
-  serving?: () => boolean;
+  /** Whether the server serves (health checks), drained at shutdown. */
+  serving: ServingState;
 }
+
+/** Largest health or reflection request message: a service or symbol name. */
+const BUILTIN_READ_MAX_BYTES = 16 * 1024;
 
 /** A stream the client reset mid-call takes no answer; respond() on it would throw, and nothing may throw from here. */
 const gone = (stream: ServerHttp2Stream) => stream.destroyed || stream.closed;
@@ -75,22 +80,72 @@ function readBody(stream: ServerHttp2Stream, max: number): Promise<Buffer> {
   });
 }
 
-/** The health check is served without the pipeline: no credentials, no audit event (probes call it constantly). */
-function serveHealth(stream: ServerHttp2Stream, pipeline: CallPipeline, opts: GrpcOptions): void {
-  const requestId = newRequestId();
-  const services = new Set(pipeline.routes.all().map((r) => r.method.parent.typeName));
-  readBody(stream, 1024)
-    .then((body) => answer(stream, requestId, checkHealth(unframe(body), services, opts.serving?.() ?? true)))
-    .catch((err: unknown) => refuse(stream, requestId, outcomeOf(err, requestId, opts.log)));
+/** A built-in service's method, served on the stream itself, outside the call pipeline. */
+type Builtin = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+
+/** One request message, then `run` on it; any failure answers with its status. */
+function unary(opts: GrpcOptions, run: (stream: ServerHttp2Stream, request: Uint8Array, requestId: string) => void): Builtin {
+  return (stream) => {
+    const requestId = newRequestId();
+    readBody(stream, BUILTIN_READ_MAX_BYTES)
+      .then((body) => run(stream, unframe(body), requestId))
+      .catch((err: unknown) => refuse(stream, requestId, outcomeOf(err, requestId, opts.log)));
+  };
+}
+
+/**
+ * Server reflection: a bidirectional stream, open to any authenticated caller
+ * (credentials checked before anything is read). Each request gets its answer
+ * in order; the stream ends OK when the client half-closes.
+ */
+function reflection(pipeline: CallPipeline, opts: GrpcOptions, index: () => DescriptorIndex): Builtin {
+  return (stream, headers) => {
+    const peer = peerOf(stream.session?.socket);
+    const admitted = pipeline.authenticate("grpc", peer.source, "reflection:ServerReflectionInfo", () => credentialsOf(headers.authorization, peer));
+    if (!admitted.ok) return refuse(stream, admitted.requestId, admitted.outcome);
+    const out = new ServerStream(stream, admitted.requestId);
+    const fail = (err: unknown) => out.fail(outcomeOf(err, admitted.requestId, opts.log));
+    const encoding = headers["grpc-encoding"];
+    if (encoding !== undefined && encoding !== "identity") return fail(new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`));
+    const session = new ReflectionSession(index());
+    readFrames(stream, BUILTIN_READ_MAX_BYTES, {
+      onMessage: (request) => {
+        if (!out.open) return;
+        try {
+          out.send(session.answer(request));
+        } catch (err) {
+          fail(err);
+        }
+      },
+      onEnd: () => out.end(),
+      onError: fail,
+    });
+  };
+}
+
+/** The health service and server reflection, by path: looked up once per call, before the pipeline's routes. */
+function createBuiltins(pipeline: CallPipeline, opts: GrpcOptions): Map<string, Builtin> {
+  const { serving } = opts;
+  let index: DescriptorIndex | undefined;
+  const indexOf = () => (index ??= new DescriptorIndex([...new Set(pipeline.routes.all().map((r) => r.method.parent)), ...BUILTIN_SERVICES]));
+  const builtins = new Map<string, Builtin>([
+    [HEALTH_PATHS.check, unary(opts, (stream, request, requestId) => answer(stream, requestId, checkHealth(serving, request)))],
+    [HEALTH_PATHS.list, unary(opts, (stream, request, requestId) => answer(stream, requestId, listHealth(serving, request)))],
+    [HEALTH_PATHS.watch, unary(opts, (stream, request, requestId) => watchHealth(serving, stream, new ServerStream(stream, requestId), request))],
+  ]);
+  for (const path of REFLECTION_PATHS) builtins.set(path, reflection(pipeline, opts, indexOf));
+  return builtins;
 }
 
 export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void {
+  const builtins = createBuiltins(pipeline, opts);
   return (stream, headers) => {
     stream.on("error", () => undefined); // a client that goes away mid-answer is not our error
     const url = headers[":path"] ?? "";
     const query = url.indexOf("?");
     const path = query < 0 ? url : url.slice(0, query);
-    if (path === HEALTH_CHECK_PATH) return serveHealth(stream, pipeline, opts);
+    const builtin = builtins.get(path);
+    if (builtin) return builtin(stream, headers);
     const peer = peerOf(stream.session?.socket);
     pipeline
       .serve("grpc", peer.source, async (call) => {
