@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
+import { SecretsManagerService } from "../gen/ssm/v1/ssm_pb.js";
 import { adminActions } from "./access/actions/index.js";
 import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
@@ -20,6 +21,7 @@ import { AuditLog } from "./audit/audit-log.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { KMS_API } from "./contract/kms-api.js";
+import { SSM_API } from "./contract/ssm-api.js";
 import { createWorkerPool } from "./crypto/asymmetric/pool.js";
 import { randomBytes, randomNonce } from "./crypto/random.js";
 import type { RootKey } from "./crypto/seal.js";
@@ -29,7 +31,13 @@ import { LockSet } from "./keys/locks.js";
 import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
 import { keyResources } from "./keys/resources.js";
-import { startScheduler, type Scheduler } from "./keys/scheduler.js";
+import { runDueWork as runKeyDueWork } from "./keys/scheduler.js";
+import { JobRunner } from "./jobs.js";
+import { secretsActions } from "./secrets/actions/index.js";
+import type { SecretsDeps } from "./secrets/deps.js";
+import { openSecretsOverKeys } from "./secrets/key-cipher.js";
+import { secretsResources } from "./secrets/resources.js";
+import { runSecretsDueWork } from "./secrets/scheduler.js";
 import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, type Logger } from "./log.js";
@@ -54,10 +62,12 @@ export interface KmsServer {
   grpc: ListenAddress;
   http: ListenAddress;
   deps: KmsDeps;
+  secrets: SecretsDeps;
   directory: Directory;
   audit: AuditLog;
-  scheduler: Scheduler;
-  /** Drains in-flight calls, stops the scheduler, closes the store. */
+  /** Every family's time-driven work (src/jobs.ts): a pass at start, then every KMS_SWEEP_INTERVAL_MS. */
+  scheduler: JobRunner;
+  /** Drains in-flight calls, stops the jobs, lets running product flows end, closes the store. */
   close(): Promise<void>;
 }
 
@@ -78,6 +88,7 @@ async function openRootKey(store: KvStore, config: Config, log: Logger): Promise
 
 export interface Domain {
   deps: KmsDeps;
+  secrets: SecretsDeps;
   directory: Directory;
   audit: AuditLog;
 }
@@ -109,7 +120,13 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     nonce: randomNonce,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
-  return { deps, directory, audit };
+  const secrets = await openSecretsOverKeys(store, deps, {
+    locks: deps.locks,
+    clock,
+    settings: { secretLimit: config.secretLimit, regions: config.regions },
+    log: (m) => log.info(`secrets: ${m}`),
+  });
+  return { deps, secrets, directory, audit };
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -120,11 +137,43 @@ async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefi
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit }: Domain, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, secrets, directory, audit }: Domain, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
+  // DescribeAsyncRequestInfo is about the secret whose flow it names.
+  const flowOwner = (scope: { account: string; region: string }, flowId: number) =>
+    secrets.products.repo.getFlow({ uin: scope.account, region: scope.region }, flowId).then((f) => f.secretName);
+  routes.add({
+    service: SecretsManagerService,
+    deps: secrets,
+    actions: secretsActions,
+    policyService: "ssm",
+    resourceService: "ssm",
+    resources: secretsResources(secrets.repo, flowOwner),
+    api: SSM_API,
+  });
+}
+
+/** Every family's time-driven work, as jobs of one runner (a later leader election decides where it runs). */
+function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner {
+  const { deps, secrets } = domain;
+  return new JobRunner(intervalMs, (m) => log.info(m))
+    .add({ name: "keys", run: () => runKeyDueWork(deps) })
+    .add({
+      name: "secret purges",
+      run: async () =>
+        (await runSecretsDueWork(secrets, secrets.clock.now())).map((p) => ({
+          kind: p.postponed === undefined ? "secret-purge" : "secret-purge-postponed",
+          subject: `${p.account}/${p.region}/${p.name}`,
+        })),
+    })
+    .add({
+      name: "product rotations",
+      // Started here and run in the background (a database may be slow or down): DescribeAsyncRequestInfo follows each.
+      run: async () => (await secrets.products.runDue()).map((f) => ({ kind: "product-rotation", subject: `${f.uin}/${f.region}/${f.secretName} flow ${f.flowId}` })),
+    });
 }
 
 function createPipeline(domain: Domain, config: Config, clock: Clock, log: Logger): CallPipeline {
@@ -203,6 +252,8 @@ export async function openCore(config: Config, options: StartOptions = {}): Prom
     throw err;
   }
   const close = async () => {
+    // Product flows write to the store: let the running ones reach a recorded state first.
+    await domain.secrets.products.settled();
     await domain.deps.asymmetric.close();
     await domain.audit.close();
     await store.close();
@@ -220,10 +271,15 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await core.close();
     throw err;
   }
-  const { deps, directory, audit } = core.domain;
-  const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
+  const { deps, secrets, directory, audit } = core.domain;
+  // Product flows a previous process left unfinished resume in the background (their database may be slow or down).
+  secrets.products.recover().then(
+    (flows) => flows.length > 0 && log.info(`secrets: resumed ${flows.length} product flow(s): ${flows.map((f) => `${f.flowId} ${f.state}`).join(", ")}`),
+    (err: unknown) => log.error("secrets: resuming product flows failed", err),
+  );
+  const scheduler = createJobs(core.domain, config.sweepIntervalMs, log);
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
-  await scheduler.runOnce();
+  await scheduler.start();
   buildListingIndex(deps, log);
   let closing: Promise<void> | undefined;
   const close = async () => {
@@ -233,7 +289,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await scheduler.stop();
     await core.close();
   };
-  return { grpc: listeners.grpc, http: listeners.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: listeners.grpc, http: listeners.http, deps, secrets, directory, audit, scheduler, close: () => (closing ??= close()) };
 }
 
 /** The listing index is built after the listeners are up, so a large store does not delay the start. */

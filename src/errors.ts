@@ -76,6 +76,9 @@ export const ERROR_CODES = {
   "ResourceUnavailable.ResourceDisabled": [GrpcStatus.FailedPrecondition, "secret or version disabled"],
   "ResourceUnavailable.ResourcePendingDeleted": [GrpcStatus.FailedPrecondition, "secret pending deletion"],
   "ResourceUnavailable.ResourceUninitialized": [GrpcStatus.FailedPrecondition, "secret not initialised"],
+  // Secrets Manager wiring (#14): product secrets (CreateProductSecret and the rotation actions).
+  "OperationDenied.AutoRotatedResource": [GrpcStatus.FailedPrecondition, "a rotated secret's value changes only by rotation"],
+  "FailedOperation.RotationForbidden": [GrpcStatus.FailedPrecondition, "this secret does not rotate"],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;
 
 /** Every API 3.0 code this service can answer. A typo does not compile. */

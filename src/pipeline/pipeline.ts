@@ -180,7 +180,7 @@ export class CallPipeline {
   private async authorize(call: Call, route: Route, identity: Identity, message: Message): Promise<void> {
     const policies = this.deps.gate.policiesFor(identity, route.action);
     const account = this.deps.accountUin.toString();
-    let refs: ResourceRef[] = route.resources ? await route.resources.resources(route.method, message, { account, region: call.region }) : [];
+    let refs: ResourceRef[] = route.resources ? await route.resources.resources(route.method, message, { account, region: call.region, principalUin: identity.uin.toString() }) : [];
     if (refs.length === 0) refs = [{ resource: RESOURCE_NAMES.account(route.resourceService, call.region, account) }];
     this.deps.gate.check(policies, route.action, refs, call.source);
   }
