@@ -25,8 +25,15 @@ export async function sealValue(deps: Pick<SecretsDeps, "cipher">, call: CallCon
  * value is InternalError for that secret only (corrupted storage), never an
  * oracle; a CMK the key domain refuses is FailedOperation.AccessKmsError.
  */
-export async function openValue(deps: Pick<SecretsDeps, "repo" | "cipher">, call: CallContext, secret: SecretRecord, versionId: string): Promise<SecretValue> {
-  const sealed = await deps.repo.getValue(secret, secret.name, versionId);
+export async function openValue(
+  deps: Pick<SecretsDeps, "repo" | "cipher">,
+  call: CallContext,
+  secret: SecretRecord,
+  versionId: string,
+  /** The sealed value when the caller read it with the record (repository.getWithValue). */
+  prefetched?: SealedValue,
+): Promise<SecretValue> {
+  const sealed = prefetched ?? (await deps.repo.getValue(secret, secret.name, versionId));
   if (!sealed) {
     // Deleted since the record was read (DeleteSecretVersion, a purge): say so; else storage lost it.
     const now = await deps.repo.get(secret, secret.name);
