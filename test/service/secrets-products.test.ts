@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProductValues, historyOf } from "../../src/secrets/product-values.js";
 import { buildInstanceRecord } from "../../src/secrets/products/instance.js";
 import { PRODUCTS } from "../../src/secrets/products/registry.js";
+import { runSecretsDueWork } from "../../src/secrets/scheduler.js";
 import type { SecretRecord, SecretStatus } from "../../src/secrets/secret.js";
 import { ACCOUNT, codeOf, expectRefusedUnchanged, openHarness, REGION, type Harness } from "./secrets-harness.js";
 
@@ -208,5 +209,26 @@ describe("CreateProductSecret against an instance that cannot be reached", () =>
     await h.ssm("DeleteSecret", { secretName: "unreachable" });
     expect(await codeOf(h.ssm("DescribeAsyncRequestInfo", { flowId }))).toBe("ResourceNotFound");
     expect(await h.secrets.products.binding(ref("unreachable"))).toBeUndefined();
+  });
+});
+
+describe("the purge of a product secret deleted with DeleteMode 1", () => {
+  it("waits while its accounts cannot be dropped, and goes with its binding and flows once they need not be", async () => {
+    await productIn("Disabled", "purged");
+    await h.ssm("DeleteSecret", { secretName: "purged", recoveryWindowInDays: 1, deleteMode: 1 });
+    expect((await h.secrets.repo.get(scope, "purged"))?.product?.dropAccounts).toBe(true);
+    h.clock.advance(86_400_000 + 1000);
+    // Its instance (cdb-x) is not registered: the accounts cannot be dropped, so the purge is postponed, the secret kept.
+    const [postponed] = await runSecretsDueWork(h.secrets, h.clock.now());
+    expect(postponed).toMatchObject({ name: "purged", postponed: expect.stringContaining("cdb-x") });
+    expect((await h.ssm("DescribeSecret", { secretName: "purged" })).status).toBe(3);
+    // Restored, it keeps its accounts whatever DeleteMode said; deleted with DeleteMode 0 it is purged, binding and all.
+    await h.ssm("RestoreSecret", { secretName: "purged" });
+    expect((await h.secrets.repo.get(scope, "purged"))?.product?.dropAccounts).toBeUndefined();
+    await h.ssm("DeleteSecret", { secretName: "purged", recoveryWindowInDays: 1 });
+    h.clock.advance(86_400_000 + 1000);
+    expect(await runSecretsDueWork(h.secrets, h.clock.now())).toEqual([{ ...scope, name: "purged" }]);
+    expect(await h.secrets.repo.get(scope, "purged")).toBeUndefined();
+    expect(await h.secrets.products.binding(ref("purged"))).toBeUndefined();
   });
 });
