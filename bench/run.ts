@@ -69,7 +69,7 @@ function target(s: Scenario, protocol: Protocol, port: number, creds: Credential
   const extra: Record<string, string> = echo ? { "bench-reply": s.id } : {};
   if (protocol === "api3") {
     const body = JSON.stringify(s.api);
-    const headers = { ...tc3Headers(s.action, body, `127.0.0.1:${port}`, creds.secretId, creds.secretKey), ...extra };
+    const headers = { ...tc3Headers(s.action, body, `127.0.0.1:${port}`, creds.secretId, creds.secretKey, Date.now(), s.product), ...extra };
     return { url: `${origin(port)}/`, headers, body: Buffer.from(body), h1: true };
   }
   const headers = { ...(protocol === "grpc" ? GRPC : CONNECT), ...extra };
@@ -96,7 +96,7 @@ function sender(protocol: Protocol, client: Client, port: number, s: Scenario, n
     const { request, api } = next();
     if (protocol === "api3") {
       const body = JSON.stringify(api);
-      const a = await client.request("/", tc3Headers(s.action, body, `127.0.0.1:${port}`, credentials.secretId, credentials.secretKey), Buffer.from(body));
+      const a = await client.request("/", tc3Headers(s.action, body, `127.0.0.1:${port}`, credentials.secretId, credentials.secretKey, Date.now(), s.product), Buffer.from(body));
       return a.status === 200 ? apiError(a.body) : `HTTP ${a.status}`;
     }
     if (protocol === "connect") {
@@ -122,7 +122,7 @@ async function sample(s: Scenario, protocol: Protocol, ep: Endpoint, transports:
       for (let i = 0; i < SAMPLE; i++) {
         const { api } = next();
         const body = JSON.stringify(api);
-        const a = await client.request("/", tc3Headers(s.action, body, `127.0.0.1:${ep.http}`, credentials.secretId, credentials.secretKey), Buffer.from(body));
+        const a = await client.request("/", tc3Headers(s.action, body, `127.0.0.1:${ep.http}`, credentials.secretId, credentials.secretKey, Date.now(), s.product), Buffer.from(body));
         const code = a.status === 200 ? apiError(a.body) : `HTTP ${a.status}`;
         if (code !== undefined) {
           failures++;
@@ -466,6 +466,14 @@ function targets(): Target[] {
   const single = find("grpc", "Encrypt 32 B");
   check(`gRPC BatchEncrypt items/s (${batchItems} a call) / Encrypt 32 B calls/s`, batchRow && single ? (batchRow.load.rps * batchItems) / single.load.rps : NaN, 5, true);
   check("API 3.0 Encrypt 32 B / HTTP/1.1 echo", ratio(find("api3", "Encrypt 32 B"), "echo HTTP/1.1"), 0.6, true);
+  // A secret read against a ciphertext Decrypt of the same size, same run and protocol: what the secret's record and value lookup cost.
+  for (const protocol of ["grpc", "connect", "api3"]) {
+    const secret = find(protocol, "GetSecretValue 32 B");
+    const decrypt = find(protocol, "Decrypt 32 B");
+    if (!secret || !decrypt) continue;
+    const r = secret.load.rps / decrypt.load.rps;
+    out.push({ name: `${protocol} GetSecretValue 32 B / Decrypt 32 B (same run)`, measured: Number.isFinite(r) ? r.toFixed(2) : "not measured", goal: "report", met: undefined });
+  }
   check(`gRPC ListKeyDetail 100 p99, ${report.population.keys} keys`, find("grpc", "ListKeyDetail 100, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
   check(`gRPC DescribeKey p99 (1 in flight), ${report.population.keys} keys`, find("grpc", "DescribeKey, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
   check(`gRPC DescribeKey p99 (c=${cfg.concurrency}), ${report.population.keys} keys`, find("grpc", "DescribeKey")?.load.p99Ms ?? NaN, 10, false, " ms");

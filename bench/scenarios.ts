@@ -1,14 +1,16 @@
 /**
  * The scenarios: one request each (protobuf for gRPC and Connect, JSON
- * parameters for API 3.0), built against keys made by `setup` through a real
- * client (connect-es over gRPC). CreateKey needs a fresh alias per request, so
+ * parameters for API 3.0), built against keys and a secret made by `setup`
+ * through a real client (connect-es over gRPC). CreateKey needs a fresh alias per request, so
  * it carries a per-request builder and runs on the lean Node driver.
  */
 import { create, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { BatchCryptoService } from "../gen/kms/v1/batch_pb.js";
 import { DataKeySpec, KeyManagementService, KeyUsage, MessageType } from "../gen/kms/v1/kms_pb.js";
+import { SecretsManagerService } from "../gen/ssm/v1/ssm_pb.js";
 import type { Primitive } from "./ceilings.js";
+import { KMS_PRODUCT, SSM_PRODUCT, type ApiProduct } from "./wire.js";
 
 export type Kind = "symmetric" | "asymmetric" | "create" | "read";
 type Method = DescMethodUnary<DescMessage, DescMessage>;
@@ -22,9 +24,10 @@ export interface Scenario {
   method: Method;
   /** Protobuf of the request (gRPC and Connect bodies). */
   request: Uint8Array;
-  /** API 3.0 action and parameters. */
+  /** API 3.0 action and parameters, and the product (version, signed service) they belong to. */
   action: string;
   api: ApiParams;
+  product: ApiProduct;
   /** The raw primitive that bounds it, if any. */
   primitive?: Primitive;
   /** Requests in flight, when not the configured concurrency. */
@@ -42,9 +45,9 @@ export interface Scenario {
 function scenario<I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
   init: MessageInitShape<I>,
-  rest: Omit<Scenario, "method" | "request" | "action">,
+  rest: Omit<Scenario, "method" | "request" | "action" | "product"> & { product?: ApiProduct },
 ): Scenario {
-  return { ...rest, method: method as unknown as Method, request: toBinary(method.input, create(method.input, init)), action: method.name };
+  return { product: KMS_PRODUCT, ...rest, method: method as unknown as Method, request: toBinary(method.input, create(method.input, init)), action: method.name };
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
@@ -55,6 +58,8 @@ export interface Fixture {
   /** Ciphertext of 32 bytes under symmetricKeyId. */
   blob: Uint8Array;
   signing: Record<"ecc" | "rsa" | "sm2", { keyId: string; algorithm: string; signature: Uint8Array }>;
+  /** A secret whose version "v1" holds 32 characters, encrypted under symmetricKeyId. */
+  secretName: string;
 }
 
 export const MESSAGE = Buffer.alloc(32, 7);
@@ -63,10 +68,15 @@ const PLAINTEXT_4K = Buffer.alloc(4096, 2);
 /** Items per BatchEncrypt request: its items per second are compared with single Encrypt calls. */
 export const BATCH_ITEMS = 100;
 
-/** Creates the keys and blobs the scenarios use, through a real gRPC client. */
+/** The value of the benchmark's secret: as long as the ciphertext Decrypt opens. */
+export const SECRET_VALUE = "b".repeat(32);
+
+/** Creates the keys, blobs and secret the scenarios use, through a real gRPC client. */
 export async function setup(transport: Transport, runId: string): Promise<Fixture> {
   const kms: Client<typeof KeyManagementService> = createClient(KeyManagementService, transport);
   const key = await kms.createKey({ alias: `bench-sym-${runId}` });
+  const secretName = `bench-secret-${runId}`;
+  await createClient(SecretsManagerService, transport).createSecret({ secretName, versionId: "v1", secretString: SECRET_VALUE, kmsKeyId: key.keyId });
   const other = await kms.createKey({ alias: `bench-dst-${runId}` });
   const { ciphertextBlob } = await kms.encrypt({ keyId: key.keyId, plaintext: PLAINTEXT_32 });
   const signer = async (usage: KeyUsage, algorithm: string, tag: string) => {
@@ -83,6 +93,7 @@ export async function setup(transport: Transport, runId: string): Promise<Fixtur
       rsa: await signer(KeyUsage.ASYMMETRIC_SIGN_VERIFY_RSA_2048, "RSA_PSS_SHA_256", "rsa"),
       sm2: await signer(KeyUsage.ASYMMETRIC_SIGN_VERIFY_SM2, "SM2DSA", "sm2"),
     },
+    secretName,
   };
 }
 
@@ -100,6 +111,11 @@ export function scenarios(f: Fixture, runId: string): Scenario[] {
     scenario(m.decrypt, { ciphertextBlob: f.blob }, {
       name: "Decrypt 32 B", id: "decrypt-32", kind: "symmetric", primitive: "aes-gcm-open-32",
       api: { CiphertextBlob: b64(f.blob) },
+    }),
+    // A secret read: the same AES-GCM open as Decrypt, plus the secret's record and sealed value from the store.
+    scenario(SecretsManagerService.method.getSecretValue, { secretName: f.secretName, versionId: "v1" }, {
+      name: "GetSecretValue 32 B", id: "get-secret-32", kind: "symmetric", primitive: "aes-gcm-open-32", everyProtocolInShortMode: true,
+      api: { SecretName: f.secretName, VersionId: "v1" }, product: SSM_PRODUCT,
     }),
     scenario(m.generateDataKey, { keyId: f.symmetricKeyId, keySpec: DataKeySpec.AES_256 }, {
       name: "GenerateDataKey", id: "gdk", kind: "symmetric", primitive: "aes-gcm-seal-32",

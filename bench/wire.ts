@@ -29,20 +29,29 @@ export function grpcUnframe(body: Buffer): Buffer | undefined {
 const sha256 = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
 const hmac = (key: string | Buffer, s: string) => createHmac("sha256", key).update(s).digest();
 
+/** An API 3.0 product: its version and the service name its SDKs sign with. */
+export interface ApiProduct {
+  version: string;
+  service: string;
+}
+
+export const KMS_PRODUCT: ApiProduct = { version: "2019-01-18", service: "kms" };
+export const SSM_PRODUCT: ApiProduct = { version: "2019-09-23", service: "ssm" };
+
 /** Headers of a TC3-signed POST / with a JSON body; valid for the server's ±5 minute window. */
-export function tc3Headers(action: string, body: string, host: string, secretId: string, secretKey: string, now = Date.now()): Record<string, string> {
+export function tc3Headers(action: string, body: string, host: string, secretId: string, secretKey: string, now = Date.now(), product: ApiProduct = KMS_PRODUCT): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   const date = new Date(timestamp * 1000).toISOString().slice(0, 10);
   const contentType = "application/json";
   const canonicalRequest = `POST\n/\n\ncontent-type:${contentType}\nhost:${host}\n\ncontent-type;host\n${sha256(body)}`;
-  const scope = `${date}/kms/tc3_request`;
+  const scope = `${date}/${product.service}/tc3_request`;
   const stringToSign = `TC3-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256(canonicalRequest)}`;
-  const signingKey = hmac(hmac(hmac(`TC3${secretKey}`, date), "kms"), "tc3_request");
+  const signingKey = hmac(hmac(hmac(`TC3${secretKey}`, date), product.service), "tc3_request");
   const signature = createHmac("sha256", signingKey).update(stringToSign).digest("hex");
   return {
     "content-type": contentType,
     "x-tc-action": action,
-    "x-tc-version": "2019-01-18",
+    "x-tc-version": product.version,
     "x-tc-timestamp": String(timestamp),
     "x-tc-region": "ap-guangzhou",
     authorization: `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedHeaders=content-type;host, Signature=${signature}`,

@@ -17,6 +17,7 @@ import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { TrustService } from "../gen/kms/v1/trust_pb.js";
 import { UnsealService } from "../gen/kms/v1/unseal_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
+import { SecretsManagerService } from "../gen/ssm/v1/ssm_pb.js";
 import { WhiteBoxKeyService } from "../gen/kms/v1/whitebox_pb.js";
 import { adminActions } from "./access/actions/index.js";
 import { ensureRootCredentials } from "./access/bootstrap.js";
@@ -27,6 +28,7 @@ import { backupActions } from "./backup/actions/index.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
 import { KMS_API } from "./contract/kms-api.js";
+import { SSM_API } from "./contract/ssm-api.js";
 import { WHITEBOX_API } from "./contract/whitebox-api.js";
 import { createWorkerPool, type AsymmetricEngine } from "./crypto/asymmetric/pool.js";
 import { randomBytes, randomNonce } from "./crypto/random.js";
@@ -37,7 +39,13 @@ import { LockSet } from "./keys/locks.js";
 import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
 import { keyResources } from "./keys/resources.js";
-import { startScheduler, type Scheduler } from "./keys/scheduler.js";
+import { runDueWork as runKeyDueWork } from "./keys/scheduler.js";
+import { JobRunner } from "./jobs.js";
+import { secretsActions } from "./secrets/actions/index.js";
+import type { SecretsDeps } from "./secrets/deps.js";
+import { openSecretsOverKeys } from "./secrets/key-cipher.js";
+import { secretsResources } from "./secrets/resources.js";
+import { runSecretsDueWork } from "./secrets/scheduler.js";
 import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, isJsonLogger, type Logger } from "./log.js";
@@ -79,9 +87,11 @@ export interface KmsServer {
   grpc: ListenAddress;
   http: ListenAddress;
   deps: KmsDeps;
+  secrets: SecretsDeps;
   directory: Directory;
   audit: AuditLog;
-  scheduler: Scheduler;
+  /** Every family's time-driven work (src/jobs.ts): a pass at start, then every KMS_SWEEP_INTERVAL_MS. */
+  scheduler: JobRunner;
   /** Where /metrics is served (KMS_METRICS_ADDR), if it is. */
   metrics: ListenAddress | undefined;
   /** Drains in-flight calls, stops the scheduler, closes the store. */
@@ -99,6 +109,7 @@ export interface StartOptions {
 
 export interface Domain {
   deps: KmsDeps;
+  secrets: SecretsDeps;
   directory: Directory;
   audit: AuditLog;
   trust: Trust;
@@ -151,7 +162,13 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
   // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
   registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory });
   await trust.startRotations();
-  return { deps, directory, audit, trust, whiteBox };
+  const secrets = await openSecretsOverKeys(store, deps, {
+    locks: deps.locks,
+    clock,
+    settings: { secretLimit: config.secretLimit, regions: config.regions },
+    log: (m) => log.info(`secrets: ${m}`),
+  });
+  return { deps, secrets, directory, audit, trust, whiteBox };
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -167,18 +184,42 @@ function unsealBinding(config: Config, unsealer: Unsealer | undefined): ServiceB
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit, trust, whiteBox }: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, secrets, directory, audit, trust, whiteBox }: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: BatchCryptoService, deps, actions: batchActions, policyService: "kms", resourceService: "kms", authorizesPerItem: true });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
   routes.add({ service: TrustService, deps: { trust }, actions: trustActions, policyService: "kmsadmin", resourceService: "kms" });
+  // DescribeAsyncRequestInfo is about the secret whose flow it names.
+  const flowOwner = (scope: { account: string; region: string }, flowId: number) =>
+    secrets.products.repo.getFlow({ uin: scope.account, region: scope.region }, flowId).then((f) => f.secretName);
+  routes.add({ service: SecretsManagerService, deps: secrets, actions: secretsActions, policyService: "ssm", resourceService: "ssm", resources: secretsResources(secrets.repo, flowOwner), api: SSM_API });
   routes.add({ service: BackupService, deps: { store, rootKey: deps.rootKey, dir: config.backupDir, clock, running: { active: false } }, actions: backupActions, policyService: "kmsadmin", resourceService: "kms" });
   routes.add(unsealBinding(config, unsealer));
   // KMS's white-box actions: a second binding on API version 2019-01-18 (the route table keys by version and action).
   const whiteBoxKeys = whiteBoxResources((scope, keyId) => whiteBox.repo.get(scope, keyId));
   routes.add({ service: WhiteBoxKeyService, deps: whiteBox, actions: whiteBoxActions, policyService: "kms", resourceService: "kms", resources: whiteBoxKeys, api: WHITEBOX_API });
+}
+
+/** Every family's time-driven work, as jobs of one runner (a later leader election decides where it runs). */
+function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner {
+  const { deps, secrets } = domain;
+  return new JobRunner(intervalMs, (m) => log.info(m))
+    .add({ name: "keys", run: () => runKeyDueWork(deps) })
+    .add({
+      name: "secret purges",
+      run: async () =>
+        (await runSecretsDueWork(secrets, secrets.clock.now())).map((p) => ({
+          kind: p.postponed === undefined ? "secret-purge" : "secret-purge-postponed",
+          subject: `${p.account}/${p.region}/${p.name}`,
+        })),
+    })
+    .add({
+      name: "product rotations",
+      // Started here and run in the background (a database may be slow or down): DescribeAsyncRequestInfo follows each.
+      run: async () => (await secrets.products.runDue()).map((f) => ({ kind: "product-rotation", subject: `${f.uin}/${f.region}/${f.secretName} flow ${f.flowId}` })),
+    });
 }
 
 /** While sealed: UnsealService alone, with no directory to check credentials against and no audit key. */
@@ -299,6 +340,8 @@ async function openCoreWith(raw: KvStore, trust: Trust, unsealer: Unsealer | und
     throw err;
   }
   const close = async () => {
+    // Product flows write to the store: let the running ones reach a recorded state first.
+    await domain.secrets.products.settled();
     await domain.trust.close();
     await domain.deps.asymmetric.close();
     await domain.audit.close();
@@ -392,10 +435,15 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await core.close();
     throw err;
   }
-  const { deps, directory, audit } = core.domain;
-  const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
+  const { deps, secrets, directory, audit } = core.domain;
+  // Product flows a previous process left unfinished resume in the background (their database may be slow or down).
+  secrets.products.recover().then(
+    (flows) => flows.length > 0 && log.info(`secrets: resumed ${flows.length} product flow(s): ${flows.map((f) => `${f.flowId} ${f.state}`).join(", ")}`),
+    (err: unknown) => log.error("secrets: resuming product flows failed", err),
+  );
+  const scheduler = createJobs(core.domain, config.sweepIntervalMs, log);
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
-  await scheduler.runOnce();
+  await scheduler.start();
   buildListingIndex(deps, log);
   let closing: Promise<void> | undefined;
   const open = listeners;
@@ -410,7 +458,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await scheduler.stop();
     await core.close();
   };
-  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, secrets, directory, audit, scheduler, close: () => (closing ??= close()) };
 }
 
 /** The services a pipeline serves, as health checks name them. */

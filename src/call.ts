@@ -86,10 +86,12 @@ export interface ResourceRef {
   conditions?: readonly (readonly [string, readonly string[]])[];
 }
 
-/** Where a call acts: the account and the region it names. */
+/** Where a call acts: the account and the region it names, and who calls (a resource a call creates is the caller's). */
 export interface CallScope {
   account: string;
   region: string;
+  /** Decimal uin of the calling principal. */
+  principalUin: string;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface Config {
   /** Account id that owns keys created through the API. */
   accountUin: bigint;
   cmkLimit: number;
+  /** Most secrets one account keeps in one region (KMS_SECRET_LIMIT). */
+  secretLimit: number;
   sweepIntervalMs: number;
   /** fsync every change before answering. */
   syncWrites: boolean;
@@ -304,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     regions,
     accountUin: BigInt(uin),
     cmkLimit: parseInteger("KMS_CMK_LIMIT", env.KMS_CMK_LIMIT, 1_000_000, 1, 100_000_000),
+    secretLimit: parseInteger("KMS_SECRET_LIMIT", env.KMS_SECRET_LIMIT, 1_000_000, 1, 100_000_000),
     sweepIntervalMs: parseInteger("KMS_SWEEP_INTERVAL_MS", env.KMS_SWEEP_INTERVAL_MS, 60_000, 10, 86_400_000),
     syncWrites: parseBoolean("KMS_SYNC_WRITES", env.KMS_SYNC_WRITES, true),
     rootAccessKey: parseRootAccessKey(env.KMS_ROOT_SECRET_ID, env.KMS_ROOT_SECRET_KEY),

@@ -80,6 +80,9 @@ export const ERROR_CODES = {
   "LimitExceeded.KeyLimitExceeded": [GrpcStatus.ResourceExhausted, "white-box key limit reached"],
   "LimitExceeded.FingerprintsLimitExceeded": [GrpcStatus.ResourceExhausted, "too many device fingerprints"],
   "ResourceUnavailable.NotPurchased": [GrpcStatus.FailedPrecondition, "white-box key service not enabled"],
+  // Secrets Manager wiring (#14): product secrets (CreateProductSecret and the rotation actions).
+  "OperationDenied.AutoRotatedResource": [GrpcStatus.FailedPrecondition, "a rotated secret's value changes only by rotation"],
+  "FailedOperation.RotationForbidden": [GrpcStatus.FailedPrecondition, "this secret does not rotate"],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;
 
 /** Every API 3.0 code this service can answer. A typo does not compile. */

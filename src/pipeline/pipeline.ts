@@ -284,7 +284,7 @@ export class CallPipeline {
     if (!gate) throw new Error("a non-public route was dispatched without access control");
     const policies = gate.policiesFor(identity, route.action);
     const account = this.deps.accountUin.toString();
-    let refs: ResourceRef[] = route.resources ? await route.resources.resources(route.method, message, { account, region: call.region }) : [];
+    let refs: ResourceRef[] = route.resources ? await route.resources.resources(route.method, message, { account, region: call.region, principalUin: identity.uin.toString() }) : [];
     if (refs.length === 0) refs = [{ resource: RESOURCE_NAMES.account(route.resourceService, call.region, account) }];
     gate.check(policies, route.action, refs, call.source);
   }

@@ -5,6 +5,7 @@
  */
 import type { CallContext } from "../call.js";
 import type { Clock } from "../clock.js";
+import type { RotationEngine } from "./products/rotation.js";
 import type { SecretRepository } from "./repository.js";
 
 export interface SecretsSettings {
@@ -62,4 +63,10 @@ export interface SecretsDeps {
   cipher: SecretCipher;
   clock: Clock;
   settings: SecretsSettings;
+  /**
+   * Product secrets: the database instances, the accounts' create and
+   * rotation flows, over the same locks and this family's sealed versions
+   * (product-values.ts implements its ProductSecretValues port).
+   */
+  products: RotationEngine;
 }

@@ -19,6 +19,9 @@ import type { KmsDeps } from "../keys/deps.js";
 import { openBlob, sealUnderKey } from "../keys/cmk-blobs.js";
 import { findKey, resolveKey } from "../keys/resolver.js";
 import { CipherIntegrityError, type CipherContext, type Locks, type SecretCipher, type SecretsDeps, type SecretsSettings } from "./deps.js";
+import { createProductValues } from "./product-values.js";
+import { PRODUCTS, type ProductRegistry } from "./products/registry.js";
+import { RotationEngine } from "./products/rotation.js";
 import { SecretRepository } from "./repository.js";
 
 /** Key-domain codes that mean "this ciphertext or context does not verify". */
@@ -132,12 +135,35 @@ export function createKeyCipher(kms: KmsDeps, repo: SecretRepository, locks: Loc
   };
 }
 
+export interface SecretsOptions {
+  locks: Locks;
+  clock: Clock;
+  settings: SecretsSettings;
+  /** Products of product secrets (default: PRODUCTS, i.e. Mysql). */
+  products?: ProductRegistry;
+  /** Where the product flows report what they could not do. */
+  log?: (msg: string) => void;
+}
+
 /**
  * The secrets family over a store and a key domain: what app.ts wires. The
- * repository is opened (secrets counted per account and region).
+ * repository is opened (secrets counted per account and region) and the
+ * product-secret engine built over the same locks and this family's sealed
+ * versions; its unfinished flows are resumed by `recover()`, which the
+ * caller runs once the service is up.
  */
-export async function openSecretsOverKeys(store: KvStore, kms: KmsDeps, options: { locks: Locks; clock: Clock; settings: SecretsSettings }): Promise<SecretsDeps> {
+export async function openSecretsOverKeys(store: KvStore, kms: KmsDeps, options: SecretsOptions): Promise<SecretsDeps> {
   const repo = new SecretRepository(store);
   await repo.open();
-  return { repo, locks: options.locks, clock: options.clock, settings: options.settings, cipher: createKeyCipher(kms, repo, options.locks) };
+  const cipher = createKeyCipher(kms, repo, options.locks);
+  const products = new RotationEngine({
+    store,
+    rootKey: kms.rootKey,
+    clock: options.clock,
+    locks: options.locks,
+    products: options.products ?? PRODUCTS,
+    values: createProductValues({ repo, cipher }),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return { repo, locks: options.locks, clock: options.clock, settings: options.settings, cipher, products };
 }

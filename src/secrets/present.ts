@@ -4,11 +4,15 @@ import {
   KmsKeyType as KmsKeyTypeEnum,
   SecretStatus as SecretStatusEnum,
   SecretVersionState as VersionStateEnum,
+  type DatabaseInstanceSchema,
   type DescribeSecretResponseSchema,
+  type SecretAccountInfoSchema,
   type SecretMetadataSchema,
   type VersionInfoSchema,
 } from "../../gen/ssm/v1/ssm_pb.js";
 import { unixSeconds } from "../clock.js";
+import type { InstanceRecord } from "./products/instance.js";
+import { formatApiTime } from "./products/rotation.js";
 import type { KmsKeyType, SecretRecord, SecretStatus, SecretVersionInfo, VersionState } from "./secret.js";
 
 export const STATUS_TO_ENUM: Record<SecretStatus, SecretStatusEnum> = {
@@ -54,12 +58,25 @@ export function versionInfo(v: SecretVersionInfo): MessageInitShape<typeof Versi
   };
 }
 
+/** What DescribeSecret and ListSecrets show of a product secret's rotation (its binding), and its accounts. */
+export interface ProductView {
+  enabled: boolean;
+  frequencyDays: number;
+  beginTime?: number;
+  nextRotateTime?: number;
+  accounts?: readonly { AccountName: string; Host: string[]; Version: string; RotatedTime: string }[];
+}
+
+export function accountInfo(a: { AccountName: string; Host: string[]; Version: string; RotatedTime: string }): MessageInitShape<typeof SecretAccountInfoSchema> {
+  return { accountName: a.AccountName, host: [...a.Host], version: a.Version, rotatedTime: a.RotatedTime };
+}
+
 /** Set only while PendingDelete (RestoreSecret clears it), so 0 in every other state. */
 function deleteTimeOf(s: SecretRecord): bigint {
   return seconds(s.deleteTime);
 }
 
-export function secretMetadata(s: SecretRecord): MessageInitShape<typeof SecretMetadataSchema> {
+export function secretMetadata(s: SecretRecord, product?: ProductView): MessageInitShape<typeof SecretMetadataSchema> {
   return {
     secretName: s.name,
     description: s.description,
@@ -69,17 +86,17 @@ export function secretMetadata(s: SecretRecord): MessageInitShape<typeof SecretM
     deleteTime: deleteTimeOf(s),
     createTime: seconds(s.createTime),
     kmsKeyType: KMS_KEY_TYPE_TO_ENUM[s.kmsKeyType],
-    rotationStatus: 0,
-    nextRotationTime: 0n,
+    rotationStatus: product?.enabled ? 1 : 0,
+    nextRotationTime: product?.enabled ? seconds(product.nextRotateTime) : 0n,
     secretType: s.secretType,
     productName: s.product?.name ?? "",
     resourceName: s.ssh?.keyName ?? "",
     projectId: BigInt(s.ssh?.projectId ?? 0),
     associatedInstanceIds: [],
     targetUin: 0n,
-    rotationFrequency: 0,
+    rotationFrequency: product?.frequencyDays ?? 0,
     resourceId: s.product?.instanceId ?? "",
-    rotationBeginTime: "",
+    rotationBeginTime: product?.beginTime === undefined ? "" : formatApiTime(product.beginTime),
     encryptType: 0,
     encryptSwitching: false,
     createUinString: s.creatorUin,
@@ -87,7 +104,7 @@ export function secretMetadata(s: SecretRecord): MessageInitShape<typeof SecretM
   };
 }
 
-export function describeSecret(s: SecretRecord): MessageInitShape<typeof DescribeSecretResponseSchema> {
+export function describeSecret(s: SecretRecord, product?: ProductView): MessageInitShape<typeof DescribeSecretResponseSchema> {
   return {
     secretName: s.name,
     description: s.description,
@@ -99,8 +116,8 @@ export function describeSecret(s: SecretRecord): MessageInitShape<typeof Describ
     secretType: s.secretType,
     productName: s.product?.name ?? "",
     resourceId: s.product?.instanceId ?? "",
-    rotationStatus: false,
-    rotationFrequency: 0,
+    rotationStatus: product?.enabled ?? false,
+    rotationFrequency: product?.frequencyDays ?? 0,
     resourceName: s.ssh?.keyName ?? "",
     projectId: BigInt(s.ssh?.projectId ?? 0),
     associatedInstanceIds: [],
@@ -110,9 +127,23 @@ export function describeSecret(s: SecretRecord): MessageInitShape<typeof Describ
     encryptSwitching: false,
     createUinString: s.creatorUin,
     targetUinString: "",
-    accountInfoList: [],
-    nextRotationTime: "",
+    accountInfoList: (product?.accounts ?? []).map(accountInfo),
+    nextRotationTime: product?.enabled && product.nextRotateTime !== undefined ? formatApiTime(product.nextRotateTime) : "",
     tags: s.tags.map((t) => ({ tagKey: t.key, tagValue: t.value })),
     kmsKeyType: KMS_KEY_TYPE_TO_ENUM[s.kmsKeyType],
+  };
+}
+
+/** A registered database instance as callers see it: never its admin password. */
+export function databaseInstance(r: InstanceRecord): MessageInitShape<typeof DatabaseInstanceSchema> {
+  return {
+    instanceId: r.instanceId,
+    productName: r.product,
+    host: r.host,
+    port: r.port,
+    adminUser: r.adminUser,
+    description: r.description,
+    createTime: seconds(r.createTime),
+    updateTime: seconds(r.updateTime),
   };
 }

@@ -64,6 +64,12 @@ export class SecretRepository {
     return bytes && decode<SecretRecord>(bytes, `secret ${name}`);
   }
 
+  /** A secret and one version's sealed value, read together (one store round trip: the hot path of GetSecretValue). */
+  async getWithValue(scope: SecretScope, name: string, versionId: string): Promise<[SecretRecord | undefined, SealedValue | undefined]> {
+    const [record, value] = await this.store.getMany([ks.record(scope, name), ks.value(scope, name, versionId)]);
+    return [record && decode<SecretRecord>(record, `secret ${name}`), value && decode<SealedValue>(value, `version ${versionId} of secret ${name}`)];
+  }
+
   /** Every secret of the account and region (ListSecrets filters and pages in memory). */
   async list(scope: SecretScope): Promise<SecretRecord[]> {
     const out: SecretRecord[] = [];

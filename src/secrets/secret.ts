@@ -10,6 +10,7 @@ export type VersionState = "Enabled" | "Disabled";
 /** SSM's SecretType: 0 user-defined, 1 cloud product, 2 SSH key pair, 3 cloud API key pair, 4 Redis. */
 export type SecretType = 0 | 1 | 2 | 3 | 4;
 export const SECRET_TYPE_CUSTOM = 0;
+export const SECRET_TYPE_PRODUCT = 1;
 export const SECRET_TYPE_SSH = 2;
 
 /** The CMK is Secrets Manager's default one for the account and region, or one the caller named. */
@@ -50,6 +51,8 @@ export interface ProductBinding {
   /** "Mysql", ... as DescribeSupportedProducts lists them. */
   name: string;
   instanceId: string;
+  /** Set by DeleteSecret with DeleteMode 1 and a recovery window: the purge drops the database accounts too. */
+  dropAccounts?: boolean;
 }
 
 /** A secret, unique by (account, region, name). */

@@ -27,8 +27,18 @@ export type SecretAction =
   | "DescribeSecretVersion"
   | "ExportSecret"
   | "ImportSecret"
+  | "RotateProductSecret"
+  | "UpdateRotationStatus"
+  | "DescribeRotationDetail"
+  | "DescribeRotationHistory"
   /** The scheduler's purge at the end of a recovery window. */
-  | "Purge";
+  | "Purge"
+  /** A product secret's create flow committed its first credentials. */
+  | "ProductCreated"
+  /** A product secret's create flow failed. */
+  | "ProductCreateFailed"
+  /** A rotation flow committed new credentials. */
+  | "ProductRotated";
 
 interface SecretRule {
   /** Allowed start states → the state the action leaves the secret in. */
@@ -95,20 +105,63 @@ const SECRET_RULES: Record<SecretAction, SecretRule> = {
   ExportSecret: { from: LIVE, refuse: NOT_LIVE },
   ImportSecret: { from: LIVE, refuse: NOT_LIVE },
   Purge: { from: { PendingDelete: "PendingDelete" }, refuse: {} },
+  // "Only Enabled product secrets rotate"; the codes are the ones RotateProductSecret documents.
+  RotateProductSecret: {
+    from: { Enabled: "Enabled" },
+    refuse: {
+      Disabled: "ResourceUnavailable.ResourceDisabled",
+      PendingDelete: "ResourceUnavailable.ResourcePendingDeleted",
+      Creating: "ResourceUnavailable.ResourceUninitialized",
+      Failed: "ResourceUnavailable.ResourceUninitialized",
+    },
+  },
+  // The policy may change while the secret is disabled; it applies once the secret is enabled again.
+  UpdateRotationStatus: {
+    from: LIVE,
+    refuse: {
+      PendingDelete: "ResourceUnavailable.ResourcePendingDeleted",
+      Creating: "ResourceUnavailable.ResourceUninitialized",
+      Failed: "ResourceUnavailable.ResourceUninitialized",
+    },
+  },
+  DescribeRotationDetail: { from: ALL, refuse: {} },
+  DescribeRotationHistory: { from: ALL, refuse: {} },
+  ProductCreated: { from: { Creating: "Enabled" }, refuse: {} },
+  ProductCreateFailed: { from: { Creating: "Failed" }, refuse: {} },
+  // A rotation that reached the database commits even if the secret was disabled meanwhile: the value must match the database.
+  ProductRotated: { from: LIVE, refuse: { PendingDelete: "ResourceUnavailable.ResourcePendingDeleted" } },
 };
 
+interface TypeRule {
+  types: readonly SecretType[];
+  /** The code for the other types, unless `byType` names one. */
+  refuse: ErrorCode;
+  hint: string;
+  byType?: Partial<Record<SecretType, { refuse: ErrorCode; hint: string }>>;
+}
+
+/** A product secret's value is what rotation committed: writes by hand are refused with the code SSM documents. */
+const AUTO_ROTATED = { refuse: "OperationDenied.AutoRotatedResource", hint: "a product secret's value changes only by rotation (RotateProductSecret)" } as const;
+
 /** Which secret types an action applies to, and the code for the others. */
-const TYPE_RULES: Partial<Record<SecretAction, { types: readonly SecretType[]; refuse: ErrorCode; hint: string }>> = {
-  GetSecretValue: { types: [0], refuse: "InvalidParameterValue", hint: "read SSH key pair secrets with GetSSHKeyPairValue" },
+const TYPE_RULES: Partial<Record<SecretAction, TypeRule>> = {
+  GetSecretValue: { types: [0, 1], refuse: "InvalidParameterValue", hint: "read SSH key pair secrets with GetSSHKeyPairValue" },
   GetSSHKeyPairValue: { types: [2], refuse: "InvalidParameterValue", hint: "it is not an SSH key pair secret (SecretType 2)" },
-  PutSecretValue: { types: [0], refuse: "FailedOperation", hint: "only user-defined secrets take new versions" },
-  UpdateSecret: { types: [0], refuse: "FailedOperation", hint: "only user-defined secrets take new values" },
+  PutSecretValue: { types: [0], refuse: "FailedOperation", hint: "only user-defined secrets take new versions", byType: { 1: AUTO_ROTATED } },
+  UpdateSecret: { types: [0], refuse: "FailedOperation", hint: "only user-defined secrets take new values", byType: { 1: AUTO_ROTATED } },
   DeleteSecretVersion: { types: [0], refuse: "FailedOperation", hint: "only versions of user-defined secrets can be deleted" },
   EnableSecretVersion: { types: [0], refuse: "FailedOperation", hint: "only versions of user-defined secrets have their own state" },
   DisableSecretVersion: { types: [0], refuse: "FailedOperation", hint: "only versions of user-defined secrets have their own state" },
   UpdateSecretVersion: { types: [0], refuse: "FailedOperation", hint: "only versions of user-defined secrets have a validity window" },
   ExportSecret: { types: [0, 2], refuse: "FailedOperation", hint: "cloud-product secrets cannot be exported" },
   ImportSecret: { types: [0, 2], refuse: "FailedOperation", hint: "cloud-product secrets cannot be replaced by an import" },
+  RotateProductSecret: { types: [1], refuse: "FailedOperation.RotationForbidden", hint: "only cloud-product secrets (SecretType 1) rotate" },
+  UpdateRotationStatus: { types: [1], refuse: "FailedOperation.RotationForbidden", hint: "only cloud-product secrets (SecretType 1) rotate" },
+  DescribeRotationDetail: { types: [1], refuse: "InvalidParameterValue", hint: "it is not a cloud-product secret (SecretType 1)" },
+  DescribeRotationHistory: { types: [1], refuse: "InvalidParameterValue", hint: "it is not a cloud-product secret (SecretType 1)" },
+  ProductCreated: { types: [1], refuse: "FailedOperation", hint: "it is not a cloud-product secret" },
+  ProductCreateFailed: { types: [1], refuse: "FailedOperation", hint: "it is not a cloud-product secret" },
+  ProductRotated: { types: [1], refuse: "FailedOperation", hint: "it is not a cloud-product secret" },
 };
 
 /**
@@ -117,8 +170,10 @@ const TYPE_RULES: Partial<Record<SecretAction, { types: readonly SecretType[]; r
  */
 export function assertSecretAction(secret: SecretRecord, action: SecretAction): SecretStatus {
   const types = TYPE_RULES[action];
-  if (types && !types.types.includes(secret.secretType))
-    throw new KmsError(types.refuse, `${action} does not apply to secret ${secret.name} (SecretType ${secret.secretType}): ${types.hint}`);
+  if (types && !types.types.includes(secret.secretType)) {
+    const { refuse, hint } = types.byType?.[secret.secretType] ?? types;
+    throw new KmsError(refuse, `${action} does not apply to secret ${secret.name} (SecretType ${secret.secretType}): ${hint}`);
+  }
   const rule = SECRET_RULES[action];
   const next = rule.from[secret.status];
   if (next === undefined) {

@@ -15,7 +15,7 @@ export function valueContext(scope: SecretScope, name: string, versionId: string
 }
 
 /** Encrypts a value as version `versionId` of `secret` under the secret's CMK. */
-export async function sealValue(deps: SecretsDeps, call: CallContext, secret: SecretRecord, versionId: string, value: SecretValue): Promise<SealedValue> {
+export async function sealValue(deps: Pick<SecretsDeps, "cipher">, call: CallContext, secret: SecretRecord, versionId: string, value: SecretValue): Promise<SealedValue> {
   const blob = await deps.cipher.encrypt(call, secret.kmsKeyId, value.bytes, valueContext(secret, secret.name, versionId, value.kind));
   return { kind: value.kind, blob: Buffer.from(blob).toString("base64") };
 }
@@ -25,8 +25,15 @@ export async function sealValue(deps: SecretsDeps, call: CallContext, secret: Se
  * value is InternalError for that secret only (corrupted storage), never an
  * oracle; a CMK the key domain refuses is FailedOperation.AccessKmsError.
  */
-export async function openValue(deps: SecretsDeps, call: CallContext, secret: SecretRecord, versionId: string): Promise<SecretValue> {
-  const sealed = await deps.repo.getValue(secret, secret.name, versionId);
+export async function openValue(
+  deps: Pick<SecretsDeps, "repo" | "cipher">,
+  call: CallContext,
+  secret: SecretRecord,
+  versionId: string,
+  /** The sealed value when the caller read it with the record (repository.getWithValue). */
+  prefetched?: SealedValue,
+): Promise<SecretValue> {
+  const sealed = prefetched ?? (await deps.repo.getValue(secret, secret.name, versionId));
   if (!sealed) {
     // Deleted since the record was read (DeleteSecretVersion, a purge): say so; else storage lost it.
     const now = await deps.repo.get(secret, secret.name);

@@ -10,6 +10,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { ErrorInfoSchema, KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../../gen/kms/v1/versions_pb.js";
 import { AdminService } from "../../gen/kms/v1/admin_pb.js";
+import { SecretsManagerService } from "../../gen/ssm/v1/ssm_pb.js";
 
 export type KmsClient = Client<typeof KeyManagementService>;
 
@@ -56,6 +57,14 @@ export function adminClient({ grpcUrl, token }: Pick<Endpoint, "grpcUrl" | "toke
   return { client: createClient(AdminService, createGrpcTransport({ baseUrl: grpcUrl, sessionManager: sessions, interceptors: [bearer(token)] })), close: () => sessions.abort() };
 }
 
+export type SsmClient = Client<typeof SecretsManagerService>;
+
+/** SecretsManagerService over gRPC (connect-es) as the principal whose token is given. */
+export function ssmClient({ grpcUrl, token }: Pick<Endpoint, "grpcUrl" | "token">): { client: SsmClient; close(): void } {
+  const sessions = new Http2SessionManager(grpcUrl);
+  return { client: createClient(SecretsManagerService, createGrpcTransport({ baseUrl: grpcUrl, sessionManager: sessions, interceptors: [bearer(token)] })), close: () => sessions.abort() };
+}
+
 /** The API 3.0 code of a failed call, from the ErrorInfo detail. */
 export async function codeOf(call: Promise<unknown>): Promise<string> {
   try {
@@ -77,7 +86,7 @@ export interface GrpcJsClient {
   close(): void;
 }
 
-const packageDefinition = protoLoader.loadSync(["proto/kms/v1/kms.proto", "proto/kms/v1/versions.proto", "proto/kms/v1/admin.proto"], {
+const packageDefinition = protoLoader.loadSync(["proto/kms/v1/kms.proto", "proto/kms/v1/versions.proto", "proto/kms/v1/admin.proto", "proto/ssm/v1/ssm.proto"], {
   keepCase: true,
   longs: String,
   enums: String,
@@ -87,14 +96,18 @@ const packageDefinition = protoLoader.loadSync(["proto/kms/v1/kms.proto", "proto
 
 type GrpcJsServiceClient = grpc.Client & Record<string, (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void>;
 
-type ServiceName = "KeyManagementService" | "KeyVersionService" | "AdminService";
+type ServiceName = "KeyManagementService" | "KeyVersionService" | "AdminService" | "SecretsManagerService";
+
+type ServiceCtor = new (addr: string, creds: grpc.ChannelCredentials) => GrpcJsServiceClient;
 
 /** A grpc-js client that sends `token` as "authorization: Bearer" metadata on every call. */
 export function grpcJsClient(port: number, token: string, service: ServiceName = "KeyManagementService"): GrpcJsClient {
   const pkg = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-    kms: { v1: Record<ServiceName, new (addr: string, creds: grpc.ChannelCredentials) => GrpcJsServiceClient> };
+    kms: { v1: Record<Exclude<ServiceName, "SecretsManagerService">, ServiceCtor> };
+    ssm: { v1: Record<"SecretsManagerService", ServiceCtor> };
   };
-  const client = new pkg.kms.v1[service](`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const Ctor = service === "SecretsManagerService" ? pkg.ssm.v1[service] : pkg.kms.v1[service];
+  const client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     call(method, req = {}) {
       const fn = client[method];

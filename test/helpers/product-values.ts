@@ -43,6 +43,9 @@ export function sealedProductValues(store: KvStore, rootKey: RootKey): ProductSe
       const after: Stored = { versions: s.versions + 1, current: seal(ref, "current", next), ...(current ? { previous: seal(ref, "previous", current) } : {}) };
       return { ops: [put(ref, after)], versionId: `v${after.versions}` };
     },
+    async assertRotatable() {
+      // Every secret of this store may rotate: it has no states of its own.
+    },
     async failOps(ref, at) {
       if (at.kind !== "create") return [];
       const s = await load(ref);

@@ -7,8 +7,10 @@
 import { createHash, createHmac } from "node:crypto";
 import { request } from "node:http";
 import { kms } from "tencentcloud-sdk-nodejs/tencentcloud/services/kms/index.js";
+import { ssm } from "tencentcloud-sdk-nodejs/tencentcloud/services/ssm/index.js";
 
 export type TencentKmsClient = InstanceType<typeof kms.v20190118.Client>;
+export type TencentSsmClient = InstanceType<typeof ssm.v20190923.Client>;
 
 export interface SdkOptions {
   reqMethod?: "POST" | "GET";
@@ -19,6 +21,19 @@ export interface SdkOptions {
 export function tencentKms(httpUrl: string, secretId: string, secretKey: string, opts: SdkOptions = {}): TencentKmsClient {
   const endpoint = httpUrl.replace(/^http:\/\//, "");
   return new kms.v20190118.Client({
+    credential: { secretId, secretKey },
+    region: opts.region ?? "ap-guangzhou",
+    profile: {
+      signMethod: opts.signMethod ?? "TC3-HMAC-SHA256",
+      httpProfile: { endpoint, protocol: "http://", reqMethod: opts.reqMethod ?? "POST", reqTimeout: 10 },
+    },
+  });
+}
+
+/** The official Secrets Manager client (ssm.v20190923), unmodified, pointed at the gateway. */
+export function tencentSsm(httpUrl: string, secretId: string, secretKey: string, opts: SdkOptions = {}): TencentSsmClient {
+  const endpoint = httpUrl.replace(/^http:\/\//, "");
+  return new ssm.v20190923.Client({
     credential: { secretId, secretKey },
     region: opts.region ?? "ap-guangzhou",
     profile: {

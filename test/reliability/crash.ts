@@ -1,8 +1,11 @@
 /**
- * 1. Crash safety: kill -9 at random moments during a mixed write load, then
- * restart and check that every acknowledged write is there, that the alias
- * index agrees with the key records, and that every ciphertext made before
- * the crash still decrypts.
+ * 1. Crash safety: kill -9 at random moments during a mixed write load (keys
+ * and secrets), then restart and check that every acknowledged write is
+ * there, that the alias index agrees with the key records, that every
+ * ciphertext made before the crash still decrypts, and that every
+ * acknowledged secret version reads back its value. Then product-secret
+ * rotations on a private MariaDB, each cut by kill -9: after the restart the
+ * interrupted flow finishes and the secret and the database agree.
  *
  * Each key is driven by one worker only, so its acknowledged writes form a
  * sequence; the one call a worker had in flight when the process died is
@@ -15,7 +18,8 @@ import { join } from "node:path";
 import { KeyState } from "../../gen/kms/v1/kms_pb.js";
 import { inconsistencies, readStore } from "./lib/offline.js";
 import { Recorder, Tally, type ScenarioResult } from "./lib/report.js";
-import { adminClient } from "../helpers/clients.js";
+import { adminClient, ssmClient, type SsmClient } from "../helpers/clients.js";
+import { mariadbAvailable, startMariaDb, tryAs, type MariaDb } from "../helpers/mariadb.js";
 import { CALL, clientsFor, dec, enc, outcome, type KmsClient } from "./lib/rpc.js";
 import { newIdentity, pick, rnd, sleep, startServer, type KmsProcess } from "./lib/server.js";
 import type { Mode } from "./mode.js";
@@ -46,10 +50,18 @@ interface ModelKey extends Snapshot {
   touched: boolean;
 }
 
+/** A secret and the versions whose writes were acknowledged, with their values. */
+interface ModelSecret {
+  name: string;
+  worker: number;
+  versions: Map<string, string>;
+}
+
 /** A write that was in flight when the process died. */
 type Uncertain =
   | { kind: "create"; worker: number; alias: string; witness: boolean }
-  | { kind: "update"; keyId: string; op: string; before: Snapshot; after: Snapshot };
+  | { kind: "update"; keyId: string; op: string; before: Snapshot; after: Snapshot }
+  | { kind: "secret"; worker: number; name: string; versionId: string; value: string };
 
 const STATE_OF: Partial<Record<KeyState, State>> = {
   [KeyState.ENABLED]: "Enabled",
@@ -76,6 +88,9 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
   const env = { KMS_MANUAL_ROTATION_INTERVAL_HOURS: "0" };
 
   const model = new Map<string, ModelKey>();
+  const secretModel = new Map<string, ModelSecret>();
+  let secretCounter = 0;
+  let secretVersionsChecked = 0;
   const blobs: Blob[] = [];
   let uncertain: Uncertain[] = [];
   const acked = new Tally();
@@ -97,18 +112,21 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
       server = await startServer(id, env);
       const clients = clientsFor(server);
       const c = clients.grpc;
+      const secrets = ssmClient({ grpcUrl: server.grpcUrl, token: id.token });
       try {
         if (round > 0) {
           const stateOk = await verify(c, round, round === kills);
+          const secretsOk = await verifySecrets(secrets.client, round);
           const auditOk = await verifyAudit(server, round);
-          if (stateOk && auditOk) killsSurvived++;
+          if (stateOk && secretsOk && auditOk) killsSurvived++;
         }
         if (round === kills) break;
         const delay = 150 + rnd(mode.short ? 900 : 1400);
         killDelays.push(delay);
-        await load(c, round, delay, server);
+        await load(c, secrets.client, round, delay, server);
       } finally {
         clients.close();
+        secrets.close();
       }
       // The crash image, read directly: the alias index against the key records.
       const copy = join(id.dataDir, `../${id.dataDir.split("/").pop() ?? "x"}-image`);
@@ -146,15 +164,18 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
   rec.figure("in-flight writes that landed", uncertainLanded);
   rec.figure("keys", model.size);
   rec.figure("ciphertexts decrypted after crashes", decryptsChecked);
+  rec.figure("secrets", secretModel.size);
+  rec.figure("secret versions read back after crashes", secretVersionsChecked);
   rec.figure("audit chain verifications after crashes", auditChecked);
   rec.figure("unexpected errors", unexpected.total());
   rec.data.acknowledged = acked.toObject();
   rec.data.unexpected = unexpected.toObject();
   rec.data.killDelaysMs = killDelays;
+  await productRotationCrashes(rec, mode);
   return rec.result();
 
   /** One load phase: workers write until the process is killed `delay` ms in. */
-  async function load(c: KmsClient, round: number, delay: number, proc: KmsProcess): Promise<void> {
+  async function load(c: KmsClient, ssm: SsmClient, round: number, delay: number, proc: KmsProcess): Promise<void> {
     let killed = false;
     const runs: Promise<void>[] = [];
     const deadline = Date.now() + delay + 20_000;
@@ -167,6 +188,27 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
     async function worker(w: number): Promise<void> {
       // Bounded: stops at the kill, at its first transport failure, or at the deadline.
       for (let i = 0; i < 100_000 && !killed && Date.now() < deadline; i++) {
+        // A quarter of the writes are secrets: a new secret, or a version added to one of the worker's own.
+        if (rnd(100) < 25) {
+          const own = [...secretModel.values()].filter((x) => x.worker === w && x.versions.size < 10);
+          const target = own.length > 0 && rnd(100) < 70 ? pick(own) : undefined;
+          const name = target?.name ?? `s${tag}-${++secretCounter}`;
+          const versionId = target ? `v${target.versions.size + 1}` : "v1";
+          const value = `secret-r${round}-${name}-${versionId}-${"x".repeat(rnd(200))}`;
+          const r = await outcome<unknown>(
+            target ? ssm.putSecretValue({ secretName: name, versionId, secretString: value }, CALL) : ssm.createSecret({ secretName: name, versionId, secretString: value }, CALL),
+          );
+          if (r.ok) {
+            acked.add(target ? "PutSecretValue" : "CreateSecret");
+            const entry = target ?? { name, worker: w, versions: new Map<string, string>() };
+            entry.versions.set(versionId, value);
+            secretModel.set(name, entry);
+          } else if (r.transport) {
+            uncertain.push({ kind: "secret", worker: w, name, versionId, value });
+            return;
+          } else unexpected.add(`${target ? "PutSecretValue" : "CreateSecret"}:${r.code}`);
+          continue;
+        }
         const mine = [...model.values()].filter((k) => k.worker === w);
         const witness = mine.find((k) => k.witness);
         if (!witness || mine.length < 3 || rnd(100) < 12) {
@@ -241,6 +283,39 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
     }
   }
 
+  /**
+   * After a restart: every acknowledged secret version reads back its value;
+   * a secret write in flight at the kill either landed whole (then it is
+   * adopted) or left nothing.
+   */
+  async function verifySecrets(ssm: SsmClient, round: number): Promise<boolean> {
+    let ok = true;
+    for (const u of uncertain) {
+      if (u.kind !== "secret") continue;
+      const r = await outcome(ssm.getSecretValue({ secretName: u.name, versionId: u.versionId }, CALL));
+      if (r.ok) {
+        if (r.value.secretString !== u.value) ok = rec.check("an in-flight secret write landed whole or not at all", false, `after kill ${round}: ${u.name}/${u.versionId} holds another value`);
+        uncertainLanded++;
+        const entry = secretModel.get(u.name) ?? { name: u.name, worker: u.worker, versions: new Map<string, string>() };
+        entry.versions.set(u.versionId, u.value);
+        secretModel.set(u.name, entry);
+      } else if (r.code !== "ResourceNotFound") ok = rec.check("an in-flight secret write landed whole or not at all", false, `after kill ${round}: ${u.name}/${u.versionId}: ${r.code}`);
+    }
+    uncertain = uncertain.filter((u) => u.kind !== "secret");
+    const all = [...secretModel.values()].flatMap((x) => [...x.versions].map(([versionId, value]) => ({ name: x.name, versionId, value })));
+    await inBatches(all, 16, async (v) => {
+      secretVersionsChecked++;
+      const r = await outcome(ssm.getSecretValue({ secretName: v.name, versionId: v.versionId }, CALL));
+      if (!r.ok || r.value.secretString !== v.value) {
+        writesLost++;
+        ok = rec.check("every acknowledged secret version reads back its value", false, `after kill ${round}: ${v.name}/${v.versionId}: ${r.ok ? "another value" : r.code}`);
+      }
+    });
+    rec.check("every acknowledged secret version reads back its value", true);
+    rec.check("an in-flight secret write landed whole or not at all", true);
+    return ok;
+  }
+
   /** After a restart: the model (with its uncertain writes) against what the service answers. */
   /** The audit chain survives kill -9 intact, and holds the event of every acknowledged CreateKey. */
   async function verifyAudit(proc: KmsProcess, round: number): Promise<boolean> {
@@ -295,7 +370,8 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
     }
     const pending = new Map<string, Extract<Uncertain, { kind: "update" }>>();
     for (const u of uncertain) if (u.kind === "update") pending.set(u.keyId, u);
-    uncertain = [];
+    // Secret writes in flight are settled by verifySecrets, which runs next.
+    uncertain = uncertain.filter((u) => u.kind === "secret");
 
     const keys = [...model.values()];
     await inBatches(keys, 16, async (k) => {
@@ -356,4 +432,80 @@ export async function crashScenario(mode: Mode): Promise<ScenarioResult> {
     rec.check("ListKeyDetail SearchKeyAlias finds every key by its alias", true);
     return ok;
   }
+}
+
+/**
+ * Product-secret rotations cut by kill -9, on a private MariaDB: each round
+ * asks for a rotation and kills the process 0 to 40 ms later, mostly while
+ * the flow is talking to the database. After the restart the flow must end
+ * Done (the service resumes it), the secret's current and previous
+ * credentials must both log in, and older ones must not.
+ */
+async function productRotationCrashes(rec: Recorder, mode: Mode): Promise<void> {
+  if (!mariadbAvailable) {
+    const inCi = process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
+    rec.check("MariaDB available for the product-rotation crashes", !inCi, "mariadbd not found");
+    rec.figure("product rotations cut by kill -9", "skipped: no MariaDB (apt-get install mariadb-server)");
+    return;
+  }
+  const rounds = mode.short ? 2 : 8;
+  const db: MariaDb = await startMariaDb();
+  const id = await newIdentity();
+  let server: KmsProcess | undefined;
+  let resumed = 0;
+  let agreed = 0;
+  const seen: { UserName: string; Password: string }[] = [];
+  try {
+    await db.rootQuery("CREATE DATABASE app", "CREATE TABLE app.t (id INT)");
+    server = await startServer(id);
+    let ssm = ssmClient({ grpcUrl: server.grpcUrl, token: id.token });
+    await ssm.client.registerDatabaseInstance({ instanceId: "cdb-crash", productName: "Mysql", host: db.host, port: db.port, adminUser: db.adminUser, adminPassword: db.adminPassword }, CALL);
+    const created = await ssm.client.createProductSecret(
+      { secretName: "crash-db", userNamePrefix: "crash", productName: "Mysql", instanceId: "cdb-crash", domains: ["127.0.0.1"], privilegesList: [{ privilegeName: "DatabasePrivileges", privileges: ["SELECT"], database: "app" }] },
+      CALL,
+    );
+    const flowEnd = async (client: SsmClient, flowId: bigint) => {
+      for (let i = 0; i < 600; i++) {
+        const r = await outcome(client.describeAsyncRequestInfo({ flowId }, CALL));
+        if (r.ok && r.value.taskStatus !== 0) return r.value;
+        await sleep(50);
+      }
+      return undefined;
+    };
+    const current = async (client: SsmClient) => {
+      const r = await client.getSecretValue({ secretName: "crash-db", versionId: "SSM_Current" }, CALL);
+      return JSON.parse(r.secretString) as { UserName: string; Password: string };
+    };
+    rec.check("a product secret is created before the crashes", (await flowEnd(ssm.client, created.flowId))?.taskStatus === 1);
+    seen.push(await current(ssm.client));
+    for (let round = 1; round <= rounds; round++) {
+      const { flowId } = await ssm.client.rotateProductSecret({ secretName: "crash-db" }, CALL);
+      await sleep(rnd(40));
+      ssm.close();
+      await server.kill9();
+      server = await startServer(id);
+      ssm = ssmClient({ grpcUrl: server.grpcUrl, token: id.token });
+      const end = await flowEnd(ssm.client, flowId);
+      rec.check("a rotation cut by kill -9 ends Done after the restart", end?.taskStatus === 1, `round ${round}: ${end ? `TaskStatus ${end.taskStatus}: ${end.description}` : "still running after 30 s"}`);
+      if (/resumed \d+ product flow/.test(server.log())) resumed++;
+      const now = await current(ssm.client);
+      if (now.Password !== seen.at(-1)?.Password) seen.push(now);
+      const logins = await Promise.all(seen.map((c) => tryAs(db, c.UserName, c.Password, "SELECT COUNT(*) FROM app.t")));
+      const expected = seen.map((_, i) => (i >= seen.length - 2 ? "ok" : "ER_ACCESS_DENIED_ERROR"));
+      const agrees = rec.check("after each restart the secret and the database agree (current and previous log in, older do not)", logins.join() === expected.join(), `round ${round}: ${logins.join(", ")}`);
+      if (agrees) agreed++;
+    }
+    rec.check("after each restart the secret and the database agree (current and previous log in, older do not)", true);
+    rec.check("a rotation cut by kill -9 ends Done after the restart", true);
+    ssm.close();
+    const code = await server.stop();
+    rec.check("clean SIGTERM stop after the rotation crashes exits 0", code === 0, `exit ${String(code)}`);
+  } finally {
+    if (server?.alive()) await server.kill9();
+    await db.dispose();
+    await rm(id.dataDir, { recursive: true, force: true });
+  }
+  rec.figure("product rotations cut by kill -9", rounds);
+  rec.figure("product flows resumed at restart", resumed);
+  rec.figure("restarts where secret and database agreed", agreed);
 }

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService } from "../../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import { SecretsManagerService } from "../../gen/ssm/v1/ssm_pb.js";
 import { Gate } from "../../src/access/gate.js";
 import type { StoredAuditEvent } from "../../src/audit/event.js";
 import { KMS_API } from "../../src/contract/kms-api.js";
@@ -123,9 +124,20 @@ describe("the route table", () => {
       expect(routes.byGrpcPath(`/kms.v1.KeyManagementService/${m.name}`)?.method).toBe(m);
       expect(routes.byApiAction("2019-01-18", m.name)?.method).toBe(m);
     }
+    for (const m of SecretsManagerService.methods) {
+      expect(routes.byGrpcPath(`/ssm.v1.SecretsManagerService/${m.name}`)?.method).toBe(m);
+      expect(routes.byApiAction("2019-09-23", m.name)?.method).toBe(m);
+    }
+    // The two products share two action names: the version tells them apart.
+    for (const name of ["GetServiceStatus", "GetRegions"]) {
+      expect(routes.byApiAction("2019-01-18", name)?.method.parent).toBe(KeyManagementService);
+      expect(routes.byApiAction("2019-09-23", name)?.method.parent).toBe(SecretsManagerService);
+    }
+    expect(routes.byApiAction("2019-01-18", "CreateSecret")).toBeUndefined();
+    expect(routes.byApiAction("2019-09-23", "Encrypt")).toBeUndefined();
     expect(routes.byApiAction("2019-01-18", "CreatePrincipal")).toBeUndefined();
     expect(routes.byApiAction("2099-01-01", "CreateKey")).toBeUndefined();
-    expect(routes.apiVersions()).toEqual(["2019-01-18"]);
+    expect(routes.apiVersions()).toEqual(["2019-01-18", "2019-09-23"]);
   });
 
   it("refuses a service registered twice or an actions table that does not match its service", () => {

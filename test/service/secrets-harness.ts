@@ -119,6 +119,7 @@ export async function openHarness(options: { rootKey?: Uint8Array; settings?: Pa
       return out;
     },
     async close() {
+      await secrets.products.settled();
       await kms.asymmetric.close();
       await store.close();
       if (!options.dir) await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretsManagerService, SecretStatus } from "../../gen/ssm/v1/ssm_pb.js";
-import { SSM_REQUIRED } from "../../src/secrets/api-required.js";
+import { SSM_API } from "../../src/contract/ssm-api.js";
+
+const SSM_REQUIRED = SSM_API.required;
 import { codeOf, openHarness, type Harness } from "./secrets-harness.js";
 
 let h: Harness;
@@ -124,10 +126,11 @@ describe("SSM_REQUIRED (for the gateway)", () => {
     }
     for (const m of SecretsManagerService.methods) {
       const name = m.input.name;
-      if (!sdkRequired.has(name) && !/^(GetServiceStatus|GetRegions)Request$/.test(name)) continue; // the seed's own actions
+      if (!sdkRequired.has(name) && !/^(GetServiceStatus|GetRegions|DescribeSupportedProducts)Request$/.test(name)) continue; // the seed's own actions
       expect([...SSM_REQUIRED[m.input.typeName]!].sort(), name).toEqual([...(sdkRequired.get(name) ?? [])].sort());
     }
     expect([...SSM_REQUIRED["ssm.v1.Tag"]!].sort()).toEqual([...sdkRequired.get("Tag")!].sort());
     expect([...SSM_REQUIRED["ssm.v1.TagFilter"]!].sort()).toEqual([...sdkRequired.get("TagFilter")!].sort());
+    expect([...SSM_REQUIRED["ssm.v1.ProductPrivilegeUnit"]!].sort()).toEqual([...sdkRequired.get("ProductPrivilegeUnit")!].sort());
   });
 });

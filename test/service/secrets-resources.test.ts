@@ -7,7 +7,7 @@ import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretsManagerService } from "../../gen/ssm/v1/ssm_pb.js";
 import { evaluate, parsePolicy, RESOURCE_TAG_KEY } from "../../src/access/policy/index.js";
-import { secretsPolicyAction, secretsRequestResources } from "../../src/secrets/resources.js";
+import { secretsPolicyAction, secretsRequestResources, secretsResources } from "../../src/secrets/resources.js";
 import { ACCOUNT, openHarness, REGION, type Harness } from "./secrets-harness.js";
 
 let h: Harness;
@@ -98,5 +98,41 @@ describe("with the CAM policy engine", () => {
     expect(await decide("GetSecretValue", { secretName: "other", versionId: "v" })).toBe("implicit-deny");
     expect(await decide("DeleteSecret", { secretName: "app-ssh" })).toBe("implicit-deny");
     expect(await decide("ListSecrets", {})).toBe("allow");
+  });
+});
+
+describe("secretsResources (what the pipeline asks)", () => {
+  const flowOwner = async (_s: { account: string; region: string }, flowId: number) => (flowId === 7 ? "app-db" : undefined);
+  const adapter = () => secretsResources(h.secrets.repo, flowOwner);
+  const at = (name: string) => SecretsManagerService.methods.find((m) => m.name === name)!;
+
+  it("gives each secret's tags as qcs:resource_tag values key&value, and none for a secret without tags", async () => {
+    const { method, req } = request("GetSecretValue", { secretName: "app-db", versionId: "v" });
+    expect(await adapter().resources(method, req, caller)).toEqual([{ resource: `${base}:secret/creatorUin/${SUB}/app-db`, conditions: [["qcs:resource_tag", ["env&prod"]]] }]);
+    const ssh = request("DescribeSecret", { secretName: "app-ssh" });
+    expect(await adapter().resources(ssh.method, ssh.req, caller)).toEqual([{ resource: `${base}:secret/creatorUin/${account}/app-ssh` }]);
+  });
+
+  it("DescribeAsyncRequestInfo is about the secret whose flow it names; the instance calls and DescribeSupportedProducts about the account", async () => {
+    const flow = request("DescribeAsyncRequestInfo", { flowId: 7n });
+    expect((await adapter().resources(flow.method, flow.req, caller))[0]?.resource).toBe(`${base}:secret/creatorUin/${SUB}/app-db`);
+    const other = request("DescribeAsyncRequestInfo", { flowId: 8n });
+    expect((await adapter().resources(other.method, other.req, caller))[0]?.resource).toBe(`${base}:secret/creatorUin/${account}/`);
+    for (const name of ["RegisterDatabaseInstance", "ListDatabaseInstances", "DeregisterDatabaseInstance", "DescribeSupportedProducts"]) {
+      const r = request(name, {});
+      expect(await adapter().resources(r.method, r.req, caller)).toEqual([{ resource: `${base}:*` }]);
+    }
+    const created = request("CreateProductSecret", { secretName: "new-db" });
+    expect((await adapter().resources(created.method, created.req, caller))[0]?.resource).toBe(`${base}:secret/creatorUin/${SUB}/new-db`);
+  });
+
+  it("names the secret, instance, SSH key or flow a request is about, for its audit event", () => {
+    const subjects = (name: string, init: object) => adapter().subjects(at(name), create(at(name).input, init as never) as MessageShape<DescMessage>);
+    expect(subjects("GetSecretValue", { secretName: "app-db" })).toEqual(["secret/app-db"]);
+    expect(subjects("ImportSecret", { package: pkg })).toEqual(["secret/app-db"]);
+    expect(subjects("RegisterDatabaseInstance", { instanceId: "cdb-1" })).toEqual(["instance/cdb-1"]);
+    expect(subjects("GetSSHKeyPairValue", { sshKeyId })).toEqual([`ssh-key/${sshKeyId}`]);
+    expect(subjects("DescribeAsyncRequestInfo", { flowId: 12n })).toEqual(["flow/12"]);
+    expect(subjects("ListSecrets", {})).toEqual([]);
   });
 });

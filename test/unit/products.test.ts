@@ -172,7 +172,7 @@ describe("driver errors → product errors", () => {
       VerifyFailed: "FailedOperation",
       Failed: "FailedOperation",
     });
-    expect(productErrorToKms(new ProductError("Unreachable", "m"))).toMatchObject({ code: "ResourceUnavailable", message: "m", grpcCode: 14 });
+    expect(productErrorToKms(new ProductError("Unreachable", "m"))).toMatchObject({ code: "ResourceUnavailable", message: "m", grpcCode: 9 });
   });
 });
 

@@ -3,7 +3,9 @@ import type { CallContext } from "../../call.js";
 import { KmsError } from "../../errors.js";
 import type { BatchOp } from "../../store/store.js";
 import type { SecretsDeps } from "../deps.js";
-import { subjectOf } from "../present.js";
+import { countLockName, secretLockName } from "../locks.js";
+import { subjectOf, type ProductView } from "../present.js";
+import type { SecretRef } from "../products/values.js";
 import type { KmsKeyType, SecretRecord, SecretScope, SecretTag, SecretVersionInfo } from "../secret.js";
 import { assertKmsKeyId, assertSecretName } from "../validate.js";
 
@@ -12,9 +14,9 @@ export function scopeOf(call: CallContext): SecretScope {
   return { account: call.uin.toString(), region: call.region };
 }
 
-export const secretLock = (s: SecretScope, name: string) => `secret:${s.account}/${s.region}/${name}`;
+export const secretLock = (s: SecretScope, name: string) => secretLockName(s.account, s.region, name);
 /** Held by every change that adds a secret, so the per-region limit holds under concurrency. */
-export const countLock = (s: SecretScope) => `secrets:${s.account}/${s.region}`;
+export const countLock = (s: SecretScope) => countLockName(s.account, s.region);
 
 export function secretNotFound(name: string): KmsError {
   return new KmsError("ResourceNotFound", `secret ${name} does not exist`);
@@ -79,4 +81,25 @@ export async function changeSecret(
     await deps.repo.commit([deps.repo.putRecord(record), ...ops], call.journal, [subjectOf(name)]);
     return record;
   });
+}
+
+/** The products/ name of a secret of this call. */
+export function refOf(scope: SecretScope, secretName: string): SecretRef {
+  return { uin: scope.account, region: scope.region, secretName };
+}
+
+/** A product secret's rotation as DescribeSecret and ListSecrets show it; undefined for other secrets. `accounts`: also who is current. */
+export async function productViewOf(deps: SecretsDeps, secret: SecretRecord, accounts = false): Promise<ProductView | undefined> {
+  if (secret.secretType !== 1) return undefined;
+  const ref = refOf(secret, secret.name);
+  const binding = await deps.products.binding(ref);
+  if (!binding) return undefined;
+  const { rotation } = binding;
+  return {
+    enabled: rotation.enabled,
+    frequencyDays: rotation.frequencyDays,
+    ...(rotation.beginTime !== undefined ? { beginTime: rotation.beginTime } : {}),
+    ...(rotation.nextRotateTime !== undefined ? { nextRotateTime: rotation.nextRotateTime } : {}),
+    ...(accounts ? { accounts: (await deps.products.rotationHistory(ref)).AccountInfoList } : {}),
+  };
 }

@@ -6,7 +6,7 @@ import type { SecretsDeps } from "../deps.js";
 import { secretMetadata, statusOfFilter } from "../present.js";
 import type { SecretRecord } from "../secret.js";
 import { assertOneOf, DEFAULT_PAGE } from "../validate.js";
-import { scopeOf } from "./common.js";
+import { productViewOf, scopeOf } from "./common.js";
 
 type Filter = (s: SecretRecord) => boolean;
 
@@ -42,5 +42,6 @@ export async function listSecrets(deps: SecretsDeps, req: ListSecretsRequest, ca
   const direction = req.orderType === 1 ? 1 : -1;
   matching.sort((a, b) => direction * (a.createTime - b.createTime) || a.name.localeCompare(b.name));
   const limit = req.limit === 0 ? DEFAULT_PAGE : req.limit;
-  return { totalCount: matching.length, secretMetadatas: matching.slice(req.offset, req.offset + limit).map(secretMetadata) };
+  const page = matching.slice(req.offset, req.offset + limit);
+  return { totalCount: matching.length, secretMetadatas: await Promise.all(page.map(async (s) => secretMetadata(s, await productViewOf(deps, s)))) };
 }

@@ -13,6 +13,11 @@ export async function restoreSecret(deps: SecretsDeps, req: RestoreSecretRequest
     const status = assertSecretAction(secret, "RestoreSecret");
     const record: SecretRecord = { ...secret, status };
     delete record.deleteTime;
+    // A restored product secret keeps its accounts, whatever DeleteMode asked for.
+    if (secret.product) {
+      record.product = { ...secret.product };
+      delete record.product.dropAccounts;
+    }
     return { record, ops: secret.deleteTime === undefined ? [] : [deps.repo.delDeletion(secret.deleteTime, scope, secret.name)] };
   });
   return { secretName: req.secretName };

@@ -12,7 +12,6 @@
  * The admin account needs CREATE USER, GRANT OPTION, every privilege it
  * grants, and SELECT on mysql.user (verifyLogin reads the password hashes).
  */
-import mysql from "mysql2/promise";
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import {
   ProductError,
@@ -148,11 +147,16 @@ interface HostRow extends RowDataPacket {
   admits: number | null;
 }
 
+/** The driver, loaded on first use: importing it costs about 0.2 s, which a start without product secrets need not pay. */
+let driver: Promise<typeof import("mysql2/promise")> | undefined;
+const loadDriver = () => (driver ??= import("mysql2/promise"));
+
 export function createMysqlBackend(options: MysqlBackendOptions = {}): ProductBackend {
   const connectTimeout = options.connectTimeoutMs ?? 5_000;
   const timeout = options.statementTimeoutMs ?? 15_000;
 
   async function connect(instance: InstanceEndpoint, user: string, password: string): Promise<Connection> {
+    const mysql = await loadDriver();
     const conn = await mysql.createConnection({
       host: instance.host,
       port: instance.port,

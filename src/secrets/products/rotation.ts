@@ -28,12 +28,23 @@ import { randomInt } from "node:crypto";
 import type { Clock } from "../../clock.js";
 import { KmsError } from "../../errors.js";
 import type { RootKey } from "../../crypto/seal.js";
-import type { LockSet } from "../../keys/locks.js";
 import type { BatchOp, KvStore } from "../../store/store.js";
-import { endpointOf, InstanceRepository, type Scope } from "./instance.js";
+import type { Locks } from "../deps.js";
+import { secretLockName } from "../locks.js";
+import {
+  buildInstanceRecord,
+  endpointOf,
+  InstanceRepository,
+  validateInstanceInput,
+  type InstanceRecord,
+  type RegisterInstanceInput,
+  type Scope,
+} from "./instance.js";
+import { flowIdOfKey, productKeys } from "./keyspace.js";
 import { generatePassword } from "./password.js";
 import {
   ProductError,
+  productErrorToKms,
   validateDomains,
   validatePrivileges,
   validateUserNamePrefix,
@@ -83,7 +94,8 @@ export interface RotationDeps {
   store: KvStore;
   rootKey: RootKey;
   clock: Clock;
-  locks: LockSet;
+  /** Shared with the secrets actions: both take the secret's lock (../locks.ts) to change it. */
+  locks: Locks;
   products: ProductRegistry;
   values: ProductSecretValues;
   /** How background steps write (default store.batch); calls pass their journal to the start functions instead. */
@@ -110,6 +122,10 @@ export interface StartOptions {
   extraOps?: readonly BatchOp[];
   /** Run the flow in the background once written (default true). */
   launch?: boolean;
+  /** More locks to hold with the secret's (the caller's count lock), taken together in one sorted set. */
+  lockNames?: readonly string[];
+  /** Runs under the locks before anything is written; a throw refuses the start (the caller re-checks what it checked unlocked). */
+  precheck?: () => Promise<void>;
 }
 
 const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -167,7 +183,8 @@ export function parseApiTime(text: string, field: string, offsetMinutes = API_TI
 
 // ---- the engine ------------------------------------------------------------------
 
-const secretLock = (ref: SecretRef) => `product-secret:${ref.uin}/${ref.region}/${ref.secretName}`;
+const secretLock = (ref: SecretRef) => secretLockName(ref.uin, ref.region, ref.secretName);
+const instanceLock = (scope: Scope, instanceId: string) => `product-instance:${scope.uin}/${scope.region}/${instanceId}`;
 const FLOW_ID_LOCK = "product-secret:flow-id";
 
 /** What a step needs, loaded fresh for each step. */
@@ -223,19 +240,14 @@ export class RotationEngine {
    */
   async startCreate(input: CreateInput, opts: StartOptions = {}): Promise<FlowRecord> {
     const ref = input.ref;
-    validateSecretName(ref.secretName);
-    const backend = productOf(this.deps.products, input.product);
-    const prefix = validateUserNamePrefix(input.userNamePrefix);
-    const hosts = validateDomains(input.domains);
-    const privileges = validatePrivileges(backend, input.privileges);
-    const instance = await this.instances.get(ref, input.instanceId);
-    if (instance.product !== backend.name)
-      throw new KmsError("InvalidParameterValue", `InstanceID ${input.instanceId} is a ${instance.product} instance, not ${backend.name}`);
-    const rotation = input.rotation ?? { enabled: false };
-    const frequencyDays = validateFrequency(rotation.frequencyDays ?? 1);
-    if (rotation.enabled && rotation.beginTime === undefined) throw new KmsError("MissingParameter", "RotationBeginTime is required when EnableRotation is true");
+    const { backend, prefix, hosts, privileges, rotation, frequencyDays } = this.validateCreate(input);
 
-    return this.deps.locks.run([secretLock(ref)], async () => {
+    return this.deps.locks.run([secretLock(ref), instanceLock(ref, input.instanceId), ...(opts.lockNames ?? [])], async () => {
+      // Under the instance's lock: a deregistration cannot slip between this check and the binding.
+      const instance = await this.instances.get(ref, input.instanceId);
+      if (instance.product !== backend.name)
+        throw new KmsError("InvalidParameterValue", `InstanceID ${input.instanceId} is a ${instance.product} instance, not ${backend.name}`);
+      await opts.precheck?.();
       if (await this.repo.findBinding(ref)) throw new KmsError("ResourceInUse", `SecretName ${ref.secretName} already has accounts`);
       const now = this.deps.clock.now();
       const flowId = await this.allocateFlowId();
@@ -259,13 +271,28 @@ export class RotationEngine {
     });
   }
 
+  /** Every check of a create request that needs no lock: throws the field's code, writes nothing. */
+  validateCreate(input: CreateInput) {
+    validateSecretName(input.ref.secretName);
+    const backend = productOf(this.deps.products, input.product);
+    const prefix = validateUserNamePrefix(input.userNamePrefix);
+    const hosts = validateDomains(input.domains);
+    const privileges = validatePrivileges(backend, input.privileges);
+    const rotation = input.rotation ?? { enabled: false };
+    const frequencyDays = validateFrequency(rotation.frequencyDays ?? 1);
+    if (rotation.enabled && rotation.beginTime === undefined) throw new KmsError("MissingParameter", "RotationBeginTime is required when EnableRotation is true");
+    return { backend, prefix, hosts, privileges, rotation, frequencyDays };
+  }
+
   /**
    * RotateProductSecret's part (and the scheduler's): writes a rotate flow in
    * state Started for the standby account, then runs it in the background.
    * Refuses while another flow of the secret runs (ResourceInUse).
    */
   async startRotation(ref: SecretRef, opts: StartOptions & { scheduled?: boolean } = {}): Promise<FlowRecord> {
-    return this.deps.locks.run([secretLock(ref)], async () => {
+    return this.deps.locks.run([secretLock(ref), ...(opts.lockNames ?? [])], async () => {
+      await opts.precheck?.();
+      await this.deps.values.assertRotatable(ref);
       const binding = await this.repo.getBinding(ref);
       if (binding.flowInProgress !== undefined) throw new KmsError("ResourceInUse", `SecretName ${ref.secretName} has flow ${binding.flowInProgress} in progress`);
       if (binding.users.length !== 2) throw new KmsError("FailedOperation", `SecretName ${ref.secretName} has no accounts yet (its create flow did not finish)`);
@@ -370,7 +397,8 @@ export class RotationEngine {
     const out: SecretRef[] = [];
     for (const { ref } of await this.repo.dueRefs(nowMs)) {
       const b = await this.repo.findBinding(ref);
-      if (b && isDue(b, nowMs)) out.push(ref);
+      // A secret that may not rotate now (disabled, pending deletion) keeps its date and rotates once it may.
+      if (b && isDue(b, nowMs) && (await this.deps.values.assertRotatable(ref).then(() => true, () => false))) out.push(ref);
     }
     return out;
   }
@@ -535,6 +563,94 @@ export class RotationEngine {
     }
   }
 
+  // ---- the secret's end, and the instances ------------------------------------------
+
+  /**
+   * Drops both accounts of a product secret on its database (DeleteSecret with
+   * DeleteMode 1). Idempotent; a database that refuses or is unreachable
+   * throws the action's code (ResourceUnavailable, FailedOperation).
+   */
+  async dropAccounts(ref: SecretRef): Promise<string[]> {
+    const binding = await this.repo.findBinding(ref);
+    if (!binding || binding.users.length === 0) return [];
+    const backend = this.deps.products.get(binding.product);
+    const record = await this.instances.find(ref, binding.instanceId);
+    if (!backend || !record) throw new KmsError("FailedOperation", `instance ${binding.instanceId} of ${ref.secretName} is no longer registered: its accounts cannot be dropped`);
+    const instance = endpointOf(record, this.deps.rootKey);
+    try {
+      for (const user of binding.users) await backend.dropAccount(instance, user, binding.hosts);
+    } catch (err) {
+      if (err instanceof ProductError) throw productErrorToKms(err);
+      throw err;
+    }
+    return [...binding.users];
+  }
+
+  /** Every op that removes a product secret's binding, schedule entry, flows and history (with the secret's purge). */
+  async purgeOps(ref: SecretRef): Promise<BatchOp[]> {
+    const ops: BatchOp[] = [];
+    const binding = await this.repo.findBinding(ref);
+    if (binding) ops.push(...this.repo.delBinding(binding));
+    for await (const key of this.deps.store.scanKeys({ prefix: productKeys.historyPrefix(ref.uin, ref.region, ref.secretName) })) {
+      const flowId = flowIdOfKey(key);
+      ops.push({ type: "del", key }, { type: "del", key: productKeys.flow(flowId) }, { type: "del", key: productKeys.activeFlow(flowId) });
+    }
+    return ops;
+  }
+
+  /** The binding of a product secret, if it has one (DescribeSecret, ListSecrets, DeleteSecret). */
+  binding(ref: SecretRef): Promise<ProductBinding | undefined> {
+    return this.repo.findBinding(ref);
+  }
+
+  /** The account whose credentials are current: the one the newest Done flow committed (no value is decrypted). */
+  async currentUser(ref: SecretRef): Promise<string | undefined> {
+    return (await this.repo.history(ref, 1000)).find((f) => f.state === "Done")?.user;
+  }
+
+  /**
+   * RegisterDatabaseInstance: validates, logs in as the admin (ping), then,
+   * under the instance's lock, stores the record (admin password sealed)
+   * through `write` (the call's journal). Nothing is stored when a check fails.
+   */
+  async registerInstance(scope: Scope, input: RegisterInstanceInput, write: (ops: readonly BatchOp[]) => Promise<void>): Promise<{ record: InstanceRecord; replaced: boolean }> {
+    validateInstanceInput(input, this.deps.products);
+    const backend = productOf(this.deps.products, input.product);
+    try {
+      await backend.ping({ instanceId: input.instanceId, host: input.host, port: input.port, adminUser: input.adminUser, adminPassword: input.adminPassword });
+    } catch (err) {
+      if (err instanceof ProductError) throw productErrorToKms(err);
+      throw err;
+    }
+    return this.deps.locks.run([instanceLock(scope, input.instanceId)], async () => {
+      const existing = await this.instances.find(scope, input.instanceId);
+      if (existing && existing.product !== input.product && (await this.bindingsOn(scope, input.instanceId)) > 0)
+        throw new KmsError("ResourceInUse", `InstanceID ${input.instanceId} holds ${existing.product} secrets: its product cannot change`);
+      const record = buildInstanceRecord(input, scope, this.deps.rootKey, this.deps.products, this.deps.clock.now(), existing);
+      await write([this.instances.put(record)]);
+      return { record, replaced: existing !== undefined };
+    });
+  }
+
+  /** DeregisterDatabaseInstance: refused (ResourceInUse) while a product secret is bound to the instance. */
+  async deregisterInstance(scope: Scope, instanceId: string, write: (ops: readonly BatchOp[]) => Promise<void>): Promise<void> {
+    await this.deps.locks.run([instanceLock(scope, instanceId)], async () => {
+      await this.instances.get(scope, instanceId);
+      const used = await this.bindingsOn(scope, instanceId);
+      if (used > 0) throw new KmsError("ResourceInUse", `InstanceID ${instanceId} is used by ${used} product secret(s): delete them first`);
+      await write([this.instances.del(scope, instanceId)]);
+    });
+  }
+
+  private async bindingsOn(scope: Scope, instanceId: string): Promise<number> {
+    return (await this.repo.bindingsOf(scope)).filter((b) => b.instanceId === instanceId).length;
+  }
+
+  /** The products product secrets can be made for (DescribeSupportedProducts). */
+  get productNames(): string[] {
+    return [...this.deps.products.keys()];
+  }
+
   // ---- what the Describe* actions show --------------------------------------------
 
   /** DescribeAsyncRequestInfo. */
@@ -563,7 +679,8 @@ export class RotationEngine {
     const binding = await this.repo.getBinding(ref);
     const done = (await this.repo.history(ref, 1000)).filter((f) => f.state === "Done");
     const versionIds = done.flatMap((f) => (f.versionId === undefined ? [] : [f.versionId])).slice(0, 10);
-    const { current } = await this.deps.values.read(ref);
+    // The current account is the one the newest Done flow committed: no value is decrypted to say so.
+    const current = done[0] === undefined ? undefined : { UserName: done[0].user };
     const accounts = binding.users.map((user) => {
       const last = done.find((f) => f.user === user);
       return {

@@ -38,6 +38,12 @@ export interface ProductSecretValues {
    * Returns the version id the new value gets (DescribeRotationHistory).
    */
   commitOps(ref: SecretRef, next: ProductCredentials, at: CommitContext): Promise<{ ops: BatchOp[]; versionId: string }>;
+  /**
+   * Throws (a KmsError with the code to answer) unless the secret may rotate
+   * now: the engine asks under the secret's lock before it starts a rotation,
+   * and the scheduler skips a secret that may not.
+   */
+  assertRotatable(ref: SecretRef): Promise<void>;
   /** Ops written with a flow's Failed record (a secret whose create flow failed becomes Failed); may be none. */
   failOps(ref: SecretRef, at: CommitContext & { kind: "create" | "rotate"; reason: string }): Promise<BatchOp[]>;
 }

@@ -169,14 +169,23 @@ function parseRequest(req: HttpRequest, body: Buffer, now: number, opts: Gateway
   };
 }
 
-/** The route of (version, action), with the documented code for each way it can be missing. */
+/**
+ * The route of (version, action), with the documented code for each way it
+ * can be missing: an action no version offers is InvalidAction; an action
+ * asked for in a version that does not offer it (KMS's Encrypt at SSM's
+ * 2019-09-23, or any action at an unknown version) is NoSuchVersion, naming
+ * the versions that do. Actions both products have (GetServiceStatus,
+ * GetRegions) are told apart by the version alone.
+ */
 function routeOf(pipeline: CallPipeline, api: ApiRequest): Route {
   if (api.action === "") throw new KmsError("MissingParameter", "The parameter `Action` is missing");
-  const any = pipeline.routes.anyApiAction(api.action);
-  if (!any) throw new KmsError("InvalidAction", `The action ${api.action.slice(0, 64)} is not supported`);
+  if (!pipeline.routes.anyApiAction(api.action)) throw new KmsError("InvalidAction", `The action ${api.action.slice(0, 64)} is not supported`);
   if (api.version === undefined || api.version === "") throw new KmsError("MissingParameter", "The parameter `Version` is missing");
   const route = pipeline.routes.byApiAction(api.version, api.action);
-  if (!route) throw new KmsError("NoSuchVersion", `${api.action} is offered in version ${any.api?.version ?? "?"}`);
+  if (!route) {
+    const offered = pipeline.routes.apiVersions().filter((v) => pipeline.routes.byApiAction(v, api.action));
+    throw new KmsError("NoSuchVersion", `${api.action} is offered in version ${offered.join(" and ")}, not ${api.version.slice(0, 32)}`);
+  }
   return route;
 }
 
