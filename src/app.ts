@@ -160,7 +160,7 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     settings: config.whiteBox,
   };
   // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
-  registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory });
+  registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory, whiteBoxLocks: whiteBox.locks });
   await trust.startRotations();
   const secrets = await openSecretsOverKeys(store, deps, {
     locks: deps.locks,

@@ -184,7 +184,7 @@ export function parseApiTime(text: string, field: string, offsetMinutes = API_TI
 // ---- the engine ------------------------------------------------------------------
 
 const secretLock = (ref: SecretRef) => secretLockName(ref.uin, ref.region, ref.secretName);
-const instanceLock = (scope: Scope, instanceId: string) => `product-instance:${scope.uin}/${scope.region}/${instanceId}`;
+export const instanceLock = (scope: Scope, instanceId: string) => `product-instance:${scope.uin}/${scope.region}/${instanceId}`;
 const FLOW_ID_LOCK = "product-secret:flow-id";
 
 /** What a step needs, loaded fresh for each step. */
