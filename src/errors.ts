@@ -72,7 +72,7 @@ export const ERROR_CODES = {
   "FailedOperation.AccessKmsError": [GrpcStatus.FailedPrecondition, "KMS refused the operation"],
   "ResourceInUse.SecretExists": [GrpcStatus.AlreadyExists, "secret name already exists"],
   "ResourceInUse.VersionIdExists": [GrpcStatus.AlreadyExists, "version id already exists"],
-  ResourceUnavailable: [GrpcStatus.Unavailable, "resource unavailable (a database instance unreachable)"],
+  ResourceUnavailable: [GrpcStatus.FailedPrecondition, "resource unavailable (a version outside its window, a database instance that refuses)"],
   "ResourceUnavailable.ResourceDisabled": [GrpcStatus.FailedPrecondition, "secret or version disabled"],
   "ResourceUnavailable.ResourcePendingDeleted": [GrpcStatus.FailedPrecondition, "secret pending deletion"],
   "ResourceUnavailable.ResourceUninitialized": [GrpcStatus.FailedPrecondition, "secret not initialised"],

@@ -1,11 +1,14 @@
 /**
- * The sealed backup file, version 1. A file is self-contained given the root
- * key: a fresh data key encrypts the contents, and only the root key unwraps it.
+ * The sealed backup file, version 2. A file is self-contained given the root
+ * of trust: a fresh data key encrypts the contents, the keyring seals the data
+ * key, and the keyring itself travels in the header as the store keeps it
+ * (wrapped by the root of trust), so only whoever holds that root opens it.
  *
- *   header   "TCKMSBAK" (8) | version 1 (1) | algorithm 1 = AES-256-GCM (1)
+ *   header   "TCKMSBAK" (8) | version 2 (1) | algorithm 1 = AES-256-GCM (1)
  *            | reserved 0 (2) | chunk size (4) | backup id (16)
  *            | created, Unix ms (8) | wrapped key length (2)
  *            | wrapped data key = RootKey.seal(dataKey, "kms/v1/backup/<id hex>")
+ *            | keyring record length (4) | the keyring record (0 bytes for a store older than the keyring)
  *   chunks   length of sealed (4) | sealed = AES-256-GCM(dataKey,
  *              nonce = 0 (4) | index (8), AAD = header | index (8) | kind (1))
  *            kind 0: data (the entry stream), kind 1: the manifest, always last
@@ -26,7 +29,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEq
 import type { RootKey } from "../crypto/seal.js";
 
 export const MAGIC = Buffer.from("TCKMSBAK", "ascii");
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const ALGORITHM_AES_256_GCM = 1;
 /** Plaintext bytes per chunk. */
 export const CHUNK_SIZE = 64 * 1024;
@@ -65,6 +68,8 @@ export interface Header {
   backupId: Buffer;
   createTimeMs: number;
   wrappedKey: Buffer;
+  /** The keyring record as the store held it (wrapped by the root of trust); empty for a store older than the keyring. */
+  keyringRecord: Buffer;
 }
 
 function wrapLabel(backupId: Buffer): string {
@@ -119,9 +124,10 @@ export class BackupWriter {
     rootKey: RootKey,
     readonly createTimeMs: number,
     private readonly write: (bytes: Buffer) => Promise<void>,
+    keyringRecord: Uint8Array = new Uint8Array(0),
   ) {
     const wrapped = Buffer.from(rootKey.seal(this.dataKey, wrapLabel(this.backupId)));
-    const h = Buffer.alloc(FIXED_HEADER + wrapped.length);
+    const h = Buffer.alloc(FIXED_HEADER + wrapped.length + 4 + keyringRecord.length);
     let at = MAGIC.copy(h, 0);
     h[at++] = FORMAT_VERSION;
     h[at++] = ALGORITHM_AES_256_GCM;
@@ -130,7 +136,9 @@ export class BackupWriter {
     at += this.backupId.copy(h, at);
     at = h.writeBigUInt64BE(BigInt(createTimeMs), at);
     at = h.writeUInt16BE(wrapped.length, at);
-    wrapped.copy(h, at);
+    at += wrapped.copy(h, at);
+    at = h.writeUInt32BE(keyringRecord.length, at);
+    h.set(keyringRecord, at);
     this.header = h;
   }
 
@@ -195,11 +203,18 @@ export function parseHeader(bytes: Buffer): Header {
   const wrappedLength = bytes.readUInt16BE(40);
   if (bytes.length < FIXED_HEADER + wrappedLength) throw new BackupFormatError("the backup header is truncated");
   const wrappedKey = Buffer.from(bytes.subarray(FIXED_HEADER, FIXED_HEADER + wrappedLength));
-  return { bytes: Buffer.from(bytes.subarray(0, FIXED_HEADER + wrappedLength)), chunkSize, backupId, createTimeMs, wrappedKey };
+  const at = FIXED_HEADER + wrappedLength;
+  if (bytes.length < at + 4) throw new BackupFormatError("the backup header is truncated");
+  const keyringLength = bytes.readUInt32BE(at);
+  if (keyringLength > MAX_KEYRING_RECORD || bytes.length < at + 4 + keyringLength) throw new BackupFormatError("the backup header is truncated");
+  const keyringRecord = Buffer.from(bytes.subarray(at + 4, at + 4 + keyringLength));
+  return { bytes: Buffer.from(bytes.subarray(0, at + 4 + keyringLength)), chunkSize, backupId, createTimeMs, wrappedKey, keyringRecord };
 }
 
-/** Largest header: the fixed part and the longest wrapped key a u16 can name. */
-export const MAX_HEADER = FIXED_HEADER + 0xffff;
+/** Largest keyring record a header carries (a keyring of a few hundred versions). */
+const MAX_KEYRING_RECORD = 1024 * 1024;
+/** Largest header: the fixed part, the longest wrapped key a u16 can name, and the keyring record. */
+export const MAX_HEADER = FIXED_HEADER + 0xffff + 4 + MAX_KEYRING_RECORD;
 
 /** The data key, or throws when the root key is not the one the backup was made under (or the header was changed). */
 export function unwrapDataKey(header: Header, rootKey: RootKey): Buffer {

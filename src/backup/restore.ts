@@ -16,15 +16,20 @@
  * into place only after all of that: a refused restore leaves no target.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { loadAuditKey, verifyChain } from "../audit/index.js";
 import { createRootKey, materialLabel, type RootKey } from "../crypto/seal.js";
+import { loadConfig } from "../config.js";
+import { openKeyringReadOnly } from "../trust/open.js";
+import { trustKeyspace } from "../trust/keyspace.js";
+import { TrustError } from "../trust/root.js";
 import { verifyRootKey } from "../root-key.js";
 import { keyspace } from "../store/keyspace.js";
 import { openLevelStore } from "../store/level-store.js";
 import type { BatchOp, KvStore } from "../store/store.js";
-import { BackupFormatError, BackupReader, CHECKSUM_LENGTH, checksumMatches, keyspaceOf, MAX_HEADER, parseHeader, unwrapDataKey, type Manifest } from "./format.js";
+import { BackupFormatError, BackupReader, CHECKSUM_LENGTH, checksumMatches, keyspaceOf, MAX_HEADER, parseHeader, unwrapDataKey, type Header, type Manifest } from "./format.js";
 
 export interface RestoreOptions {
   /** The backup file. */
@@ -142,6 +147,31 @@ function sameCounts(a: Record<string, number>, b: Record<string, number>): boole
   return true;
 }
 
+/**
+ * The keyring that sealed the backup: opened from the record the header
+ * carries with the development root key given (an HSM-rooted keyring needs
+ * KMS_SEAL=pkcs11 and its settings in the environment; a Shamir-sealed one
+ * cannot be opened offline). A backup of a store older than the keyring was
+ * sealed by the root key itself.
+ */
+async function keyringOf(header: Header, rootKey: Buffer): Promise<RootKey> {
+  if (header.keyringRecord.length === 0) return createRootKey(rootKey);
+  const scratch = await mkdtemp(join(tmpdir(), "kms-restore-keyring-"));
+  const store = await openLevelStore(join(scratch, "db"), { sync: false });
+  try {
+    await store.batch([{ type: "put", key: trustKeyspace.keyring, value: header.keyringRecord }]);
+    const env = { ...process.env, KMS_DATA_DIR: scratch, KMS_ROOT_KEY: rootKey.toString("base64") };
+    return await openKeyringReadOnly(loadConfig(env), store);
+  } catch (err) {
+    // Its cause stays out of the message: either the root is not this backup's, or the header was changed.
+    if (err instanceof TrustError) throw new BackupFormatError("the backup's data key does not unwrap: wrong root key, or the header was changed");
+    throw err;
+  } finally {
+    await store.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport> {
   const file = await open(opts.from, "r");
   try {
@@ -149,7 +179,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
     await verifyChecksum(file, size);
     const head = await readExactly(file, 0, Math.min(MAX_HEADER, size - CHECKSUM_LENGTH));
     const header = parseHeader(head);
-    const rootKey = createRootKey(opts.rootKey);
+    const rootKey = await keyringOf(header, opts.rootKey);
     const dataKey = unwrapDataKey(header, rootKey);
     await assertFreshTarget(opts.to);
 
@@ -165,8 +195,13 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
         const { manifest } = loaded;
         if (manifest.backupId !== header.backupId.toString("hex")) throw new BackupFormatError("the manifest belongs to another backup");
         if (loaded.entries !== manifest.entries || !sameCounts(loaded.counts, manifest.counts)) throw new BackupFormatError("the entries restored differ from the manifest's counts");
-        if ((await store.get(keyspace.meta("root-key-check"))) === undefined) throw new BackupFormatError("the backup holds no root-key check record");
-        await verifyRootKey(store, opts.rootKey);
+        if (header.keyringRecord.length === 0) {
+          // A store older than the keyring: its check record proves the root key.
+          if ((await store.get(keyspace.meta("root-key-check"))) === undefined) throw new BackupFormatError("the backup holds no root-key check record");
+          await verifyRootKey(store, opts.rootKey);
+        } else if (!Buffer.from((await store.get(trustKeyspace.keyring)) ?? []).equals(header.keyringRecord)) {
+          throw new BackupFormatError("the keyring in the backup differs from the one its header carries");
+        }
         let auditEventsChecked = 0;
         if (manifest.auditHead) {
           const chain = await verifyChain(store, await loadAuditKey(store, rootKey), { anchor: manifest.auditHead });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import type { RootKey } from "../crypto/seal.js";
 import { keyspace } from "../store/keyspace.js";
 import type { KvStore } from "../store/store.js";
+import { trustKeyspace } from "../trust/keyspace.js";
 import { BackupWriter, keyspaceOf, type Manifest } from "./format.js";
 
 /** The audit head record (src/audit/chain.ts writes it). */
@@ -48,10 +49,17 @@ export async function writeBackup(store: KvStore, rootKey: RootKey, dir: string,
   const partial = join(dir, `.kms-backup-${process.pid}-${Date.now()}.partial`);
   const file = await open(partial, "wx", 0o600);
   try {
-    const writer = new BackupWriter(rootKey, nowMs, async (bytes) => {
-      await file.write(bytes);
-      size += bytes.length;
-    });
+    // The keyring goes in the header; a rotation during the backup would make it disagree with what sealed the data key.
+    const keyring = (await store.get(trustKeyspace.keyring)) ?? new Uint8Array(0);
+    const writer = new BackupWriter(
+      rootKey,
+      nowMs,
+      async (bytes) => {
+        await file.write(bytes);
+        size += bytes.length;
+      },
+      keyring,
+    );
     await writer.start();
     // One scan over every key: one LevelDB iterator, one snapshot.
     for await (const [key, value] of store.scan({ prefix: "" })) {
@@ -60,6 +68,7 @@ export async function writeBackup(store: KvStore, rootKey: RootKey, dir: string,
       counts[space] = (counts[space] ?? 0) + 1;
       entries++;
       if (key === AUDIT_HEAD_KEY) auditHead = auditHeadOf(value);
+      if (key === trustKeyspace.keyring && !Buffer.from(value).equals(keyring)) throw new Error("the keyring was rotated while the backup ran; run it again");
     }
     const manifest: Manifest = { format: 1, backupId: writer.backupId.toString("hex"), createTimeMs: nowMs, counts, entries, auditHead };
     const sha256 = await writer.finish(manifest);

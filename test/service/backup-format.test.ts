@@ -68,7 +68,9 @@ async function variant(name: string, bytes: Buffer, fixChecksum = true): Promise
 
 /** The file cut into header, chunks (with their length prefixes) and checksum. */
 function pieces(bytes: Buffer): { header: Buffer; chunks: Buffer[]; checksum: Buffer } {
-  const headerLength = 42 + bytes.readUInt16BE(40);
+  // Format 2: the fixed part, the wrapped key, then the keyring record and its length.
+  const keyringAt = 42 + bytes.readUInt16BE(40);
+  const headerLength = keyringAt + 4 + bytes.readUInt32BE(keyringAt);
   const chunks: Buffer[] = [];
   for (let at = headerLength; at < bytes.length - 32; ) {
     const len = bytes.readUInt32BE(at);
