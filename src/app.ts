@@ -10,6 +10,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
+import { DataKeyService } from "../gen/kms/v1/datakeys_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
 import { adminActions } from "./access/actions/index.js";
@@ -19,7 +20,13 @@ import { Gate } from "./access/gate.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
+import { DATA_KEYS_API } from "./contract/datakeys-api.js";
 import { KMS_API } from "./contract/kms-api.js";
+import { dataKeyActions } from "./datakeys/actions/index.js";
+import type { DataKeysDeps } from "./datakeys/deps.js";
+import { hostedDataKeysPort, openDataKeys } from "./datakeys/key-domain.js";
+import { dataKeyResources } from "./datakeys/resources.js";
+import { runDataKeysDueWork } from "./datakeys/scheduler.js";
 import { createWorkerPool } from "./crypto/asymmetric/pool.js";
 import { randomBytes, randomNonce } from "./crypto/random.js";
 import type { RootKey } from "./crypto/seal.js";
@@ -54,6 +61,7 @@ export interface KmsServer {
   grpc: ListenAddress;
   http: ListenAddress;
   deps: KmsDeps;
+  dataKeys: DataKeysDeps;
   directory: Directory;
   audit: AuditLog;
   scheduler: Scheduler;
@@ -78,6 +86,8 @@ async function openRootKey(store: KvStore, config: Config, log: Logger): Promise
 
 export interface Domain {
   deps: KmsDeps;
+  /** The hosted data keys, over the key domain (which reaches them through deps.hostedDataKeys). */
+  dataKeys: DataKeysDeps;
   directory: Directory;
   audit: AuditLog;
 }
@@ -107,9 +117,18 @@ async function openDomain(store: KvStore, config: Config, clock: Clock, log: Log
     clock,
     random: randomBytes,
     nonce: randomNonce,
-    settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
+    settings: {
+      defaultKeyType: config.defaultKeyType,
+      regions: config.regions,
+      accountUin: config.accountUin,
+      cmkLimit: config.cmkLimit,
+      manualRotationIntervalMs: config.manualRotationIntervalMs,
+      hsmClusterId: config.hsmClusterId,
+    },
   };
-  return { deps, directory, audit };
+  const dataKeys = openDataKeys(store, deps, { locks: deps.locks, clock, rootKey, settings: { dataKeyLimit: config.dataKeyLimit, hsmClusterId: config.hsmClusterId } });
+  deps.hostedDataKeys = hostedDataKeysPort(dataKeys);
+  return { deps, dataKeys, directory, audit };
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -120,9 +139,19 @@ async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefi
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, directory, audit }: Domain, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, dataKeys, directory, audit }: Domain, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
+  // A second binding on KMS's API version: the route table keys API 3.0 actions by (version, action).
+  routes.add({
+    service: DataKeyService,
+    deps: dataKeys,
+    actions: dataKeyActions,
+    policyService: "kms",
+    resourceService: "kms",
+    resources: dataKeyResources(dataKeys.repo, dataKeys.cipher),
+    api: DATA_KEYS_API,
+  });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
 }
@@ -220,11 +249,13 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await core.close();
     throw err;
   }
-  const { deps, directory, audit } = core.domain;
-  const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
+  const { deps, dataKeys, directory, audit } = core.domain;
+  // The hosted data keys' purges run in the keys scheduler's pass (until a shared job runner exists).
+  const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m), [(nowMs) => runDataKeysDueWork(dataKeys, nowMs)]);
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
   await scheduler.runOnce();
   buildListingIndex(deps, log);
+  buildDataKeyIndex(dataKeys, log);
   let closing: Promise<void> | undefined;
   const close = async () => {
     const drainMs = options.drainMs ?? 10_000;
@@ -233,7 +264,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await scheduler.stop();
     await core.close();
   };
-  return { grpc: listeners.grpc, http: listeners.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: listeners.grpc, http: listeners.http, deps, dataKeys, directory, audit, scheduler, close: () => (closing ??= close()) };
 }
 
 /** The listing index is built after the listeners are up, so a large store does not delay the start. */
@@ -244,5 +275,16 @@ function buildListingIndex(deps: KmsDeps, log: Logger): void {
       if (bad.length > 0) log.error(`kms: ${bad.length} key record(s) are unreadable and left out of listings: ${bad.slice(0, 20).join(", ")}`);
     },
     (err: unknown) => log.error("kms: cannot build the key listing index", err),
+  );
+}
+
+/** The hosted data keys' listing index, built the same way after start. */
+function buildDataKeyIndex(dataKeys: DataKeysDeps, log: Logger): void {
+  dataKeys.repo.indexes().then(
+    () => {
+      const bad = dataKeys.repo.unreadable;
+      if (bad.length > 0) log.error(`kms: ${bad.length} data key record(s) are unreadable and left out of listings: ${bad.slice(0, 20).join(", ")}`);
+    },
+    (err: unknown) => log.error("kms: cannot build the data key listing index", err),
   );
 }

@@ -18,11 +18,14 @@ import { rotateNow } from "./rotation.js";
 import { allows, assertTransition } from "./state.js";
 import { versionAllows } from "./version-state.js";
 
-/** One piece of work done. */
+/** One piece of work done: a key's (ScheduleKind), or another family's joined to the pass (its own kind). */
 export interface Done {
-  kind: ScheduleKind;
+  kind: ScheduleKind | (string & {});
   subject: string;
 }
+
+/** Another family's due work, run in the same pass after the keys' (e.g. purges of hosted data keys). */
+export type MoreDueWork = (nowMs: number) => Promise<readonly Done[]>;
 
 /** done: work committed (entry removed with it); stale: the entry no longer applies, drop it; keep: not now, leave it. */
 type Outcome = "done" | "stale" | "keep";
@@ -120,11 +123,16 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(deps: KmsDeps, intervalMs: number, log: (msg: string) => void): Scheduler {
+export function startScheduler(deps: KmsDeps, intervalMs: number, log: (msg: string) => void, more: readonly MoreDueWork[] = []): Scheduler {
   let running: Promise<unknown> = Promise.resolve();
+  const onePass = async (): Promise<Done[]> => {
+    const done = await runDueWork(deps);
+    for (const work of more) done.push(...(await work(deps.clock.now())));
+    return done;
+  };
   const runOnce = () => {
     // Never two passes at once: a pass asked for while one runs waits for it.
-    const pass = running.then(() => runDueWork(deps));
+    const pass = running.then(onePass);
     running = pass.catch(() => undefined);
     return pass;
   };

@@ -23,6 +23,7 @@ const BYTES_CODES: Record<string, ErrorCode> = {
   CiphertextBlob: "InvalidParameterValue.InvalidCiphertext",
   Plaintext: "InvalidParameterValue.InvalidPlaintext",
   PlainText: "InvalidParameterValue.InvalidPlaintext",
+  ImportKeyMaterial: "InvalidParameterValue.InvalidImportKeyMaterial",
 };
 
 type Override = (value: ParamValue | JsonValue, source: InputSource) => Init;
