@@ -3,8 +3,9 @@
  * as the KMS gives, and no work in between. Runs as its own process; three
  * listeners, measured one at a time:
  *
- *   connect-h2c  connect-node over h2c serving every KeyManagementService
- *                method (gRPC and Connect protocols): the same server stack
+ *   connect-h2c  connect-node over h2c serving every KeyManagementService and
+ *                DataKeyService method (gRPC and Connect protocols): the same
+ *                server stack
  *   raw-h2       bare node:http2 speaking gRPC: the runtime's own limit
  *   gateway-h1   node:http, reads the body, verifies its TC3 signature,
  *                parses the JSON and answers the API 3.0 envelope
@@ -21,6 +22,8 @@ import type { AddressInfo } from "node:net";
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { DescService } from "@bufbuild/protobuf";
+import { DataKeyService } from "../gen/kms/v1/datakeys_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { verifyTc3 } from "../src/transport/api3/tc3-signature.js";
 import { grpcFrame } from "./wire.js";
@@ -50,13 +53,15 @@ function cannedMessage<O extends DescMessage>(schema: O, name: string): MessageS
   return message;
 }
 
-/** Every method answers its canned message, registered the way the KMS registers its service. */
+/** Every method answers its canned message, registered the way the KMS registers its services. */
 function routes(router: ConnectRouter): void {
-  const impl: Record<string, (req: unknown, ctx: HandlerContext) => Promise<unknown>> = {};
-  for (const method of KeyManagementService.methods) {
-    impl[method.localName] = async (_req, ctx) => cannedMessage(method.output, ctx.requestHeader.get("bench-reply") ?? "");
+  for (const service of [KeyManagementService, DataKeyService] as DescService[]) {
+    const impl: Record<string, (req: unknown, ctx: HandlerContext) => Promise<unknown>> = {};
+    for (const method of service.methods) {
+      impl[method.localName] = async (_req, ctx) => cannedMessage(method.output, ctx.requestHeader.get("bench-reply") ?? "");
+    }
+    router.service(service, impl as unknown as ServiceImpl<DescService>);
   }
-  router.service(KeyManagementService, impl as unknown as ServiceImpl<typeof KeyManagementService>);
 }
 
 function readBody(req: http.IncomingMessage | http2.ServerHttp2Stream): Promise<Buffer> {

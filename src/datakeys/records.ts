@@ -2,7 +2,8 @@
  * The family's shared steps over records: lookups scoped to the call's
  * account and region, lifecycle transitions of one or many data keys (load
  * all, check all against state.ts, write one batch, write nothing on
- * refusal), and keeping a new data key (name unique, limit kept, one batch).
+ * refusal), the data key limit, and keeping a new data key (name unique,
+ * limit kept, one batch).
  */
 import { newKeyId } from "../crypto/random.js";
 import { KmsError } from "../errors.js";
@@ -18,8 +19,8 @@ import { assertDataKeyId } from "./validate.js";
 
 export const dataKeyLock = (s: DataKeyScope, id: string) => `datakey:${scopeKey(s)}/${id}`;
 export const nameLock = (s: DataKeyScope, name: string) => `datakey-name:${scopeKey(s)}/${name}`;
-/** Held by whatever adds to the scope's count (a new data key, a cancelled deletion), so the limit holds under concurrency. */
-export const countLock = (s: DataKeyScope) => `datakey-count:${scopeKey(s)}`;
+/** Held while a place is counted and reserved (reservePlace), so the limit holds under concurrency. */
+const countLock = (s: DataKeyScope) => `datakey-count:${scopeKey(s)}`;
 
 export function dataKeyNotFound(id: string): KmsError {
   return new KmsError("ResourceUnavailable.DataKeyNotFound", `data key ${id} does not exist`);
@@ -33,11 +34,19 @@ export async function findDataKey(deps: DataKeysDeps, call: CallContext, id: str
   return record;
 }
 
-/** Refuses a new data key beyond the scope's limit (pending deletions do not count). */
-export async function assertRoomFor(deps: DataKeysDeps, scope: DataKeyScope, more: number): Promise<void> {
-  const index = await deps.repo.index(scope);
-  if (index.countedSize + more > deps.settings.dataKeyLimit)
-    throw new KmsError("LimitExceeded.DataKeyLimitExceeded", `an account keeps at most ${deps.settings.dataKeyLimit} data keys per region (pending deletion excluded)`);
+/**
+ * Takes one place under the scope's limit for a change about to be written (a
+ * new data key, a cancelled deletion), or refuses with DataKeyLimitExceeded
+ * (pending deletions do not count). The place is held until `release`, called
+ * once the change is in the index or has failed: concurrent writes each hold
+ * their own, so the limit holds without writing one data key at a time.
+ */
+export async function reservePlace(deps: DataKeysDeps, scope: DataKeyScope): Promise<() => void> {
+  return deps.locks.run([countLock(scope)], async () => {
+    if ((await deps.repo.countedWithReservations(scope)) + 1 > deps.settings.dataKeyLimit)
+      throw new KmsError("LimitExceeded.DataKeyLimitExceeded", `an account keeps at most ${deps.settings.dataKeyLimit} data keys per region (pending deletion excluded)`);
+    return deps.repo.reserve(scope);
+  });
 }
 
 /** Whether a record's copy differs from it in any field (the copies are shallow: unchanged arrays are shared). */
@@ -118,11 +127,15 @@ export async function keepDataKey(deps: DataKeysDeps, call: CallContext, input: 
     sealedBlob: sealBlob(deps.rootKey, scope, dataKeyId, input.blob),
     encryptionContext: input.encryptionContext,
   };
-  await deps.locks.run([nameLock(scope, record.name), countLock(scope)], async () => {
+  await deps.locks.run([nameLock(scope, record.name)], async () => {
     if ((await deps.repo.nameOwner(scope, record.name)) !== undefined)
       throw new KmsError("InvalidParameterValue.DataKeyNameAlreadyExists", `data key name "${record.name}" is already in use`);
-    if (COUNTED[record.state]) await assertRoomFor(deps, scope, 1);
-    await deps.repo.commit([deps.repo.putRecord(record), deps.repo.putName(record)], call.journal, { put: [record] }, [dataKeyId]);
+    const release = COUNTED[record.state] ? await reservePlace(deps, scope) : () => undefined;
+    try {
+      await deps.repo.commit([deps.repo.putRecord(record), deps.repo.putName(record)], call.journal, { put: [record] }, [dataKeyId]);
+    } finally {
+      release();
+    }
   });
   return record;
 }

@@ -49,6 +49,8 @@ export class DataKeyRepository {
   private built: Promise<Map<string, DataKeyIndex>> | undefined;
   /** Ids of records that could not be read when the index was built (left out of listings). */
   unreadable: readonly string[] = [];
+  /** Per scope: places taken by changes still being written (see records.ts reservePlace). */
+  private readonly reserved = new Map<string, number>();
 
   constructor(readonly store: KvStore) {}
 
@@ -87,6 +89,25 @@ export class DataKeyRepository {
     let index = all.get(key);
     if (!index) all.set(key, (index = new DataKeyIndex()));
     return index;
+  }
+
+  /** How many data keys of a scope count against the limit, places reserved by writes in flight included. */
+  async countedWithReservations(scope: DataKeyScope): Promise<number> {
+    return (await this.index(scope)).countedSize + (this.reserved.get(scopeKey(scope)) ?? 0);
+  }
+
+  /** Holds one place of a scope until `release` (the write that needs it has landed in the index, or failed). */
+  reserve(scope: DataKeyScope): () => void {
+    const key = scopeKey(scope);
+    this.reserved.set(key, (this.reserved.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.reserved.get(key) ?? 1) - 1;
+      if (left === 0) this.reserved.delete(key);
+      else this.reserved.set(key, left);
+    };
   }
 
   async get(scope: DataKeyScope, dataKeyId: string): Promise<DataKeyRecord | undefined> {

@@ -139,6 +139,26 @@ describe("the data key limit", () => {
     expect(await small.code(DK.cancelDataKeyDeletion, { dataKeyId: a })).toBe("LimitExceeded.DataKeyLimitExceeded");
     expect(await small.snapshot()).toEqual(full);
   });
+
+  it("holds under concurrency: of 12 creations racing for 5 places, exactly 5 land", async () => {
+    const racing = await openDataKeyWorld({ KMS_DATA_KEY_LIMIT: "5" });
+    try {
+      const cmk = await racing.cmk("race-cmk");
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          i % 2 === 0
+            ? racing.hosted(cmk, `race-${i}`).then(() => "ok", (e: Error) => e.message)
+            : racing.code(DK.importDataKey, { dataKeyName: `race-${i}`, importType: 2, importKeyMaterial: Buffer.alloc(16, i), keyId: cmk }).catch(() => "ok"),
+        ),
+      );
+      expect(outcomes.filter((o) => o === "ok")).toHaveLength(5);
+      expect(outcomes.filter((o) => o.includes("LimitExceeded.DataKeyLimitExceeded"))).toHaveLength(7);
+      expect((await racing.ok(KMS.getServiceStatus, {})).dataKeyUsedCount).toBe(5);
+      expect((await racing.ok(DK.listDataKeys, {})).totalCount).toBe(5);
+    } finally {
+      await racing.dispose();
+    }
+  });
 });
 
 describe("import", () => {
