@@ -140,10 +140,11 @@ export function scenarios(f: Fixture, runId: string): Scenario[] {
       name: "ListKeyDetail 100, 1 in flight", id: "list-100", kind: "read", concurrency: 1,
       api: { Limit: 100 },
     }),
-    // A page of hosted data keys with a filter the packed codes answer (every data key is counted: TotalCount).
-    scenario(DataKeyService.method.listDataKeyDetail, { limit: 100, keyState: 1 }, {
+    // A page of hosted data keys under two filters, so every data key's packed code is read to count the matches
+    // (a state filter alone is answered from kept counts and stops at a full page).
+    scenario(DataKeyService.method.listDataKeyDetail, { limit: 100, keyState: 1, origin: "EXTERNAL" }, {
       name: "ListDataKeyDetail 100, 1 in flight", id: "list-datakeys-100", kind: "read", concurrency: 1,
-      api: { Limit: 100, KeyState: 1 },
+      api: { Limit: 100, KeyState: 1, Origin: "EXTERNAL" },
     }),
   );
   return list;

@@ -4,8 +4,9 @@ import { DataKeyState as DataKeyStateEnum, type DataKeyMetadataSchema } from "..
 import { Origin as OriginEnum } from "../../gen/kms/v1/kms_pb.js";
 import { protoSeconds } from "../clock.js";
 import type { CallContext } from "../call.js";
-import type { DataKeyOrigin, DataKeyRecord, DataKeyScope, DataKeyState } from "./data-key.js";
+import type { DataKeyOrigin, DataKeyScope, DataKeyState } from "./data-key.js";
 import type { DataKeysDeps } from "./deps.js";
+import type { DataKeySummary } from "./listing-index.js";
 
 export const STATE_TO_ENUM: Readonly<Record<DataKeyState, DataKeyStateEnum>> = {
   Enabled: DataKeyStateEnum.ENABLED,
@@ -23,8 +24,8 @@ export function scopeOf(call: CallContext): DataKeyScope {
   return { account: call.uin.toString(), region: call.region };
 }
 
-/** One data key's metadata; `keyName` is its CMK's alias ("" once the CMK is gone). */
-export function dataKeyMetadata(deps: DataKeysDeps, r: DataKeyRecord, keyName: string): MessageInitShape<typeof DataKeyMetadataSchema> {
+/** One data key's metadata (from its record or its listing summary); `keyName` is its CMK's alias ("" once the CMK is gone). */
+export function dataKeyMetadata(deps: DataKeysDeps, scope: DataKeyScope, r: DataKeySummary, keyName: string): MessageInitShape<typeof DataKeyMetadataSchema> {
   return {
     dataKeyId: r.dataKeyId,
     keyId: r.keyId,
@@ -50,15 +51,15 @@ export function dataKeyMetadata(deps: DataKeysDeps, r: DataKeyRecord, keyName: s
     syncEndTime: 0n,
     sourceHsmClusterId: "",
     accountAppId: 0n,
-    accountUin: BigInt(r.account),
+    accountUin: BigInt(scope.account),
     accountName: "",
     tags: r.tags.map((t) => ({ tagKey: t.key, tagValue: t.value })),
   };
 }
 
-/** Metadata of several records, each CMK's alias looked up once. */
-export async function dataKeyMetadatas(deps: DataKeysDeps, scope: DataKeyScope, records: readonly DataKeyRecord[]): Promise<MessageInitShape<typeof DataKeyMetadataSchema>[]> {
+/** Metadata of several data keys of one scope, each CMK's alias looked up once. */
+export async function dataKeyMetadatas(deps: DataKeysDeps, scope: DataKeyScope, records: readonly DataKeySummary[]): Promise<MessageInitShape<typeof DataKeyMetadataSchema>[]> {
   const names = new Map<string, string>();
   for (const keyId of new Set(records.map((r) => r.keyId))) names.set(keyId, (await deps.cipher.facts(scope, keyId))?.alias ?? "");
-  return records.map((r) => dataKeyMetadata(deps, r, names.get(r.keyId) ?? ""));
+  return records.map((r) => dataKeyMetadata(deps, scope, r, names.get(r.keyId) ?? ""));
 }

@@ -121,6 +121,11 @@ describe("ListDataKeyDetail", () => {
     expect((await names({ keyState: 2 })).total).toBe(0);
     await w.ok(DK.disableDataKey, { dataKeyId: ids.get("disabled")! });
     expect((await names({ keyState: 2 })).names).toEqual(["disabled"]);
+    // The page is answered from the index: what it says must be what DescribeDataKey says.
+    await w.ok(DK.updateDataKeyDescription, { dataKeyId: ids.get("disabled")!, description: "described" });
+    const listed = (await w.ok(DK.listDataKeyDetail, { keyState: 2 })).dataKeyMetadatas;
+    expect(listed).toEqual([(await w.ok(DK.describeDataKey, { dataKeyId: ids.get("disabled")! })).dataKeyMetadata]);
+    expect(listed).toEqual([expect.objectContaining({ description: "described" })]);
   });
 });
 

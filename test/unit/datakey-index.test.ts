@@ -23,7 +23,7 @@ const summaryArb = (n: number) =>
     keyId: fc.constantFrom(...CMKS),
     numberOfBytes: fc.constantFrom(16, 32, 1024),
     name: fc.constantFrom("alpha", "Beta", "gamma-1", "delta"),
-  }).map((r): DataKeySummary => ({ ...r, dataKeyId: id(n), tags: [] }));
+  }).map((r): DataKeySummary => ({ ...r, dataKeyId: id(n), tags: [], description: "", creatorUin: "100000000001", owner: "user" }));
 
 const queryArb = fc.record({
   state: fc.option(fc.constantFrom(...STATES), { nil: undefined }),
@@ -87,7 +87,7 @@ describe("the data key listing index", () => {
   it("tells CMKs apart past the 65,535 codes it packs", () => {
     const list: DataKeySummary[] = [];
     for (let n = 0; n < 65_540; n++)
-      list.push({ dataKeyId: id(n), name: `k${n}`, createTime: n, state: "Enabled", origin: "TENCENT_KMS", keyId: `cmk-${n}`, numberOfBytes: 32, tags: [] });
+      list.push({ dataKeyId: id(n), name: `k${n}`, description: "", createTime: n, state: "Enabled", origin: "TENCENT_KMS", keyId: `cmk-${n}`, numberOfBytes: 32, creatorUin: "1", owner: "user", tags: [] });
     const index = DataKeyIndex.of(list);
     for (const n of [0, 65_533, 65_534, 65_535, 65_539]) {
       const got = index.page({ keyId: `cmk-${n}`, ascending: true, offset: 0, limit: 10 });

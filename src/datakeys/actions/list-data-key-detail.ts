@@ -4,7 +4,7 @@ import type { TagFilter } from "../../../gen/kms/v1/kms_pb.js";
 import type { CallContext } from "../../call.js";
 import { isUuid } from "../../crypto/ciphertext.js";
 import { KmsError } from "../../errors.js";
-import type { DataKeyOrigin, DataKeyRecord, DataKeyState } from "../data-key.js";
+import type { DataKeyOrigin, DataKeyState } from "../data-key.js";
 import type { DataKeysDeps } from "../deps.js";
 import type { DataKeyQuery, DataKeySummary } from "../listing-index.js";
 import { dataKeyMetadatas, scopeOf } from "../present.js";
@@ -60,7 +60,7 @@ export async function listDataKeyDetail(deps: DataKeysDeps, req: ListDataKeyDeta
   // Role 1 (made by cloud products) has none here, nor has Tencent's shared edition ("default").
   if (req.role !== 0 || cluster === "none") return { dataKeyMetadatas: [], totalCount: 0 };
   const scope = scopeOf(call);
+  // The summaries hold every field the metadata answers: no store read for the page.
   const { total, page } = (await deps.repo.index(scope)).page(query);
-  const records = (await deps.repo.getMany(scope, page.map((s) => s.dataKeyId))).filter((r): r is DataKeyRecord => r !== undefined);
-  return { dataKeyMetadatas: await dataKeyMetadatas(deps, scope, records), totalCount: total };
+  return { dataKeyMetadatas: await dataKeyMetadatas(deps, scope, page), totalCount: total };
 }
