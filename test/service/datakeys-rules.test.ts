@@ -101,6 +101,18 @@ describe("fields and limits", () => {
     expect(await w.code(DK.importDataKey, { dataKeyName: "hsm", importType: 2, importKeyMaterial: Buffer.alloc(8), keyId, hsmClusterId: "other" })).toBe("InvalidParameterValue.InvalidHsmClusterId");
   });
 
+  it("answers UnsupportedOperation for IsHostedByKms 1 where no hosted data keys are wired, and says so in GetServiceStatus", async () => {
+    const deps = w.kms.core.domain.deps;
+    const port = deps.hostedDataKeys;
+    deps.hostedDataKeys = undefined;
+    try {
+      expect(await w.code(KMS.generateDataKey, { keyId, numberOfBytes: 16, isHostedByKms: 1, dataKeyName: "unwired" })).toBe("UnsupportedOperation");
+      expect(await w.ok(KMS.getServiceStatus, {})).toMatchObject({ isAllowedDataKeyHosted: false, dataKeyLimit: 0, dataKeyUsedCount: 0 });
+    } finally {
+      deps.hostedDataKeys = port;
+    }
+  });
+
   it("refuses a MemberAccount with UnsupportedOperation until there are accounts, in both services", async () => {
     const id = (await w.hosted(keyId, "member")).dataKeyId;
     expect(await w.code(DK.describeDataKey, { dataKeyId: id, memberAccount: { memberUin: 100000000002n } })).toBe("UnsupportedOperation");

@@ -3643,7 +3643,8 @@ export const KeyManagementService: GenService<{
     output: typeof CancelKeyArchiveResponseSchema;
   },
   /**
-   * Service status and key count.
+   * Service status, key and hosted data key counts, and this service's one
+   * HSM cluster.
    *
    * @generated from rpc kms.v1.KeyManagementService.GetServiceStatus
    */
@@ -3698,7 +3699,12 @@ export const KeyManagementService: GenService<{
     output: typeof ReEncryptResponseSchema;
   },
   /**
-   * Makes a random data key and returns it in plaintext and encrypted.
+   * Makes a random data key and returns it in plaintext and encrypted; with
+   * is_hosted_by_kms 1 also keeps it as a hosted data key (DataKeyService)
+   * and returns its id. Errors: InvalidParameter, InvalidParameterValue,
+   * InvalidParameterValue.InvalidDataKeyName, .DataKeyNameAlreadyExists,
+   * .InvalidHsmClusterId, LimitExceeded.DataKeyLimitExceeded,
+   * ResourceUnavailable.CmkDisabled, .CmkNotFound.
    *
    * @generated from rpc kms.v1.KeyManagementService.GenerateDataKey
    */
