@@ -98,6 +98,14 @@ describe("the SDK's declarations", () => {
     expect(missing).toEqual([]);
   });
 
+  it("the gateway requires exactly the request fields the SDK declares non-optional", () => {
+    for (const action of implemented()) {
+      const route = routes.get(action) as Route;
+      const declared = (models.interfaces.get(`${action}Request`) ?? []).filter((f) => !f.optional).map((f) => f.name).sort();
+      expect([...(route.api?.required[route.method.input.typeName] ?? [])].sort(), action).toEqual(declared);
+    }
+  });
+
   it("the gateway's translation takes a request with every declared field of every implemented action, whole", () => {
     for (const action of implemented()) {
       const route = routes.get(action) as Route;
