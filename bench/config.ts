@@ -8,6 +8,7 @@
  *   BENCH_CONCURRENCY=32   requests in flight (all connections together)
  *   BENCH_CONNECTIONS=4    HTTP/2 connections (HTTP/1.1 uses one per request in flight)
  *   BENCH_KEYS=100000      keys in the store before the scenarios; short: 2000
+ *   BENCH_DATA_KEYS=100000 hosted data keys in the store before the scenarios; short: 2000
  *   BENCH_RATE_LIMIT=200   KMS_RATE_LIMIT of the rate-limit scenario (driven at twice that); short: 100
  *   BENCH_ONLY=regex       run only the scenarios whose name matches
  *   BENCH_PROFILE=1        also record a --cpu-prof profile of the server during Encrypt 32 B over gRPC
@@ -22,6 +23,8 @@ export interface BenchConfig {
   concurrency: number;
   connections: number;
   keys: number;
+  /** Hosted data keys (ImportDataKey) in the store before the scenarios. */
+  dataKeys: number;
   rateLimit: number;
   only: RegExp | undefined;
   /** Protocol of the Encrypt 32 B run to profile, if any. */
@@ -55,6 +58,7 @@ export function loadBenchConfig(): BenchConfig {
     concurrency,
     connections: Math.min(concurrency, Math.round(num("BENCH_CONNECTIONS", 4, 1, 256))),
     keys: Math.round(num("BENCH_KEYS", short ? 2_000 : 100_000, 0, 1_000_000)),
+    dataKeys: Math.round(num("BENCH_DATA_KEYS", short ? 2_000 : 100_000, 0, 1_000_000)),
     rateLimit: Math.round(num("BENCH_RATE_LIMIT", short ? 100 : 200, 1, 100_000)),
     only: only ? new RegExp(only, "i") : undefined,
     profile: profileOf(process.env["BENCH_PROFILE"]),

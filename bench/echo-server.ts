@@ -4,7 +4,7 @@
  * listeners, measured one at a time:
  *
  *   connect-h2c  connect-node over h2c serving every KeyManagementService and
- *                SecretsManagerService method (gRPC and Connect protocols): the same server stack
+ *                SecretsManagerService and DataKeyService method (gRPC and Connect protocols): the same server stack
  *   raw-h2       bare node:http2 speaking gRPC: the runtime's own limit
  *   gateway-h1   node:http, reads the body, verifies its TC3 signature,
  *                parses the JSON and answers the API 3.0 envelope
@@ -22,6 +22,7 @@ import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/proto
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
+import { DataKeyService } from "../gen/kms/v1/datakeys_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
 import { SecretsManagerService } from "../gen/ssm/v1/ssm_pb.js";
 import { verifyTc3 } from "../src/transport/api3/tc3-signature.js";
@@ -52,9 +53,9 @@ function cannedMessage<O extends DescMessage>(schema: O, name: string): MessageS
   return message;
 }
 
-/** Every method answers its canned message, registered the way the KMS registers its service. */
+/** Every method answers its canned message, registered the way the KMS registers its services. */
 function routes(router: ConnectRouter): void {
-  for (const service of [KeyManagementService, SecretsManagerService] as DescService[]) {
+  for (const service of [KeyManagementService, SecretsManagerService, DataKeyService] as DescService[]) {
     const impl: Record<string, (req: unknown, ctx: HandlerContext) => Promise<unknown>> = {};
     for (const method of service.methods) {
       impl[method.localName] = async (_req, ctx) => cannedMessage(method.output, ctx.requestHeader.get("bench-reply") ?? "");

@@ -42,6 +42,8 @@ export interface Report {
   primitives: Record<string, { label: string; perCoreOpsPerS: number }>;
   store: { syncedBatchesPerS: number; concurrency: number };
   population: { keys: number; seconds: number; rps: number; errors: number };
+  /** Hosted data keys in the store (ImportDataKey over gRPC). */
+  dataKeyPopulation: { dataKeys: number; seconds: number; rps: number; errors: number };
   coldStart: { keys: number; toListeningMs: number; toFirstDecryptMs: number; rssBytes: number } | undefined;
   rss: { emptyStoreBytes: number; populatedBytes: number; peakBytes: number; bytesPerKey: number } | undefined;
   rateLimit: { limit: number; drivenAt: number; seconds: number; sent: number; accepted: number; rejected: number; other: number; expectedAccepted: number } | undefined;
@@ -122,6 +124,8 @@ export function printReport(r: Report): string {
   out.push("");
   out.push(`store: ${fmt(r.store.syncedBatchesPerS)} synced LevelDB batches/s at concurrency ${r.store.concurrency}`);
   out.push(`population: ${fmt(r.population.keys)} keys in ${r.population.seconds.toFixed(1)} s (${fmt(r.population.rps)} CreateKey/s, ${r.population.errors} errors)`);
+  const d = r.dataKeyPopulation;
+  out.push(`hosted data keys: ${fmt(d.dataKeys)} in ${d.seconds.toFixed(1)} s (${fmt(d.rps)} ImportDataKey/s, ${d.errors} errors)`);
   if (r.coldStart)
     out.push(`cold start with ${fmt(r.coldStart.keys)} keys: listening after ${fmt(r.coldStart.toListeningMs)} ms, first Decrypt after ${fmt(r.coldStart.toFirstDecryptMs)} ms, RSS ${fmt(r.coldStart.rssBytes / 2 ** 20, 1)} MiB`);
   if (r.rss)

@@ -23,7 +23,7 @@ import { closedLoop, h1Client, h2Client, h2load, h2loadAvailable, pacedLoop, typ
 import { cpuSeconds, memory, newCredentials, REPO, startEcho, startKms, type Credentials, type Started } from "./processes.js";
 import { topSelfTime } from "./profile.js";
 import { efficiencyOf, printReport, writeReport, type Ceiling, type Report, type Row, type Target } from "./report.js";
-import { BATCH_ITEMS, MESSAGE, scenarios, setup, type Scenario } from "./scenarios.js";
+import { BATCH_ITEMS, dataKeyFiller, MESSAGE, scenarios, setup, type Fixture, type Scenario } from "./scenarios.js";
 import { whiteBoxBench } from "./whitebox.js";
 import { CONNECT_HEADERS, GRPC_HEADERS, grpcFrame, grpcUnframe, tc3Headers, type Protocol } from "./wire.js";
 
@@ -186,12 +186,14 @@ const report: Report = {
     concurrency: cfg.concurrency,
     connections: cfg.connections,
     keys: cfg.keys,
+    dataKeys: cfg.dataKeys,
     rateLimit: cfg.rateLimit,
   },
   rows,
   primitives: {},
   store: { syncedBatchesPerS: NaN, concurrency: cfg.concurrency },
   population: { keys: 0, seconds: 0, rps: 0, errors: 0 },
+  dataKeyPopulation: { dataKeys: 0, seconds: 0, rps: 0, errors: 0 },
   coldStart: undefined,
   rss: undefined,
   rateLimit: undefined,
@@ -225,6 +227,7 @@ try {
   const list = all.filter((s) => !cfg.only || cfg.only.test(s.name));
 
   await populate(cfg, ep, all);
+  await populateDataKeys(cfg, ep, fixture);
 
   for (const s of list) {
     const protocols: Protocol[] = cfg.short && !s.everyProtocolInShortMode ? ["grpc"] : s.rpcOnly ? ["grpc", "connect"] : ["grpc", "connect", "api3"];
@@ -277,6 +280,33 @@ async function populate(c: BenchConfig, e: Endpoint, list: Scenario[]): Promise<
   client.close();
   const secs = (performance.now() - started) / 1000;
   report.population = { keys: issued - errors + status.cmkUserCount, seconds: secs, rps: issued / secs, errors };
+}
+
+/** Fills the store to cfg.dataKeys hosted data keys with concurrent ImportDataKey calls over gRPC. */
+async function populateDataKeys(c: BenchConfig, e: Endpoint, fixture: Fixture): Promise<void> {
+  const filler = dataKeyFiller(fixture, runId);
+  const status = await createClient(KeyManagementService, transports.grpc).getServiceStatus({});
+  const missing = Math.max(0, c.dataKeys - status.dataKeyUsedCount);
+  report.dataKeyPopulation.dataKeys = status.dataKeyUsedCount;
+  if (missing === 0 || !filler.unique) return;
+  log(`populating ${missing} hosted data keys (${POPULATE_CONCURRENCY} in flight)`);
+  const client = h2Client(origin(e.h2c), c.connections);
+  const send = sender("grpc", client, e.h2c, filler, filler.unique);
+  const started = performance.now();
+  const deadline = started + POPULATE_LIMIT_S * 1000;
+  let issued = 0;
+  let errors = 0;
+  const worker = async () => {
+    while (issued < missing && performance.now() < deadline) {
+      issued++;
+      if ((await send(issued)) !== undefined) errors++;
+      if (issued % 20_000 === 0) log(`  ${issued} sent`);
+    }
+  };
+  await Promise.all(Array.from({ length: POPULATE_CONCURRENCY }, worker));
+  client.close();
+  const secs = (performance.now() - started) / 1000;
+  report.dataKeyPopulation = { dataKeys: issued - errors + status.dataKeyUsedCount, seconds: secs, rps: issued / secs, errors };
 }
 
 async function runScenario(s: Scenario, protocol: Protocol): Promise<void> {
@@ -475,6 +505,7 @@ function targets(): Target[] {
     out.push({ name: `${protocol} GetSecretValue 32 B / Decrypt 32 B (same run)`, measured: Number.isFinite(r) ? r.toFixed(2) : "not measured", goal: "report", met: undefined });
   }
   check(`gRPC ListKeyDetail 100 p99, ${report.population.keys} keys`, find("grpc", "ListKeyDetail 100, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
+  check(`gRPC ListDataKeyDetail 100 p99, ${report.dataKeyPopulation.dataKeys} data keys`, find("grpc", "ListDataKeyDetail 100, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
   check(`gRPC DescribeKey p99 (1 in flight), ${report.population.keys} keys`, find("grpc", "DescribeKey, 1 in flight")?.load.p99Ms ?? NaN, 10, false, " ms");
   check(`gRPC DescribeKey p99 (c=${cfg.concurrency}), ${report.population.keys} keys`, find("grpc", "DescribeKey")?.load.p99Ms ?? NaN, 10, false, " ms");
   check(`start → first Decrypt, ${report.population.keys} keys`, report.coldStart?.toFirstDecryptMs ?? NaN, 1000, false, " ms");

@@ -7,12 +7,13 @@
 import { create, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { BatchCryptoService } from "../gen/kms/v1/batch_pb.js";
+import { DataKeyService } from "../gen/kms/v1/datakeys_pb.js";
 import { DataKeySpec, KeyManagementService, KeyUsage, MessageType } from "../gen/kms/v1/kms_pb.js";
 import { SecretsManagerService } from "../gen/ssm/v1/ssm_pb.js";
 import type { Primitive } from "./ceilings.js";
 import { KMS_PRODUCT, SSM_PRODUCT, type ApiProduct } from "./wire.js";
 
-export type Kind = "symmetric" | "asymmetric" | "create" | "read";
+export type Kind = "symmetric" | "asymmetric" | "create" | "read" | "populate";
 type Method = DescMethodUnary<DescMessage, DescMessage>;
 type ApiParams = Record<string, string | number>;
 
@@ -166,6 +167,32 @@ export function scenarios(f: Fixture, runId: string): Scenario[] {
       name: "ListKeyDetail 100, 1 in flight", id: "list-100", kind: "read", concurrency: 1,
       api: { Limit: 100 },
     }),
+    // A page of hosted data keys under two filters, so every data key's packed code is read to count the matches
+    // (a state filter alone is answered from kept counts and stops at a full page).
+    scenario(DataKeyService.method.listDataKeyDetail, { limit: 100, keyState: 1, origin: "EXTERNAL" }, {
+      name: "ListDataKeyDetail 100, 1 in flight", id: "list-datakeys-100", kind: "read", concurrency: 1,
+      api: { Limit: 100, KeyState: 1, Origin: "EXTERNAL" },
+    }),
   );
   return list;
+}
+
+/**
+ * ImportDataKey (ImportType 2) under the fixture's CMK with a fresh name per
+ * request: fills the store with hosted data keys. Not measured, only run.
+ */
+export function dataKeyFiller(f: Fixture, runId: string): Scenario {
+  const method = DataKeyService.method.importDataKey;
+  const material = Buffer.alloc(32, 3);
+  let serial = 0;
+  const next = () => {
+    const dataKeyName = `bench-dk-${runId}-${serial++}`;
+    return {
+      request: toBinary(method.input, create(method.input, { dataKeyName, importType: 2, importKeyMaterial: material, keyId: f.symmetricKeyId })),
+      api: { DataKeyName: dataKeyName, ImportType: 2, ImportKeyMaterial: b64(material), KeyId: f.symmetricKeyId },
+    };
+  };
+  return { ...scenario(method, { dataKeyName: `bench-dk-${runId}`, importType: 2, importKeyMaterial: material, keyId: f.symmetricKeyId }, {
+    name: "ImportDataKey (populate)", id: "import-datakey", kind: "populate", api: {},
+  }), unique: next };
 }

@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { AdminService } from "../gen/kms/v1/admin_pb.js";
+import { DataKeyService } from "../gen/kms/v1/datakeys_pb.js";
 import { BackupService } from "../gen/kms/v1/backup_pb.js";
 import { BatchCryptoService } from "../gen/kms/v1/batch_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
@@ -27,7 +28,13 @@ import { AuditLog } from "./audit/audit-log.js";
 import { backupActions } from "./backup/actions/index.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
+import { DATA_KEYS_API } from "./contract/datakeys-api.js";
 import { KMS_API } from "./contract/kms-api.js";
+import { dataKeyActions } from "./datakeys/actions/index.js";
+import type { DataKeysDeps } from "./datakeys/deps.js";
+import { hostedDataKeysPort, openDataKeys } from "./datakeys/key-domain.js";
+import { dataKeyResources } from "./datakeys/resources.js";
+import { runDataKeysDueWork } from "./datakeys/scheduler.js";
 import { SSM_API } from "./contract/ssm-api.js";
 import { WHITEBOX_API } from "./contract/whitebox-api.js";
 import { createWorkerPool, type AsymmetricEngine } from "./crypto/asymmetric/pool.js";
@@ -88,6 +95,7 @@ export interface KmsServer {
   http: ListenAddress;
   deps: KmsDeps;
   secrets: SecretsDeps;
+  dataKeys: DataKeysDeps;
   directory: Directory;
   audit: AuditLog;
   /** Every family's time-driven work (src/jobs.ts): a pass at start, then every KMS_SWEEP_INTERVAL_MS. */
@@ -110,6 +118,8 @@ export interface StartOptions {
 export interface Domain {
   deps: KmsDeps;
   secrets: SecretsDeps;
+  /** The hosted data keys, over the key domain (which reaches them through deps.hostedDataKeys). */
+  dataKeys: DataKeysDeps;
   directory: Directory;
   audit: AuditLog;
   trust: Trust;
@@ -150,8 +160,17 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     clock,
     random: randomBytes,
     nonce: randomNonce,
-    settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
+    settings: {
+      defaultKeyType: config.defaultKeyType,
+      regions: config.regions,
+      accountUin: config.accountUin,
+      cmkLimit: config.cmkLimit,
+      manualRotationIntervalMs: config.manualRotationIntervalMs,
+      hsmClusterId: config.hsmClusterId,
+    },
   };
+  const dataKeys = openDataKeys(store, deps, { locks: deps.locks, clock, rootKey, settings: { dataKeyLimit: config.dataKeyLimit, hsmClusterId: config.hsmClusterId } });
+  deps.hostedDataKeys = hostedDataKeysPort(dataKeys);
   const whiteBox: WhiteBoxDeps = {
     repo: new WhiteBoxRepository(store, rootKey),
     locks: new LockSet(),
@@ -168,7 +187,7 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     settings: { secretLimit: config.secretLimit, regions: config.regions },
     log: (m) => log.info(`secrets: ${m}`),
   });
-  return { deps, secrets, directory, audit, trust, whiteBox };
+  return { deps, secrets, dataKeys, directory, audit, trust, whiteBox };
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -184,9 +203,11 @@ function unsealBinding(config: Config, unsealer: Unsealer | undefined): ServiceB
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, secrets, directory, audit, trust, whiteBox }: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, secrets, dataKeys, directory, audit, trust, whiteBox }: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
+  // Second bindings on KMS's API version: the route table keys API 3.0 actions by (version, action).
+  routes.add({ service: DataKeyService, deps: dataKeys, actions: dataKeyActions, policyService: "kms", resourceService: "kms", resources: dataKeyResources(dataKeys.repo, dataKeys.cipher), api: DATA_KEYS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: BatchCryptoService, deps, actions: batchActions, policyService: "kms", resourceService: "kms", authorizesPerItem: true });
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
@@ -204,9 +225,10 @@ function registerServices(routes: RouteTable, { deps, secrets, directory, audit,
 
 /** Every family's time-driven work, as jobs of one runner (a later leader election decides where it runs). */
 function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner {
-  const { deps, secrets } = domain;
+  const { deps, secrets, dataKeys } = domain;
   return new JobRunner(intervalMs, (m) => log.info(m))
     .add({ name: "keys", run: () => runKeyDueWork(deps) })
+    .add({ name: "data key purges", run: async () => (await runDataKeysDueWork(dataKeys, dataKeys.clock.now())).map((subject) => ({ kind: "data-key-purge", subject: String(subject) })) })
     .add({
       name: "secret purges",
       run: async () =>
@@ -445,6 +467,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   // Work that fell due while the service was down (purges, rotations, expiries) happens now.
   await scheduler.start();
   buildListingIndex(deps, log);
+  buildDataKeyIndex(core.domain.dataKeys, log);
   let closing: Promise<void> | undefined;
   const open = listeners;
   const close = async () => {
@@ -458,7 +481,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await scheduler.stop();
     await core.close();
   };
-  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, secrets, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, secrets, dataKeys: core.domain.dataKeys, directory, audit, scheduler, close: () => (closing ??= close()) };
 }
 
 /** The services a pipeline serves, as health checks name them. */
@@ -474,5 +497,16 @@ function buildListingIndex(deps: KmsDeps, log: Logger): void {
       if (bad.length > 0) log.error(`kms: ${bad.length} key record(s) are unreadable and left out of listings: ${bad.slice(0, 20).join(", ")}`);
     },
     (err: unknown) => log.error("kms: cannot build the key listing index", err),
+  );
+}
+
+/** The hosted data keys' listing index, built the same way after start. */
+function buildDataKeyIndex(dataKeys: DataKeysDeps, log: Logger): void {
+  dataKeys.repo.indexes().then(
+    () => {
+      const bad = dataKeys.repo.unreadable;
+      if (bad.length > 0) log.error(`kms: ${bad.length} data key record(s) are unreadable and left out of listings: ${bad.slice(0, 20).join(", ")}`);
+    },
+    (err: unknown) => log.error("kms: cannot build the data key listing index", err),
   );
 }

@@ -31,6 +31,10 @@ export interface Config {
   cmkLimit: number;
   /** Most secrets one account keeps in one region (KMS_SECRET_LIMIT). */
   secretLimit: number;
+  /** Most hosted data keys one account keeps in one region (pending deletion excluded). */
+  dataKeyLimit: number;
+  /** The id of the one HSM cluster this service is (HsmClusterId in requests and answers). */
+  hsmClusterId: string;
   sweepIntervalMs: number;
   /** fsync every change before answering. */
   syncWrites: boolean;
@@ -139,6 +143,10 @@ export interface TlsConfig {
   crlFile?: string | undefined;
 }
 
+/** HsmClusterId when KMS_HSM_CLUSTER_ID is unset: this service answers as one cluster of that id. */
+export const DEFAULT_HSM_CLUSTER_ID = "tc-kms-cluster";
+const HSM_CLUSTER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
@@ -196,6 +204,14 @@ function parseLogLevel(name: string, value: string | undefined, fallback: LogLev
   const level = value.toLowerCase() as LogLevel;
   if (!allowed.includes(level)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
   return level;
+}
+
+function parseHsmClusterId(value: string | undefined): string {
+  if (value === undefined || value === "") return DEFAULT_HSM_CLUSTER_ID;
+  // "default" names Tencent's shared public-cloud edition in listings, so a cluster cannot take it.
+  if (!HSM_CLUSTER_ID_RE.test(value) || value === "default")
+    throw new ConfigError(`KMS_HSM_CLUSTER_ID must be 1 to 64 letters, digits, '-' or '_' (not "default"), got "${value}"`);
+  return value;
 }
 
 function parseRootToken(value: string | undefined): string | undefined {
@@ -307,6 +323,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountUin: BigInt(uin),
     cmkLimit: parseInteger("KMS_CMK_LIMIT", env.KMS_CMK_LIMIT, 1_000_000, 1, 100_000_000),
     secretLimit: parseInteger("KMS_SECRET_LIMIT", env.KMS_SECRET_LIMIT, 1_000_000, 1, 100_000_000),
+    dataKeyLimit: parseInteger("KMS_DATA_KEY_LIMIT", env.KMS_DATA_KEY_LIMIT, 1_000_000, 1, 100_000_000),
+    hsmClusterId: parseHsmClusterId(env.KMS_HSM_CLUSTER_ID),
     sweepIntervalMs: parseInteger("KMS_SWEEP_INTERVAL_MS", env.KMS_SWEEP_INTERVAL_MS, 60_000, 10, 86_400_000),
     syncWrites: parseBoolean("KMS_SYNC_WRITES", env.KMS_SYNC_WRITES, true),
     rootAccessKey: parseRootAccessKey(env.KMS_ROOT_SECRET_ID, env.KMS_ROOT_SECRET_KEY),

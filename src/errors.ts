@@ -83,6 +83,19 @@ export const ERROR_CODES = {
   // Secrets Manager wiring (#14): product secrets (CreateProductSecret and the rotation actions).
   "OperationDenied.AutoRotatedResource": [GrpcStatus.FailedPrecondition, "a rotated secret's value changes only by rotation"],
   "FailedOperation.RotationForbidden": [GrpcStatus.FailedPrecondition, "this secret does not rotate"],
+  // Hosted data keys and HsmClusterId (KMS 2019-01-18; the codes of the SDK's KmsErrorCode list).
+  "InvalidParameterValue.InvalidDataKeyId": [GrpcStatus.InvalidArgument, "invalid data key id"],
+  "InvalidParameterValue.InvalidDataKeyName": [GrpcStatus.InvalidArgument, "invalid data key name"],
+  "InvalidParameterValue.DataKeyNameAlreadyExists": [GrpcStatus.AlreadyExists, "data key name already exists"],
+  "InvalidParameterValue.DuplicatedDataKeyId": [GrpcStatus.InvalidArgument, "duplicated data key id"],
+  "InvalidParameterValue.InvalidImportKeyMaterial": [GrpcStatus.InvalidArgument, "invalid imported data key"],
+  "InvalidParameterValue.InvalidHsmClusterId": [GrpcStatus.InvalidArgument, "not this service's HSM cluster"],
+  "LimitExceeded.DataKeyLimitExceeded": [GrpcStatus.ResourceExhausted, "data key limit reached"],
+  "ResourceUnavailable.DataKeyNotFound": [GrpcStatus.NotFound, "data key not found"],
+  "ResourceUnavailable.DataKeyDisabled": [GrpcStatus.FailedPrecondition, "data key disabled"],
+  "ResourceUnavailable.DataKeyPendingDelete": [GrpcStatus.FailedPrecondition, "data key pending deletion"],
+  "ResourceUnavailable.DataKeyNotPendingDelete": [GrpcStatus.FailedPrecondition, "data key not pending deletion"],
+  "ResourceUnavailable.DataKeyStateNotSupport": [GrpcStatus.FailedPrecondition, "data key state does not allow this"],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;
 
 /** Every API 3.0 code this service can answer. A typo does not compile. */

@@ -16,6 +16,9 @@ import type { ImportTokenRecord, KeyVersion } from "./keys/key.js";
 import { keyLock, type LockSet } from "./keys/locks.js";
 import { keyspace, SCHEMA } from "./store/keyspace.js";
 import { isCurrent, jsonSealedKind, type SealedRecordKind, type SealedRecordRegistry } from "./crypto/sealed-records.js";
+import type { DataKeyRecord } from "./datakeys/data-key.js";
+import { dataKeyLock } from "./datakeys/records.js";
+import { label as dataKeySealLabel } from "./datakeys/sealing.js";
 import { secretLockName } from "./secrets/locks.js";
 import { adminPasswordLabel, type InstanceRecord } from "./secrets/products/instance.js";
 import { flowPasswordLabel, type FlowRecord } from "./secrets/products/repository.js";
@@ -97,6 +100,16 @@ export function productSealedKinds(locks: LockSet): SealedRecordKind[] {
   return [instances, flows];
 }
 
+/** Hosted data keys: each record's CMK ciphertext, sealed again under the keyring, rewrapped under the data key's lock. */
+export function dataKeySealedKind(locks: Pick<LockSet, "run">): SealedRecordKind {
+  return jsonSealedKind<DataKeyRecord>({
+    name: "data-keys",
+    prefix: `${SCHEMA}/datakeys/records/`,
+    fields: [{ name: "sealedBlob", label: (r) => dataKeySealLabel(r, r.dataKeyId) }],
+    serialize: (records, write) => locks.run(records.map((r) => { const d = JSON.parse(Buffer.from(r.value).toString("utf8")) as DataKeyRecord; return dataKeyLock(d, d.dataKeyId); }), write),
+  });
+}
+
 /** Spaces of today's families that hold nothing sealed. */
 export const PLAIN_SPACES: readonly string[] = [
   keyspace.keysPrefix,
@@ -105,6 +118,8 @@ export const PLAIN_SPACES: readonly string[] = [
   // Secrets' values are sealed under their CMK through the key family, not under the keyring.
   `${SCHEMA}/secrets/`,
   `${SCHEMA}/whitebox/keys/`,
+  `${SCHEMA}/datakeys/names/`,
+  `${SCHEMA}/datakeys/deletions/`,
   `${SCHEMA}/whitebox/aliases/`,
   `${SCHEMA}/secrets-products/bindings/`,
   `${SCHEMA}/secrets-products/active-flows/`,
@@ -124,5 +139,6 @@ export function registerBuiltinSealedRecords(registry: SealedRecordRegistry, fam
   registry.register(keyVersionSealedKind(families.locks));
   registry.register(importTokenSealedKind(families.locks));
   for (const kind of productSealedKinds(families.locks)) registry.register(kind);
+  registry.register(dataKeySealedKind(families.locks));
   if (families.whiteBoxLocks) for (const kind of whiteBoxSealedKinds(families.whiteBoxLocks)) registry.register(kind);
 }

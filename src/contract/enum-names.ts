@@ -8,7 +8,7 @@ import type { DescEnum, DescEnumValue } from "@bufbuild/protobuf";
 import type { ErrorCode } from "../errors.js";
 
 /** Enums whose values Tencent spells in PascalCase ("PendingDelete"); the rest keep UPPER_SNAKE ("ENCRYPT_DECRYPT"). */
-const PASCAL_ENUMS = new Set(["kms.v1.KeyState", "kms.v1.WhiteBoxKeyStatus", "ssm.v1.SecretStatus", "ssm.v1.SecretVersionState"]);
+const PASCAL_ENUMS = new Set(["kms.v1.KeyState", "kms.v1.WhiteBoxKeyStatus", "kms.v1.DataKeyState", "ssm.v1.SecretStatus", "ssm.v1.SecretVersionState"]);
 
 /** Enums whose unknown values have a type-specific code (else InvalidParameterValue). */
 const UNKNOWN_VALUE_CODES: Readonly<Record<string, ErrorCode>> = {

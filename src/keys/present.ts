@@ -5,6 +5,9 @@ import { KeyVersionState, type KeyVersionMetadataSchema } from "../../gen/kms/v1
 import { unixSeconds } from "../clock.js";
 import { KmsError, type ErrorCode } from "../errors.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersionInfo, VersionState } from "./key.js";
+import type { CallContext } from "../call.js";
+import type { KmsDeps } from "./deps.js";
+import { hsmClusterOf } from "./validate.js";
 import { primaryVersion } from "./versions.js";
 
 export const KEY_STATE_TO_ENUM: Record<KeyState, KeyStateEnum> = {
@@ -49,7 +52,19 @@ export function seconds(ms: number | undefined): bigint {
   return ms === undefined ? 0n : BigInt(unixSeconds(ms));
 }
 
-export function keyMetadata(key: KeyRecord): MessageInitShape<typeof KeyMetadataSchema> {
+/** What a key's metadata says beyond its record: where it lives (this service's cluster) and whose it is. */
+export interface MetadataScope {
+  hsmClusterId: string;
+  /** The account the key belongs to. */
+  account: bigint;
+}
+
+/** The scope of the keys a call sees. */
+export function metadataScope(deps: KmsDeps, call: CallContext): MetadataScope {
+  return { hsmClusterId: hsmClusterOf(deps.settings), account: call.uin };
+}
+
+export function keyMetadata(key: KeyRecord, scope: MetadataScope): MessageInitShape<typeof KeyMetadataSchema> {
   return {
     keyId: key.keyId,
     alias: key.alias,
@@ -73,6 +88,18 @@ export function keyMetadata(key: KeyRecord): MessageInitShape<typeof KeyMetadata
     versionCount: key.versions.length,
     tags: key.tags.map((t) => ({ tagKey: t.key, tagValue: t.value })),
     bindings: (key.bindings ?? []).map((b) => ({ productId: b.productId, resourceId: b.resourceId })),
+    hsmClusterId: scope.hsmClusterId,
+    // A key is its own primary copy: nothing is replicated or synchronised across regions here.
+    isSyncReplica: 0,
+    sourceRegion: "",
+    syncStatus: 0,
+    syncMessages: "",
+    syncStartTime: 0n,
+    syncEndTime: 0n,
+    sourceHsmClusterId: "",
+    accountAppId: 0n,
+    accountUin: scope.account,
+    accountName: "",
   };
 }
 

@@ -1,6 +1,8 @@
 /** Field rules from the SDK's documentation, each throwing its documented code. Messages name the field and the limit. */
 import { KmsError } from "../errors.js";
 import { isUuid } from "../crypto/ciphertext.js";
+import { DEFAULT_HSM_CLUSTER_ID } from "../config.js";
+import type { KmsSettings } from "./deps.js";
 import type { KeyTag } from "./key.js";
 
 const ALIAS_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,59}$/;
@@ -81,4 +83,20 @@ export function assertContextLength(context: string, field = "EncryptionContext"
 
 export function assertNumberOfBytes(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new KmsError("InvalidParameterValue", "NumberOfBytes must be 1 to 1024");
+}
+
+/** The one HSM cluster this service is. */
+export function hsmClusterOf(settings: KmsSettings): string {
+  return settings.hsmClusterId ?? DEFAULT_HSM_CLUSTER_ID;
+}
+
+/**
+ * HsmClusterId in a request: empty or this service's cluster. Listings may
+ * also name "default" (Tencent's shared public-cloud edition), where no key of
+ * this service lives: the answer says whether the request names keys at all.
+ */
+export function assertHsmClusterId(settings: KmsSettings, hsmClusterId: string, listing = false): "all" | "none" {
+  if (hsmClusterId === "" || hsmClusterId === hsmClusterOf(settings)) return "all";
+  if (listing && hsmClusterId === "default") return "none";
+  throw new KmsError("InvalidParameterValue.InvalidHsmClusterId", `HsmClusterId "${hsmClusterId.slice(0, 64)}" is not this service's cluster`);
 }

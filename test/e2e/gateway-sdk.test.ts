@@ -6,19 +6,31 @@
 import { constants, createHash, createPublicKey, publicEncrypt, randomBytes, verify as nodeVerify } from "node:crypto";
 import { createSm2Encrypter } from "../../src/crypto/asymmetric/sm2.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DataKeyService } from "../../gen/kms/v1/datakeys_pb.js";
 import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import { DATA_KEYS_API } from "../../src/contract/datakeys-api.js";
 import { KMS_API } from "../../src/contract/kms-api.js";
+import { openInProcess } from "../helpers/in-process.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { sdkCode, tencentKms, type TencentKmsClient } from "../helpers/tencent.js";
 
 let ts: TestServer;
 let sdk: TencentKmsClient;
+/** Every API 3.0 action of KMS's version, over every service bound to it (read from a core's route table). */
+let kmsVersionActions: string[];
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const unb64 = (s: string | undefined) => Buffer.from(s ?? "", "base64").toString();
 
 beforeAll(async () => {
   ts = await startTestServer();
   sdk = tencentKms(ts.httpUrl, ts.secretId, ts.secretKey);
+  const core = await openInProcess();
+  kmsVersionActions = core.core.pipeline.routes
+    .all()
+    .filter((r) => r.api?.version === "2019-01-18")
+    .map((r) => r.method.name)
+    .sort();
+  await core.dispose();
 });
 afterAll(async () => {
   await ts.dispose();
@@ -26,14 +38,23 @@ afterAll(async () => {
 
 describe("routes", () => {
   it("name real messages and fields in the required-parameter table", () => {
-    expect(KMS_API.version).toBe("2019-01-18");
-    // Every required-parameter entry names a real message and real API fields.
-    const messages = new Map(KeyManagementService.methods.flatMap((m) => [m.input, ...m.input.fields.flatMap((f) => (f.message ? [f.message] : []))]).map((d) => [d.typeName, d]));
-    for (const [typeName, names] of Object.entries(KMS_API.required)) {
-      const desc = messages.get(typeName);
-      expect(desc, typeName).toBeDefined();
-      for (const n of names) expect(desc!.fields.map((f) => f.jsonName), `${typeName}.${n}`).toContain(n);
+    for (const [service, api] of [
+      [KeyManagementService, KMS_API],
+      [DataKeyService, DATA_KEYS_API],
+    ] as const) {
+      expect(api.version).toBe("2019-01-18");
+      // Every required-parameter entry names a real message and real API fields.
+      const messages = new Map(service.methods.flatMap((m) => [m.input, ...m.input.fields.flatMap((f) => (f.message ? [f.message] : []))]).map((d) => [d.typeName, d]));
+      for (const [typeName, names] of Object.entries(api.required)) {
+        const desc = messages.get(typeName);
+        expect(desc, typeName).toBeDefined();
+        for (const n of names) expect(desc!.fields.map((f) => f.jsonName), `${typeName}.${n}`).toContain(n);
+      }
     }
+  });
+
+  it("offer KeyManagementService and DataKeyService on KMS's version", () => {
+    expect(kmsVersionActions).toEqual([...KeyManagementService.methods, ...DataKeyService.methods].map((m) => m.name).sort());
   });
 });
 
@@ -141,8 +162,31 @@ describe("the official SDK", () => {
     expect((await track("GetRegions", sdk.GetRegions())).Regions).toEqual(["ap-guangzhou"]);
   });
 
-  it("reached every route", () => {
-    expect([...called].sort()).toEqual(KeyManagementService.methods.map((m) => m.name).sort());
+  it("drives every hosted data-key action", async () => {
+    const keyId = (await sdk.CreateKey({ Alias: "sdk-datakeys" })).KeyId!;
+    const made = await track("GenerateDataKey", sdk.GenerateDataKey({ KeyId: keyId, KeySpec: "AES_256", IsHostedByKms: 1, DataKeyName: "sdk-dk", Tags: [{ TagKey: "team", TagValue: "pay" }] }));
+    const id = made.DataKeyId!;
+    expect((await track("GetDataKeyPlaintext", sdk.GetDataKeyPlaintext({ DataKeyId: id }))).Plaintext).toBe(made.Plaintext);
+    expect((await track("GetDataKeyCiphertextBlob", sdk.GetDataKeyCiphertextBlob({ DataKeyId: id }))).CiphertextBlob).toBe(made.CiphertextBlob);
+    const imported = (await track("ImportDataKey", sdk.ImportDataKey({ DataKeyName: "sdk-dk-imported", ImportKeyMaterial: b64("sixteen byte key"), ImportType: 2, KeyId: keyId }))).DataKeyId!;
+    expect((await track("DescribeDataKey", sdk.DescribeDataKey({ DataKeyId: id }))).DataKeyMetadata).toMatchObject({ DataKeyName: "sdk-dk", KeyState: "Enabled", KeyName: "sdk-datakeys" });
+    expect((await track("DescribeDataKeys", sdk.DescribeDataKeys({ DataKeyIds: [imported, id] }))).DataKeyMetadatas!.map((m) => m.DataKeyId)).toEqual([imported, id]);
+    expect((await track("ListDataKeys", sdk.ListDataKeys({}))).TotalCount).toBe(2);
+    expect((await track("ListDataKeyDetail", sdk.ListDataKeyDetail({ TagFilters: [{ TagKey: "team", TagValue: ["pay"] }] }))).DataKeyMetadatas!.map((m) => m.DataKeyId)).toEqual([id]);
+    await track("UpdateDataKeyName", sdk.UpdateDataKeyName({ DataKeyId: id, DataKeyName: "sdk-dk-renamed" }));
+    await track("UpdateDataKeyDescription", sdk.UpdateDataKeyDescription({ DataKeyId: id, Description: "hosted" }));
+    await track("DisableDataKey", sdk.DisableDataKey({ DataKeyId: id }));
+    await track("EnableDataKey", sdk.EnableDataKey({ DataKeyId: id }));
+    await track("DisableDataKeys", sdk.DisableDataKeys({ DataKeyIds: [id, imported] }));
+    await track("EnableDataKeys", sdk.EnableDataKeys({ DataKeyIds: [imported] }));
+    expect((await track("ScheduleDataKeyDeletion", sdk.ScheduleDataKeyDeletion({ DataKeyId: id, PendingWindowInDays: 7 }))).DataKeyId).toBe(id);
+    expect((await track("CancelDataKeyDeletion", sdk.CancelDataKeyDeletion({ DataKeyId: id }))).DataKeyId).toBe(id);
+    expect((await sdk.DescribeDataKey({ DataKeyId: id })).DataKeyMetadata).toMatchObject({ DataKeyName: "sdk-dk-renamed", Description: "hosted", KeyState: "Disabled" });
+    expect(await sdk.GetServiceStatus()).toMatchObject({ IsAllowedDataKeyHosted: true, DataKeyUsedCount: 2 });
+  });
+
+  it("reached every route of KMS's version, over every service bound to it", () => {
+    expect([...called].sort()).toEqual(kmsVersionActions);
   });
 
   it("surfaces the business error codes", async () => {

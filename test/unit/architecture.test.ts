@@ -73,8 +73,14 @@ describe("the layout", () => {
   });
 
   it("keeps the families below the pipeline and the transports", () => {
-    for (const family of ["keys", "access", "audit", "crypto", "store", "contract"])
+    for (const family of ["keys", "access", "audit", "crypto", "store", "contract", "datakeys"])
       expect([...(edges.get(family) ?? [])].filter((to) => to === "pipeline" || to.startsWith("transport/")), family).toEqual([]);
+  });
+
+  it("lets the hosted data keys reach the key domain through one adapter, and never the other way", () => {
+    const intoKeys = files.filter((f) => roomOf(f) === "datakeys" && importsOf(f).some((t) => roomOf(t) === "keys"));
+    expect(intoKeys.map((f) => relative(SRC, f))).toEqual(["datakeys/key-domain.ts"]);
+    expect([...(edges.get("keys") ?? [])]).not.toContain("datakeys");
   });
 
   it("keeps the composition root at the top: nothing imports app.ts or main.ts", () => {

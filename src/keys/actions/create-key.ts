@@ -9,10 +9,10 @@ import type { KeyRecord, KeyUsage, KeyVersionInfo } from "../key.js";
 import { aliasLock } from "../locks.js";
 import type { BatchOp } from "../../store/store.js";
 import { asymmetricSpec } from "../../crypto/asymmetric/registry.js";
-import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata } from "../present.js";
+import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata, metadataScope } from "../present.js";
 import { INITIAL_STATE } from "../state.js";
 import { ASYMMETRIC_USAGES } from "../usages.js";
-import { assertAlias, assertDescription, assertTags } from "../validate.js";
+import { assertAlias, assertDescription, assertHsmClusterId, assertTags } from "../validate.js";
 import { newRandomVersion, sealVersion } from "../version-material.js";
 import { withVersion } from "../versions.js";
 
@@ -59,6 +59,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     throw new KmsError("InvalidParameterValue.InvalidType", "Type 2 (EXTERNAL) is only for ENCRYPT_DECRYPT keys");
   const tags = req.tags.map((t) => ({ key: t.tagKey, value: t.tagValue }));
   assertTags(tags);
+  assertHsmClusterId(deps.settings, req.hsmClusterId);
   if (deps.repo.count >= deps.settings.cmkLimit)
     throw new KmsError("LimitExceeded.CmkLimitExceeded", `this service stores at most ${deps.settings.cmkLimit} keys`);
 
@@ -96,7 +97,17 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     await deps.repo.commit(ops, call.journal, 1);
   });
 
-  const md = keyMetadata(key);
-  return { keyId: md.keyId, alias: md.alias, createTime: md.createTime, description: md.description, keyState: md.keyState, keyUsage: md.keyUsage, tagCode: 0, tagMsg: "Success" };
+  const md = keyMetadata(key, metadataScope(deps, call));
+  return {
+    keyId: md.keyId,
+    alias: md.alias,
+    createTime: md.createTime,
+    description: md.description,
+    keyState: md.keyState,
+    keyUsage: md.keyUsage,
+    tagCode: 0,
+    tagMsg: "Success",
+    hsmClusterId: md.hsmClusterId,
+  };
 }
 

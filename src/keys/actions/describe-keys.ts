@@ -3,7 +3,7 @@ import type { DescribeKeysRequest, DescribeKeysResponseSchema } from "../../../g
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
-import { keyMetadata } from "../present.js";
+import { keyMetadata, metadataScope } from "../present.js";
 import { findKeys } from "../resolver.js";
 import { assertKeyIdList } from "../validate.js";
 
@@ -11,5 +11,6 @@ import { assertKeyIdList } from "../validate.js";
 export async function describeKeys(deps: KmsDeps, req: DescribeKeysRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
   const found = await findKeys(deps, call, req.keyIds);
-  return { keyMetadatas: found.filter((k): k is KeyRecord => k !== undefined).map(keyMetadata) };
+  const scope = metadataScope(deps, call);
+  return { keyMetadatas: found.filter((k): k is KeyRecord => k !== undefined).map((k) => keyMetadata(k, scope)) };
 }

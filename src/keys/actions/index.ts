@@ -5,6 +5,7 @@
  */
 import type { KeyManagementService } from "../../../gen/kms/v1/kms_pb.js";
 import type { ActionTable } from "../../call.js";
+import { refusingMemberAccounts } from "../../member-accounts.js";
 import type { KmsDeps } from "../deps.js";
 import { archiveKey } from "./archive-key.js";
 import { cancelKeyArchive } from "./cancel-key-archive.js";
@@ -48,7 +49,8 @@ import { verifyByAsymmetricKey } from "./verify-by-asymmetric-key.js";
 import { bindCloudResource } from "./bind-cloud-resource.js";
 import { unbindCloudResource } from "./unbind-cloud-resource.js";
 
-export const actions: ActionTable<typeof KeyManagementService, KmsDeps> = {
+/** MemberAccount(s) are refused with UnsupportedOperation until the service has accounts (member-accounts.ts). */
+export const actions: ActionTable<typeof KeyManagementService, KmsDeps> = refusingMemberAccounts<typeof KeyManagementService, KmsDeps>({
   createKey,
   describeKey,
   describeKeys,
@@ -90,4 +92,4 @@ export const actions: ActionTable<typeof KeyManagementService, KmsDeps> = {
   postQuantumCryptoVerify,
   bindCloudResource,
   unbindCloudResource,
-};
+});

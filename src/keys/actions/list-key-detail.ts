@@ -10,9 +10,9 @@ import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyOrigin, KeyRecord, KeyState, KeyUsage } from "../key.js";
 import type { KeySummary, PageQuery } from "../summary-index.js";
-import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, filterOf, fromEnum, keyMetadata } from "../present.js";
+import { KEY_STATE_TO_ENUM, KEY_USAGE_TO_ENUM, ORIGIN_TO_ENUM, filterOf, fromEnum, keyMetadata, metadataScope } from "../present.js";
 import { findKeys } from "../resolver.js";
-import { assertRole, pageOf } from "../validate.js";
+import { assertHsmClusterId, assertRole, pageOf } from "../validate.js";
 
 function tagMatches(key: KeySummary, filter: TagFilter): boolean {
   const tag = key.tags.find((t) => t.key === filter.tagKey);
@@ -26,12 +26,13 @@ function extraOf(req: ListKeyDetailRequest): ((k: KeySummary) => boolean) | unde
   return (k) => (needle === "" || k.keyId.includes(needle) || k.alias.toLowerCase().includes(needle)) && req.tagFilters.every((t) => tagMatches(k, t));
 }
 
-/** ListKeyDetail: metadata with filters (AND), ordering and paging; TotalCount counts every match. */
+/** ListKeyDetail: metadata with filters (AND), ordering and paging; TotalCount counts every match. MemberAccounts: see member-accounts.ts. */
 export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, call: CallContext): Promise<MessageInitShape<typeof ListKeyDetailResponseSchema>> {
   assertRole(req.role);
   const { offset, limit } = pageOf(req.offset, req.limit);
   if (req.orderType !== 0 && req.orderType !== 1) throw new KmsError("InvalidParameterValue", "OrderType must be 0 or 1");
   for (const filter of req.tagFilters) if (filter.tagKey === "") throw new KmsError("InvalidParameterValue", "TagFilters.TagKey is required");
+  const cluster = assertHsmClusterId(deps.settings, req.hsmClusterId, true);
   const query: PageQuery = {
     state: filterOf<KeyState>(KEY_STATE_TO_ENUM, req.keyState, "KeyState"),
     origin: filterOf<KeyOrigin>(ORIGIN_TO_ENUM, req.origin, "Origin"),
@@ -45,9 +46,10 @@ export async function listKeyDetail(deps: KmsDeps, req: ListKeyDetailRequest, ca
     offset,
     limit,
   };
-  // Role 1 (keys made by cloud products) has none here.
-  if (req.role !== 0) return { totalCount: 0, keyMetadatas: [] };
+  // Role 1 (keys made by cloud products) has none here, nor has Tencent's shared edition ("default").
+  if (req.role !== 0 || cluster === "none") return { totalCount: 0, keyMetadatas: [] };
   const { total, page } = (await deps.repo.summaries()).page(query);
+  const scope = metadataScope(deps, call);
   const records = (await findKeys(deps, call, page.map((k) => k.keyId))).filter((r): r is KeyRecord => r !== undefined);
-  return { totalCount: total, keyMetadatas: records.map(keyMetadata) };
+  return { totalCount: total, keyMetadatas: records.map((r) => keyMetadata(r, scope)) };
 }

@@ -25,6 +25,7 @@ const BYTES_CODES: Record<string, ErrorCode> = {
   PlainText: "InvalidParameterValue.InvalidPlaintext",
   // EncryptByWhiteBox documents InvalidParameterValue, not InvalidPlaintext.
   "kms.v1.EncryptByWhiteBoxRequest.PlainText": "InvalidParameterValue",
+  ImportKeyMaterial: "InvalidParameterValue.InvalidImportKeyMaterial",
 };
 
 type Override = (value: ParamValue | JsonValue, source: InputSource) => Init;
