@@ -113,6 +113,8 @@ export interface StartOptions {
   drainMs?: number;
   /** Wall clock for API 3.0 signature windows (real time by default; the domain clock may be a test's). */
   signatureClock?: Clock;
+  /** Told once the listeners are up: before the unseal when the service starts sealed, else before start-up work. */
+  onListening?: (grpc: ListenAddress, http: ListenAddress, sealed: boolean) => void;
 }
 
 export interface Domain {
@@ -434,7 +436,10 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   let core: KmsCore;
   try {
     // Sealed: listen now, answering health checks and UnsealService only, until enough shares arrive.
-    if (handlers) listeners = await startTransports(() => handlers as Handlers, config);
+    if (handlers) {
+      listeners = await startTransports(() => handlers as Handlers, config);
+      options.onListening?.(listeners.grpc, listeners.http, true);
+    }
     const trust = opening.state === "sealed" ? await opening.unsealer.unsealed : opening.trust;
     core = await openCoreWith(store, trust, unsealer, config, clock, log);
   } catch (err) {
@@ -447,7 +452,10 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   handlers = createHandlers(core.pipeline, config, options, log, serving);
   let metricsListener: MetricsListener | undefined;
   try {
-    listeners ??= await startTransports(() => handlers as Handlers, config);
+    if (!listeners) {
+      listeners = await startTransports(() => handlers as Handlers, config);
+      options.onListening?.(listeners.grpc, listeners.http, false);
+    }
     if (core.metrics && config.metricsAddr) {
       metricsListener = await startMetricsListener(core.metrics, config.metricsAddr, log);
       log.info(`kms: metrics listening on http://${metricsListener.address.host}:${metricsListener.address.port}/metrics`);

@@ -1,13 +1,16 @@
 /** Process entry: `npm start`. Logs one line per listener; SIGTERM/SIGINT drain and exit 0; a bad start exits 1 with the reason. */
 import { startKms } from "./app.js";
-import { loadConfig } from "./config.js";
+import { loadConfig, type ListenAddress } from "./config.js";
 import { consoleLogger as log } from "./log.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const server = await startKms(config, { log });
-  log.info(`kms: gRPC, gRPC-Web and Connect (h2c) listening on ${server.grpc.host}:${server.grpc.port}`);
-  log.info(`kms: Connect (HTTP/1.1) listening on ${server.http.host}:${server.http.port}`);
+  const onListening = (grpc: ListenAddress, http: ListenAddress, sealed: boolean) => {
+    log.info(`kms: gRPC, gRPC-Web and Connect (h2c) listening on ${grpc.host}:${grpc.port}`);
+    log.info(`kms: Connect (HTTP/1.1) listening on ${http.host}:${http.port}`);
+    if (sealed) log.warn("kms: the service is sealed: it answers health checks and kms.v1.UnsealService only, until enough shares arrive (npm run unseal)");
+  };
+  const server = await startKms(config, { log, onListening });
   log.info(`kms: data in ${config.dataDir}, ${server.deps.repo.count} key(s), new keys ${config.defaultKeyType}`);
   let stopping = false;
   const stop = (signal: string) => {
