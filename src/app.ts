@@ -16,6 +16,8 @@ import { TrustService } from "../gen/kms/v1/trust_pb.js";
 import { UnsealService } from "../gen/kms/v1/unseal_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
 import { adminActions } from "./access/actions/index.js";
+import { operatorBinding } from "./access/operator-actions/index.js";
+import { adminResources } from "./access/resources.js";
 import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
 import { Gate } from "./access/gate.js";
@@ -87,7 +89,8 @@ export interface Domain {
 async function openDomain(store: KvStore, trust: Trust, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = trust.rootKey;
   const repo = new KeyRepository(store);
-  await repo.open();
+  // Keys made before accounts existed belong to the default account and the first region (pinned once).
+  await repo.open({ account: config.accountUin.toString(), region: config.regions[0] ?? "" });
   const directory = new Directory(store, rootKey, config.accountUin);
   await directory.open(clock.now(), { warn: (m) => log.warn(m), legacy: { pending: trust.adoptLegacyDirectory, done: () => trust.legacyDirectoryAdopted() } });
   await ensureRootCredentials(directory, {
@@ -110,6 +113,7 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
     random: randomBytes,
     nonce: randomNonce,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
+    accountLabel: (account) => directory.accountLabel(account),
   };
   // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
   registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory });
@@ -134,7 +138,8 @@ function registerServices(routes: RouteTable, { deps, directory, audit, trust }:
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
-  routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
+  routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms", resources: adminResources(directory) });
+  routes.add(operatorBinding({ directory, clock }));
   routes.add({ service: TrustService, deps: { trust }, actions: trustActions, policyService: "kmsadmin", resourceService: "kms" });
   routes.add(unsealBinding(config, unsealer));
 }

@@ -55,6 +55,7 @@ export const PLAIN_SPACES: readonly string[] = [
   keyspace.auditPrefix,
   keyspace.meta("schema"),
   keyspace.meta("audit-head"),
+  keyspace.meta("legacy-key-scope"),
 ];
 
 /** Registers every kind of today's families on `registry` (trust.records), and their plain spaces. */

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import type { KeyTypeName } from "../config.js";
 import type { AsymmetricEngine } from "../crypto/asymmetric/pool.js";
 import type { RootKey } from "../crypto/seal.js";
+import type { AccountLabel } from "./key.js";
 import type { Aead } from "../crypto/primitives.js";
 import type { LockSet } from "./locks.js";
 import type { MaterialCache } from "./material.js";
@@ -11,7 +12,9 @@ import type { KeyRepository } from "./repository.js";
 export interface KmsSettings {
   defaultKeyType: KeyTypeName;
   regions: readonly string[];
+  /** The default account (the operator's). Calls act in their own account (CallContext.uin). */
   accountUin: bigint;
+  /** Most keys one account keeps in one region (every state but purged). */
   cmkLimit: number;
   /** Least time between two on-demand RotateKey calls on one key. */
   manualRotationIntervalMs: number;
@@ -37,4 +40,6 @@ export interface KmsDeps {
   /** Random bytes for public values (IVs). */
   nonce: (n: number) => Uint8Array;
   settings: KmsSettings;
+  /** The name and app id of an account, for KeyMetadata; absent: left empty. */
+  accountLabel?: (account: string) => AccountLabel | undefined;
 }

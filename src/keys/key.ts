@@ -32,8 +32,25 @@ export interface KeyTag {
   value: string;
 }
 
-/** A CMK. Its material lives in KeyVersion records, one per version. */
-export interface KeyRecord {
+/** What a key's metadata tells of the account owning it (the directory knows; app.ts wires it). */
+export interface AccountLabel {
+  name: string;
+  appId: bigint;
+}
+
+/** Where a key lives: the account that owns it and the region it was created in. */
+export interface KeyScope {
+  /** Decimal uin. */
+  account: string;
+  region: string;
+}
+
+/**
+ * A CMK. Its material lives in KeyVersion records, one per version. A call
+ * sees a key only in its own scope (resolver.ts): one of another account or
+ * region answers exactly as a missing one.
+ */
+export interface KeyRecord extends KeyScope {
   keyId: string;
   alias: string;
   description: string;

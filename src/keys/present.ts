@@ -4,7 +4,7 @@ import { KeyState as KeyStateEnum, KeyUsage as KeyUsageEnum, Origin as OriginEnu
 import { KeyVersionState, type KeyVersionMetadataSchema } from "../../gen/kms/v1/versions_pb.js";
 import { unixSeconds } from "../clock.js";
 import { KmsError, type ErrorCode } from "../errors.js";
-import type { KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersionInfo, VersionState } from "./key.js";
+import type { AccountLabel, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersionInfo, VersionState } from "./key.js";
 import { primaryVersion } from "./versions.js";
 
 export const KEY_STATE_TO_ENUM: Record<KeyState, KeyStateEnum> = {
@@ -49,8 +49,12 @@ export function seconds(ms: number | undefined): bigint {
   return ms === undefined ? 0n : BigInt(unixSeconds(ms));
 }
 
-export function keyMetadata(key: KeyRecord): MessageInitShape<typeof KeyMetadataSchema> {
+/** Everything public about a key; `account` names its owner (KmsDeps.accountLabel). */
+export function keyMetadata(key: KeyRecord, account?: AccountLabel): MessageInitShape<typeof KeyMetadataSchema> {
   return {
+    accountUin: BigInt(key.account),
+    accountName: account?.name ?? "",
+    accountAppId: account?.appId ?? 0n,
     keyId: key.keyId,
     alias: key.alias,
     createTime: seconds(key.createTime),

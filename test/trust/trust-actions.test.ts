@@ -35,7 +35,7 @@ const call = (root: boolean): CallContext => ({
   requestId: "r",
   uin: 100000000001n,
   region: "ap-guangzhou",
-  principal: { uin: root ? 100000000001n : 100123456789n, name: root ? "root" : "sub", root, credential: "t" },
+  principal: { uin: root ? 100000000001n : 100123456789n, account: 100000000001n, name: root ? "root" : "sub", root, operator: root, credential: "t" },
   journal: async () => undefined,
 });
 

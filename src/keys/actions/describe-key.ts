@@ -7,5 +7,6 @@ import { findKey } from "../resolver.js";
 
 /** DescribeKey: one key's metadata. */
 export async function describeKey(deps: KmsDeps, req: DescribeKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeyResponseSchema>> {
-  return { keyMetadata: keyMetadata(await findKey(deps, call, req.keyId)) };
+  const key = await findKey(deps, call, req.keyId);
+  return { keyMetadata: keyMetadata(key, deps.accountLabel?.(key.account)) };
 }

@@ -11,5 +11,5 @@ import { assertKeyIdList } from "../validate.js";
 export async function describeKeys(deps: KmsDeps, req: DescribeKeysRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
   const found = await findKeys(deps, call, req.keyIds);
-  return { keyMetadatas: found.filter((k): k is KeyRecord => k !== undefined).map(keyMetadata) };
+  return { keyMetadatas: found.filter((k): k is KeyRecord => k !== undefined).map((k) => keyMetadata(k, deps.accountLabel?.(k.account))) };
 }
