@@ -33,7 +33,7 @@ export function keyVersionSealedKind(locks: LockSet): SealedRecordKind {
   return jsonSealedKind<KeyVersion>({
     name: "key-versions",
     prefix: VERSIONS_PREFIX,
-    fields: [{ name: "sealedMaterial", label: (r) => materialLabel(r.keyId, r.version) }],
+    fields: [{ name: "sealedMaterial", label: (r) => materialLabel(r.keyId, r.version, r.account === undefined || r.region === undefined ? undefined : { account: r.account, region: r.region }) }],
     serialize: underKeyLocks(locks),
   });
 }

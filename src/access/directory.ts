@@ -271,9 +271,14 @@ class DirectoryState {
     return this.principals.has(uin) || this.accounts.has(uin);
   }
 
-  /** An enabled account's principal, as an identity proved by `credential`. */
+  /**
+   * An enabled account's principal, as an identity proved by `credential`. An
+   * account whose record is missing (deleted behind the service's back, or
+   * refused at load) is treated as disabled: deleting a record must not undo
+   * a DisableAccount.
+   */
   identity(p: PrincipalRecord | undefined, credential: string): Identity | undefined {
-    if (!p || this.accounts.get(p.account)?.status === "Disabled") return undefined;
+    if (!p || this.accounts.get(p.account)?.status !== "Enabled") return undefined;
     const account = BigInt(p.account);
     return { uin: BigInt(p.uin), account, name: p.name, root: p.root, operator: p.root && account === this.defaultAccount, credential };
   }
@@ -377,6 +382,9 @@ export class AccountDirectory {
       this.requireAccount();
       if (this.state.principalByName.has(scoped(this.key, name))) throw new KmsError("ResourceInUse", `a principal named ${name} already exists`);
       const record: PrincipalRecord = { uin: this.state.newUin(), account: this.key, name, description, createTime: nowMs, root: false, policies: [] };
+      // The name was another principal's: its certificates (CN = name) must never authenticate this one.
+      const reused = this.state.principalDeletions.get(scoped(this.key, name));
+      if (reused !== undefined) record.certificatesAfter = reused;
       await this.state.write(journal, [this.state.put(keyspace.principal(this.key, record.uin), record)]);
       this.state.putPrincipal(record);
       return record;
@@ -843,8 +851,8 @@ export class Directory extends AccountDirectory {
     const uin = this.state.principalByName.get(scoped(this.key, cert.cn));
     const p = uin === undefined ? undefined : this.state.principals.get(uin);
     if (!p || p.root || p.certificatesOnly) return undefined;
-    const deletedAt = this.state.principalDeletions.get(scoped(this.key, cert.cn));
-    if (deletedAt !== undefined && !(cert.notBefore >= deletedAt)) return undefined;
+    const after = p.certificatesAfter ?? this.state.principalDeletions.get(scoped(this.key, cert.cn));
+    if (after !== undefined && !(cert.notBefore >= after)) return undefined;
     return this.state.identity(p, credential);
   }
 

@@ -30,6 +30,12 @@ export interface PrincipalRecord {
   policies: string[];
   /** Set at its first RegisterCertificate: from then on only registered certificates authenticate it, never its CN. */
   certificatesOnly?: true;
+  /**
+   * When its name was last deleted before it was made (ms): a certificate
+   * whose CN is its name must have been issued (notBefore) at or after this,
+   * or it was the deleted principal's.
+   */
+  certificatesAfter?: number;
 }
 
 export interface PolicyRecord {

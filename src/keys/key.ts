@@ -112,6 +112,13 @@ export interface KeyVersionInfo {
 export interface KeyVersion {
   keyId: string;
   version: number;
+  /**
+   * The key's scope when the material was sealed, bound into its seal label
+   * (crypto/seal.ts materialLabel). Absent for material sealed before keys had
+   * accounts: its label names the key and version only.
+   */
+  account?: string;
+  region?: string;
   algorithm: KeySpecName;
   createTime: number;
   /** Root-key sealed material (crypto/seal.ts), base64: the symmetric key, or the asymmetric private key. */
