@@ -77,12 +77,12 @@ describe("accounts over API 3.0 with the official SDK", () => {
     const here = member.sdk(R1);
     const there = member.sdk(R2);
     // One key already (the first test): the limit is 3 per account and region.
-    const before = (await here.GetServiceStatus({})).CmkUserCount ?? 0;
+    const before = (await here.GetServiceStatus()).CmkUserCount ?? 0;
     for (let i = before; i < 3; i++) await here.CreateKey({ Alias: `sdk-fill-${i}` });
     expect(await sdkCode(here.CreateKey({ Alias: "sdk-one-too-many" }))).toBe("LimitExceeded.CmkLimitExceeded");
-    expect((await here.GetServiceStatus({})).CmkUserCount).toBe(3);
+    expect((await here.GetServiceStatus()).CmkUserCount).toBe(3);
     // Another region of the same account, and another account, are not full.
-    expect((await there.GetServiceStatus({})).CmkUserCount).toBe(0);
+    expect((await there.GetServiceStatus()).CmkUserCount).toBe(0);
     const KeyId = (await there.CreateKey({ Alias: "sdk-fill-0" })).KeyId!;
     expect(await sdkCode(here.DescribeKey({ KeyId }))).toBe("ResourceUnavailable.CmkNotFound");
     expect((await there.DescribeKey({ KeyId })).KeyMetadata?.Alias).toBe("sdk-fill-0");
