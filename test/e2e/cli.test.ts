@@ -198,6 +198,11 @@ describe("a key's life", () => {
       CreatorUinString: "100000000001",
       primaryVersion: 1,
       versionCount: 1,
+      tags: [{ TagKey: "team", TagValue: "payments" }],
+      bindings: [],
+      AccountAppId: "0",
+      AccountUin: "100000000001",
+      AccountName: "default",
     });
 
     // A table for people: the API's spellings, ISO times, "-" for unset.
@@ -457,7 +462,7 @@ describe("kms encrypt / kms decrypt", () => {
     const out = join(dir, "never.kmse");
     const r = await kms(["encrypt", "--key", signer, "-i", plainFile, "-o", out]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`kms: InvalidParameterValue.InvalidKeyUsage: key ${signer} is not an ENCRYPT_DECRYPT key\n`);
+    expect(r.stderr).toBe(`kms: InvalidParameterValue.InvalidKeyUsage: key ${signer} (ASYMMETRIC_SIGN_VERIFY_ECC) does not allow this operation\n`);
     await expect(stat(out)).rejects.toThrow();
     const missing = await kms(["encrypt", "--key", keyId, "-i", join(dir, "no-such-file"), "-o", out]);
     expect(missing.code).toBe(2);
