@@ -21,6 +21,8 @@ import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
 import { SecretsManagerService } from "../gen/ssm/v1/ssm_pb.js";
 import { WhiteBoxKeyService } from "../gen/kms/v1/whitebox_pb.js";
 import { adminActions } from "./access/actions/index.js";
+import { operatorBinding } from "./access/operator-actions/index.js";
+import { adminResources } from "./access/resources.js";
 import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
 import { Gate } from "./access/gate.js";
@@ -140,7 +142,8 @@ function workerTableGenerator(engine: AsymmetricEngine): TableGenerator {
 async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: AsymmetricEngine, trust: Trust, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = trust.rootKey;
   const repo = new KeyRepository(store);
-  await repo.open();
+  // Keys made before accounts existed belong to the default account and the first region (pinned once).
+  await repo.open({ account: config.accountUin.toString(), region: config.regions[0] ?? "" });
   const directory = new Directory(store, rootKey, config.accountUin);
   await directory.open(clock.now(), { warn: (m) => log.warn(m), legacy: { pending: trust.adoptLegacyDirectory, done: () => trust.legacyDirectoryAdopted() } });
   await ensureRootCredentials(directory, {
@@ -170,6 +173,7 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
       manualRotationIntervalMs: config.manualRotationIntervalMs,
       hsmClusterId: config.hsmClusterId,
     },
+    accountLabel: (account) => directory.accountLabel(account),
   };
   const dataKeys = openDataKeys(store, deps, { locks: deps.locks, clock, rootKey, settings: { dataKeyLimit: config.dataKeyLimit, hsmClusterId: config.hsmClusterId } });
   deps.hostedDataKeys = hostedDataKeysPort(dataKeys);
@@ -212,7 +216,8 @@ function registerServices(routes: RouteTable, { deps, secrets, dataKeys, directo
   routes.add({ service: DataKeyService, deps: dataKeys, actions: dataKeyActions, policyService: "kms", resourceService: "kms", resources: dataKeyResources(dataKeys.repo, dataKeys.cipher), api: DATA_KEYS_API });
   routes.add({ service: KeyVersionService, deps, actions: versionActions, policyService: "kms", resourceService: "kms", resources: keys });
   routes.add({ service: BatchCryptoService, deps, actions: batchActions, policyService: "kms", resourceService: "kms", authorizesPerItem: true });
-  routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms" });
+  routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms", resources: adminResources(directory) });
+  routes.add(operatorBinding({ directory, clock }));
   routes.add({ service: TrustService, deps: { trust }, actions: trustActions, policyService: "kmsadmin", resourceService: "kms" });
   // DescribeAsyncRequestInfo is about the secret whose flow it names.
   const flowOwner = (scope: { account: string; region: string }, flowId: number) =>
@@ -230,7 +235,7 @@ function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner 
   const { deps, secrets, dataKeys } = domain;
   return new JobRunner(intervalMs, (m) => log.info(m))
     .add({ name: "keys", run: () => runKeyDueWork(deps) })
-    .add({ name: "data key purges", run: async () => (await runDataKeysDueWork(dataKeys, dataKeys.clock.now())).map((subject) => ({ kind: "data-key-purge", subject: String(subject) })) })
+    .add({ name: "data key purges", run: () => runDataKeysDueWork(dataKeys, dataKeys.clock.now()) })
     .add({
       name: "secret purges",
       run: async () =>
@@ -388,7 +393,7 @@ function metricSources(domain: () => Domain | undefined, engine: CountedEngine, 
     async keysByState() {
       const d = domain();
       const index = d ? await d.deps.repo.summaries() : undefined;
-      return Object.fromEntries(KEY_STATES.map((state) => [state, index ? index.page({ state, ascending: true, offset: 0, limit: 0 }).total : 0]));
+      return Object.fromEntries(KEY_STATES.map((state) => [state, index ? index.total({ state, ascending: true }) : 0]));
     },
     async oldestDue() {
       const d = domain();

@@ -9,10 +9,14 @@ import type { BatchOp } from "./store/store.js";
 
 /** Who made a call, as an edge established it from a verified credential. */
 export interface Identity {
-  /** The principal's uin. */
+  /** The principal's uin (for an account's root, the account's uin). */
   uin: bigint;
+  /** The account the principal belongs to: where its calls act, unless they name a member account. */
+  account: bigint;
   name: string;
   root: boolean;
+  /** The root of the default account: manages accounts, the keyring and the root of trust. */
+  operator: boolean;
   /** Public id of the credential used: SecretId, token id, or "cert:<fingerprint prefix>". */
   credential: string;
 }
@@ -31,7 +35,11 @@ export type ItemResult<M extends DescMethod> = { ok: true; output: MessageInitSh
 /** The caller of one request: authenticated by a transport, authorised by the gate (access/gate.ts). */
 export interface CallContext {
   requestId: string;
-  /** Account the call acts for (owner of the keys). */
+  /**
+   * Account the call acts in (owner of the keys it sees): the caller's own,
+   * or the member account its request names (MemberAccount) when the caller's
+   * account is that member's organisation.
+   */
   uin: bigint;
   /** Region the call names (API 3.0 X-TC-Region) or the service's default region. */
   region: string;
@@ -46,6 +54,12 @@ export interface CallContext {
    * services registered with `authorizesPerItem`.
    */
   invoke?: <M extends DescMethod>(method: M, request: MessageShape<M["input"]>, index: number) => Promise<ItemResult<M>>;
+  /**
+   * The accounts a multi-account listing covers (MemberAccounts), each already
+   * checked to be the caller's own or a member of its organisation; absent:
+   * just `uin`.
+   */
+  accounts?: readonly bigint[];
 }
 
 /**
@@ -76,6 +90,10 @@ export const RESOURCE_NAMES = {
   account: (service: string, region: string, account: string) => `qcs::${service}:${region}:uin/${account}:*`,
   /** One key. */
   key: (region: string, account: string, creatorUin: string, keyId: string) => `qcs::kms:${region}:uin/${account}:key/creatorUin/${creatorUin}/${keyId}`,
+  /** One principal (CAM's form): what an admin call about its credentials or policies acts on. */
+  principal: (account: string, principalUin: string) => `qcs::cam::uin/${account}:uin/${principalUin}`,
+  /** One policy (CAM's form). */
+  policy: (account: string, name: string) => `qcs::cam::uin/${account}:policy/${name}`,
 } as const;
 
 /** One resource a request is about, as the policy engine checks it. */

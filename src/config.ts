@@ -147,6 +147,10 @@ export interface TlsConfig {
 export const DEFAULT_HSM_CLUSTER_ID = "tc-kms-cluster";
 const HSM_CLUSTER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
+/** The default account (KMS_ACCOUNT_UIN) and region (first of KMS_REGIONS) when unset. */
+export const DEFAULT_ACCOUNT_UIN = "100000000001";
+export const DEFAULT_REGION = "ap-guangzhou";
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
@@ -308,9 +312,9 @@ export function parseStore(env: NodeJS.ProcessEnv): StoreConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const keyType = (env.KMS_DEFAULT_KEY_TYPE ?? "FIPS").toUpperCase();
   if (keyType !== "FIPS" && keyType !== "GM") throw new ConfigError(`KMS_DEFAULT_KEY_TYPE must be FIPS or GM, got "${keyType}"`);
-  const uin = env.KMS_ACCOUNT_UIN ?? "100000000001";
+  const uin = env.KMS_ACCOUNT_UIN ?? DEFAULT_ACCOUNT_UIN;
   if (!/^[1-9]\d{0,18}$/.test(uin)) throw new ConfigError(`KMS_ACCOUNT_UIN must be a positive integer, got "${uin}"`);
-  const regions = (env.KMS_REGIONS ?? "ap-guangzhou").split(",").map((r) => r.trim()).filter(Boolean);
+  const regions = (env.KMS_REGIONS ?? DEFAULT_REGION).split(",").map((r) => r.trim()).filter(Boolean);
   if (regions.length === 0) throw new ConfigError("KMS_REGIONS must name at least one region");
   const dataDir = resolve(env.KMS_DATA_DIR || "./data");
   return {

@@ -42,7 +42,7 @@ export function keyVersionSealedKind(locks: LockSet): SealedRecordKind {
   return jsonSealedKind<KeyVersion>({
     name: "key-versions",
     prefix: VERSIONS_PREFIX,
-    fields: [{ name: "sealedMaterial", label: (r) => materialLabel(r.keyId, r.version) }],
+    fields: [{ name: "sealedMaterial", label: (r) => materialLabel(r.keyId, r.version, r.account === undefined || r.region === undefined ? undefined : { account: r.account, region: r.region }) }],
     serialize: underKeyLocks(locks),
   });
 }
@@ -128,6 +128,7 @@ export const PLAIN_SPACES: readonly string[] = [
   keyspace.auditPrefix,
   keyspace.meta("schema"),
   keyspace.meta("audit-head"),
+  keyspace.meta("legacy-key-scope"),
 ];
 
 /** Registers every kind of today's families on `registry` (trust.records), and their plain spaces. */

@@ -9,7 +9,7 @@ export interface AccessKeyRecord {
   status: AccessKeyStatus;
   createTime: number;
   description: string;
-  /** Decimal uin of the account the key acts for. */
+  /** Decimal uin of the account the key acts for (its principal's account). */
   uin: string;
   /** Decimal uin of the principal it belongs to; absent in records written before principals existed (= the root). */
   principalUin?: string;

@@ -1,10 +1,19 @@
 /**
- * The directory: principals, their access keys and bearer tokens, and
- * policies. Everything is held in memory (every request authenticates and
- * authorises against it, and must not touch the store for that) and persisted
- * one batch per change, so the map and the store never disagree.
+ * The directory: accounts, and in each account its principals, their access
+ * keys, bearer tokens and client certificates, and its policies. Everything
+ * is held in memory (every request authenticates and authorises against it,
+ * and must not touch the store for that) and persisted one batch per change,
+ * so the map and the store never disagree.
  *
- * Every record is authenticated under the keyring, bound to its store key:
+ * Accounts are tenants: a principal belongs to one account, and every record
+ * of an account sits under a store key naming it (keyspace.ts), so one
+ * account's view (`in(account)`) sees nothing of another's. Principal uins
+ * are unique across accounts (a root's uin is its account's); credentials
+ * (SecretIds, token ids, certificate fingerprints) are unique too, and each
+ * names its principal, which names its account.
+ *
+ * Every record is authenticated under the keyring, bound to its store key
+ * (and so to its account):
  *
  *   {"f":1,<fields>,"mac":"<base64 of RootKey.seal(empty, "kms/v1/directory/<store key>\n<record JSON>")>"}
  *
@@ -12,10 +21,15 @@
  * of the record without it, under the current keyring version (named in its
  * header, so a keyring rotation rewraps it like any sealed record). Whoever
  * can write the store but does not hold the keyring cannot plant a token,
- * flip `root`, or move a record to another key: such a record is refused at
- * load (logged once with its store key), and everyone else keeps working. A
- * principal whose attached policy is refused or missing is denied everything
- * (the missing one could have been a deny).
+ * flip `root`, or move a record to another key or account: such a record is
+ * refused at load (logged once with its store key), and everyone else keeps
+ * working. A principal whose attached policy is refused or missing is denied
+ * everything (the missing one could have been a deny).
+ *
+ * Stores older than accounts kept one account's records at v1/<space>/<id>.
+ * The first start moves every one of them whose MAC verifies into the
+ * default account, in one batch (re-MAC'd for its new store key); one that
+ * does not verify stays where it was and is refused at load, as before.
  */
 import { hash, randomInt, timingSafeEqual } from "node:crypto";
 import { KmsError } from "../errors.js";
@@ -28,7 +42,22 @@ import type { Identity, Journal } from "../call.js";
 import type { AccessKeyRecord, AccessKeyStatus } from "./access-key.js";
 import { SECRET_ID_RE } from "../credential-formats.js";
 import { parsePolicy, type CompiledPolicy } from "./policy/index.js";
-import { POLICY_NAME_RE, PRINCIPAL_NAME_RE, TOKEN_ID_RE, type PolicyRecord, type PrincipalRecord, type TokenRecord } from "./principal.js";
+import {
+  ACCOUNT_NAME_RE,
+  ACCOUNT_UIN_MAX,
+  ACCOUNT_UIN_MIN,
+  FINGERPRINT_RE,
+  POLICY_NAME_RE,
+  PRINCIPAL_NAME_RE,
+  TOKEN_ID_RE,
+  type AccountRecord,
+  type AccountStatus,
+  type CertificateRecord,
+  type PolicyRecord,
+  type PrincipalDeletionRecord,
+  type PrincipalRecord,
+  type TokenRecord,
+} from "./principal.js";
 
 const RECORD_FORMAT = 1;
 export const secretLabel = (secretId: string) => `kms/v1/access-key/${secretId}`;
@@ -66,6 +95,24 @@ interface PolicyEntry {
   record: PolicyRecord;
   /** Undefined when a stored document no longer parses: it then grants nothing. */
   compiled: CompiledPolicy | undefined;
+}
+
+/** A certificate a client presented, as the TLS layer verified it. */
+export interface PresentedCertificate {
+  /** Subject CN. */
+  cn: string;
+  /** Lower-case hex SHA-256 of the DER certificate. */
+  fingerprint: string;
+  /** Start of validity, ms (NaN when unknown: then the CN alone never suffices). */
+  notBefore: number;
+}
+
+/** A certificate to register, as parsed from its PEM (src/crypto/certificate.ts). */
+export interface CertificateInfo {
+  fingerprint: string;
+  subject: string;
+  notBefore: number;
+  notAfter: number;
 }
 
 /** The stored bytes of a record: its JSON and the MAC binding it to `storeKey`. */
@@ -115,11 +162,12 @@ function verifiedRecord<T>(rootKey: RootKey, storeKey: string, bytes: Uint8Array
   return parseRecord<T>(storeKey, json);
 }
 
-/** The id a record must carry to sit under its store key. */
-type IdOf<T> = (record: T) => unknown;
+/** The place a record must sit at: its account (absent for account records) and its id. */
+type PlaceOf<T> = (record: T) => readonly unknown[];
 
-function assertPlace<T>(storeKey: string, prefix: string, record: T, idOf: IdOf<T>): T {
-  if (idOf(record) !== storeKey.slice(prefix.length)) throw new RefusedRecord(`${storeKey} holds the record of another id`);
+/** Refuses a verified record whose fields name another place than its store key (a MAC'd record is ours, but stay strict). */
+function assertPlace<T>(storeKey: string, prefix: string, record: T, placeOf: PlaceOf<T>): T {
+  if (placeOf(record).map(String).join("/") !== storeKey.slice(prefix.length)) throw new RefusedRecord(`${storeKey} holds the record of another id`);
   return record;
 }
 
@@ -141,43 +189,484 @@ function tryParsePolicy(document: string): CompiledPolicy | undefined {
   }
 }
 
-export class Directory {
-  private readonly principals = new Map<string, PrincipalRecord>();
-  private readonly principalByName = new Map<string, string>();
-  private readonly accessKeys = new Map<string, AccessKeyEntry>();
-  private readonly tokens = new Map<string, TokenRecord>();
-  private readonly tokenByHash = new Map<string, string>();
-  private readonly policies = new Map<string, PolicyEntry>();
+const scoped = (account: string, name: string) => `${account}/${name}`;
+
+/** The directory's record spaces, each with the place its records sit at. */
+const SPACES = {
+  principals: { prefix: keyspace.principalsPrefix, place: (r: PrincipalRecord) => [r.account, r.uin] },
+  policies: { prefix: keyspace.policiesPrefix, place: (r: PolicyRecord) => [r.account, r.name] },
+  accessKeys: { prefix: keyspace.accessKeysPrefix, place: (r: AccessKeyRecord) => [r.uin, r.secretId] },
+  tokens: { prefix: keyspace.tokensPrefix, place: (r: TokenRecord) => [r.account, r.tokenId] },
+  certificates: { prefix: keyspace.certificatesPrefix, place: (r: CertificateRecord) => [r.account, r.fingerprint] },
+  principalDeletions: { prefix: keyspace.principalDeletionsPrefix, place: (r: PrincipalDeletionRecord) => [r.account, r.name] },
+  accounts: { prefix: keyspace.accountsPrefix, place: (r: AccountRecord) => [r.uin] },
+} as const;
+
+/** The spaces stores older than accounts had, and the field that names a legacy record's account after the move. */
+const LEGACY_SPACES: readonly { prefix: string; accountField: "account" | "uin" }[] = [
+  { prefix: keyspace.principalsPrefix, accountField: "account" },
+  { prefix: keyspace.policiesPrefix, accountField: "account" },
+  { prefix: keyspace.accessKeysPrefix, accountField: "uin" },
+  { prefix: keyspace.tokensPrefix, accountField: "account" },
+];
+
+/** The in-memory state and the one write path shared by every account's view. */
+class DirectoryState {
+  readonly accounts = new Map<string, AccountRecord>();
+  readonly accountByName = new Map<string, string>();
+  readonly principals = new Map<string, PrincipalRecord>();
+  /** "<account>/<name>" → uin */
+  readonly principalByName = new Map<string, string>();
+  readonly accessKeys = new Map<string, AccessKeyEntry>();
+  readonly tokens = new Map<string, TokenRecord>();
+  readonly tokenByHash = new Map<string, string>();
+  /** "<account>/<name>" → policy */
+  readonly policies = new Map<string, PolicyEntry>();
+  readonly certificates = new Map<string, CertificateRecord>();
+  /** "<account>/<name>" → when a principal of that name was last deleted */
+  readonly principalDeletions = new Map<string, number>();
   /** Compiled policies per principal uin; cleared on any change. */
-  private readonly grants = new Map<string, readonly CompiledPolicy[]>();
+  readonly grants = new Map<string, readonly CompiledPolicy[]>();
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly store: KvStore,
-    private readonly rootKey: RootKey,
-    readonly accountUin: bigint,
+    readonly store: KvStore,
+    readonly rootKey: RootKey,
+    /** The default account: the operator's, and where a store older than accounts is moved. */
+    readonly defaultAccount: bigint,
   ) {}
 
+  /** The op storing a record with its MAC. */
+  put(storeKey: string, record: object): BatchOp {
+    return { type: "put", key: storeKey, value: encodeDirectoryRecord(this.rootKey, storeKey, record) };
+  }
+
+  putPrincipal(p: PrincipalRecord): void {
+    this.principals.set(p.uin, p);
+    this.principalByName.set(scoped(p.account, p.name), p.uin);
+    this.grants.clear();
+  }
+
+  putAccount(a: AccountRecord): void {
+    const before = this.accounts.get(a.uin);
+    if (before && before.name !== a.name) this.accountByName.delete(before.name);
+    this.accounts.set(a.uin, a);
+    this.accountByName.set(a.name, a.uin);
+  }
+
+  putToken(t: TokenRecord): void {
+    this.tokens.set(t.tokenId, t);
+    this.tokenByHash.set(t.hash, t.tokenId);
+  }
+
+  /** Uins look like Tencent's: 12 digits starting 100, unused by any principal or account. */
+  newUin(): string {
+    for (;;) {
+      const uin = `100${String(randomInt(0, 1_000_000_000)).padStart(9, "0")}`;
+      if (!this.uinTaken(uin)) return uin;
+    }
+  }
+
+  uinTaken(uin: string): boolean {
+    return this.principals.has(uin) || this.accounts.has(uin);
+  }
+
+  /**
+   * An enabled account's principal, as an identity proved by `credential`. An
+   * account whose record is missing (deleted behind the service's back, or
+   * refused at load) is treated as disabled: deleting a record must not undo
+   * a DisableAccount.
+   */
+  identity(p: PrincipalRecord | undefined, credential: string): Identity | undefined {
+    if (!p || this.accounts.get(p.account)?.status !== "Enabled") return undefined;
+    const account = BigInt(p.account);
+    return { uin: BigInt(p.uin), account, name: p.name, root: p.root, operator: p.root && account === this.defaultAccount, credential };
+  }
+
+  /** One batch: through the calling admin action's journal (its audit event alongside), or straight to the store at bootstrap. */
+  write(journal: Journal | undefined, ops: readonly BatchOp[]): Promise<void> {
+    return journal ? journal(ops) : this.store.batch(ops);
+  }
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * One account's directory: its principals, policies, credentials and
+ * certificates, and nothing of any other account. Every admin action works
+ * through the view of the calling account (Directory.in(call.uin)); an id of
+ * another account answers exactly like one that does not exist.
+ */
+export class AccountDirectory {
+  protected readonly key: string;
+
+  constructor(
+    protected readonly state: DirectoryState,
+    readonly account: bigint,
+  ) {
+    this.key = account.toString();
+  }
+
+  // ---- reads ----
+
+  principal(uin: bigint): PrincipalRecord | undefined {
+    const p = this.state.principals.get(uin.toString());
+    return p?.account === this.key ? p : undefined;
+  }
+
+  listPrincipals(): PrincipalRecord[] {
+    return [...this.state.principals.values()]
+      .filter((p) => p.account === this.key)
+      .sort((a, b) => Number(b.root) - Number(a.root) || a.createTime - b.createTime || (a.name < b.name ? -1 : 1));
+  }
+
+  listAccessKeys(principalUin?: bigint): AccessKeyRecord[] {
+    const want = principalUin?.toString();
+    return [...this.state.accessKeys.values()]
+      .map((e) => e.record)
+      .filter((r) => r.uin === this.key && (want === undefined || (r.principalUin ?? r.uin) === want))
+      .sort((a, b) => a.createTime - b.createTime || (a.secretId < b.secretId ? -1 : 1));
+  }
+
+  getAccessKey(secretId: string): AccessKeyRecord | undefined {
+    const r = this.state.accessKeys.get(secretId)?.record;
+    return r?.uin === this.key ? r : undefined;
+  }
+
+  listTokens(principalUin?: bigint): TokenRecord[] {
+    const want = principalUin?.toString();
+    return [...this.state.tokens.values()]
+      .filter((t) => t.account === this.key && (want === undefined || t.principalUin === want))
+      .sort((a, b) => a.createTime - b.createTime || (a.tokenId < b.tokenId ? -1 : 1));
+  }
+
+  getToken(tokenId: string): TokenRecord | undefined {
+    const t = this.state.tokens.get(tokenId);
+    return t?.account === this.key ? t : undefined;
+  }
+
+  listCertificates(principalUin?: bigint): CertificateRecord[] {
+    const want = principalUin?.toString();
+    return [...this.state.certificates.values()]
+      .filter((c) => c.account === this.key && (want === undefined || c.principalUin === want))
+      .sort((a, b) => a.createTime - b.createTime || (a.fingerprint < b.fingerprint ? -1 : 1));
+  }
+
+  getCertificate(fingerprint: string): CertificateRecord | undefined {
+    const c = this.state.certificates.get(fingerprint);
+    return c?.account === this.key ? c : undefined;
+  }
+
+  listPolicies(): { record: PolicyRecord; attachments: number }[] {
+    const counts = new Map<string, number>();
+    for (const p of this.state.principals.values()) if (p.account === this.key) for (const n of p.policies) counts.set(n, (counts.get(n) ?? 0) + 1);
+    return [...this.state.policies.values()]
+      .filter((e) => e.record.account === this.key)
+      .map((e) => ({ record: e.record, attachments: counts.get(e.record.name) ?? 0 }))
+      .sort((a, b) => (a.record.name < b.record.name ? -1 : 1));
+  }
+
+  policy(name: string): { record: PolicyRecord; attachments: number } | undefined {
+    return this.listPolicies().find((p) => p.record.name === name);
+  }
+
+  // ---- changes: one at a time, one batch each ----
+
+  createPrincipal(name: string, description: string, nowMs: number, journal?: Journal): Promise<PrincipalRecord> {
+    return this.state.exclusive(async () => {
+      if (!PRINCIPAL_NAME_RE.test(name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
+      this.requireAccount();
+      if (this.state.principalByName.has(scoped(this.key, name))) throw new KmsError("ResourceInUse", `a principal named ${name} already exists`);
+      const record: PrincipalRecord = { uin: this.state.newUin(), account: this.key, name, description, createTime: nowMs, root: false, policies: [] };
+      // The name was another principal's: its certificates (CN = name) must never authenticate this one.
+      const reused = this.state.principalDeletions.get(scoped(this.key, name));
+      if (reused !== undefined) record.certificatesAfter = reused;
+      await this.state.write(journal, [this.state.put(keyspace.principal(this.key, record.uin), record)]);
+      this.state.putPrincipal(record);
+      return record;
+    });
+  }
+
+  /**
+   * Deletes a sub-user with its access keys, tokens and certificates in one
+   * batch, and records when its name was deleted (a certificate whose CN
+   * names a later principal of that name must be issued after this).
+   */
+  deletePrincipal(uin: bigint, nowMs: number, journal?: Journal): Promise<void> {
+    return this.state.exclusive(async () => {
+      const p = this.requirePrincipal(uin);
+      if (p.root) throw new KmsError("UnsupportedOperation", "the account root cannot be deleted");
+      const keys = this.listAccessKeys(uin);
+      const tokens = this.listTokens(uin);
+      const certificates = this.listCertificates(uin);
+      const deletion: PrincipalDeletionRecord = { account: this.key, name: p.name, deletedAt: nowMs };
+      const ops: BatchOp[] = [
+        { type: "del", key: keyspace.principal(this.key, p.uin) },
+        ...keys.map((k): BatchOp => ({ type: "del", key: keyspace.accessKey(this.key, k.secretId) })),
+        ...tokens.map((t): BatchOp => ({ type: "del", key: keyspace.token(this.key, t.tokenId) })),
+        ...certificates.map((c): BatchOp => ({ type: "del", key: keyspace.certificate(this.key, c.fingerprint) })),
+        this.state.put(keyspace.principalDeletion(this.key, p.name), deletion),
+      ];
+      await this.state.write(journal, ops);
+      this.state.principals.delete(p.uin);
+      this.state.principalByName.delete(scoped(this.key, p.name));
+      for (const k of keys) this.state.accessKeys.delete(k.secretId);
+      for (const t of tokens) {
+        this.state.tokens.delete(t.tokenId);
+        this.state.tokenByHash.delete(t.hash);
+      }
+      for (const c of certificates) this.state.certificates.delete(c.fingerprint);
+      this.state.principalDeletions.set(scoped(this.key, p.name), nowMs);
+      this.state.grants.clear();
+    });
+  }
+
+  /** Creates an access key; with `supplied` (operator-given root pair) stores that pair. */
+  createAccessKey(principalUin: bigint, description: string, nowMs: number, supplied?: { secretId: string; secretKey: string }, journal?: Journal): Promise<{ record: AccessKeyRecord; secretKey: string }> {
+    return this.state.exclusive(async () => {
+      const p = this.requirePrincipal(principalUin);
+      const { record, secretKey, op } = this.newAccessKey(p, description, nowMs, supplied);
+      await this.state.write(journal, [op]);
+      this.state.accessKeys.set(record.secretId, { record, secretKey });
+      return { record, secretKey };
+    });
+  }
+
+  /** The record and op of a new access key (not yet stored). */
+  protected newAccessKey(p: PrincipalRecord, description: string, nowMs: number, supplied?: { secretId: string; secretKey: string }): { record: AccessKeyRecord; secretKey: string; op: BatchOp } {
+    const secretId = supplied?.secretId ?? `AKID${randomAlphanumeric(32)}`;
+    if (this.state.accessKeys.has(secretId)) throw new KmsError("ResourceInUse", `access key ${secretId} is already registered`);
+    const secretKey = supplied?.secretKey ?? randomAlphanumeric(32);
+    const record: AccessKeyRecord = {
+      secretId,
+      sealedSecretKey: Buffer.from(this.state.rootKey.seal(Buffer.from(secretKey, "utf8"), secretLabel(secretId))).toString("base64"),
+      status: "Enabled",
+      createTime: nowMs,
+      description,
+      uin: p.account,
+      principalUin: p.uin,
+    };
+    return { record, secretKey, op: this.state.put(keyspace.accessKey(p.account, secretId), record) };
+  }
+
+  setAccessKeyStatus(secretId: string, status: AccessKeyStatus, journal?: Journal): Promise<void> {
+    return this.state.exclusive(async () => {
+      const e = this.requireAccessKey(secretId);
+      if (e.record.status === status) return;
+      const record = { ...e.record, status };
+      await this.state.write(journal, [this.state.put(keyspace.accessKey(this.key, secretId), record)]);
+      this.state.accessKeys.set(secretId, { record, secretKey: e.secretKey });
+    });
+  }
+
+  deleteAccessKey(secretId: string, journal?: Journal): Promise<void> {
+    return this.state.exclusive(async () => {
+      this.requireAccessKey(secretId);
+      await this.state.write(journal, [{ type: "del", key: keyspace.accessKey(this.key, secretId) }]);
+      this.state.accessKeys.delete(secretId);
+    });
+  }
+
+  /** Creates a bearer token "<tokenId>.<secret>" (or stores an operator-supplied one); only its hash is kept. */
+  createToken(principalUin: bigint, description: string, nowMs: number, supplied?: string, journal?: Journal): Promise<{ record: TokenRecord; token: string }> {
+    return this.state.exclusive(async () => {
+      const p = this.requirePrincipal(principalUin);
+      const { record, token, op } = this.newToken(p, description, nowMs, supplied);
+      await this.state.write(journal, [op]);
+      this.state.putToken(record);
+      return { record, token };
+    });
+  }
+
+  protected newToken(p: PrincipalRecord, description: string, nowMs: number, supplied?: string): { record: TokenRecord; token: string; op: BatchOp } {
+    const tokenId = `kmst${randomAlphanumeric(16)}`;
+    const token = supplied ?? `${tokenId}.${randomAlphanumeric(40)}`;
+    const record: TokenRecord = { tokenId, account: p.account, principalUin: p.uin, hash: sha256Hex(token), description, createTime: nowMs };
+    if (this.state.tokenByHash.has(record.hash)) throw new KmsError("ResourceInUse", "this token is already registered");
+    return { record, token, op: this.state.put(keyspace.token(p.account, tokenId), record) };
+  }
+
+  deleteToken(tokenId: string, journal?: Journal): Promise<void> {
+    return this.state.exclusive(async () => {
+      if (!TOKEN_ID_RE.test(tokenId)) throw new KmsError("InvalidParameterValue", "TokenId must be kmst followed by 16 letters and digits");
+      const record = this.getToken(tokenId);
+      if (!record) throw new KmsError("ResourceNotFound", `token ${tokenId} does not exist`);
+      await this.state.write(journal, [{ type: "del", key: keyspace.token(this.key, tokenId) }]);
+      this.state.tokens.delete(tokenId);
+      this.state.tokenByHash.delete(record.hash);
+    });
+  }
+
+  /** Binds a certificate (by fingerprint) to a sub-user. */
+  registerCertificate(principalUin: bigint, cert: CertificateInfo, description: string, nowMs: number, journal?: Journal): Promise<CertificateRecord> {
+    return this.state.exclusive(async () => {
+      const p = this.requirePrincipal(principalUin);
+      if (p.root) throw new KmsError("UnsupportedOperation", "the account root authenticates with tokens and access keys only, never with a certificate");
+      if (this.state.certificates.has(cert.fingerprint)) throw new KmsError("ResourceInUse", `certificate ${cert.fingerprint} is already registered`);
+      const record: CertificateRecord = { fingerprint: cert.fingerprint, account: this.key, principalUin: p.uin, subject: cert.subject, notBefore: cert.notBefore, notAfter: cert.notAfter, description, createTime: nowMs };
+      // From its first registration on, the principal authenticates by registered certificates only (deleting them all does not bring its CN back).
+      const pinned: PrincipalRecord | undefined = p.certificatesOnly ? undefined : { ...p, certificatesOnly: true };
+      await this.state.write(journal, [this.state.put(keyspace.certificate(this.key, cert.fingerprint), record), ...(pinned ? [this.state.put(keyspace.principal(this.key, p.uin), pinned)] : [])]);
+      this.state.certificates.set(cert.fingerprint, record);
+      if (pinned) this.state.putPrincipal(pinned);
+      return record;
+    });
+  }
+
+  deleteCertificate(fingerprint: string, journal?: Journal): Promise<void> {
+    return this.state.exclusive(async () => {
+      assertFingerprint(fingerprint);
+      if (!this.getCertificate(fingerprint)) throw new KmsError("ResourceNotFound", `certificate ${fingerprint} is not registered`);
+      await this.state.write(journal, [{ type: "del", key: keyspace.certificate(this.key, fingerprint) }]);
+      this.state.certificates.delete(fingerprint);
+    });
+  }
+
+  createPolicy(name: string, description: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
+    return this.state.exclusive(async () => {
+      assertPolicyName(name);
+      this.requireAccount();
+      if (this.state.policies.has(scoped(this.key, name))) throw new KmsError("ResourceInUse", `a policy named ${name} already exists`);
+      const compiled = parsePolicy(document);
+      const record: PolicyRecord = { account: this.key, name, description, document, createTime: nowMs, updateTime: nowMs };
+      await this.state.write(journal, [this.state.put(keyspace.policy(this.key, name), record)]);
+      this.state.policies.set(scoped(this.key, name), { record, compiled });
+      return record;
+    });
+  }
+
+  updatePolicy(name: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
+    return this.state.exclusive(async () => {
+      const e = this.requirePolicy(name);
+      const compiled = parsePolicy(document);
+      const record: PolicyRecord = { ...e.record, document, updateTime: nowMs };
+      await this.state.write(journal, [this.state.put(keyspace.policy(this.key, name), record)]);
+      this.state.policies.set(scoped(this.key, name), { record, compiled });
+      this.state.grants.clear();
+      return record;
+    });
+  }
+
+  deletePolicy(name: string, journal?: Journal): Promise<void> {
+    return this.state.exclusive(async () => {
+      this.requirePolicy(name);
+      const users = this.listPrincipals().filter((p) => p.policies.includes(name)).map((p) => p.name);
+      if (users.length > 0) throw new KmsError("ResourceInUse", `policy ${name} is attached to ${users.slice(0, 5).join(", ")}${users.length > 5 ? ", ..." : ""}; detach it first`);
+      await this.state.write(journal, [{ type: "del", key: keyspace.policy(this.key, name) }]);
+      this.state.policies.delete(scoped(this.key, name));
+    });
+  }
+
+  attachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
+    return this.changePolicies(uin, name, (list) => (list.includes(name) ? [...list] : [...list, name]), journal, true);
+  }
+
+  detachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
+    return this.changePolicies(
+      uin,
+      name,
+      (list) => {
+        if (!list.includes(name)) throw new KmsError("ResourceNotFound", `policy ${name} is not attached to principal ${uin}`);
+        return list.filter((n) => n !== name);
+      },
+      journal,
+      false,
+    );
+  }
+
+  /** Attaching needs the policy; detaching does not (a refused or lost policy can still be detached). */
+  private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[], journal: Journal | undefined, mustExist: boolean): Promise<void> {
+    return this.state.exclusive(async () => {
+      const p = this.requirePrincipal(uin);
+      if (p.root) throw new KmsError("UnsupportedOperation", "the account root is not restricted by policies");
+      if (mustExist) this.requirePolicy(name);
+      else assertPolicyName(name);
+      const policies = change(p.policies);
+      if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return;
+      const record = { ...p, policies };
+      await this.state.write(journal, [this.state.put(keyspace.principal(this.key, p.uin), record)]);
+      this.state.putPrincipal(record);
+    });
+  }
+
+  protected requireAccount(): AccountRecord {
+    const a = this.state.accounts.get(this.key);
+    if (!a) throw new KmsError("ResourceNotFound", `account ${this.key} does not exist`);
+    return a;
+  }
+
+  protected requirePrincipal(uin: bigint): PrincipalRecord {
+    const p = this.principal(uin);
+    if (!p) throw new KmsError("ResourceNotFound", `principal ${uin} does not exist`);
+    return p;
+  }
+
+  private requireAccessKey(secretId: string): AccessKeyEntry {
+    if (!SECRET_ID_RE.test(secretId)) throw new KmsError("InvalidParameterValue", "SecretId must be AKID followed by 32 letters and digits");
+    const e = this.state.accessKeys.get(secretId);
+    if (!e || e.record.uin !== this.key) throw new KmsError("ResourceNotFound", `access key ${secretId} does not exist`);
+    return e;
+  }
+
+  private requirePolicy(name: string): PolicyEntry {
+    assertPolicyName(name);
+    const e = this.state.policies.get(scoped(this.key, name));
+    if (!e) throw new KmsError("ResourceNotFound", `policy ${name} does not exist`);
+    return e;
+  }
+}
+
+/** A new account and its root's first credentials (shown once). */
+export interface CreatedAccount {
+  account: AccountRecord;
+  token: string;
+  secretId: string;
+  secretKey: string;
+}
+
+/**
+ * The whole directory: the default account's view (so code written before
+ * accounts keeps working unchanged), every account's view through `in()`,
+ * the credential lookups of the request path, and the accounts themselves.
+ */
+export class Directory extends AccountDirectory {
   /** Store keys of the records refused at the last open (not loaded). */
   refused: readonly string[] = [];
 
+  constructor(store: KvStore, rootKey: RootKey, readonly accountUin: bigint) {
+    super(new DirectoryState(store, rootKey, accountUin), accountUin);
+  }
+
+  /** One account's directory. */
+  in(account: bigint): AccountDirectory {
+    return account === this.accountUin ? this : new AccountDirectory(this.state, account);
+  }
+
   /**
    * Loads every record whose MAC verifies (refusing and logging the others),
-   * unseals access-key secrets, and creates the root principal on first start.
-   * On the first start of a store older than authenticated records
-   * (`legacy.pending`), first MACs every record in one batch.
+   * unseals access-key secrets, and creates the default account and its root
+   * principal on first start. On the first start of a store older than
+   * authenticated records (`legacy.pending`), first MACs every record in one
+   * batch; on the first start of a store older than accounts, moves its
+   * records into the default account in one batch.
    */
   async open(nowMs: number, options: DirectoryOpenOptions = {}): Promise<void> {
     const warn = options.warn ?? ((m: string) => process.stderr.write(`${m}\n`));
+    const { store, rootKey } = this.state;
     if (options.legacy?.pending) {
       await this.adoptLegacy();
       await options.legacy.done();
     }
+    await this.moveIntoDefaultAccount();
     const refused: string[] = [];
-    const load = async <T>(prefix: string, idOf: IdOf<T>, put: (record: T) => void) => {
-      for await (const [k, v] of this.store.scan({ prefix })) {
+    const load = async <T>(space: { prefix: string; place: PlaceOf<T> }, put: (record: T) => void) => {
+      for await (const [k, v] of store.scan({ prefix: space.prefix })) {
         try {
-          put(assertPlace(k, prefix, verifiedRecord<T>(this.rootKey, k, v), idOf));
+          put(assertPlace(k, space.prefix, verifiedRecord<T>(rootKey, k, v), space.place));
         } catch (err) {
           if (!(err instanceof RefusedRecord)) throw err;
           refused.push(k);
@@ -185,36 +674,58 @@ export class Directory {
         }
       }
     };
-    await load<PrincipalRecord>(keyspace.principalsPrefix, (r) => r.uin, (r) => this.putPrincipal(r));
-    await load<PolicyRecord>(keyspace.policiesPrefix, (r) => r.name, (record) => this.policies.set(record.name, { record, compiled: tryParsePolicy(record.document) }));
-    await load<AccessKeyRecord>(keyspace.accessKeysPrefix, (r) => r.secretId, (record) => {
+    await load(SPACES.accounts, (r) => this.state.putAccount(r));
+    await load(SPACES.principals, (r) => this.state.putPrincipal(r));
+    await load(SPACES.policies, (record) => this.state.policies.set(scoped(record.account, record.name), { record, compiled: tryParsePolicy(record.document) }));
+    await load(SPACES.accessKeys, (record) => {
       let secret: Uint8Array;
       try {
-        secret = this.rootKey.unseal(Buffer.from(record.sealedSecretKey, "base64"), secretLabel(record.secretId));
+        secret = rootKey.unseal(Buffer.from(record.sealedSecretKey, "base64"), secretLabel(record.secretId));
       } catch {
-        throw new RefusedRecord(`${keyspace.accessKey(record.secretId)}: its secret key does not unseal`);
+        throw new RefusedRecord(`${keyspace.accessKey(record.uin, record.secretId)}: its secret key does not unseal`);
       }
-      this.accessKeys.set(record.secretId, { record, secretKey: Buffer.from(secret).toString("utf8") });
+      this.state.accessKeys.set(record.secretId, { record, secretKey: Buffer.from(secret).toString("utf8") });
     });
-    await load<TokenRecord>(keyspace.tokensPrefix, (r) => r.tokenId, (record) => {
-      this.tokens.set(record.tokenId, record);
-      this.tokenByHash.set(record.hash, record.tokenId);
-    });
+    await load(SPACES.tokens, (record) => this.state.putToken(record));
+    await load(SPACES.certificates, (record) => this.state.certificates.set(record.fingerprint, record));
+    await load(SPACES.principalDeletions, (record) => this.state.principalDeletions.set(scoped(record.account, record.name), record.deletedAt));
     this.refused = refused;
-    const rootUin = this.accountUin.toString();
-    const existing = this.principals.get(rootUin);
-    if (existing?.root) return;
-    // No root record (first start), or a refused one: the root is re-created as it always is.
-    const root: PrincipalRecord = { uin: rootUin, name: ROOT_NAME, description: "the account root", createTime: existing?.createTime ?? nowMs, root: true, policies: [] };
-    await this.store.batch([this.put(keyspace.principal(rootUin), root)]);
-    this.putPrincipal(root);
+    await this.ensureDefaultAccount(nowMs);
+  }
+
+  /** The default account and its root, created on first start (or re-created when refused at load). */
+  private async ensureDefaultAccount(nowMs: number): Promise<void> {
+    const uin = this.key;
+    const ops: BatchOp[] = [];
+    let account = this.state.accounts.get(uin);
+    if (!account) {
+      const name = this.state.accountByName.has("default") ? `default-${uin}` : "default";
+      account = { uin, name, description: "the operator's account (KMS_ACCOUNT_UIN)", createTime: nowMs, status: "Enabled" };
+      ops.push(this.state.put(keyspace.account(uin), account));
+    } else if (account.status !== "Enabled" || account.organization !== undefined) {
+      // The operator's account is always enabled and nobody's member; a store saying otherwise was not written by this service.
+      account = { ...account, status: "Enabled" };
+      delete account.organization;
+      ops.push(this.state.put(keyspace.account(uin), account));
+    }
+    const existing = this.state.principals.get(uin);
+    let root: PrincipalRecord | undefined;
+    if (!existing?.root || existing.account !== uin) {
+      // No root record (first start), or a refused one: the root is re-created as it always is.
+      root = { uin, account: uin, name: ROOT_NAME, description: "the account root", createTime: existing?.createTime ?? nowMs, root: true, policies: [] };
+      ops.push(this.state.put(keyspace.principal(uin, uin), root));
+    }
+    if (ops.length === 0) return;
+    await this.state.store.batch(ops);
+    this.state.putAccount(account);
+    if (root) this.state.putPrincipal(root);
   }
 
   /** MACs every record written before records were authenticated, in one batch. */
   private async adoptLegacy(): Promise<void> {
     const ops: BatchOp[] = [];
-    for (const prefix of [keyspace.principalsPrefix, keyspace.policiesPrefix, keyspace.accessKeysPrefix, keyspace.tokensPrefix]) {
-      for await (const [k, v] of this.store.scan({ prefix })) {
+    for (const { prefix } of LEGACY_SPACES) {
+      for await (const [k, v] of this.state.store.scan({ prefix })) {
         const { json, mac } = splitRecord(k, v);
         if (mac) continue;
         // Only a record that parses is adopted; anything else stays as it is and is refused at load.
@@ -223,10 +734,38 @@ export class Directory {
         } catch {
           continue;
         }
-        ops.push({ type: "put", key: k, value: macRecord(this.rootKey, k, json) });
+        ops.push({ type: "put", key: k, value: macRecord(this.state.rootKey, k, json) });
       }
     }
-    if (ops.length > 0) await this.store.batch(ops);
+    if (ops.length > 0) await this.state.store.batch(ops);
+  }
+
+  /**
+   * Moves the records of a store older than accounts (v1/<space>/<id>) into
+   * the default account (v1/<space>/<account>/<id>), in one batch: each one
+   * whose MAC verifies under its old store key is written under its new one
+   * with the account named and a MAC for that key, and the old key deleted.
+   * A record that does not verify is left where it is (refused at load).
+   */
+  private async moveIntoDefaultAccount(): Promise<void> {
+    const { store, rootKey } = this.state;
+    const account = this.key;
+    const ops: BatchOp[] = [];
+    for (const { prefix, accountField } of LEGACY_SPACES) {
+      for await (const [k, v] of store.scan({ prefix })) {
+        const id = k.slice(prefix.length);
+        if (id.includes("/")) continue;
+        let record: Record<string, unknown>;
+        try {
+          record = verifiedRecord<Record<string, unknown>>(rootKey, k, v);
+        } catch (err) {
+          if (err instanceof RefusedRecord) continue;
+          throw err;
+        }
+        ops.push(this.state.put(`${prefix}${account}/${id}`, { ...record, [accountField]: account }), { type: "del", key: k });
+      }
+    }
+    if (ops.length > 0) await store.batch(ops);
   }
 
   /**
@@ -239,11 +778,11 @@ export class Directory {
       name,
       prefix,
       rewrap: (storeKey, value, rootKey) => this.rewrapRecord(storeKey, value, rootKey),
-      serialize: (_records, write) => this.exclusive(write),
+      serialize: (_records, write) => this.state.exclusive(write),
       stored: (storeKey, value) => {
         if (prefix !== keyspace.accessKeysPrefix) return;
-        const e = this.accessKeys.get(storeKey.slice(prefix.length));
-        if (e) e.record = verifiedRecord<AccessKeyRecord>(this.rootKey, storeKey, value);
+        const e = this.state.accessKeys.get(storeKey.slice(storeKey.lastIndexOf("/") + 1));
+        if (e) e.record = verifiedRecord<AccessKeyRecord>(this.state.rootKey, storeKey, value);
       },
     });
     return [
@@ -251,6 +790,9 @@ export class Directory {
       kind("directory-policies", keyspace.policiesPrefix),
       kind("directory-access-keys", keyspace.accessKeysPrefix),
       kind("directory-tokens", keyspace.tokensPrefix),
+      kind("directory-certificates", keyspace.certificatesPrefix),
+      kind("directory-principal-deletions", keyspace.principalDeletionsPrefix),
+      kind("directory-accounts", keyspace.accountsPrefix),
     ];
   }
 
@@ -272,313 +814,163 @@ export class Directory {
 
   // ---- lookups on the request path (synchronous, no store access) ----
 
-  /** The secret and identity of an enabled access key. */
+  /** The secret and identity of an enabled access key of an enabled account. */
   accessKey(secretId: string): { secretKey: string; identity: Identity } | undefined {
-    const e = this.accessKeys.get(secretId);
+    const e = this.state.accessKeys.get(secretId);
     if (!e || e.record.status !== "Enabled") return undefined;
-    const p = this.principals.get(e.record.principalUin ?? e.record.uin);
-    return p && { secretKey: e.secretKey, identity: this.identity(p, secretId) };
+    const identity = this.state.identity(this.state.principals.get(e.record.principalUin ?? e.record.uin), secretId);
+    return identity && { secretKey: e.secretKey, identity };
   }
 
   /** The identity a bearer token proves, if it is one of ours. */
   identityOfToken(token: string): Identity | undefined {
     const digest = sha256(token);
-    const tokenId = this.tokenByHash.get(digest.toString("hex"));
-    const record = tokenId === undefined ? undefined : this.tokens.get(tokenId);
+    const tokenId = this.state.tokenByHash.get(digest.toString("hex"));
+    const record = tokenId === undefined ? undefined : this.state.tokens.get(tokenId);
     // The map lookup is by hash; compare again in constant time so equality is never decided by a short-circuit.
     if (!record || !timingSafeEqual(Buffer.from(record.hash, "hex"), digest)) return undefined;
-    const p = this.principals.get(record.principalUin);
-    return p && this.identity(p, record.tokenId);
+    return this.state.identity(this.state.principals.get(record.principalUin), record.tokenId);
   }
 
   /**
-   * The sub-user named by a verified client certificate. Never the root: a
+   * The sub-user a verified client certificate proves. Never a root: a
    * certificate any holder of the CA can mint must not carry unrestricted power.
+   *
+   * - A registered certificate (by fingerprint) is its principal's, in any account.
+   * - Otherwise its CN names a sub-user of the default account, unless that
+   *   sub-user ever had a certificate registered (then only those), and unless the
+   *   certificate was issued before a principal of that name was last deleted
+   *   (it was then another principal's).
    */
-  identityOfCertificate(name: string, credential: string): Identity | undefined {
-    const uin = this.principalByName.get(name);
-    const p = uin === undefined ? undefined : this.principals.get(uin);
-    return p && !p.root ? this.identity(p, credential) : undefined;
+  identityOfCertificate(cert: PresentedCertificate, credential: string): Identity | undefined {
+    const registered = this.state.certificates.get(cert.fingerprint);
+    if (registered) {
+      const p = this.state.principals.get(registered.principalUin);
+      return p && !p.root && p.account === registered.account ? this.state.identity(p, credential) : undefined;
+    }
+    const uin = this.state.principalByName.get(scoped(this.key, cert.cn));
+    const p = uin === undefined ? undefined : this.state.principals.get(uin);
+    if (!p || p.root || p.certificatesOnly) return undefined;
+    const after = p.certificatesAfter ?? this.state.principalDeletions.get(scoped(this.key, cert.cn));
+    if (after !== undefined && !(cert.notBefore >= after)) return undefined;
+    return this.state.identity(p, credential);
   }
 
   /** The compiled policies attached to a principal (empty for unknown ones). */
   policiesOf(uin: bigint): readonly CompiledPolicy[] {
     const key = uin.toString();
-    let cached = this.grants.get(key);
+    let cached = this.state.grants.get(key);
     if (!cached) {
-      const names = this.principals.get(key)?.policies ?? [];
+      const p = this.state.principals.get(key);
+      const names = p?.policies ?? [];
+      const entries = names.map((n) => (p ? this.state.policies.get(scoped(p.account, n)) : undefined));
       // A policy refused at load or deleted behind our back might have been a deny: grant nothing then.
-      cached = names.some((n) => !this.policies.has(n))
-        ? []
-        : names.flatMap((n) => {
-            const c = this.policies.get(n)?.compiled;
-            return c ? [c] : [];
-          });
-      this.grants.set(key, cached);
+      cached = entries.some((e) => e === undefined) ? [] : entries.flatMap((e) => (e?.compiled ? [e.compiled] : []));
+      this.state.grants.set(key, cached);
     }
     return cached;
   }
 
-  principal(uin: bigint): PrincipalRecord | undefined {
-    return this.principals.get(uin.toString());
-  }
-
-  listPrincipals(): PrincipalRecord[] {
-    return [...this.principals.values()].sort((a, b) => Number(b.root) - Number(a.root) || a.createTime - b.createTime || (a.name < b.name ? -1 : 1));
-  }
-
-  listAccessKeys(principalUin?: bigint): AccessKeyRecord[] {
-    const want = principalUin?.toString();
-    return [...this.accessKeys.values()]
-      .map((e) => e.record)
-      .filter((r) => want === undefined || (r.principalUin ?? r.uin) === want)
-      .sort((a, b) => a.createTime - b.createTime || (a.secretId < b.secretId ? -1 : 1));
-  }
-
-  getAccessKey(secretId: string): AccessKeyRecord | undefined {
-    return this.accessKeys.get(secretId)?.record;
-  }
-
-  listTokens(principalUin?: bigint): TokenRecord[] {
-    const want = principalUin?.toString();
-    return [...this.tokens.values()].filter((t) => want === undefined || t.principalUin === want).sort((a, b) => a.createTime - b.createTime || (a.tokenId < b.tokenId ? -1 : 1));
-  }
-
-  getToken(tokenId: string): TokenRecord | undefined {
-    return this.tokens.get(tokenId);
-  }
-
   hasTokenHash(token: string): boolean {
-    return this.tokenByHash.has(sha256Hex(token));
+    return this.state.tokenByHash.has(sha256Hex(token));
   }
 
-  listPolicies(): { record: PolicyRecord; attachments: number }[] {
-    const counts = new Map<string, number>();
-    for (const p of this.principals.values()) for (const n of p.policies) counts.set(n, (counts.get(n) ?? 0) + 1);
-    return [...this.policies.values()].map((e) => ({ record: e.record, attachments: counts.get(e.record.name) ?? 0 })).sort((a, b) => (a.record.name < b.record.name ? -1 : 1));
+  // ---- accounts (the operator's) ----
+
+  getAccount(uin: bigint): AccountRecord | undefined {
+    return this.state.accounts.get(uin.toString());
   }
 
-  policy(name: string): { record: PolicyRecord; attachments: number } | undefined {
-    return this.listPolicies().find((p) => p.record.name === name);
+  /** An account's name and app id (for KeyMetadata), undefined for none. */
+  accountLabel(account: string): { name: string; appId: bigint } | undefined {
+    const a = this.state.accounts.get(account);
+    return a && { name: a.name, appId: BigInt(a.appId ?? 0) };
   }
 
-  // ---- changes: one at a time, one batch each ----
+  /** Every account: the default first, then oldest first. */
+  listAccounts(): AccountRecord[] {
+    return [...this.state.accounts.values()].sort((a, b) => Number(b.uin === this.key) - Number(a.uin === this.key) || a.createTime - b.createTime || (a.uin < b.uin ? -1 : 1));
+  }
 
-  createPrincipal(name: string, description: string, nowMs: number, journal?: Journal): Promise<PrincipalRecord> {
-    return this.exclusive(async () => {
-      if (!PRINCIPAL_NAME_RE.test(name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
-      if (this.principalByName.has(name)) throw new KmsError("ResourceInUse", `a principal named ${name} already exists`);
-      const record: PrincipalRecord = { uin: this.newSubUin(), name, description, createTime: nowMs, root: false, policies: [] };
-      await this.write(journal, [this.put(keyspace.principal(record.uin), record)]);
-      this.putPrincipal(record);
-      return record;
+  /**
+   * The account a call naming `member` (MemberAccount) acts in: the caller's
+   * own, or an enabled member of the caller's organisation whose app id
+   * matches (0 matches any). Anything else, existing or not, answers the
+   * same UnauthorizedOperation.
+   */
+  memberScope(caller: bigint, member: bigint, appId: bigint): bigint {
+    if (member === caller) return caller;
+    const m = this.state.accounts.get(member.toString());
+    const ok = m !== undefined && m.status === "Enabled" && m.organization === caller.toString() && (appId === 0n || m.appId === appId.toString());
+    if (!ok) throw new KmsError("UnauthorizedOperation", `not allowed to act on member account ${member}: it is not a member of the caller's organisation`);
+    return member;
+  }
+
+  /** Creates an account, its root, a root token and a root access key, in one batch. */
+  createAccount(spec: { name: string; description: string; uin: bigint; appId: bigint }, nowMs: number, journal?: Journal): Promise<CreatedAccount> {
+    return this.state.exclusive(async () => {
+      if (!ACCOUNT_NAME_RE.test(spec.name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
+      if (this.state.accountByName.has(spec.name)) throw new KmsError("ResourceInUse", `an account named ${spec.name} already exists`);
+      if (spec.uin !== 0n && (spec.uin < ACCOUNT_UIN_MIN || spec.uin > ACCOUNT_UIN_MAX)) throw new KmsError("InvalidParameterValue", "Uin must be 0 (generated) or 5 to 20 digits");
+      const uin = spec.uin === 0n ? this.state.newUin() : spec.uin.toString();
+      if (this.state.uinTaken(uin)) throw new KmsError("ResourceInUse", `uin ${uin} is already in use`);
+      const account: AccountRecord = { uin, name: spec.name, description: spec.description, createTime: nowMs, status: "Enabled", ...(spec.appId !== 0n ? { appId: spec.appId.toString() } : {}) };
+      const root: PrincipalRecord = { uin, account: uin, name: ROOT_NAME, description: "the account root", createTime: nowMs, root: true, policies: [] };
+      // newToken and newAccessKey write under the principal's account, not this view's.
+      const token = this.newToken(root, "root token (CreateAccount)", nowMs);
+      const key = this.newAccessKey(root, "root access key (CreateAccount)", nowMs);
+      await this.state.write(journal, [this.state.put(keyspace.account(uin), account), this.state.put(keyspace.principal(uin, uin), root), token.op, key.op]);
+      this.state.putAccount(account);
+      this.state.putPrincipal(root);
+      this.state.putToken(token.record);
+      this.state.accessKeys.set(key.record.secretId, { record: key.record, secretKey: key.secretKey });
+      return { account, token: token.token, secretId: key.record.secretId, secretKey: key.secretKey };
     });
   }
 
-  /** Deletes a sub-user with its access keys and tokens in one batch. */
-  deletePrincipal(uin: bigint, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
-      const p = this.requirePrincipal(uin);
-      if (p.root) throw new KmsError("UnsupportedOperation", "the account root cannot be deleted");
-      const keys = this.listAccessKeys(uin);
-      const tokens = this.listTokens(uin);
-      const ops: BatchOp[] = [
-        { type: "del", key: keyspace.principal(p.uin) },
-        ...keys.map((k): BatchOp => ({ type: "del", key: keyspace.accessKey(k.secretId) })),
-        ...tokens.map((t): BatchOp => ({ type: "del", key: keyspace.token(t.tokenId) })),
-      ];
-      await this.write(journal, ops);
-      this.principals.delete(p.uin);
-      this.principalByName.delete(p.name);
-      for (const k of keys) this.accessKeys.delete(k.secretId);
-      for (const t of tokens) {
-        this.tokens.delete(t.tokenId);
-        this.tokenByHash.delete(t.hash);
+  setAccountStatus(uin: bigint, status: AccountStatus, journal?: Journal): Promise<void> {
+    return this.state.exclusive(async () => {
+      const a = this.requireAccountOf(uin);
+      if (a.uin === this.key && status === "Disabled") throw new KmsError("UnsupportedOperation", "the default account (the operator's) cannot be disabled");
+      if (a.status === status) return;
+      const record = { ...a, status };
+      await this.state.write(journal, [this.state.put(keyspace.account(a.uin), record)]);
+      this.state.putAccount(record);
+    });
+  }
+
+  /** Makes `member` a member of `organization` (0: of none). Organisations are one level deep. */
+  setOrganization(member: bigint, organization: bigint, journal?: Journal): Promise<AccountRecord> {
+    return this.state.exclusive(async () => {
+      const m = this.requireAccountOf(member);
+      if (organization !== 0n) {
+        const org = this.requireAccountOf(organization);
+        if (m.uin === this.key) throw new KmsError("UnsupportedOperation", "the default account (the operator's) is no one's member");
+        if (m.uin === org.uin) throw new KmsError("UnsupportedOperation", "an account cannot be its own organisation");
+        if (org.organization !== undefined) throw new KmsError("UnsupportedOperation", `account ${org.uin} is itself a member of an organisation`);
+        if ([...this.state.accounts.values()].some((a) => a.organization === m.uin)) throw new KmsError("UnsupportedOperation", `account ${m.uin} is an organisation with members`);
       }
-      this.grants.clear();
-    });
-  }
-
-  /** Creates an access key; with `supplied` (operator-given root pair) stores that pair. */
-  createAccessKey(principalUin: bigint, description: string, nowMs: number, supplied?: { secretId: string; secretKey: string }, journal?: Journal): Promise<{ record: AccessKeyRecord; secretKey: string }> {
-    return this.exclusive(async () => {
-      const p = this.requirePrincipal(principalUin);
-      const secretId = supplied?.secretId ?? `AKID${randomAlphanumeric(32)}`;
-      const secretKey = supplied?.secretKey ?? randomAlphanumeric(32);
-      const record: AccessKeyRecord = {
-        secretId,
-        sealedSecretKey: Buffer.from(this.rootKey.seal(Buffer.from(secretKey, "utf8"), secretLabel(secretId))).toString("base64"),
-        status: "Enabled",
-        createTime: nowMs,
-        description,
-        uin: this.accountUin.toString(),
-        principalUin: p.uin,
-      };
-      await this.write(journal, [this.put(keyspace.accessKey(secretId), record)]);
-      this.accessKeys.set(secretId, { record, secretKey });
-      return { record, secretKey };
-    });
-  }
-
-  setAccessKeyStatus(secretId: string, status: AccessKeyStatus, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
-      const e = this.requireAccessKey(secretId);
-      if (e.record.status === status) return;
-      const record = { ...e.record, status };
-      await this.write(journal, [this.put(keyspace.accessKey(secretId), record)]);
-      this.accessKeys.set(secretId, { record, secretKey: e.secretKey });
-    });
-  }
-
-  deleteAccessKey(secretId: string, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
-      this.requireAccessKey(secretId);
-      await this.write(journal, [{ type: "del", key: keyspace.accessKey(secretId) }]);
-      this.accessKeys.delete(secretId);
-    });
-  }
-
-  /** Creates a bearer token "<tokenId>.<secret>" (or stores an operator-supplied one); only its hash is kept. */
-  createToken(principalUin: bigint, description: string, nowMs: number, supplied?: string, journal?: Journal): Promise<{ record: TokenRecord; token: string }> {
-    return this.exclusive(async () => {
-      const p = this.requirePrincipal(principalUin);
-      const tokenId = `kmst${randomAlphanumeric(16)}`;
-      const token = supplied ?? `${tokenId}.${randomAlphanumeric(40)}`;
-      const record: TokenRecord = { tokenId, principalUin: p.uin, hash: sha256Hex(token), description, createTime: nowMs };
-      if (this.tokenByHash.has(record.hash)) throw new KmsError("ResourceInUse", "this token is already registered");
-      await this.write(journal, [this.put(keyspace.token(tokenId), record)]);
-      this.tokens.set(tokenId, record);
-      this.tokenByHash.set(record.hash, tokenId);
-      return { record, token };
-    });
-  }
-
-  deleteToken(tokenId: string, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
-      if (!TOKEN_ID_RE.test(tokenId)) throw new KmsError("InvalidParameterValue", "TokenId must be kmst followed by 16 letters and digits");
-      const record = this.tokens.get(tokenId);
-      if (!record) throw new KmsError("ResourceNotFound", `token ${tokenId} does not exist`);
-      await this.write(journal, [{ type: "del", key: keyspace.token(tokenId) }]);
-      this.tokens.delete(tokenId);
-      this.tokenByHash.delete(record.hash);
-    });
-  }
-
-  createPolicy(name: string, description: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
-    return this.exclusive(async () => {
-      assertPolicyName(name);
-      if (this.policies.has(name)) throw new KmsError("ResourceInUse", `a policy named ${name} already exists`);
-      const compiled = parsePolicy(document);
-      const record: PolicyRecord = { name, description, document, createTime: nowMs, updateTime: nowMs };
-      await this.write(journal, [this.put(keyspace.policy(name), record)]);
-      this.policies.set(name, { record, compiled });
+      const record: AccountRecord = { ...m };
+      if (organization === 0n) delete record.organization;
+      else record.organization = organization.toString();
+      if (record.organization === m.organization) return m;
+      await this.state.write(journal, [this.state.put(keyspace.account(m.uin), record)]);
+      this.state.putAccount(record);
       return record;
     });
   }
 
-  updatePolicy(name: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
-    return this.exclusive(async () => {
-      const e = this.requirePolicy(name);
-      const compiled = parsePolicy(document);
-      const record: PolicyRecord = { ...e.record, document, updateTime: nowMs };
-      await this.write(journal, [this.put(keyspace.policy(name), record)]);
-      this.policies.set(name, { record, compiled });
-      this.grants.clear();
-      return record;
-    });
-  }
-
-  deletePolicy(name: string, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
-      this.requirePolicy(name);
-      const users = [...this.principals.values()].filter((p) => p.policies.includes(name)).map((p) => p.name);
-      if (users.length > 0) throw new KmsError("ResourceInUse", `policy ${name} is attached to ${users.slice(0, 5).join(", ")}${users.length > 5 ? ", ..." : ""}; detach it first`);
-      await this.write(journal, [{ type: "del", key: keyspace.policy(name) }]);
-      this.policies.delete(name);
-    });
-  }
-
-  attachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
-    return this.changePolicies(uin, name, (list) => (list.includes(name) ? [...list] : [...list, name]), journal, true);
-  }
-
-  detachPolicy(uin: bigint, name: string, journal?: Journal): Promise<void> {
-    return this.changePolicies(uin, name, (list) => {
-      if (!list.includes(name)) throw new KmsError("ResourceNotFound", `policy ${name} is not attached to principal ${uin}`);
-      return list.filter((n) => n !== name);
-    }, journal, false);
-  }
-
-  /** Attaching needs the policy; detaching does not (a refused or lost policy can still be detached). */
-  private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[], journal: Journal | undefined, mustExist: boolean): Promise<void> {
-    return this.exclusive(async () => {
-      const p = this.requirePrincipal(uin);
-      if (p.root) throw new KmsError("UnsupportedOperation", "the account root is not restricted by policies");
-      if (mustExist) this.requirePolicy(name);
-      else assertPolicyName(name);
-      const policies = change(p.policies);
-      if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return;
-      const record = { ...p, policies };
-      await this.write(journal, [this.put(keyspace.principal(p.uin), record)]);
-      this.putPrincipal(record);
-    });
-  }
-
-  /** The op storing a record with its MAC. */
-  private put(storeKey: string, record: object): BatchOp {
-    return { type: "put", key: storeKey, value: encodeDirectoryRecord(this.rootKey, storeKey, record) };
-  }
-
-  private identity(p: PrincipalRecord, credential: string): Identity {
-    return { uin: BigInt(p.uin), name: p.name, root: p.root, credential };
-  }
-
-  private putPrincipal(p: PrincipalRecord): void {
-    this.principals.set(p.uin, p);
-    this.principalByName.set(p.name, p.uin);
-    this.grants.clear();
-  }
-
-  /** Sub-user uins look like Tencent's: 12 digits starting 100. */
-  private newSubUin(): string {
-    for (;;) {
-      const uin = `100${String(randomInt(0, 1_000_000_000)).padStart(9, "0")}`;
-      if (!this.principals.has(uin) && uin !== this.accountUin.toString()) return uin;
-    }
-  }
-
-  private requirePrincipal(uin: bigint): PrincipalRecord {
-    const p = this.principals.get(uin.toString());
-    if (!p) throw new KmsError("ResourceNotFound", `principal ${uin} does not exist`);
-    return p;
-  }
-
-  private requireAccessKey(secretId: string): AccessKeyEntry {
-    if (!SECRET_ID_RE.test(secretId)) throw new KmsError("InvalidParameterValue", "SecretId must be AKID followed by 32 letters and digits");
-    const e = this.accessKeys.get(secretId);
-    if (!e) throw new KmsError("ResourceNotFound", `access key ${secretId} does not exist`);
-    return e;
-  }
-
-  private requirePolicy(name: string): PolicyEntry {
-    assertPolicyName(name);
-    const e = this.policies.get(name);
-    if (!e) throw new KmsError("ResourceNotFound", `policy ${name} does not exist`);
-    return e;
-  }
-
-  /** One batch: through the calling admin action's journal (its audit event alongside), or straight to the store at bootstrap. */
-  private write(journal: Journal | undefined, ops: readonly BatchOp[]): Promise<void> {
-    return journal ? journal(ops) : this.store.batch(ops);
-  }
-
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
+  private requireAccountOf(uin: bigint): AccountRecord {
+    const a = this.state.accounts.get(uin.toString());
+    if (!a) throw new KmsError("ResourceNotFound", `account ${uin} does not exist`);
+    return a;
   }
 }
 
 function assertPolicyName(name: string): void {
   if (!POLICY_NAME_RE.test(name)) throw new KmsError("InvalidParameterValue", "PolicyName must be 1 to 128 of A-Z a-z 0-9 and _+=,.@-");
+}
+
+function assertFingerprint(fingerprint: string): void {
+  if (!FINGERPRINT_RE.test(fingerprint)) throw new KmsError("InvalidParameterValue", "Fingerprint must be 64 lower-case hex digits (SHA-256 of the DER certificate)");
 }

@@ -69,6 +69,12 @@ export interface AuditFilter {
   keyId?: string;
   /** exact match */
   result?: string;
+  /**
+   * One account's trail: events of its callers, and of calls that acted on
+   * it as a member account. `unattributed` also takes the events written
+   * before accounts existed (they are the default account's).
+   */
+  account?: { uin: string; unattributed: boolean };
 }
 
 export interface AuditQueryOptions {
@@ -101,8 +107,14 @@ function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
     (f.principalUin === undefined || e.principalUin === f.principalUin) &&
     (f.action === undefined || e.action === f.action) &&
     (f.result === undefined || e.result === f.result) &&
-    (f.keyId === undefined || e.keyIds.includes(f.keyId))
+    (f.keyId === undefined || e.keyIds.includes(f.keyId)) &&
+    (f.account === undefined || inTrail(e, f.account))
   );
+}
+
+function inTrail(e: StoredAuditEvent, account: { uin: string; unattributed: boolean }): boolean {
+  if (e.account === undefined) return account.unattributed;
+  return e.account === account.uin || (e.memberAccounts?.includes(account.uin) ?? false);
 }
 
 function invalidParameter(message: string): KmsError {
@@ -118,6 +130,7 @@ function checkFilter(f: AuditFilter): void {
     const v = f[k];
     if (v !== undefined && typeof v !== "string") throw invalidParameter(`${k} must be a string`);
   }
+  if (f.account !== undefined && (typeof f.account.uin !== "string" || typeof f.account.unattributed !== "boolean")) throw invalidParameter("account must name a uin");
 }
 
 export class AuditLog {

@@ -30,6 +30,14 @@ export interface AuditEvent {
   requestId: string;
   /** float, rounded to 3 decimals when appended */
   latencyMs: number;
+  /**
+   * The caller's account, decimal (the default account's for callers that
+   * could not be authenticated). Absent in events written before accounts
+   * existed: those are the default account's.
+   */
+  account?: string;
+  /** Member accounts the call acted on (MemberAccount, MemberAccounts); absent when none. The event is in their trails too. */
+  memberAccounts?: string[];
 }
 
 export interface StoredAuditEvent extends AuditEvent {
@@ -56,6 +64,8 @@ const STORED_FIELDS: ReadonlySet<string> = new Set<keyof StoredAuditEvent>([
   "result",
   "requestId",
   "latencyMs",
+  "account",
+  "memberAccounts",
   "mac",
 ]);
 
@@ -70,9 +80,11 @@ function malformed(field: string): KmsError {
  * The chained record's fields in their one fixed order, seq first. JSON.stringify
  * of a record built here is the canonical encoding: it follows the order
  * written here, never the order of the caller's object (and drops anything else).
+ * The account fields come last and only when set, so an event written before
+ * accounts existed encodes (and verifies) exactly as it did.
  */
 function ordered(seq: number, e: AuditEvent, keyIds: string[], latencyMs: number): ChainedRecord {
-  return {
+  const base: ChainedRecord = {
     seq,
     time: e.time,
     principalUin: e.principalUin,
@@ -86,6 +98,9 @@ function ordered(seq: number, e: AuditEvent, keyIds: string[], latencyMs: number
     requestId: e.requestId,
     latencyMs,
   };
+  if (e.account !== undefined) base.account = e.account;
+  if (e.memberAccounts !== undefined) base.memberAccounts = e.memberAccounts;
+  return base;
 }
 
 /**
@@ -99,7 +114,10 @@ export function normalizeEvent(e: AuditEvent): ChainedRecord {
   if (!TRANSPORTS.has(e.transport)) throw malformed("transport");
   if (!Array.isArray(e.keyIds) || !e.keyIds.every((k) => typeof k === "string")) throw malformed("keyIds");
   if (typeof e.latencyMs !== "number" || !Number.isFinite(e.latencyMs)) throw malformed("latencyMs");
-  return ordered(0, e, [...e.keyIds], Math.round(e.latencyMs * 1000) / 1000);
+  if (e.account !== undefined && typeof e.account !== "string") throw malformed("account");
+  if (e.memberAccounts !== undefined && (!Array.isArray(e.memberAccounts) || !e.memberAccounts.every((a) => typeof a === "string"))) throw malformed("memberAccounts");
+  const memberAccounts = e.memberAccounts === undefined ? undefined : [...e.memberAccounts];
+  return ordered(0, memberAccounts === undefined ? e : { ...e, memberAccounts }, [...e.keyIds], Math.round(e.latencyMs * 1000) / 1000);
 }
 
 /** The chained record: seq first, then the event in its fixed order (a stored event's MAC is left out). */
@@ -144,7 +162,11 @@ export function parseStoredEvent(bytes: Uint8Array | string): StoredAuditEvent {
     throw new UnreadableRecordError(`field "keyIds" is not a list of strings`);
   const mac = str("mac");
   if (!MAC_HEX.test(mac)) throw new UnreadableRecordError(`field "mac" is not 32 bytes of hex`);
-  return {
+  const account = r.account === undefined ? undefined : str("account");
+  const members = r.memberAccounts;
+  if (members !== undefined && (!Array.isArray(members) || !members.every((k): k is string => typeof k === "string")))
+    throw new UnreadableRecordError(`field "memberAccounts" is not a list of strings`);
+  const event: StoredAuditEvent = {
     seq: num("seq"),
     time: num("time"),
     principalUin: str("principalUin"),
@@ -160,4 +182,7 @@ export function parseStoredEvent(bytes: Uint8Array | string): StoredAuditEvent {
     latencyMs: num("latencyMs"),
     mac,
   };
+  if (account !== undefined) event.account = account;
+  if (members !== undefined) event.memberAccounts = members;
+  return event;
 }

@@ -155,7 +155,12 @@ export function createKeyringRootKey(initial: Keyring): KeyringRootKey {
   };
 }
 
-/** Label binding a key version's material to its place. */
-export function materialLabel(keyId: string, version: number): string {
-  return `kms/v1/material/${keyId}/${version}`;
+/**
+ * Label binding a key version's material to its place: the key and version,
+ * and (for material sealed since keys had accounts) the key's account and
+ * region, so a key record moved to another account or region by someone who
+ * can write the store no longer unseals.
+ */
+export function materialLabel(keyId: string, version: number, scope?: { account: string; region: string }): string {
+  return scope ? `kms/v1/material/${keyId}/${version}@${scope.account}/${scope.region}` : `kms/v1/material/${keyId}/${version}`;
 }

@@ -55,4 +55,6 @@ export interface DataKeysDeps {
   rootKey: RootKey;
   clock: Clock;
   settings: DataKeysSettings;
+  /** The name and app id of an account, for DataKeyMetadata; absent: left empty. */
+  accountLabel?: ((account: string) => { name: string; appId: bigint } | undefined) | undefined;
 }

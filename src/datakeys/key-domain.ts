@@ -95,5 +95,6 @@ export function openDataKeys(store: KvStore, kms: KmsDeps, options: DataKeysOpti
     rootKey: options.rootKey,
     clock: options.clock,
     settings: options.settings,
+    accountLabel: kms.accountLabel,
   };
 }

@@ -26,6 +26,7 @@ export function scopeOf(call: CallContext): DataKeyScope {
 
 /** One data key's metadata (from its record or its listing summary); `keyName` is its CMK's alias ("" once the CMK is gone). */
 export function dataKeyMetadata(deps: DataKeysDeps, scope: DataKeyScope, r: DataKeySummary, keyName: string): MessageInitShape<typeof DataKeyMetadataSchema> {
+  const account = deps.accountLabel?.(scope.account);
   return {
     dataKeyId: r.dataKeyId,
     keyId: r.keyId,
@@ -50,9 +51,9 @@ export function dataKeyMetadata(deps: DataKeysDeps, scope: DataKeyScope, r: Data
     syncStartTime: 0n,
     syncEndTime: 0n,
     sourceHsmClusterId: "",
-    accountAppId: 0n,
+    accountAppId: account?.appId ?? 0n,
     accountUin: BigInt(scope.account),
-    accountName: "",
+    accountName: account?.name ?? "",
     tags: r.tags.map((t) => ({ tagKey: t.key, tagValue: t.value })),
   };
 }

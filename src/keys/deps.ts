@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { KeyTypeName } from "../config.js";
 import type { AsymmetricEngine } from "../crypto/asymmetric/pool.js";
 import type { RootKey } from "../crypto/seal.js";
+import type { AccountLabel } from "./key.js";
 import type { Aead } from "../crypto/primitives.js";
 import type { KeyTag } from "./key.js";
 import type { LockSet } from "./locks.js";
@@ -13,7 +14,9 @@ import type { KeyRepository } from "./repository.js";
 export interface KmsSettings {
   defaultKeyType: KeyTypeName;
   regions: readonly string[];
+  /** The default account (the operator's). Calls act in their own account (CallContext.uin). */
   accountUin: bigint;
+  /** Most keys one account keeps in one region (every state but purged). */
   cmkLimit: number;
   /** Least time between two on-demand RotateKey calls on one key. */
   manualRotationIntervalMs: number;
@@ -71,4 +74,6 @@ export interface KmsDeps {
   settings: KmsSettings;
   /** The hosted data keys (wired by app.ts); absent: IsHostedByKms 1 answers UnsupportedOperation. */
   hostedDataKeys?: HostedDataKeys;
+  /** The name and app id of an account, for KeyMetadata; absent: left empty. */
+  accountLabel?: (account: string) => AccountLabel | undefined;
 }

@@ -32,8 +32,25 @@ export interface KeyTag {
   value: string;
 }
 
-/** A CMK. Its material lives in KeyVersion records, one per version. */
-export interface KeyRecord {
+/** What a key's metadata tells of the account owning it (the directory knows; app.ts wires it). */
+export interface AccountLabel {
+  name: string;
+  appId: bigint;
+}
+
+/** Where a key lives: the account that owns it and the region it was created in. */
+export interface KeyScope {
+  /** Decimal uin. */
+  account: string;
+  region: string;
+}
+
+/**
+ * A CMK. Its material lives in KeyVersion records, one per version. A call
+ * sees a key only in its own scope (resolver.ts): one of another account or
+ * region answers exactly as a missing one.
+ */
+export interface KeyRecord extends KeyScope {
   keyId: string;
   alias: string;
   description: string;
@@ -95,6 +112,13 @@ export interface KeyVersionInfo {
 export interface KeyVersion {
   keyId: string;
   version: number;
+  /**
+   * The key's scope when the material was sealed, bound into its seal label
+   * (crypto/seal.ts materialLabel). Absent for material sealed before keys had
+   * accounts: its label names the key and version only.
+   */
+  account?: string;
+  region?: string;
   algorithm: KeySpecName;
   createTime: number;
   /** Root-key sealed material (crypto/seal.ts), base64: the symmetric key, or the asymmetric private key. */

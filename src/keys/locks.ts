@@ -33,4 +33,5 @@ export class LockSet {
 }
 
 export const keyLock = (keyId: string) => `key:${keyId}`;
-export const aliasLock = (alias: string) => `alias:${alias}`;
+/** Aliases are unique per account and region: one lock per alias in a scope. */
+export const aliasLock = (scope: { account: string; region: string }, alias: string) => `alias:${scope.account}/${scope.region}/${alias}`;

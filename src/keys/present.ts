@@ -4,8 +4,7 @@ import { KeyState as KeyStateEnum, KeyUsage as KeyUsageEnum, Origin as OriginEnu
 import { KeyVersionState, type KeyVersionMetadataSchema } from "../../gen/kms/v1/versions_pb.js";
 import { unixSeconds } from "../clock.js";
 import { KmsError, type ErrorCode } from "../errors.js";
-import type { KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersionInfo, VersionState } from "./key.js";
-import type { CallContext } from "../call.js";
+import type { AccountLabel, KeyOrigin, KeyRecord, KeyState, KeyUsage, KeyVersionInfo, VersionState } from "./key.js";
 import type { KmsDeps } from "./deps.js";
 import { hsmClusterOf } from "./validate.js";
 import { primaryVersion } from "./versions.js";
@@ -52,20 +51,24 @@ export function seconds(ms: number | undefined): bigint {
   return ms === undefined ? 0n : BigInt(unixSeconds(ms));
 }
 
-/** What a key's metadata says beyond its record: where it lives (this service's cluster) and whose it is. */
+/** What a key's metadata says beyond its record: where it lives (this service's cluster) and its owner's name. */
 export interface MetadataScope {
   hsmClusterId: string;
-  /** The account the key belongs to. */
-  account: bigint;
+  /** The name and app id of an account (KmsDeps.accountLabel); absent: left empty. */
+  accountLabel?: ((account: string) => AccountLabel | undefined) | undefined;
 }
 
-/** The scope of the keys a call sees. */
-export function metadataScope(deps: KmsDeps, call: CallContext): MetadataScope {
-  return { hsmClusterId: hsmClusterOf(deps.settings), account: call.uin };
+export function metadataScope(deps: KmsDeps): MetadataScope {
+  return { hsmClusterId: hsmClusterOf(deps.settings), accountLabel: deps.accountLabel };
 }
 
+/** Everything public about a key. */
 export function keyMetadata(key: KeyRecord, scope: MetadataScope): MessageInitShape<typeof KeyMetadataSchema> {
+  const account = scope.accountLabel?.(key.account);
   return {
+    accountUin: BigInt(key.account),
+    accountName: account?.name ?? "",
+    accountAppId: account?.appId ?? 0n,
     keyId: key.keyId,
     alias: key.alias,
     createTime: seconds(key.createTime),
@@ -97,9 +100,6 @@ export function keyMetadata(key: KeyRecord, scope: MetadataScope): MessageInitSh
     syncStartTime: 0n,
     syncEndTime: 0n,
     sourceHsmClusterId: "",
-    accountAppId: 0n,
-    accountUin: scope.account,
-    accountName: "",
   };
 }
 

@@ -2,13 +2,21 @@
  * Typed access to keys, aliases, versions and the deletion schedule over the
  * storage port. Reads return records; writes are returned as ops so that an
  * action can put everything it changes into one batch.
+ *
+ * Every key record carries its scope (account and region). Records written
+ * before accounts existed carry none: they belong to the legacy scope, pinned
+ * in the store at the first start that knew scopes (the default account and
+ * the first region then configured), so a later change of KMS_ACCOUNT_UIN or
+ * KMS_REGIONS never moves them. The alias index is keyed by scope; that
+ * start also moves the old unscoped alias entries under the legacy scope.
  */
+import { DEFAULT_ACCOUNT_UIN, DEFAULT_REGION } from "../config.js";
 import { KmsError } from "../errors.js";
-import { keyspace, type ScheduleKind } from "../store/keyspace.js";
+import { keyspace, legacyKeyspace, type ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { Journal } from "../call.js";
-import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
-import { SummaryIndex, summaryOf, type KeySummary } from "./summary-index.js";
+import type { ImportTokenRecord, KeyRecord, KeyScope, KeyVersion } from "./key.js";
+import { ScopedSummaries, summaryOf, type KeySummary } from "./summary-index.js";
 
 const RECORD_FORMAT = 1;
 
@@ -47,6 +55,19 @@ function deepFreeze<T>(value: T): T {
 
 /** How many key records the read cache holds. */
 const KEY_CACHE_MAX = 50_000;
+/** Where the legacy scope is pinned. */
+const LEGACY_SCOPE_KEY = keyspace.meta("legacy-key-scope");
+/** Alias entries moved per batch at the first start with scopes (two ops each: within etcd's default 128 per transaction). */
+const ALIAS_MOVES_PER_BATCH = 64;
+
+function parseScope(bytes: Uint8Array): KeyScope | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(bytes).toString("utf8")) as Partial<KeyScope>;
+    return typeof v.account === "string" && typeof v.region === "string" ? { account: v.account, region: v.region } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class KeyRepository {
   /** Number of stored keys; counted at open, kept current by commit(). */
@@ -63,10 +84,12 @@ export class KeyRepository {
    * records per call took 1.5 s). Built in the background after start;
    * commit() keeps it current from the records it writes.
    */
-  private index: SummaryIndex | undefined;
+  private index: ScopedSummaries | undefined;
   /** Writes committed while the summaries are being built: replayed onto them when the scan ends. */
   private duringBuild: (readonly BatchOp[])[] = [];
-  private indexReady: Promise<SummaryIndex> | undefined;
+  private indexReady: Promise<ScopedSummaries> | undefined;
+  /** The scope of records written before scopes existed (open() reads the pinned one). */
+  private legacy: KeyScope = { account: DEFAULT_ACCOUNT_UIN, region: DEFAULT_REGION };
   /** Key ids whose records could not be read when the listing index was built (left out of listings). */
   unreadableKeys: readonly string[] = [];
   /** Records behind putKey ops, so commit() can update the summaries without decoding. */
@@ -75,13 +98,13 @@ export class KeyRepository {
   constructor(readonly store: KvStore) {}
 
   /** The listing index (built on first use if start has not built it yet). */
-  summaries(): Promise<SummaryIndex> {
+  summaries(): Promise<ScopedSummaries> {
     this.indexReady ??= (async () => {
       const list: KeySummary[] = [];
       const unreadable: string[] = [];
       for await (const [k, bytes] of this.store.scan({ prefix: keyspace.keysPrefix })) {
         try {
-          list.push(summaryOf(decode<KeyRecord>(bytes, k)));
+          list.push(summaryOf(this.decodeKey(bytes, k)));
         } catch (err) {
           // One damaged record must not take listing down for every key; it is reported, and DescribeKey names it.
           if (!(err instanceof KmsError)) throw err;
@@ -89,7 +112,7 @@ export class KeyRepository {
         }
       }
       this.unreadableKeys = unreadable;
-      this.index = SummaryIndex.of(list);
+      this.index = ScopedSummaries.of(list);
       // The scan may or may not have seen writes made meanwhile; replaying them is right either way.
       for (const ops of this.duringBuild.splice(0)) this.applyToSummaries(ops);
       return this.index;
@@ -118,14 +141,63 @@ export class KeyRepository {
     return record;
   }
 
-  async open(): Promise<void> {
+  /**
+   * Reads (or, at the first start with scopes, pins) the legacy scope, moves
+   * unscoped alias entries under it, and counts the keys. `legacy`: the scope
+   * to pin, the default account and first region of the configuration.
+   */
+  async open(legacy?: KeyScope): Promise<void> {
+    const pinned = await this.store.get(LEGACY_SCOPE_KEY);
+    const scope = pinned ? parseScope(pinned) : undefined;
+    if (pinned && !scope) throw new Error(`${LEGACY_SCOPE_KEY} is unreadable: it names the account and region of the keys made before accounts existed`);
+    this.legacy = scope ?? legacy ?? this.legacy;
+    if (!scope) await this.store.batch([{ type: "put", key: LEGACY_SCOPE_KEY, value: Buffer.from(JSON.stringify(this.legacy), "utf8") }]);
+    await this.moveLegacyAliases();
     let n = 0;
     for await (const _ of this.store.scanKeys({ prefix: keyspace.keysPrefix })) n++;
     this.keyCount = n;
   }
 
+  /**
+   * v1/aliases/<alias> → v1/aliases/<account>/<region>/<alias> under the
+   * legacy scope, a page per batch: each entry is at exactly one place at
+   * every moment, and a start interrupted half-way finishes the move next time.
+   */
+  private async moveLegacyAliases(): Promise<void> {
+    for (;;) {
+      const ops: BatchOp[] = [];
+      for await (const [k, v] of this.store.scan({ prefix: keyspace.aliasesPrefix })) {
+        const alias = k.slice(keyspace.aliasesPrefix.length);
+        if (alias.includes("/")) continue;
+        ops.push({ type: "put", key: keyspace.alias(this.legacy.account, this.legacy.region, alias), value: v }, { type: "del", key: legacyKeyspace.alias(alias) });
+        if (ops.length === 2 * ALIAS_MOVES_PER_BATCH) break;
+      }
+      if (ops.length === 0) return;
+      await this.store.batch(ops);
+    }
+  }
+
+  /** The pinned scope of records written before scopes existed. */
+  get legacyScope(): KeyScope {
+    return this.legacy;
+  }
+
+  /** A stored key record, with the legacy scope when it names none. */
+  private decodeKey(bytes: Uint8Array, what: string): KeyRecord {
+    const record = decode<KeyRecord>(bytes, what);
+    if (record.account === undefined) record.account = this.legacy.account;
+    if (record.region === undefined) record.region = this.legacy.region;
+    return record;
+  }
+
+  /** Keys stored, in every scope. */
   get count(): number {
     return this.keyCount;
+  }
+
+  /** Keys one account keeps in one region (every state but purged). */
+  async countIn(scope: KeyScope): Promise<number> {
+    return (await this.summaries()).in(scope).size;
   }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
@@ -133,7 +205,7 @@ export class KeyRepository {
     if (hit) return hit;
     const epoch = this.epoch;
     const bytes = await this.store.get(keyspace.key(keyId));
-    return bytes && this.remember(keyId, decode<KeyRecord>(bytes, `key ${keyId}`), epoch);
+    return bytes && this.remember(keyId, this.decodeKey(bytes, `key ${keyId}`), epoch);
   }
 
   /**
@@ -150,20 +222,20 @@ export class KeyRepository {
     const values = await this.store.getMany(missing.map((i) => keyspace.key(keyIds[i] as string)));
     values.forEach((bytes, j) => {
       const i = missing[j] as number;
-      if (bytes) out[i] = decode<KeyRecord>(bytes, `key ${keyIds[i]}`);
+      if (bytes) out[i] = this.decodeKey(bytes, `key ${keyIds[i]}`);
     });
     return out;
   }
 
   /**
-   * The key holding an alias: from the listing index once it is built (a
-   * store read here blocked the event loop on LevelDB's lock during synced
-   * writes, a fifth of CreateKey's main-thread time), else from the store.
+   * The key holding an alias in a scope: from the listing index once it is
+   * built (a store read here blocked the event loop on LevelDB's lock during
+   * synced writes, a fifth of CreateKey's main-thread time), else from the store.
    */
-  async aliasOwner(alias: string): Promise<string | undefined> {
+  async aliasOwner(scope: KeyScope, alias: string): Promise<string | undefined> {
     // An unreadable key record hides its alias from the index: then only the store can say.
-    if (this.index && this.unreadableKeys.length === 0) return this.index.aliasOwner(alias);
-    const bytes = await this.store.get(keyspace.alias(alias));
+    if (this.index && this.unreadableKeys.length === 0) return this.index.in(scope).aliasOwner(alias);
+    const bytes = await this.store.get(keyspace.alias(scope.account, scope.region, alias));
     return bytes && Buffer.from(bytes).toString("utf8");
   }
 
@@ -204,12 +276,12 @@ export class KeyRepository {
     return { type: "put", key: keyspace.version(version.keyId, version.version), value: encode(version) };
   }
 
-  putAlias(alias: string, keyId: string): BatchOp {
-    return { type: "put", key: keyspace.alias(alias), value: Buffer.from(keyId, "utf8") };
+  putAlias(scope: KeyScope, alias: string, keyId: string): BatchOp {
+    return { type: "put", key: keyspace.alias(scope.account, scope.region, alias), value: Buffer.from(keyId, "utf8") };
   }
 
-  delAlias(alias: string): BatchOp {
-    return { type: "del", key: keyspace.alias(alias) };
+  delAlias(scope: KeyScope, alias: string): BatchOp {
+    return { type: "del", key: keyspace.alias(scope.account, scope.region, alias) };
   }
 
   putSchedule(kind: ScheduleKind, dateMs: number, subject: string): BatchOp {

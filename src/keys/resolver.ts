@@ -19,7 +19,7 @@ import type { Aead, SymmetricAlgorithm } from "../crypto/primitives.js";
 import type { AsymmetricSpecName, MessageType } from "../crypto/asymmetric/types.js";
 import type { CallContext } from "../call.js";
 import type { KmsDeps } from "./deps.js";
-import type { KeyOrigin, KeyRecord } from "./key.js";
+import type { KeyOrigin, KeyRecord, KeyScope } from "./key.js";
 import { assertTransition, type KeyAction } from "./state.js";
 import { ASYMMETRIC_USAGES, assertAlgorithm, assertMessage, usageKind, type AsymmetricKeyUsage, type UsageKind } from "./usages.js";
 import { assertKeyId } from "./validate.js";
@@ -157,13 +157,25 @@ function invalidKeyUsage(key: KeyRecord): KmsError {
   return new KmsError("InvalidParameterValue.InvalidKeyUsage", `key ${key.keyId} (${key.keyUsage}) does not allow this operation`);
 }
 
+/** The scope a call acts in: its account (call.uin: its own, or a member account it names) and region. */
+export function callScope(call: CallContext): KeyScope {
+  return { account: call.uin.toString(), region: call.region };
+}
+
+/** Every scope a call covers: one, or one per account of a multi-account listing (MemberAccounts). */
+export function callScopes(call: CallContext): KeyScope[] {
+  return (call.accounts ?? [call.uin]).map((a) => ({ account: a.toString(), region: call.region }));
+}
+
 /**
- * A stored record as the call may see it. Every lookup by key id passes here,
- * so a scope check (the call's account and region against the record's) goes
- * here and nowhere else; today one deployment serves one account.
+ * A stored record as the call may see it. Every lookup by key id passes here:
+ * a key of another account or region is answered exactly as a missing one
+ * (CmkNotFound, never naming its owner).
  */
-function visible(_call: CallContext, key: KeyRecord | undefined): KeyRecord | undefined {
-  return key;
+function visible(call: CallContext, key: KeyRecord | undefined): KeyRecord | undefined {
+  if (key === undefined || key.region !== call.region) return undefined;
+  if (call.accounts === undefined) return key.account === call.uin.toString() ? key : undefined;
+  return call.accounts.some((a) => key.account === a.toString()) ? key : undefined;
 }
 
 type Detail = Purposes[Purpose]["detail"];

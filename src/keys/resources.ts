@@ -86,8 +86,9 @@ export function contextConditions(context: string): [string, string[]][] {
 
 /**
  * The key services' RequestResources over a key lookup. A key that does not
- * exist is named with the account as its creator, so a caller cannot tell
- * missing keys from keys outside its grant; a request whose key cannot be read
+ * exist, or exists in another account or region, is named with the calling
+ * account as its creator and brings no tags, so a caller cannot tell missing
+ * keys from keys outside its grant or its scope; a request whose key cannot be read
  * (no id, a malformed blob) is checked against a key with an empty id: callers
  * allowed on every key go on to the action's own validation error, narrower
  * grants are denied.
@@ -102,7 +103,8 @@ export function keyResources(getKey: (keyId: string) => Promise<KeyRecord | unde
       for (const k of keys) assertContextLength(k.context);
       const refs: ResourceRef[] = [];
       for (const ref of keys.length > 0 ? keys : [{ keyId: "", context: "" }]) {
-        const key = isUuid(ref.keyId) ? await getKey(ref.keyId).catch(() => undefined) : undefined;
+        const found = isUuid(ref.keyId) ? await getKey(ref.keyId).catch(() => undefined) : undefined;
+        const key = found && found.account === scope.account && found.region === scope.region ? found : undefined;
         const conditions: [string, string[]][] = contextConditions(ref.context);
         if (key && key.tags.length > 0) conditions.push([CONDITION_KEYS.resourceTag, key.tags.map((t) => `${t.key}&${t.value}`)]);
         refs.push({ resource: RESOURCE_NAMES.key(scope.region, scope.account, key?.creatorUin ?? scope.account, ref.keyId), conditions });

@@ -45,7 +45,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
   async "key-deletion"(deps, key, entry) {
     if (!allows(key, "PurgeKey") || key.deletionDate !== entry.dateMs) return "stale";
     const versions = await deps.repo.versionKeys(key.keyId);
-    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], null, -1);
+    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key, key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], null, -1);
     return "done";
   },
 

@@ -21,10 +21,15 @@ export function symmetricAlgorithmOf(key: KeyRecord): SymmetricAlgorithm {
   return symmetricAlgorithm(key.algorithm);
 }
 
-/** Stored material that fails its integrity check fails this key only, with a clear message (other keys keep working). */
-function unsealVersion(deps: KmsDeps, record: KeyVersion): Uint8Array {
+/**
+ * Stored material that fails its integrity check fails this key only, with a clear message (other keys keep
+ * working). Material sealed with a scope is opened under the scope the key record says now: a record moved to
+ * another account or region does not open.
+ */
+function unsealVersion(deps: KmsDeps, key: KeyRecord, record: KeyVersion): Uint8Array {
+  const label = materialLabel(record.keyId, record.version, record.account === undefined ? undefined : key);
   try {
-    return deps.rootKey.unseal(Buffer.from(record.sealedMaterial, "base64"), materialLabel(record.keyId, record.version));
+    return deps.rootKey.unseal(Buffer.from(record.sealedMaterial, "base64"), label);
   } catch (err) {
     if (err instanceof UnsealError) throw new KmsError("InternalError", `stored material of key ${record.keyId} version ${record.version} failed its integrity check`, err);
     throw err;
@@ -35,7 +40,7 @@ function unsealVersion(deps: KmsDeps, record: KeyVersion): Uint8Array {
 export async function loadAead(deps: KmsDeps, key: KeyRecord, version: number, algorithm: SymmetricAlgorithm, missing: () => KmsError): Promise<Aead> {
   const record = await deps.repo.getVersion(key.keyId, version);
   if (!record) throw missing();
-  const material = unsealVersion(deps, record);
+  const material = unsealVersion(deps, key, record);
   const aead = algorithm.aead(material);
   material.fill(0);
   deps.materials.set(key.keyId, version, aead);
@@ -46,7 +51,7 @@ export async function loadAead(deps: KmsDeps, key: KeyRecord, version: number, a
 export async function loadKeyPair(deps: KmsDeps, key: KeyRecord, version: number): Promise<AsymmetricMaterial> {
   const record = await deps.repo.getVersion(key.keyId, version);
   if (!record?.publicKey) throw new KmsError("InternalError", `key ${key.keyId} version ${version} has no stored key pair`);
-  const material = { privateKey: unsealVersion(deps, record), publicKey: Buffer.from(record.publicKey, "base64") };
+  const material = { privateKey: unsealVersion(deps, key, record), publicKey: Buffer.from(record.publicKey, "base64") };
   deps.privateKeys.set(key.keyId, version, material);
   return material;
 }
@@ -72,9 +77,11 @@ export function sealVersion(
   const record: KeyVersion = {
     keyId: key.keyId,
     version,
+    account: key.account,
+    region: key.region,
     algorithm: key.algorithm,
     createTime: nowMs,
-    sealedMaterial: Buffer.from(deps.rootKey.seal(material, materialLabel(key.keyId, version))).toString("base64"),
+    sealedMaterial: Buffer.from(deps.rootKey.seal(material, materialLabel(key.keyId, version, key))).toString("base64"),
     ...(publicKey ? { publicKey: Buffer.from(publicKey).toString("base64") } : {}),
   };
   return { op: deps.repo.putVersion(record), info: { version, state: NEW_VERSION_STATE, createTime: nowMs } };

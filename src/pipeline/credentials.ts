@@ -10,8 +10,8 @@ import { KmsError } from "../errors.js";
 export type Credentials =
   /** "authorization: Bearer <token>" on gRPC, gRPC-Web and Connect. */
   | { kind: "token"; token: string }
-  /** A TLS client certificate the listener verified against KMS_TLS_CLIENT_CA. */
-  | { kind: "certificate"; cn: string; fingerprint: string }
+  /** A TLS client certificate the listener verified against KMS_TLS_CLIENT_CA (and KMS_TLS_CRL); notBefore in ms. */
+  | { kind: "certificate"; cn: string; fingerprint: string; notBefore: number }
   /**
    * An API 3.0 signature: `verify` checks it with the secret key of the
    * SecretId it names (looked up through `secretKeyOf`) and returns that
@@ -24,12 +24,16 @@ export function identify(directory: Directory, credentials: Credentials): Identi
   switch (credentials.kind) {
     case "token": {
       const identity = directory.identityOfToken(credentials.token);
-      if (!identity) throw new KmsError("AuthFailure.TokenFailure", "the bearer token is not valid (unknown, revoked, or its principal was deleted)");
+      if (!identity) throw new KmsError("AuthFailure.TokenFailure", "the bearer token is not valid (unknown, revoked, its principal deleted, or its account disabled)");
       return identity;
     }
     case "certificate": {
-      const identity = directory.identityOfCertificate(credentials.cn, `cert:${credentials.fingerprint.slice(0, 16)}`);
-      if (!identity) throw new KmsError("AuthFailure.InvalidAuthorization", "the client certificate's CN names no sub-user (the root authenticates with tokens only)");
+      const identity = directory.identityOfCertificate(credentials, `cert:${credentials.fingerprint.slice(0, 16)}`);
+      if (!identity)
+        throw new KmsError(
+          "AuthFailure.InvalidAuthorization",
+          "the client certificate proves no sub-user: it is not registered, and its CN names no sub-user of the default account that accepts it (the root authenticates with tokens only)",
+        );
       return identity;
     }
     case "signature": {

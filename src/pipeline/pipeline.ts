@@ -2,7 +2,9 @@
  * The one call pipeline. Every call on every transport (gRPC, gRPC-Web,
  * Connect, API 3.0) goes through `serve`, which owns its whole life: request
  * id, in-flight tracking for drain, the caller's identity, the region, the
- * rate limit, authorisation through the Gate, the call context and journal,
+ * rate limit, the account the call acts in (the caller's, or a member
+ * account its request names), authorisation through the Gate, the call
+ * context and journal,
  * the audit event (calls refused before dispatch included), and the error →
  * {gRPC status, API code, message} mapping with its one logging rule.
  *
@@ -41,7 +43,11 @@ export interface PipelineDeps {
   access: { directory: Directory; gate: Gate } | undefined;
   /** Where events go; absent while sealed (the audit key is sealed too). */
   audit: AuditSink | undefined;
-  /** The account calls act for. */
+  /**
+   * The default account (the operator's): where events of callers that could
+   * not be authenticated are filed. Every authenticated call acts in its
+   * caller's own account (Identity.account) or a member account it names.
+   */
   accountUin: bigint;
   /** Regions served; the first is where calls that name none act. */
   regions: readonly string[];
@@ -89,7 +95,23 @@ export type Served = { call: Call; ok: true; route: Route; output: MessageInit }
 const UNAUTHENTICATED_EVENTS_PER_S = 20;
 
 /** The caller of a public route who presented no credentials. */
-const ANONYMOUS: Identity = Object.freeze({ uin: 0n, name: "", root: false, credential: "" });
+const ANONYMOUS: Identity = Object.freeze({ uin: 0n, account: 0n, name: "", root: false, operator: false, credential: "" });
+
+/** Most accounts one MemberAccounts list names. */
+const MAX_MEMBER_ACCOUNTS = 100;
+
+/** Where a call acts: its account, the accounts a multi-account listing covers, and the member accounts it names (audited). */
+interface ActingScope {
+  uin: bigint;
+  accounts?: readonly bigint[];
+  members: readonly bigint[];
+}
+
+/** A MemberAccount message as every contract spells it (kms.v1.MemberAccount; data keys' too). */
+interface MemberAccountField {
+  memberUin: bigint;
+  memberAppId: bigint;
+}
 
 /** Most ids one audit event records, and their longest accepted length (ids are validated by the action later). */
 const MAX_SUBJECTS = 100;
@@ -238,18 +260,21 @@ export class CallPipeline {
     call.dispatched = true;
     const subjects = boundedSubjects(route.resources?.subjects(route.method, message) ?? []);
     let journaled = false;
+    let members: readonly bigint[] = [];
     // A change and its Success event go in one batch: stored together or not at all.
     const journal: Journal = async (ops, written = []) => {
       for (const id of written) if (!subjects.includes(id)) subjects.push(id);
       const audit = this.deps.audit;
       if (!audit) throw new Error("a change was journaled while the service is sealed");
-      await audit.commitWith(ops, this.event(call, identity, route.action, [...subjects], "Success"));
+      await audit.commitWith(ops, this.event(call, identity, route.action, [...subjects], "Success", members));
       journaled = true;
     };
     let result = "Success";
     try {
-      if (!identity.root && !route.public && !route.authorizesPerItem) await this.authorize(call, route, identity, message);
-      const context: CallContext = { requestId: call.requestId, uin: this.deps.accountUin, region: call.region, principal: identity, journal };
+      const scope = this.scopeOf(identity, message);
+      members = scope.members;
+      if (!identity.root && !route.public && !route.authorizesPerItem) await this.authorize(call, route, identity, message, scope);
+      const context: CallContext = { requestId: call.requestId, uin: scope.uin, region: call.region, principal: identity, journal, ...(scope.accounts ? { accounts: scope.accounts } : {}) };
       if (route.authorizesPerItem) context.invoke = (method, request, index) => this.invokeItem(call, identity, method, request, index);
       return await route.run(message, context);
     } catch (err) {
@@ -258,7 +283,7 @@ export class CallPipeline {
     } finally {
       // A change is recorded with its journal batch. Everything else changed nothing: its event is
       // written with the next group commit, unsynced, without holding the answer.
-      if (!journaled || result !== "Success") this.record(call, identity, route.action, subjects, result);
+      if (!journaled || result !== "Success") this.record(call, identity, route.action, subjects, result, members);
     }
   }
 
@@ -279,18 +304,55 @@ export class CallPipeline {
     }
   }
 
-  private async authorize(call: Call, route: Route, identity: Identity, message: Message): Promise<void> {
+  /**
+   * The account a call acts in: the caller's own, or the member account its
+   * request names (MemberAccount) when the caller's account is that member's
+   * organisation; for a listing over several (MemberAccounts), each of them.
+   * Anything else is refused before the policies are read.
+   */
+  private scopeOf(identity: Identity, message: Message): ActingScope {
+    const own: ActingScope = { uin: identity.account, members: [] };
+    const r = message as unknown as { memberAccount?: MemberAccountField; memberAccounts?: readonly MemberAccountField[] };
+    const directory = this.deps.access?.directory;
+    if (!directory) return own;
+    const resolve = (m: MemberAccountField, field: string): bigint => {
+      if (m.memberUin === 0n) throw new KmsError("MissingParameter", `${field}.MemberUin is required`);
+      return directory.memberScope(identity.account, m.memberUin, m.memberAppId);
+    };
+    if (r.memberAccount !== undefined) {
+      const uin = resolve(r.memberAccount, "MemberAccount");
+      return { uin, members: uin === identity.account ? [] : [uin] };
+    }
+    const list = r.memberAccounts ?? [];
+    if (list.length === 0) return own;
+    if (list.length > MAX_MEMBER_ACCOUNTS) throw new KmsError("InvalidParameterValue", `MemberAccounts must have at most ${MAX_MEMBER_ACCOUNTS} accounts`);
+    const accounts: bigint[] = [];
+    for (const m of list) {
+      const uin = resolve(m, "MemberAccounts");
+      if (accounts.includes(uin)) throw new KmsError("InvalidParameterValue", `MemberAccounts names account ${uin} twice`);
+      accounts.push(uin);
+    }
+    return { uin: identity.account, accounts, members: accounts.filter((a) => a !== identity.account) };
+  }
+
+  /** The caller's policies must allow the action on what the request is about, in every account it acts in. */
+  private async authorize(call: Call, route: Route, identity: Identity, message: Message, scope: ActingScope): Promise<void> {
     const gate = this.deps.access?.gate;
     if (!gate) throw new Error("a non-public route was dispatched without access control");
     const policies = gate.policiesFor(identity, route.action);
-    const account = this.deps.accountUin.toString();
-    let refs: ResourceRef[] = route.resources ? await route.resources.resources(route.method, message, { account, region: call.region, principalUin: identity.uin.toString() }) : [];
-    if (refs.length === 0) refs = [{ resource: RESOURCE_NAMES.account(route.resourceService, call.region, account) }];
+    const refs: ResourceRef[] = [];
+    for (const uin of scope.accounts ?? [scope.uin]) {
+      const account = uin.toString();
+      const named = route.resources ? await route.resources.resources(route.method, message, { account, region: call.region, principalUin: identity.uin.toString() }) : [];
+      refs.push(...(named.length > 0 ? named : [{ resource: RESOURCE_NAMES.account(route.resourceService, call.region, account) }]));
+    }
     gate.check(policies, route.action, refs, call.source);
   }
 
-  private event(call: Call, identity: Identity | undefined, action: string, keyIds: string[], result: string): AuditEvent {
+  private event(call: Call, identity: Identity | undefined, action: string, keyIds: string[], result: string, members: readonly bigint[] = []): AuditEvent {
     return {
+      account: (identity && identity !== ANONYMOUS ? identity.account : this.deps.accountUin).toString(),
+      ...(members.length > 0 ? { memberAccounts: members.map(String) } : {}),
       time: this.deps.now(),
       principalUin: identity ? identity.uin.toString() : "",
       principalName: identity?.name ?? "",
@@ -318,8 +380,8 @@ export class CallPipeline {
   }
 
   /** Queues the event of a call that changed nothing; a failed audit write is logged and never changes the caller's answer. */
-  private record(call: Call, identity: Identity | undefined, action: string, keyIds: string[], result: string): void {
-    this.deps.audit?.record(this.event(call, identity, action, keyIds, result), this.auditFailed);
+  private record(call: Call, identity: Identity | undefined, action: string, keyIds: string[], result: string, members: readonly bigint[] = []): void {
+    this.deps.audit?.record(this.event(call, identity, action, keyIds, result, members), this.auditFailed);
   }
 
   private readonly auditFailed = (err: unknown): void => {

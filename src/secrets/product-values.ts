@@ -44,7 +44,7 @@ function flowCall(ref: SecretRef): CallContext {
     requestId: "ssm-product-flow",
     uin,
     region: ref.region,
-    principal: { uin, name: "ssm-product-flow", root: true, credential: "ssm-product-flow" },
+    principal: { uin, account: uin, name: "ssm-product-flow", root: true, operator: false, credential: "ssm-product-flow" },
     journal: () => Promise.reject(new Error("a product flow writes its own batches")),
   };
 }

@@ -36,6 +36,8 @@ describe.skipIf(missing !== undefined)("the key list at 100,000 keys", () => {
       for (let j = i; j < Math.min(KEYS, i + 5000); j++) {
         const record: KeyRecord = {
           keyId: randomUUID(),
+          account: "100000000001",
+          region: "ap-guangzhou",
           alias: `scale-${String(j).padStart(6, "0")}`,
           description: "",
           createTime: start + j * 1000,
@@ -51,7 +53,7 @@ describe.skipIf(missing !== undefined)("the key list at 100,000 keys", () => {
           versions: [],
           versionsIssued: 0,
         };
-        ops.push(repo.putKey(record), repo.putAlias(record.alias, record.keyId));
+        ops.push(repo.putKey(record), repo.putAlias(record, record.alias, record.keyId));
       }
       await store.batch(ops);
     }

@@ -162,7 +162,7 @@ afterAll(async () => {
 describe("a key's life", () => {
   it("create, describe, list, disable, enable, schedule and cancel deletion, with exact fields", async () => {
     const created = await json<Record<string, unknown>>(["keys", "create", "--alias", "cli-life", "--description", "life of a key", "--tag", "team=payments"]);
-    expect(Object.keys(created).sort()).toEqual(["Alias", "CreateTime", "Description", "KeyId", "KeyState", "KeyUsage", "TagCode", "TagMsg"]);
+    expect(Object.keys(created).sort()).toEqual(["Alias", "CreateTime", "Description", "HsmClusterId", "KeyId", "KeyState", "KeyUsage", "TagCode", "TagMsg"]);
     const keyId = created.KeyId as string;
     const nowSeconds = Math.floor(server.clock.now() / 1000);
     expect(created).toEqual({
@@ -200,6 +200,9 @@ describe("a key's life", () => {
       versionCount: 1,
       tags: [{ TagKey: "team", TagValue: "payments" }],
       bindings: [],
+      AccountAppId: "0",
+      AccountUin: "100000000001",
+      AccountName: "default",
     });
 
     // A table for people: the API's spellings, ISO times, "-" for unset.
@@ -786,7 +789,7 @@ describe("asymmetric, post-quantum, data keys and import", () => {
     expect(Buffer.from(dk.Plaintext, "base64")).toHaveLength(32);
     const dir = await mkdtemp(join(work, "dk-"));
     const short = await json<{ Plaintext: string; CiphertextBlob: string }>(["generate-data-key", keyId, "--bytes", "20", "--plaintext-out", join(dir, "key"), "--ciphertext-out", join(dir, "key.enc")]);
-    expect(short).toEqual({ KeyId: keyId, Plaintext: "", CiphertextBlob: "" });
+    expect(short).toEqual({ KeyId: keyId, Plaintext: "", CiphertextBlob: "", DataKeyId: "", TagCode: 0, TagMsg: "" });
     expect(await readFile(join(dir, "key"))).toHaveLength(20);
     expect((await stat(join(dir, "key"))).mode & 0o777).toBe(0o600);
     expect((await readFile(join(dir, "key.enc"))).length).toBeGreaterThan(20);

@@ -212,7 +212,7 @@ describe("the official SDK", () => {
       ["CancelDataKeyDeletion", () => sdk.CancelDataKeyDeletion({ DataKeyId: disabled }), "ResourceUnavailable.DataKeyNotPendingDelete"],
       ["UpdateDataKeyName", () => sdk.UpdateDataKeyName({ DataKeyId: disabled, DataKeyName: taken }), "InvalidParameterValue.DataKeyNameAlreadyExists"],
       ["UpdateDataKeyDescription", () => sdk.UpdateDataKeyDescription({ DataKeyId: pending, Description: "late" }), "ResourceUnavailable.DataKeyPendingDelete"],
-      ["DescribeDataKey", () => sdk.DescribeDataKey({ DataKeyId: enabled, MemberAccount: { MemberUin: 100000000002 } }), "UnsupportedOperation"],
+      ["DescribeDataKey", () => sdk.DescribeDataKey({ DataKeyId: enabled, MemberAccount: { MemberUin: 100000000002 } }), "UnauthorizedOperation"],
     ];
     for (const [action, call, code] of cases) expect(await sdkCode(call()), action).toBe(code);
     const loose = sdk as unknown as { request(action: string, req: object): Promise<unknown> };
@@ -267,7 +267,7 @@ describe("gRPC", () => {
     ]);
     expect(await status(rootGrpc.getDataKeyPlaintext({ dataKeyId: imported.dataKeyId }))).toEqual(["ResourceUnavailable.DataKeyDisabled", Code.FailedPrecondition]);
     expect(await status(rootGrpc.describeDataKey({ dataKeyId: "x" }))).toEqual(["InvalidParameterValue.InvalidDataKeyId", Code.InvalidArgument]);
-    expect(await status(rootGrpc.listDataKeyDetail({ memberAccounts: [{ memberUin: 1n }] }))).toEqual(["UnsupportedOperation", Code.FailedPrecondition]);
+    expect(await status(rootGrpc.listDataKeyDetail({ memberAccounts: [{ memberUin: 1n }] }))).toEqual(["UnauthorizedOperation", Code.PermissionDenied]);
   });
 });
 

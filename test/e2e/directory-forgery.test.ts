@@ -17,6 +17,7 @@ import { openLevelStore } from "../../src/store/level-store.js";
 import { adminClient, bearer, codeOf } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
+const ACCOUNT = "100000000001";
 let ts: TestServer | undefined;
 afterAll(async () => {
   await ts?.dispose();
@@ -48,11 +49,11 @@ describe("directory records cannot be forged offline", () => {
     // The attack, on the stopped store: JSON records in the form the directory stores.
     const planted = `kmst${"Z".repeat(16)}.${randomBytes(30).toString("hex")}`;
     const store = await openLevelStore(join(ts.dataDir, "db"), { sync: true });
-    const subKey = keyspace.principal(uin.toString());
+    const subKey = keyspace.principal(ACCOUNT, uin.toString());
     const subRecord = JSON.parse(Buffer.from((await store.get(subKey))!).toString("utf8")) as Record<string, unknown>;
     expect(subRecord.mac).toEqual(expect.any(String));
     const flipped = { ...subRecord, root: true };
-    const tokenKey = keyspace.token(`kmst${"Z".repeat(16)}`);
+    const tokenKey = keyspace.token(ACCOUNT, `kmst${"Z".repeat(16)}`);
     const plantedRecord = { f: 1, tokenId: `kmst${"Z".repeat(16)}`, principalUin: "100000000001", hash: hash("sha256", planted, "hex"), description: "", createTime: 1 };
     // Both with and without a (copied) MAC: neither may pass.
     await store.batch([
@@ -83,7 +84,7 @@ describe("directory records cannot be forged offline", () => {
     // A principal whose policy record was deleted behind the service's back is denied everything (it might have been a deny).
     await ts.stop();
     const s2 = await openLevelStore(join(ts.dataDir, "db"), { sync: true });
-    await s2.batch([{ type: "del", key: keyspace.policy("list") }]);
+    await s2.batch([{ type: "del", key: keyspace.policy(ACCOUNT, "list") }]);
     await s2.close();
     ts = await startTestServer({ dataDir: ts.dataDir, rootKey: ts.rootKey, env: { KMS_ROOT_TOKEN: ts.token } });
     const orphan = kmsAs(ts.grpcUrl, honestToken.secret);

@@ -8,6 +8,7 @@ import { createSm2Encrypter } from "../../src/crypto/asymmetric/sm2.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataKeyService } from "../../gen/kms/v1/datakeys_pb.js";
 import { KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import { WhiteBoxKeyService } from "../../gen/kms/v1/whitebox_pb.js";
 import { DATA_KEYS_API } from "../../src/contract/datakeys-api.js";
 import { KMS_API } from "../../src/contract/kms-api.js";
 import { openInProcess } from "../helpers/in-process.js";
@@ -53,8 +54,9 @@ describe("routes", () => {
     }
   });
 
-  it("offer KeyManagementService and DataKeyService on KMS's version", () => {
-    expect(kmsVersionActions).toEqual([...KeyManagementService.methods, ...DataKeyService.methods].map((m) => m.name).sort());
+  it("offer KeyManagementService, DataKeyService and WhiteBoxKeyService on KMS's version: the SDK's 69 actions", () => {
+    expect(kmsVersionActions).toEqual([...KeyManagementService.methods, ...DataKeyService.methods, ...WhiteBoxKeyService.methods].map((m) => m.name).sort());
+    expect(kmsVersionActions).toHaveLength(69);
   });
 });
 
@@ -183,6 +185,30 @@ describe("the official SDK", () => {
     expect((await track("CancelDataKeyDeletion", sdk.CancelDataKeyDeletion({ DataKeyId: id }))).DataKeyId).toBe(id);
     expect((await sdk.DescribeDataKey({ DataKeyId: id })).DataKeyMetadata).toMatchObject({ DataKeyName: "sdk-dk-renamed", Description: "hosted", KeyState: "Disabled" });
     expect(await sdk.GetServiceStatus()).toMatchObject({ IsAllowedDataKeyHosted: true, DataKeyUsedCount: 2 });
+  });
+
+  it("drives every white-box action", async () => {
+    const made = await track("CreateWhiteBoxKey", sdk.CreateWhiteBoxKey({ Alias: "sdk-wb", Algorithm: "AES_256", Tags: [{ TagKey: "team", TagValue: "app" }] }));
+    const keyId = made.KeyId!;
+    expect(made.EncryptKey).toBeTruthy();
+    expect((await track("DescribeWhiteBoxKey", sdk.DescribeWhiteBoxKey({ KeyId: keyId }))).KeyInfo).toMatchObject({ KeyId: keyId, Alias: "sdk-wb", Algorithm: "AES_256", Status: "Enabled" });
+    expect((await track("DescribeWhiteBoxKeyDetails", sdk.DescribeWhiteBoxKeyDetails({ TagFilters: [{ TagKey: "team", TagValue: ["app"] }] }))).KeyInfos!.map((k) => k.KeyId)).toEqual([keyId]);
+    expect((await track("DescribeWhiteBoxServiceStatus", sdk.DescribeWhiteBoxServiceStatus())).ServiceEnabled).toBe(true);
+    expect((await track("DescribeWhiteBoxDecryptKey", sdk.DescribeWhiteBoxDecryptKey({ KeyId: keyId }))).DecryptKey).toBeTruthy();
+    const enc = await track("EncryptByWhiteBox", sdk.EncryptByWhiteBox({ KeyId: keyId, PlainText: b64("hello") }));
+    expect(enc.CipherText).toBeTruthy();
+    expect(enc.InitializationVector).toBeTruthy();
+    const fingerprint = "0000000a-fedcba98765432-fedcba98765432-fedcba98765432-fedcba9876543210";
+    await track("OverwriteWhiteBoxDeviceFingerprints", sdk.OverwriteWhiteBoxDeviceFingerprints({ KeyId: keyId, DeviceFingerprints: [{ Identity: fingerprint, Description: "till" }] }));
+    expect((await track("DescribeWhiteBoxDeviceFingerprints", sdk.DescribeWhiteBoxDeviceFingerprints({ KeyId: keyId }))).DeviceFingerprints).toEqual([{ Identity: fingerprint, Description: "till" }]);
+    await track("DisableWhiteBoxKey", sdk.DisableWhiteBoxKey({ KeyId: keyId }));
+    expect(await sdkCode(sdk.EncryptByWhiteBox({ KeyId: keyId, PlainText: b64("x") }))).toBe("ResourceUnavailable.KeyDisabled");
+    await track("EnableWhiteBoxKey", sdk.EnableWhiteBoxKey({ KeyId: keyId }));
+    await track("DisableWhiteBoxKeys", sdk.DisableWhiteBoxKeys({ KeyIds: [keyId] }));
+    await track("EnableWhiteBoxKeys", sdk.EnableWhiteBoxKeys({ KeyIds: [keyId] }));
+    await sdk.DisableWhiteBoxKey({ KeyId: keyId });
+    await track("DeleteWhiteBoxKey", sdk.DeleteWhiteBoxKey({ KeyId: keyId }));
+    expect(await sdkCode(sdk.DescribeWhiteBoxKey({ KeyId: keyId }))).toBe("ResourceNotFound");
   });
 
   it("reached every route of KMS's version, over every service bound to it", () => {

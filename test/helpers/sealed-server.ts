@@ -19,7 +19,7 @@ const anonymous: CallContext = {
   requestId: "sealed",
   uin: 0n,
   region: "",
-  principal: { uin: 0n, name: "", root: false, credential: "" },
+  principal: { uin: 0n, account: 0n, name: "", root: false, operator: false, credential: "" },
   journal: async () => {
     throw new Error("nothing is written through a journal while sealed");
   },

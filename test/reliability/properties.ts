@@ -198,6 +198,8 @@ function model(k: ModelKey, a: Action): { state: ModelState } | { code: string }
 function record(state: KeyState, hasMaterial: boolean): KeyRecord {
   return {
     keyId: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+    account: "1",
+    region: "ap-guangzhou",
     alias: "m",
     description: "",
     createTime: 0,

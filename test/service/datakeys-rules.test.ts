@@ -8,6 +8,7 @@
  */
 import { constants, generateKeyPairSync, privateDecrypt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OperatorService } from "../../gen/kms/v1/operator_pb.js";
 import { runDataKeysDueWork } from "../../src/datakeys/scheduler.js";
 import { runDueWork } from "../../src/keys/scheduler.js";
 import { DK, KMS, MISSING_ID, openDataKeyWorld, type DataKeyWorld } from "./datakeys-harness.js";
@@ -38,7 +39,9 @@ describe("fields and limits", () => {
     await refused(() => w.code(DK.importDataKey, { dataKeyName: "unique-name", importType: 2, importKeyMaterial: Buffer.alloc(16, 1), keyId }), "InvalidParameterValue.DataKeyNameAlreadyExists");
     const other = (await w.hosted(keyId, "other-name")).dataKeyId;
     await refused(() => w.code(DK.updateDataKeyName, { dataKeyId: other, dataKeyName: "unique-name" }), "InvalidParameterValue.DataKeyNameAlreadyExists");
-    const beijing = await w.hosted(keyId, "unique-name", {}, { region: "ap-beijing" });
+    // Keys are regional: a data key in ap-beijing is sealed under a CMK of ap-beijing.
+    const beijingKey = (await w.ok(KMS.createKey, { alias: "rules-cmk-beijing" }, { region: "ap-beijing" })).keyId as string;
+    const beijing = await w.hosted(beijingKey, "unique-name", {}, { region: "ap-beijing" });
     expect(beijing.dataKeyId).toMatch(/^[0-9a-f-]{36}$/);
     // Renamed, the old name is free again.
     await w.ok(DK.updateDataKeyName, { dataKeyId: other, dataKeyName: "other-renamed" });
@@ -113,13 +116,45 @@ describe("fields and limits", () => {
     }
   });
 
-  it("refuses a MemberAccount with UnsupportedOperation until there are accounts, in both services", async () => {
-    const id = (await w.hosted(keyId, "member")).dataKeyId;
-    expect(await w.code(DK.describeDataKey, { dataKeyId: id, memberAccount: { memberUin: 100000000002n } })).toBe("UnsupportedOperation");
-    expect(await w.code(DK.listDataKeyDetail, { memberAccounts: [{ memberUin: 100000000002n }] })).toBe("UnsupportedOperation");
-    expect(await w.code(KMS.describeKey, { keyId, memberAccount: {} })).toBe("UnsupportedOperation");
-    expect(await w.code(KMS.listKeyDetail, { memberAccounts: [{ memberAppId: 1n }] })).toBe("UnsupportedOperation");
-    await w.ok(DK.listDataKeyDetail, { memberAccounts: [] });
+  it("lets an organisation manage a member account's data keys (MemberAccount, MemberAccounts), and no one else's", async () => {
+    const tenant = async (name: string) => {
+      const r = await w.ok(OperatorService.method.createAccount, { name });
+      return { uin: (r.account as { uin: bigint }).uin, as: { credentials: { kind: "token", token: r.rootToken as string } as const } };
+    };
+    const org = await tenant("dk-org");
+    const member = await tenant("dk-member");
+    const outsider = await tenant("dk-outsider");
+    await w.ok(OperatorService.method.setAccountOrganization, { memberUin: member.uin, organizationUin: org.uin });
+    const memberKey = (await w.ok(KMS.createKey, { alias: "member-cmk" }, member.as)).keyId as string;
+    const id = (await w.hosted(memberKey, "member-dk", {}, member.as)).dataKeyId;
+    w.kms.clock.advance(1000);
+    const ownId = (await w.hosted((await w.ok(KMS.createKey, { alias: "org-cmk" }, org.as)).keyId as string, "org-dk", {}, org.as)).dataKeyId;
+    const memberAccount = { memberUin: member.uin };
+
+    // By id, in the member's account: found, and the metadata says whose it is.
+    const md = (await w.ok(DK.describeDataKey, { dataKeyId: id, memberAccount }, org.as)).dataKeyMetadata as Record<string, unknown>;
+    expect(md).toMatchObject({ dataKeyId: id, keyName: "member-cmk", accountUin: member.uin, accountName: "dk-member" });
+    await w.ok(DK.updateDataKeyDescription, { dataKeyId: id, description: "managed", memberAccount }, org.as);
+    expect(((await w.ok(DK.describeDataKey, { dataKeyId: id }, member.as)).dataKeyMetadata as Record<string, unknown>).description).toBe("managed");
+    // Without MemberAccount the member's data key is not the organisation's.
+    expect(await w.code(DK.describeDataKey, { dataKeyId: id }, org.as)).toBe("ResourceUnavailable.DataKeyNotFound");
+
+    // A listing over both accounts, in creation order, each data key with its account.
+    const listed = await w.ok(DK.listDataKeyDetail, { memberAccounts: [{ memberUin: org.uin }, memberAccount], orderType: 1 }, org.as);
+    expect((listed.dataKeyMetadatas as { dataKeyId: string; accountUin: bigint }[]).map((m) => [m.dataKeyId, m.accountUin])).toEqual([
+      [id, member.uin],
+      [ownId, org.uin],
+    ]);
+    expect(listed.totalCount).toBe(2);
+    const second = await w.ok(DK.listDataKeyDetail, { memberAccounts: [{ memberUin: org.uin }, memberAccount], orderType: 1, offset: 1, limit: 1 }, org.as);
+    expect((second.dataKeyMetadatas as { dataKeyId: string }[]).map((m) => m.dataKeyId)).toEqual([ownId]);
+    await w.ok(DK.listDataKeyDetail, { memberAccounts: [] }, org.as);
+
+    // Not a member of the caller's organisation, or no MemberUin: refused before anything is read.
+    expect(await w.code(DK.describeDataKey, { dataKeyId: id, memberAccount }, outsider.as)).toBe("UnauthorizedOperation");
+    expect(await w.code(DK.listDataKeyDetail, { memberAccounts: [memberAccount] }, outsider.as)).toBe("UnauthorizedOperation");
+    expect(await w.code(DK.describeDataKey, { dataKeyId: id, memberAccount: {} }, org.as)).toBe("MissingParameter");
+    expect(await w.code(DK.listDataKeyDetail, { memberAccounts: [memberAccount, memberAccount] }, org.as)).toBe("InvalidParameterValue");
   });
 });
 
@@ -142,7 +177,7 @@ describe("the data key limit", () => {
     expect(await small.code(DK.importDataKey, { dataKeyName: "c", importType: 2, importKeyMaterial: Buffer.alloc(16, 3), keyId: cmk })).toBe("LimitExceeded.DataKeyLimitExceeded");
     expect(await small.snapshot()).toEqual(before);
     // Another region has its own count.
-    await small.hosted(cmk, "c", {}, { region: "ap-beijing" });
+    await small.hosted((await small.ok(KMS.createKey, { alias: "limit-cmk" }, { region: "ap-beijing" })).keyId as string, "c", {}, { region: "ap-beijing" });
     await small.ok(DK.disableDataKey, { dataKeyId: a });
     await small.ok(DK.scheduleDataKeyDeletion, { dataKeyId: a, pendingWindowInDays: 7 });
     expect((await small.ok(KMS.getServiceStatus, {})).dataKeyUsedCount).toBe(1);
@@ -267,7 +302,8 @@ describe("the CMK governs its data keys", () => {
 
 describe("scope and storage", () => {
   it("answers DataKeyNotFound for a data key of another region, for every action", async () => {
-    const { dataKeyId } = await w.hosted(keyId, "beijing-only", {}, { region: "ap-beijing" });
+    const beijingKey = (await w.ok(KMS.createKey, { alias: "scope-cmk-beijing" }, { region: "ap-beijing" })).keyId as string;
+    const { dataKeyId } = await w.hosted(beijingKey, "beijing-only", {}, { region: "ap-beijing" });
     for (const [method, req] of [
       [DK.describeDataKey, { dataKeyId }],
       [DK.getDataKeyPlaintext, { dataKeyId }],

@@ -80,7 +80,7 @@ export async function openService(): Promise<Service> {
     requestId: "service-test",
     uin: 100000000001n,
     region: "ap-guangzhou",
-    principal: { uin: 100000000001n, name: "root", root: true, credential: "test" },
+    principal: { uin: 100000000001n, account: 100000000001n, name: "root", root: true, operator: true, credential: "test" },
     journal: (ops) => store.batch(ops),
   };
   return {

@@ -87,7 +87,7 @@ export async function openHarness(options: { rootKey?: Uint8Array; settings?: Pa
     batches.push([...ops]);
     await store.batch(ops);
   };
-  const root: Identity = { uin: ACCOUNT, name: "root", root: true, credential: "test" };
+  const root: Identity = { uin: ACCOUNT, account: ACCOUNT, name: "root", root: true, operator: true, credential: "test" };
   let seq = 0;
   const call: Harness["call"] = (o = {}) => ({
     requestId: `req-${++seq}`,

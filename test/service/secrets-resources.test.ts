@@ -31,7 +31,7 @@ async function resourcesOf(name: string, init: object) {
 beforeAll(async () => {
   h = await openHarness();
   // Created by a sub-user: its uin is the secret's creator.
-  const sub = h.call({ principal: { uin: SUB, name: "dev", root: false, credential: "t" } });
+  const sub = h.call({ principal: { uin: SUB, account: ACCOUNT, name: "dev", root: false, operator: false, credential: "t" } });
   await h.ssm("CreateSecret", { secretName: "app-db", secretString: "x", tags: [{ tagKey: "env", tagValue: "prod" }] }, sub);
   sshKeyId = (await h.ssm("CreateSSHKeyPairSecret", { secretName: "app-ssh", projectId: 0n })).sshKeyId;
   const cmk = (await h.kmsCall("CreateKey", { alias: "res" })).keyId;

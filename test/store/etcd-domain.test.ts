@@ -68,7 +68,7 @@ async function openReplica(config: Config, clock: ManualClock): Promise<Replica>
     nonce: randomNonce,
     settings: { defaultKeyType: config.defaultKeyType, regions: config.regions, accountUin: config.accountUin, cmkLimit: config.cmkLimit, manualRotationIntervalMs: config.manualRotationIntervalMs },
   };
-  const principal = { uin: config.accountUin, name: "root", root: true, credential: "test" };
+  const principal = { uin: config.accountUin, account: config.accountUin, name: "root", root: true, operator: true, credential: "test" };
   const call: CallContext = {
     requestId: randomUUID(),
     uin: config.accountUin,

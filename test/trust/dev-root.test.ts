@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.js";
 import { createRootKey, materialLabel, sealedVersion } from "../../src/crypto/seal.js";
 import { verifyRootKey } from "../../src/root-key.js";
-import { keyspace } from "../../src/store/keyspace.js";
+import { keyspace, legacyKeyspace } from "../../src/store/keyspace.js";
 import { openLevelStore } from "../../src/store/level-store.js";
 import { trustKeyspace } from "../../src/trust/keyspace.js";
 import { TrustError } from "../../src/trust/root.js";
@@ -93,11 +93,11 @@ describe("a store older than the keyring", () => {
     const json = (o: object) => Buffer.from(JSON.stringify({ f: 1, ...o }));
     await store.batch([
       { type: "put", key: keyspace.version(keyId, 1), value: json({ keyId, version: 1, algorithm: "AES_256_GCM", createTime: 1, sealedMaterial: Buffer.from(rk.seal(material, materialLabel(keyId, 1))).toString("base64") }) },
-      { type: "put", key: keyspace.principal("100000000001"), value: json({ uin: "100000000001", name: "root", description: "the account root", createTime: 1, root: true, policies: [] }) },
-      { type: "put", key: keyspace.principal("100123456789"), value: json({ uin: "100123456789", name: "billing", description: "", createTime: 2, root: false, policies: ["p1"] }) },
-      { type: "put", key: keyspace.policy("p1"), value: json({ name: "p1", description: "", document: '{"version":"2.0","statement":[{"effect":"allow","action":["kms:Encrypt"],"resource":["*"]}]}', createTime: 2, updateTime: 2 }) },
-      { type: "put", key: keyspace.accessKey(secretId), value: json({ secretId, sealedSecretKey: Buffer.from(rk.seal(Buffer.from(secretKey), `kms/v1/access-key/${secretId}`)).toString("base64"), status: "Enabled", createTime: 1, description: "", uin: "100000000001", principalUin: "100000000001" }) },
-      { type: "put", key: keyspace.token(`kmst${"B".repeat(16)}`), value: json({ tokenId: `kmst${"B".repeat(16)}`, principalUin: "100123456789", hash: hash("sha256", token, "hex"), description: "", createTime: 3 }) },
+      { type: "put", key: legacyKeyspace.principal("100000000001"), value: json({ uin: "100000000001", name: "root", description: "the account root", createTime: 1, root: true, policies: [] }) },
+      { type: "put", key: legacyKeyspace.principal("100123456789"), value: json({ uin: "100123456789", name: "billing", description: "", createTime: 2, root: false, policies: ["p1"] }) },
+      { type: "put", key: legacyKeyspace.policy("p1"), value: json({ name: "p1", description: "", document: '{"version":"2.0","statement":[{"effect":"allow","action":["kms:Encrypt"],"resource":["*"]}]}', createTime: 2, updateTime: 2 }) },
+      { type: "put", key: legacyKeyspace.accessKey(secretId), value: json({ secretId, sealedSecretKey: Buffer.from(rk.seal(Buffer.from(secretKey), `kms/v1/access-key/${secretId}`)).toString("base64"), status: "Enabled", createTime: 1, description: "", uin: "100000000001", principalUin: "100000000001" }) },
+      { type: "put", key: legacyKeyspace.token(`kmst${"B".repeat(16)}`), value: json({ tokenId: `kmst${"B".repeat(16)}`, principalUin: "100123456789", hash: hash("sha256", token, "hex"), description: "", createTime: 3 }) },
     ]);
     await store.close();
     return { material, secretKey, token };

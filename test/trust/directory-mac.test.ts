@@ -16,6 +16,7 @@ import { openLevelStore } from "../../src/store/level-store.js";
 import { captureLog } from "../helpers/log-capture.js";
 import { openTrustedDomain } from "../helpers/trust-domain.js";
 
+const ACCOUNT = "100000000001";
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
@@ -38,16 +39,16 @@ describe("directory MACs", () => {
     await d.close();
 
     const store = await openLevelStore(join(e.KMS_DATA_DIR!, "db"), { sync: true });
-    const policyBytes = Buffer.from((await store.get(keyspace.policy("p")))!).toString("utf8");
+    const policyBytes = Buffer.from((await store.get(keyspace.policy(ACCOUNT, "p")))!).toString("utf8");
     const altered = policyBytes.replace('"description":""', '"description":"x"');
     expect(altered).not.toBe(policyBytes);
     // Bob's token record copied under Alice's token id: its MAC names Bob's store key.
-    const moved = await store.get(keyspace.token(tb.record.tokenId));
+    const moved = await store.get(keyspace.token(ACCOUNT, tb.record.tokenId));
     const unauthenticated = JSON.stringify({ f: 1, uin: "100999999999", name: "eve", description: "", createTime: 1, root: true, policies: [] });
     await store.batch([
-      { type: "put", key: keyspace.policy("p"), value: Buffer.from(altered) },
-      { type: "put", key: keyspace.token(ta.record.tokenId), value: moved! },
-      { type: "put", key: keyspace.principal("100999999999"), value: Buffer.from(unauthenticated) },
+      { type: "put", key: keyspace.policy(ACCOUNT, "p"), value: Buffer.from(altered) },
+      { type: "put", key: keyspace.token(ACCOUNT, ta.record.tokenId), value: moved! },
+      { type: "put", key: keyspace.principal(ACCOUNT, "100999999999"), value: Buffer.from(unauthenticated) },
     ]);
     await store.close();
 
@@ -55,9 +56,9 @@ describe("directory MACs", () => {
     const d2 = await openTrustedDomain(e, { log });
     const refused = log.lines.filter((l) => l.includes("directory record refused"));
     expect(refused, refused.join("\n")).toHaveLength(3);
-    expect(refused.join("\n")).toContain(`${keyspace.policy("p")} does not match its MAC`);
-    expect(refused.join("\n")).toContain(`${keyspace.token(ta.record.tokenId)} does not match its MAC`);
-    expect(refused.join("\n")).toContain(`${keyspace.principal("100999999999")} carries no MAC`);
+    expect(refused.join("\n")).toContain(`${keyspace.policy(ACCOUNT, "p")} does not match its MAC`);
+    expect(refused.join("\n")).toContain(`${keyspace.token(ACCOUNT, ta.record.tokenId)} does not match its MAC`);
+    expect(refused.join("\n")).toContain(`${keyspace.principal(ACCOUNT, "100999999999")} carries no MAC`);
     // Never the record's contents in the log.
     expect(refused.join("\n")).not.toContain(tb.record.hash);
     expect(d2.directory.principal(100999999999n)).toBeUndefined();
@@ -97,7 +98,7 @@ describe("directory MACs", () => {
     await d.trust.rotationDone();
     expect((await d.trust.status()).versions.map((v) => v.version)).toEqual([2]);
     for (const k of keys) {
-      const stored = JSON.parse(Buffer.from((await d.store.get(keyspace.accessKey(k.secretId)))!).toString("utf8")) as { status: string; sealedSecretKey: string; mac: string };
+      const stored = JSON.parse(Buffer.from((await d.store.get(keyspace.accessKey(ACCOUNT, k.secretId)))!).toString("utf8")) as { status: string; sealedSecretKey: string; mac: string };
       expect(stored.status).toBe(last.get(k.secretId));
       expect(sealedVersion(Buffer.from(stored.sealedSecretKey, "base64"))).toBe(2);
       expect(sealedVersion(Buffer.from(stored.mac, "base64"))).toBe(2);

@@ -12,6 +12,8 @@ import { openLevelStore } from "../../src/store/level-store.js";
 function record(i: number): KeyRecord {
   return {
     keyId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    account: "1",
+    region: "ap-guangzhou",
     alias: `k${i}`,
     description: "",
     createTime: 1_000 + i,

@@ -112,20 +112,27 @@ export const TagFilterSchema: GenMessage<TagFilter> = /*@__PURE__*/
   messageDesc(file_kms_v1_kms, 2);
 
 /**
- * A member account of an organisation (Tencent's multi-account management).
+ * A member account of an organisation (Tencent's multi-account management):
+ * the account an organisation's principal acts on. The caller's account must
+ * be the member's organisation (OperatorService.SetAccountOrganization), and
+ * the caller's policies must allow the action on the member's resources
+ * (qcs::kms:<region>:uin/<member>:...). A uin that is not a member of the
+ * caller's organisation, or names no account, answers UnauthorizedOperation.
  *
  * @generated from message kms.v1.MemberAccount
  */
 export type MemberAccount = Message<"kms.v1.MemberAccount"> & {
   /**
-   * The member account's app id.
+   * The member account's app id: 0, or the app id the operator gave the
+   * account (OperatorService.CreateAccount); any other value is refused like
+   * a non-member.
    *
    * @generated from field: uint64 member_app_id = 1 [json_name = "MemberAppId"];
    */
   memberAppId: bigint;
 
   /**
-   * The member account's uin.
+   * The member account's uin (required).
    *
    * @generated from field: uint64 member_uin = 2 [json_name = "MemberUin"];
    */
@@ -383,7 +390,8 @@ export type KeyMetadata = Message<"kms.v1.KeyMetadata"> & {
   sourceHsmClusterId: string;
 
   /**
-   * App id of the account the key belongs to: 0 (accounts here have no app id).
+   * App id of the account the key belongs to: the one the operator gave the
+   * account, else 0.
    *
    * @generated from field: uint64 account_app_id = 31 [json_name = "AccountAppId"];
    */
@@ -397,7 +405,7 @@ export type KeyMetadata = Message<"kms.v1.KeyMetadata"> & {
   accountUin: bigint;
 
   /**
-   * The account's name: empty (accounts here have no names yet).
+   * The name of the account the key belongs to.
    *
    * @generated from field: string account_name = 33 [json_name = "AccountName"];
    */
@@ -591,9 +599,9 @@ export type DescribeKeyRequest = Message<"kms.v1.DescribeKeyRequest"> & {
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -642,9 +650,9 @@ export type DescribeKeysRequest = Message<"kms.v1.DescribeKeysRequest"> & {
   keyIds: string[];
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -838,9 +846,10 @@ export type ListKeyDetailRequest = Message<"kms.v1.ListKeyDetailRequest"> & {
   hsmClusterId: string;
 
   /**
-   * Member accounts whose keys to list as well (multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Lists the keys of these member accounts (multi-account management; see
+   * MemberAccount) instead of the caller's own: at most 100, without
+   * duplicates; the caller's own uin may be among them. Each key's
+   * account_uin says whose it is. Audited in every account named.
    *
    * @generated from field: repeated kms.v1.MemberAccount member_accounts = 12 [json_name = "MemberAccounts"];
    */
@@ -903,9 +912,9 @@ export type UpdateAliasRequest = Message<"kms.v1.UpdateAliasRequest"> & {
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 3 [json_name = "MemberAccount"];
    */
@@ -955,9 +964,9 @@ export type UpdateKeyDescriptionRequest = Message<"kms.v1.UpdateKeyDescriptionRe
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 3 [json_name = "MemberAccount"];
    */
@@ -1000,9 +1009,9 @@ export type EnableKeyRequest = Message<"kms.v1.EnableKeyRequest"> & {
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -1045,9 +1054,9 @@ export type DisableKeyRequest = Message<"kms.v1.DisableKeyRequest"> & {
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -1090,9 +1099,9 @@ export type EnableKeysRequest = Message<"kms.v1.EnableKeysRequest"> & {
   keyIds: string[];
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -1135,9 +1144,9 @@ export type DisableKeysRequest = Message<"kms.v1.DisableKeysRequest"> & {
   keyIds: string[];
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -1187,9 +1196,9 @@ export type ScheduleKeyDeletionRequest = Message<"kms.v1.ScheduleKeyDeletionRequ
   pendingWindowInDays: number;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 3 [json_name = "MemberAccount"];
    */
@@ -1246,9 +1255,9 @@ export type CancelKeyDeletionRequest = Message<"kms.v1.CancelKeyDeletionRequest"
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -1297,9 +1306,9 @@ export type ArchiveKeyRequest = Message<"kms.v1.ArchiveKeyRequest"> & {
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -1342,9 +1351,9 @@ export type CancelKeyArchiveRequest = Message<"kms.v1.CancelKeyArchiveRequest"> 
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -2140,9 +2149,9 @@ export type EnableKeyRotationRequest = Message<"kms.v1.EnableKeyRotationRequest"
   rotateDays: number;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 3 [json_name = "MemberAccount"];
    */
@@ -2185,9 +2194,9 @@ export type DisableKeyRotationRequest = Message<"kms.v1.DisableKeyRotationReques
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -2230,9 +2239,9 @@ export type GetKeyRotationStatusRequest = Message<"kms.v1.GetKeyRotationStatusRe
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */
@@ -2281,9 +2290,9 @@ export type RotateKeyRequest = Message<"kms.v1.RotateKeyRequest"> & {
   keyId: string;
 
   /**
-   * Acting on a member account's keys (Tencent's multi-account management).
-   * Accepted, and refused with UnsupportedOperation until this service has
-   * accounts.
+   * Acts on this member account's key instead of the caller's own
+   * (multi-account management; see MemberAccount). The call is audited in
+   * both accounts.
    *
    * @generated from field: kms.v1.MemberAccount member_account = 2 [json_name = "MemberAccount"];
    */

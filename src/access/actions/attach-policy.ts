@@ -5,6 +5,6 @@ import type { AdminDeps } from "../deps.js";
 
 /** AttachPolicy: Grants a sub-user what a policy allows; attaching twice changes nothing. */
 export async function attachPolicy(deps: AdminDeps, req: AttachPolicyRequest, call: CallContext): Promise<MessageInitShape<typeof AttachPolicyResponseSchema>> {
-  await deps.directory.attachPolicy(req.principalUin, req.policyName, call.journal);
+  await deps.directory.in(call.uin).attachPolicy(req.principalUin, req.policyName, call.journal);
   return {};
 }

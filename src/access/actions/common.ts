@@ -1,10 +1,10 @@
 /** Checks shared by the admin actions. */
 import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
-import type { Directory } from "../directory.js";
+import type { AccountDirectory } from "../directory.js";
 
 /** The principal a credential call is for: the one named, or the caller when 0. */
-export function targetPrincipal(directory: Directory, requested: bigint, call: CallContext): bigint {
+export function targetPrincipal(directory: AccountDirectory, requested: bigint, call: CallContext): bigint {
   const uin = requested === 0n ? call.principal.uin : requested;
   const p = directory.principal(uin);
   if (!p) throw new KmsError("ResourceNotFound", `principal ${uin} does not exist`);
@@ -13,7 +13,7 @@ export function targetPrincipal(directory: Directory, requested: bigint, call: C
 }
 
 /** Only the root manages the root's credentials: a sub-user granted admin actions cannot make itself root. */
-export function assertMayManage(directory: Directory, ownerUin: bigint, call: CallContext): void {
+export function assertMayManage(directory: AccountDirectory, ownerUin: bigint, call: CallContext): void {
   if (directory.principal(ownerUin)?.root && !call.principal.root)
     throw new KmsError("UnauthorizedOperation", "only the account root manages the root's credentials");
 }
@@ -26,7 +26,7 @@ export function assertDescription(description: string): void {
 }
 
 /** Checks the caller may manage an access key (unknown keys are left to the directory's own error). */
-export function ownerOfAccessKey(directory: Directory, secretId: string, call: CallContext): void {
+export function ownerOfAccessKey(directory: AccountDirectory, secretId: string, call: CallContext): void {
   const record = directory.getAccessKey(secretId);
   if (record) assertMayManage(directory, BigInt(record.principalUin ?? record.uin), call);
 }

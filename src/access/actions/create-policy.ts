@@ -8,5 +8,5 @@ import { assertDescription } from "./common.js";
 /** CreatePolicy: validates the document (InvalidParameterValue names the offending path) and stores it. */
 export async function createPolicy(deps: AdminDeps, req: CreatePolicyRequest, call: CallContext): Promise<MessageInitShape<typeof CreatePolicyResponseSchema>> {
   assertDescription(req.description);
-  return { policy: policyMessage(await deps.directory.createPolicy(req.name, req.description, req.document, deps.clock.now(), call.journal), 0) };
+  return { policy: policyMessage(await deps.directory.in(call.uin).createPolicy(req.name, req.description, req.document, deps.clock.now(), call.journal), 0) };
 }

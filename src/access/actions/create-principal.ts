@@ -8,5 +8,5 @@ import { assertDescription } from "./common.js";
 /** CreatePrincipal: a sub-user with a fresh uin and no permissions until a policy is attached. */
 export async function createPrincipal(deps: AdminDeps, req: CreatePrincipalRequest, call: CallContext): Promise<MessageInitShape<typeof CreatePrincipalResponseSchema>> {
   assertDescription(req.description);
-  return { principal: principalMessage(await deps.directory.createPrincipal(req.name, req.description, deps.clock.now(), call.journal)) };
+  return { principal: principalMessage(await deps.directory.in(call.uin).createPrincipal(req.name, req.description, deps.clock.now(), call.journal)) };
 }

@@ -8,7 +8,7 @@ import { assertDescription, targetPrincipal } from "./common.js";
 /** CreateToken: a bearer token for a principal (the caller by default), returned here only; the service keeps its hash. */
 export async function createToken(deps: AdminDeps, req: CreateTokenRequest, call: CallContext): Promise<MessageInitShape<typeof CreateTokenResponseSchema>> {
   assertDescription(req.description);
-  const uin = targetPrincipal(deps.directory, req.principalUin, call);
-  const { record, token } = await deps.directory.createToken(uin, req.description, deps.clock.now(), undefined, call.journal);
+  const uin = targetPrincipal(deps.directory.in(call.uin), req.principalUin, call);
+  const { record, token } = await deps.directory.in(call.uin).createToken(uin, req.description, deps.clock.now(), undefined, call.journal);
   return { token: tokenMessage(record), secret: token };
 }

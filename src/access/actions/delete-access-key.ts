@@ -6,7 +6,7 @@ import { ownerOfAccessKey } from "./common.js";
 
 /** DeleteAccessKey: gone for good; requests signed with it answer AuthFailure.SecretIdNotFound. */
 export async function deleteAccessKey(deps: AdminDeps, req: DeleteAccessKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DeleteAccessKeyResponseSchema>> {
-  ownerOfAccessKey(deps.directory, req.secretId, call);
-  await deps.directory.deleteAccessKey(req.secretId, call.journal);
+  ownerOfAccessKey(deps.directory.in(call.uin), req.secretId, call);
+  await deps.directory.in(call.uin).deleteAccessKey(req.secretId, call.journal);
   return {};
 }

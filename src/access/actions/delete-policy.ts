@@ -5,6 +5,6 @@ import type { AdminDeps } from "../deps.js";
 
 /** DeletePolicy: only once no principal has it attached (ResourceInUse otherwise). */
 export async function deletePolicy(deps: AdminDeps, req: DeletePolicyRequest, call: CallContext): Promise<MessageInitShape<typeof DeletePolicyResponseSchema>> {
-  await deps.directory.deletePolicy(req.name, call.journal);
+  await deps.directory.in(call.uin).deletePolicy(req.name, call.journal);
   return {};
 }

@@ -5,6 +5,6 @@ import type { AdminDeps } from "../deps.js";
 
 /** DeletePrincipal: the sub-user and all its credentials, in one change; keys it created stay with the account. */
 export async function deletePrincipal(deps: AdminDeps, req: DeletePrincipalRequest, call: CallContext): Promise<MessageInitShape<typeof DeletePrincipalResponseSchema>> {
-  await deps.directory.deletePrincipal(req.uin, call.journal);
+  await deps.directory.in(call.uin).deletePrincipal(req.uin, deps.clock.now(), call.journal);
   return {};
 }

@@ -6,8 +6,8 @@ import { assertMayManage } from "./common.js";
 
 /** DeleteToken: revoked at once; calls bearing it answer AuthFailure.TokenFailure. */
 export async function deleteToken(deps: AdminDeps, req: DeleteTokenRequest, call: CallContext): Promise<MessageInitShape<typeof DeleteTokenResponseSchema>> {
-  const record = deps.directory.getToken(req.tokenId);
-  if (record) assertMayManage(deps.directory, BigInt(record.principalUin), call);
-  await deps.directory.deleteToken(req.tokenId, call.journal);
+  const record = deps.directory.in(call.uin).getToken(req.tokenId);
+  if (record) assertMayManage(deps.directory.in(call.uin), BigInt(record.principalUin), call);
+  await deps.directory.in(call.uin).deleteToken(req.tokenId, call.journal);
   return {};
 }

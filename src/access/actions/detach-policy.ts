@@ -5,6 +5,6 @@ import type { AdminDeps } from "../deps.js";
 
 /** DetachPolicy: Takes a policy away from a sub-user; its next call is evaluated without it. */
 export async function detachPolicy(deps: AdminDeps, req: DetachPolicyRequest, call: CallContext): Promise<MessageInitShape<typeof DetachPolicyResponseSchema>> {
-  await deps.directory.detachPolicy(req.principalUin, req.policyName, call.journal);
+  await deps.directory.in(call.uin).detachPolicy(req.principalUin, req.policyName, call.journal);
   return {};
 }

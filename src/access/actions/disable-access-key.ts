@@ -6,7 +6,7 @@ import { ownerOfAccessKey } from "./common.js";
 
 /** DisableAccessKey: Requests signed with the key answer AuthFailure.SecretIdNotFound until it is enabled again. */
 export async function disableAccessKey(deps: AdminDeps, req: DisableAccessKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DisableAccessKeyResponseSchema>> {
-  ownerOfAccessKey(deps.directory, req.secretId, call);
-  await deps.directory.setAccessKeyStatus(req.secretId, "Disabled", call.journal);
+  ownerOfAccessKey(deps.directory.in(call.uin), req.secretId, call);
+  await deps.directory.in(call.uin).setAccessKeyStatus(req.secretId, "Disabled", call.journal);
   return {};
 }

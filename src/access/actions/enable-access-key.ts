@@ -6,7 +6,7 @@ import { ownerOfAccessKey } from "./common.js";
 
 /** EnableAccessKey: Lets a disabled access key sign requests again. */
 export async function enableAccessKey(deps: AdminDeps, req: EnableAccessKeyRequest, call: CallContext): Promise<MessageInitShape<typeof EnableAccessKeyResponseSchema>> {
-  ownerOfAccessKey(deps.directory, req.secretId, call);
-  await deps.directory.setAccessKeyStatus(req.secretId, "Enabled", call.journal);
+  ownerOfAccessKey(deps.directory.in(call.uin), req.secretId, call);
+  await deps.directory.in(call.uin).setAccessKeyStatus(req.secretId, "Enabled", call.journal);
   return {};
 }

@@ -8,6 +8,7 @@ import { createPolicy } from "./create-policy.js";
 import { createPrincipal } from "./create-principal.js";
 import { createToken } from "./create-token.js";
 import { deleteAccessKey } from "./delete-access-key.js";
+import { deleteCertificate } from "./delete-certificate.js";
 import { deletePolicy } from "./delete-policy.js";
 import { deletePrincipal } from "./delete-principal.js";
 import { deleteToken } from "./delete-token.js";
@@ -15,10 +16,12 @@ import { detachPolicy } from "./detach-policy.js";
 import { disableAccessKey } from "./disable-access-key.js";
 import { enableAccessKey } from "./enable-access-key.js";
 import { listAccessKeys } from "./list-access-keys.js";
+import { listCertificates } from "./list-certificates.js";
 import { listPolicies } from "./list-policies.js";
 import { listPrincipals } from "./list-principals.js";
 import { listTokens } from "./list-tokens.js";
 import { queryAuditEvents } from "./query-audit-events.js";
+import { registerCertificate } from "./register-certificate.js";
 import { updatePolicy } from "./update-policy.js";
 import { verifyAuditLog } from "./verify-audit-log.js";
 
@@ -40,6 +43,9 @@ export const adminActions: ActionTable<typeof AdminService, AdminDeps> = {
   createToken,
   listTokens,
   deleteToken,
+  registerCertificate,
+  listCertificates,
+  deleteCertificate,
   queryAuditEvents,
   verifyAuditLog,
 };

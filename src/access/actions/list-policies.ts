@@ -5,6 +5,6 @@ import type { AdminDeps } from "../deps.js";
 import { policyMessage } from "../present.js";
 
 /** ListPolicies: every policy with its document and attachment count, by name. */
-export async function listPolicies(deps: AdminDeps, _req: ListPoliciesRequest, _call: CallContext): Promise<MessageInitShape<typeof ListPoliciesResponseSchema>> {
-  return { policies: deps.directory.listPolicies().map((p) => policyMessage(p.record, p.attachments)) };
+export async function listPolicies(deps: AdminDeps, _req: ListPoliciesRequest, call: CallContext): Promise<MessageInitShape<typeof ListPoliciesResponseSchema>> {
+  return { policies: deps.directory.in(call.uin).listPolicies().map((p) => policyMessage(p.record, p.attachments)) };
 }

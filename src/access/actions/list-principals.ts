@@ -5,6 +5,6 @@ import type { AdminDeps } from "../deps.js";
 import { principalMessage } from "../present.js";
 
 /** ListPrincipals: the root first, then sub-users oldest first. */
-export async function listPrincipals(deps: AdminDeps, _req: ListPrincipalsRequest, _call: CallContext): Promise<MessageInitShape<typeof ListPrincipalsResponseSchema>> {
-  return { principals: deps.directory.listPrincipals().map(principalMessage) };
+export async function listPrincipals(deps: AdminDeps, _req: ListPrincipalsRequest, call: CallContext): Promise<MessageInitShape<typeof ListPrincipalsResponseSchema>> {
+  return { principals: deps.directory.in(call.uin).listPrincipals().map(principalMessage) };
 }

@@ -9,8 +9,8 @@ import { auditEventMessage } from "../present.js";
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
-/** QueryAuditEvents: matching events in chain order, a page at a time. */
-export async function queryAuditEvents(deps: AdminDeps, req: QueryAuditEventsRequest, _call: CallContext): Promise<MessageInitShape<typeof QueryAuditEventsResponseSchema>> {
+/** QueryAuditEvents: matching events of the caller's account's trail, in chain order, a page at a time. */
+export async function queryAuditEvents(deps: AdminDeps, req: QueryAuditEventsRequest, call: CallContext): Promise<MessageInitShape<typeof QueryAuditEventsResponseSchema>> {
   if (req.limit > MAX_LIMIT) throw new KmsError("InvalidParameterValue", `Limit must be at most ${MAX_LIMIT}`);
   if (req.fromTimeMs < 0n || req.toTimeMs < 0n) throw new KmsError("InvalidParameterValue", "FromTimeMs and ToTimeMs must not be negative");
   const filter: AuditFilter = {
@@ -20,7 +20,9 @@ export async function queryAuditEvents(deps: AdminDeps, req: QueryAuditEventsReq
     ...(req.action ? { action: req.action } : {}),
     ...(req.keyId ? { keyId: req.keyId } : {}),
     ...(req.result ? { result: req.result } : {}),
+    // The account's own trail: its callers' calls, and its organisation's calls that acted on it.
+    account: { uin: call.uin.toString(), unattributed: call.uin === deps.directory.accountUin },
   };
   const page = await deps.audit.query(filter, { afterSeq: Number(req.afterSeq), limit: req.limit || DEFAULT_LIMIT });
-  return { events: page.events.map(auditEventMessage), nextAfterSeq: BigInt(page.nextAfterSeq ?? 0) };
+  return { events: page.events.map((e) => auditEventMessage(e, deps.directory.accountUin)), nextAfterSeq: BigInt(page.nextAfterSeq ?? 0) };
 }

@@ -5,7 +5,6 @@
  */
 import type { DataKeyService } from "../../../gen/kms/v1/datakeys_pb.js";
 import type { ActionTable } from "../../call.js";
-import { refusingMemberAccounts } from "../../member-accounts.js";
 import type { DataKeysDeps } from "../deps.js";
 import { cancelDataKeyDeletion } from "./cancel-data-key-deletion.js";
 import { describeDataKey } from "./describe-data-key.js";
@@ -23,8 +22,8 @@ import { scheduleDataKeyDeletion } from "./schedule-data-key-deletion.js";
 import { updateDataKeyDescription } from "./update-data-key-description.js";
 import { updateDataKeyName } from "./update-data-key-name.js";
 
-/** MemberAccount(s) are refused with UnsupportedOperation until the service has accounts (member-accounts.ts). */
-export const dataKeyActions: ActionTable<typeof DataKeyService, DataKeysDeps> = refusingMemberAccounts<typeof DataKeyService, DataKeysDeps>({
+/** MemberAccount(s) are resolved by the pipeline: an action acts in call.uin (or call.accounts for a listing). */
+export const dataKeyActions: ActionTable<typeof DataKeyService, DataKeysDeps> = {
   importDataKey,
   listDataKeys,
   listDataKeyDetail,
@@ -40,4 +39,4 @@ export const dataKeyActions: ActionTable<typeof DataKeyService, DataKeysDeps> = 
   cancelDataKeyDeletion,
   updateDataKeyName,
   updateDataKeyDescription,
-});
+};

@@ -1,5 +1,5 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ListDataKeyDetailRequest, ListDataKeyDetailResponseSchema } from "../../../gen/kms/v1/datakeys_pb.js";
+import type { DataKeyMetadataSchema, ListDataKeyDetailRequest, ListDataKeyDetailResponseSchema } from "../../../gen/kms/v1/datakeys_pb.js";
 import type { TagFilter } from "../../../gen/kms/v1/kms_pb.js";
 import type { CallContext } from "../../call.js";
 import { isUuid } from "../../crypto/ciphertext.js";
@@ -7,7 +7,8 @@ import { KmsError } from "../../errors.js";
 import type { DataKeyOrigin, DataKeyState } from "../data-key.js";
 import type { DataKeysDeps } from "../deps.js";
 import type { DataKeyQuery, DataKeySummary } from "../listing-index.js";
-import { dataKeyMetadatas, scopeOf } from "../present.js";
+import type { DataKeyScope } from "../data-key.js";
+import { dataKeyMetadatas } from "../present.js";
 import { assertHsmClusterId, assertRole, MAX_DATA_KEY_BYTES, pageOf } from "../validate.js";
 
 /** The KeyState filter's numbers (0: every state). */
@@ -49,18 +50,60 @@ function queryOf(req: ListDataKeyDetailRequest): DataKeyQuery {
   };
 }
 
+/** A page's summaries by scope, in page order within each. */
+function groupByScope(page: readonly [DataKeyScope, DataKeySummary][]): [DataKeyScope, DataKeySummary[]][] {
+  const groups = new Map<string, [DataKeyScope, DataKeySummary[]]>();
+  for (const [scope, s] of page) {
+    const k = `${scope.account}/${scope.region}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = [scope, []]));
+    g[1].push(s);
+  }
+  return [...groups.values()];
+}
+
+/** The call's scopes: its account, or each account MemberAccounts names (checked by the pipeline), in its region. */
+function scopesOf(call: CallContext): DataKeyScope[] {
+  return (call.accounts ?? [call.uin]).map((a) => ({ account: a.toString(), region: call.region }));
+}
+
+/**
+ * One page over several scopes (MemberAccounts): every scope's matches,
+ * merged in creation order, each with its scope. A single scope pages in its
+ * own index without copying.
+ */
+async function pageOver(deps: DataKeysDeps, scopes: readonly DataKeyScope[], query: DataKeyQuery): Promise<{ total: number; page: [DataKeyScope, DataKeySummary][] }> {
+  if (scopes.length === 1) {
+    const scope = scopes[0] as DataKeyScope;
+    const { total, page } = (await deps.repo.index(scope)).page(query);
+    return { total, page: page.map((s) => [scope, s]) };
+  }
+  let total = 0;
+  const all: [DataKeyScope, DataKeySummary][] = [];
+  for (const scope of scopes) {
+    const r = (await deps.repo.index(scope)).page({ ...query, offset: 0, limit: Number.POSITIVE_INFINITY });
+    total += r.total;
+    for (const s of r.page) all.push([scope, s]);
+  }
+  const sign = query.ascending ? 1 : -1;
+  all.sort(([, a], [, b]) => sign * (a.createTime - b.createTime || (a.dataKeyId < b.dataKeyId ? -1 : a.dataKeyId > b.dataKeyId ? 1 : 0)));
+  return { total, page: all.slice(query.offset, query.offset + query.limit) };
+}
+
 /**
  * ListDataKeyDetail: metadata with filters (AND), ordering and paging, from
- * the listing index; TotalCount counts every match. MemberAccounts: see
- * member-accounts.ts.
+ * the listing index; TotalCount counts every match. The data keys of the
+ * call's account and region, or of the accounts MemberAccounts names.
  */
 export async function listDataKeyDetail(deps: DataKeysDeps, req: ListDataKeyDetailRequest, call: CallContext): Promise<MessageInitShape<typeof ListDataKeyDetailResponseSchema>> {
   const query = queryOf(req);
   const cluster = assertHsmClusterId(deps.settings, req.hsmClusterId, true);
   // Role 1 (made by cloud products) has none here, nor has Tencent's shared edition ("default").
   if (req.role !== 0 || cluster === "none") return { dataKeyMetadatas: [], totalCount: 0 };
-  const scope = scopeOf(call);
   // The summaries hold every field the metadata answers: no store read for the page.
-  const { total, page } = (await deps.repo.index(scope)).page(query);
-  return { dataKeyMetadatas: await dataKeyMetadatas(deps, scope, page), totalCount: total };
+  const { total, page } = await pageOver(deps, scopesOf(call), query);
+  // Each scope's CMK names are looked up in that scope; the answer keeps the page's order.
+  const metadataOf = new Map<DataKeySummary, MessageInitShape<typeof DataKeyMetadataSchema>>();
+  for (const [scope, summaries] of groupByScope(page)) (await dataKeyMetadatas(deps, scope, summaries)).forEach((m, i) => metadataOf.set(summaries[i] as DataKeySummary, m));
+  return { dataKeyMetadatas: page.map(([, s]) => metadataOf.get(s) as MessageInitShape<typeof DataKeyMetadataSchema>), totalCount: total };
 }

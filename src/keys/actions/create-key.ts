@@ -10,6 +10,7 @@ import { aliasLock } from "../locks.js";
 import type { BatchOp } from "../../store/store.js";
 import { asymmetricSpec } from "../../crypto/asymmetric/registry.js";
 import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata, metadataScope } from "../present.js";
+import { callScope } from "../resolver.js";
 import { INITIAL_STATE } from "../state.js";
 import { ASYMMETRIC_USAGES } from "../usages.js";
 import { assertAlias, assertDescription, assertHsmClusterId, assertTags } from "../validate.js";
@@ -49,7 +50,7 @@ function originOf(type: number): KeyRecord["origin"] {
   throw new KmsError("InvalidParameterValue.InvalidType", "Type must be 1 (KMS-generated material) or 2 (EXTERNAL)");
 }
 
-/** CreateKey: validate → build record (and first version) → check alias under its lock → one batch. */
+/** CreateKey: validate → build record (and first version) in the call's account and region → check alias under its lock → one batch. */
 export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: CallContext): Promise<MessageInitShape<typeof CreateKeyResponseSchema>> {
   assertAlias(req.alias);
   assertDescription(req.description);
@@ -60,13 +61,16 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
   const tags = req.tags.map((t) => ({ key: t.tagKey, value: t.tagValue }));
   assertTags(tags);
   assertHsmClusterId(deps.settings, req.hsmClusterId);
-  if (deps.repo.count >= deps.settings.cmkLimit)
-    throw new KmsError("LimitExceeded.CmkLimitExceeded", `this service stores at most ${deps.settings.cmkLimit} keys`);
+  const scope = callScope(call);
+  if ((await deps.repo.countIn(scope)) >= deps.settings.cmkLimit)
+    throw new KmsError("LimitExceeded.CmkLimitExceeded", `an account keeps at most ${deps.settings.cmkLimit} keys in a region`);
 
   const { algorithm, keyType } = specOf(deps, keyUsage);
   const now = deps.clock.now();
   const base: KeyRecord = {
     keyId: newKeyId(),
+    account: scope.account,
+    region: scope.region,
     alias: req.alias,
     description: req.description,
     createTime: now,
@@ -82,7 +86,7 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
     versions: [],
     versionsIssued: 0,
   };
-  const ops = [deps.repo.putAlias(base.alias, base.keyId)];
+  const ops = [deps.repo.putAlias(scope, base.alias, base.keyId)];
   let key = base;
   if (origin === "TENCENT_KMS") {
     const first = await firstVersion(deps, base, now);
@@ -91,13 +95,13 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
   }
   ops.push(deps.repo.putKey(key));
 
-  await deps.locks.run([aliasLock(key.alias)], async () => {
-    if ((await deps.repo.aliasOwner(key.alias)) !== undefined)
+  await deps.locks.run([aliasLock(scope, key.alias)], async () => {
+    if ((await deps.repo.aliasOwner(scope, key.alias)) !== undefined)
       throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${key.alias}" is already in use`);
     await deps.repo.commit(ops, call.journal, 1);
   });
 
-  const md = keyMetadata(key, metadataScope(deps, call));
+  const md = keyMetadata(key, metadataScope(deps));
   return {
     keyId: md.keyId,
     alias: md.alias,

@@ -7,5 +7,5 @@ import { findKey } from "../resolver.js";
 
 /** DescribeKey: one key's metadata. */
 export async function describeKey(deps: KmsDeps, req: DescribeKeyRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeyResponseSchema>> {
-  return { keyMetadata: keyMetadata(await findKey(deps, call, req.keyId), metadataScope(deps, call)) };
+  return { keyMetadata: keyMetadata(await findKey(deps, call, req.keyId), metadataScope(deps)) };
 }

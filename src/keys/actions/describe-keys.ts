@@ -11,6 +11,6 @@ import { assertKeyIdList } from "../validate.js";
 export async function describeKeys(deps: KmsDeps, req: DescribeKeysRequest, call: CallContext): Promise<MessageInitShape<typeof DescribeKeysResponseSchema>> {
   assertKeyIdList(req.keyIds);
   const found = await findKeys(deps, call, req.keyIds);
-  const scope = metadataScope(deps, call);
+  const scope = metadataScope(deps);
   return { keyMetadatas: found.filter((k): k is KeyRecord => k !== undefined).map((k) => keyMetadata(k, scope)) };
 }

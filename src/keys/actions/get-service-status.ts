@@ -2,13 +2,15 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { GetServiceStatusRequest, GetServiceStatusResponseSchema } from "../../../gen/kms/v1/kms_pb.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
+import { callScope } from "../resolver.js";
 import { hsmClusterOf } from "../validate.js";
 
 /** The name GetServiceStatus gives this service's one cluster. */
 const CLUSTER_NAME = "tc-kms";
 
 /**
- * GetServiceStatus: the service is up; how many keys it stores and may store;
+ * GetServiceStatus: the service is up; how many keys the call's account keeps
+ * in its region, and may keep;
  * the hosted data keys of the caller's account and region. Every field the
  * API declares is answered with what is true here (kms.proto says what each
  * means for a self-hosted service).
@@ -28,7 +30,7 @@ export async function getServiceStatus(
     proRenewFlag: 0,
     proResourceId: "",
     subscriptionInfo: "",
-    cmkUserCount: deps.repo.count,
+    cmkUserCount: await deps.repo.countIn(callScope(call)),
     cmkLimit: deps.settings.cmkLimit,
     exclusiveVsmEnabled: false,
     exclusiveHsmEnabled: true,

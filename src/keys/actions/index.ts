@@ -5,7 +5,6 @@
  */
 import type { KeyManagementService } from "../../../gen/kms/v1/kms_pb.js";
 import type { ActionTable } from "../../call.js";
-import { refusingMemberAccounts } from "../../member-accounts.js";
 import type { KmsDeps } from "../deps.js";
 import { archiveKey } from "./archive-key.js";
 import { cancelKeyArchive } from "./cancel-key-archive.js";
@@ -49,8 +48,8 @@ import { verifyByAsymmetricKey } from "./verify-by-asymmetric-key.js";
 import { bindCloudResource } from "./bind-cloud-resource.js";
 import { unbindCloudResource } from "./unbind-cloud-resource.js";
 
-/** MemberAccount(s) are refused with UnsupportedOperation until the service has accounts (member-accounts.ts). */
-export const actions: ActionTable<typeof KeyManagementService, KmsDeps> = refusingMemberAccounts<typeof KeyManagementService, KmsDeps>({
+/** MemberAccount(s) are resolved by the pipeline: an action acts in call.uin (or call.accounts for a listing). */
+export const actions: ActionTable<typeof KeyManagementService, KmsDeps> = {
   createKey,
   describeKey,
   describeKeys,
@@ -92,4 +91,4 @@ export const actions: ActionTable<typeof KeyManagementService, KmsDeps> = refusi
   postQuantumCryptoVerify,
   bindCloudResource,
   unbindCloudResource,
-});
+};

@@ -15,7 +15,7 @@ export interface Peer {
   /** Remote IP address. */
   source: string;
   /** A client certificate the TLS layer verified, if any. */
-  certificate?: { cn: string; fingerprint: string };
+  certificate?: { cn: string; fingerprint: string; notBefore: number };
 }
 
 /**
@@ -40,7 +40,9 @@ function readPeer(socket: Socket): Peer {
   const cert = socket.getPeerCertificate();
   const cn = cert?.subject?.CN;
   if (!cert?.raw || typeof cn !== "string") return { source };
-  return { source, certificate: { cn, fingerprint: createHash("sha256").update(cert.raw).digest("hex") } };
+  // Start of validity, for the directory's rule that a certificate must postdate the deletion of a principal its CN once named.
+  const notBefore = Date.parse(cert.valid_from);
+  return { source, certificate: { cn, fingerprint: createHash("sha256").update(cert.raw).digest("hex"), notBefore } };
 }
 
 const BEARER = /^Bearer[ ]+(\S+)\s*$/i;

@@ -31,9 +31,13 @@ export function requireUnsealer(deps: UnsealDeps): Unsealer {
   return deps.unsealer;
 }
 
-/** Keyring administration is the account root's alone, whatever a sub-user's policies say. */
+/**
+ * Keyring administration is the operator's alone (the default account's
+ * root), whatever a sub-user's policies say: the keyring seals every
+ * account's keys.
+ */
 export function assertRoot(call: CallContext): void {
-  if (!call.principal.root) throw new KmsError("UnauthorizedOperation", "only the account root may manage the keyring and the root of trust");
+  if (!call.principal.operator) throw new KmsError("UnauthorizedOperation", "only the account root may manage the keyring and the root of trust (the root of the default account: the keyring serves every account)");
 }
 
 export function rotationMessage(p: RotationProgress): MessageInitShape<typeof KeyringRotationSchema> {
