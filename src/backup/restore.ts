@@ -87,9 +87,9 @@ async function assertFreshTarget(to: string): Promise<void> {
   if (entries.length > 0) throw new BackupFormatError(`${to} is not empty: restore only into a new data directory`);
 }
 
-/** The material of one stored key version (src/keys/versions.ts writes { keyId, version, sealedMaterial }). */
+/** The material of one stored key version (src/keys/versions.ts writes { keyId, version, sealedMaterial } and, since accounts, its key's account and region, bound into the label). */
 function unsealVersion(rootKey: RootKey, storeKey: string, value: Buffer): void {
-  let v: { keyId?: unknown; version?: unknown; sealedMaterial?: unknown };
+  let v: { keyId?: unknown; version?: unknown; sealedMaterial?: unknown; account?: unknown; region?: unknown };
   try {
     v = JSON.parse(value.toString("utf8")) as typeof v;
   } catch {
@@ -97,7 +97,8 @@ function unsealVersion(rootKey: RootKey, storeKey: string, value: Buffer): void 
   }
   if (typeof v.keyId !== "string" || typeof v.version !== "number" || typeof v.sealedMaterial !== "string") throw new BackupFormatError(`${storeKey} is not a key version record`);
   try {
-    rootKey.unseal(Buffer.from(v.sealedMaterial, "base64"), materialLabel(v.keyId, v.version));
+    const scope = typeof v.account === "string" && typeof v.region === "string" ? { account: v.account, region: v.region } : undefined;
+    rootKey.unseal(Buffer.from(v.sealedMaterial, "base64"), materialLabel(v.keyId, v.version, scope));
   } catch {
     throw new BackupFormatError(`the material of key ${v.keyId} version ${v.version} does not unseal under this root key`);
   }

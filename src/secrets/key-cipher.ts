@@ -78,7 +78,7 @@ async function decryptWithKeyMaterial(kms: KmsDeps, call: CallContext, keyId: st
   throw refusal;
 }
 
-/** The default CMK's alias: the key domain reserves "kms-" for itself, so ours is "ssm-default-" and a random suffix (key aliases are global today). */
+/** The default CMK's alias: the key domain reserves "kms-" for itself, so ours is "ssm-default-" and a random suffix, never one the account chose. */
 function defaultKeyAlias(): string {
   return `ssm-default-${randomAlphanumeric(12).toLowerCase()}`;
 }
@@ -128,7 +128,7 @@ export function createKeyCipher(kms: KmsDeps, repo: SecretRepository, locks: Loc
           alias: defaultKeyAlias(),
           description: `Default key of Secrets Manager for account ${scope.account} in ${scope.region}, created on first use`,
         });
-        const created = await viaKms(() => createKey(kms, req, { ...call, journal, principal: { ...call.principal, uin: call.uin } }));
+        const created = await viaKms(() => createKey(kms, req, { ...call, journal, principal: { ...call.principal, uin: call.uin, account: call.uin } }));
         return created.keyId as string;
       });
     },

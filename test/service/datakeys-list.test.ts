@@ -29,7 +29,8 @@ beforeAll(async () => {
   await w.ok(DK.disableDataKeys, { dataKeyIds: [ids.get("disabled")!, ids.get("pending")!] });
   await w.ok(DK.scheduleDataKeyDeletion, { dataKeyId: ids.get("pending")!, pendingWindowInDays: 7 });
   // Another region's data key never shows here.
-  await w.hosted(cmkA, "Orders-1", {}, { region: "ap-beijing" });
+  const beijingKey = (await w.ok(KMS.createKey, { alias: "list-cmk-beijing" }, { region: "ap-beijing" })).keyId as string;
+  await w.hosted(beijingKey, "Orders-1", {}, { region: "ap-beijing" });
 });
 afterAll(async () => {
   await w.dispose();
