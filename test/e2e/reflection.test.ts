@@ -70,8 +70,14 @@ describe("server reflection", () => {
       "grpc.reflection.v1alpha.ServerReflection",
       "kms.v1.AdminService",
       "kms.v1.BackupService",
+      "kms.v1.BatchCryptoService",
       "kms.v1.KeyManagementService",
       "kms.v1.KeyVersionService",
+      "kms.v1.MetricsService",
+      "kms.v1.TrustService",
+      "kms.v1.UnsealService",
+      "kms.v1.WhiteBoxKeyService",
+      "ssm.v1.SecretsManagerService",
     ]);
     const methods = await buf(["--list-methods", "--reflect-header", auth, ts.grpcUrl]);
     expect(methods.stdout).toContain("kms.v1.KeyManagementService/Encrypt\n");
@@ -204,7 +210,19 @@ describe("health", () => {
     const err = await client.check({ service: "kms.v1.Nope" }).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.NotFound);
     const list = await client.list({});
-    expect(Object.keys(list.statuses).sort()).toEqual(["", "kms.v1.AdminService", "kms.v1.BackupService", "kms.v1.KeyManagementService", "kms.v1.KeyVersionService"]);
+    expect(Object.keys(list.statuses).sort()).toEqual([
+      "",
+      "kms.v1.AdminService",
+      "kms.v1.BackupService",
+      "kms.v1.BatchCryptoService",
+      "kms.v1.KeyManagementService",
+      "kms.v1.KeyVersionService",
+      "kms.v1.MetricsService",
+      "kms.v1.TrustService",
+      "kms.v1.UnsealService",
+      "kms.v1.WhiteBoxKeyService",
+      "ssm.v1.SecretsManagerService",
+    ]);
     expect(Object.values(list.statuses).every((s) => s.status === Status.SERVING)).toBe(true);
   });
 
