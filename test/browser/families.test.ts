@@ -327,7 +327,7 @@ describe.skipIf(missing !== undefined)("web console: secrets, white-box keys, ke
       await page.getByRole("button", { name: "Next" }).click();
       await page.getByText("11–12 of 12").waitFor();
       const page2 = await ssm.client.listSecrets({ searchSecretName: "bulk-secret", offset: 10, limit: 10 });
-      expect(await rows.locator("td:nth-child(1)").allTextContents()).toEqual(page2.secretMetadatas.map((s) => s.secretName));
+      await expect.poll(() => rows.locator("td:nth-child(1)").allTextContents()).toEqual(page2.secretMetadatas.map((s) => s.secretName));
       // Type: the SSH key pair secrets only.
       await page.getByLabel("Search secret name").fill("bulk");
       await apply();
