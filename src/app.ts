@@ -15,6 +15,7 @@ import { DataKeyService } from "../gen/kms/v1/datakeys_pb.js";
 import { BackupService } from "../gen/kms/v1/backup_pb.js";
 import { BatchCryptoService } from "../gen/kms/v1/batch_pb.js";
 import { KeyManagementService } from "../gen/kms/v1/kms_pb.js";
+import { MetricsService } from "../gen/kms/v1/metrics_pb.js";
 import { TrustService } from "../gen/kms/v1/trust_pb.js";
 import { UnsealService } from "../gen/kms/v1/unseal_pb.js";
 import { KeyVersionService } from "../gen/kms/v1/versions_pb.js";
@@ -59,6 +60,7 @@ import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, isJsonLogger, type Logger } from "./log.js";
 import type { KeyState } from "./keys/key.js";
+import { metricsActions } from "./observability/actions/index.js";
 import { callLogObserver } from "./observability/call-log.js";
 import { countedEngine, type CountedEngine } from "./observability/counted-engine.js";
 import { startMetricsListener, type MetricsListener } from "./observability/metrics-listener.js";
@@ -209,7 +211,7 @@ function unsealBinding(config: Config, unsealer: Unsealer | undefined): ServiceB
 }
 
 /** Every family's services, each one binding: the transports serve whatever is registered here. */
-function registerServices(routes: RouteTable, { deps, secrets, dataKeys, directory, audit, trust, whiteBox }: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock): void {
+function registerServices(routes: RouteTable, { deps, secrets, dataKeys, directory, audit, trust, whiteBox }: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock, metrics: Metrics | undefined): void {
   const keys = keyResources((id) => deps.repo.getKey(id));
   routes.add({ service: KeyManagementService, deps, actions, policyService: "kms", resourceService: "kms", resources: keys, api: KMS_API });
   // Second bindings on KMS's API version: the route table keys API 3.0 actions by (version, action).
@@ -219,6 +221,8 @@ function registerServices(routes: RouteTable, { deps, secrets, dataKeys, directo
   routes.add({ service: AdminService, deps: { directory, audit, clock }, actions: adminActions, policyService: "kmsadmin", resourceService: "kms", resources: adminResources(directory) });
   routes.add(operatorBinding({ directory, clock }));
   routes.add({ service: TrustService, deps: { trust }, actions: trustActions, policyService: "kmsadmin", resourceService: "kms" });
+  // The metrics registry through the API (the console's dashboard reads it; enabled false when KMS_METRICS_ADDR is unset).
+  routes.add({ service: MetricsService, deps: { metrics }, actions: metricsActions, policyService: "kmsadmin", resourceService: "kms" });
   // DescribeAsyncRequestInfo is about the secret whose flow it names.
   const flowOwner = (scope: { account: string; region: string }, flowId: number) =>
     secrets.products.repo.getFlow({ uin: scope.account, region: scope.region }, flowId).then((f) => f.secretName);
@@ -258,9 +262,9 @@ function createSealedPipeline(config: Config, unsealer: Unsealer, clock: Clock, 
   return new CallPipeline({ routes, access: undefined, audit: undefined, accountUin: config.accountUin, regions: config.regions, rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit }, now: () => clock.now(), log });
 }
 
-function createPipeline(domain: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock, log: Logger, observers: readonly CallObserver[]): CallPipeline {
+function createPipeline(domain: Domain, store: KvStore, config: Config, unsealer: Unsealer | undefined, clock: Clock, log: Logger, observers: readonly CallObserver[], metrics: Metrics | undefined): CallPipeline {
   const routes = new RouteTable();
-  registerServices(routes, domain, store, config, unsealer, clock);
+  registerServices(routes, domain, store, config, unsealer, clock, metrics);
   const { directory, audit } = domain;
   return new CallPipeline({
     routes,
@@ -379,7 +383,7 @@ async function openCoreWith(raw: KvStore, trust: Trust, unsealer: Unsealer | und
   const observers: CallObserver[] = [];
   if (metrics) observers.push(metrics.calls);
   if (isJsonLogger(log) && log.enabled(config.callLogLevel)) observers.push(callLogObserver(log, config.callLogLevel));
-  return { store, domain, pipeline: createPipeline(domain, store, config, unsealer, clock, log, observers), metrics, close };
+  return { store, domain, pipeline: createPipeline(domain, store, config, unsealer, clock, log, observers, metrics), metrics, close };
 }
 
 const KEY_STATES: readonly KeyState[] = ["Enabled", "Disabled", "PendingDelete", "PendingImport", "Archived"];

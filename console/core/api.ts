@@ -7,13 +7,23 @@
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { AdminService } from "../../gen/kms/v1/admin_pb.js";
+import { BackupService } from "../../gen/kms/v1/backup_pb.js";
 import { ErrorInfoSchema, KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
+import { MetricsService } from "../../gen/kms/v1/metrics_pb.js";
+import { TrustService } from "../../gen/kms/v1/trust_pb.js";
 import { KeyVersionService } from "../../gen/kms/v1/versions_pb.js";
+import { WhiteBoxKeyService } from "../../gen/kms/v1/whitebox_pb.js";
+import { SecretsManagerService } from "../../gen/ssm/v1/ssm_pb.js";
 
 export interface Api {
   kms: Client<typeof KeyManagementService>;
   versions: Client<typeof KeyVersionService>;
   admin: Client<typeof AdminService>;
+  ssm: Client<typeof SecretsManagerService>;
+  whitebox: Client<typeof WhiteBoxKeyService>;
+  trust: Client<typeof TrustService>;
+  backup: Client<typeof BackupService>;
+  metrics: Client<typeof MetricsService>;
 }
 
 /** A refused or failed call as the console shows it. */
@@ -40,6 +50,11 @@ export function createApi(token: string, baseUrl = location.origin): Api {
     kms: createClient(KeyManagementService, transport),
     versions: createClient(KeyVersionService, transport),
     admin: createClient(AdminService, transport),
+    ssm: createClient(SecretsManagerService, transport),
+    whitebox: createClient(WhiteBoxKeyService, transport),
+    trust: createClient(TrustService, transport),
+    backup: createClient(BackupService, transport),
+    metrics: createClient(MetricsService, transport),
   };
 }
 

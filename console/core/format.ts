@@ -26,3 +26,9 @@ export function parseUtcInput(value: string): number {
   const ms = Date.parse(`${value}Z`);
   return Number.isNaN(ms) ? 0 : ms;
 }
+
+/** Unix seconds as a datetime-local input's value (UTC, to the minute), "" for 0. */
+export function utcInputOf(seconds: bigint | number): string {
+  const s = typeof seconds === "bigint" ? Number(seconds) : seconds;
+  return s === 0 ? "" : new Date(s * 1000).toISOString().slice(0, 16);
+}

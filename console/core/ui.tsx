@@ -104,6 +104,9 @@ interface InputAttributes {
   placeholder?: string;
   autocomplete?: string;
   inputMode?: "numeric" | "text";
+  /** Id of a <datalist> of suggestions. */
+  list?: string;
+  readOnly?: boolean;
 }
 
 type InputProps = InputAttributes & {

@@ -5,9 +5,12 @@
  * any log line or metric.
  */
 import { randomBytes } from "node:crypto";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MetricsService } from "../../gen/kms/v1/metrics_pb.js";
 import { createJsonLogger } from "../../src/log.js";
-import { adminClient, connectClients, type ConnectClients } from "../helpers/clients.js";
+import { adminClient, bearer, codeOf, connectClients, type ConnectClients } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { tencentKms } from "../helpers/tencent.js";
 
@@ -138,12 +141,61 @@ describe("metrics and logs", () => {
   });
 });
 
+/** A MetricsService client over Connect (the console's protocol) with a bearer token. */
+function metricsClient(s: TestServer, token: string) {
+  return createClient(MetricsService, createConnectTransport({ baseUrl: s.httpUrl, httpVersion: "1.1", useBinaryFormat: true, interceptors: [bearer(token)] }));
+}
+
+describe("GetMetrics (the registry through the API)", () => {
+  it("answers the listener's exposition to the root, and counts calls as they happen", async () => {
+    const client = metricsClient(ts, ts.token);
+    await clients.grpc.generateRandom({ numberOfBytes: 8 });
+    const series = 'kms_calls_total{action="kms:GenerateRandom",transport="grpc",code="Success"}';
+    const before = await client.getMetrics({});
+    expect(before.enabled).toBe(true);
+    const n = sample(before.text, series) ?? 0;
+    expect(n).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) await clients.grpc.generateRandom({ numberOfBytes: 8 });
+    const after = await client.getMetrics({});
+    expect(sample(after.text, series)).toBe(n + 3);
+    // The same registry the listener renders: every series name of one is in the other.
+    const names = (text: string) => new Set(text.split("\n").filter((l) => l.startsWith("# TYPE ")).map((l) => l.split(" ")[2]));
+    expect(names(after.text)).toEqual(names((await scrape()).text));
+    // The read itself is counted and audited like any call.
+    const again = await client.getMetrics({});
+    expect(sample(again.text, 'kms_calls_total{action="kmsadmin:GetMetrics",transport="connect",code="Success"}')).toBeGreaterThanOrEqual(2);
+    await ts.server.audit.flush();
+    const admin = adminClient(ts);
+    const events = await admin.client.queryAuditEvents({ action: "kmsadmin:GetMetrics", limit: 100 });
+    admin.close();
+    expect(events.events.length).toBeGreaterThanOrEqual(3);
+    expect(events.events.every((e) => e.result === "Success")).toBe(true);
+  });
+
+  it("a sub-user needs kmsadmin:GetMetrics; a bad token is refused", async () => {
+    const admin = adminClient(ts);
+    const p = (await admin.client.createPrincipal({ name: "metrics-reader" })).principal!;
+    const token = (await admin.client.createToken({ principalUin: p.uin })).secret;
+    const client = metricsClient(ts, token);
+    expect(await codeOf(client.getMetrics({}))).toBe("UnauthorizedOperation");
+    await admin.client.createPolicy({ name: "read-metrics", document: JSON.stringify({ version: "2.0", statement: [{ effect: "allow", action: ["kmsadmin:GetMetrics"], resource: ["*"] }] }) });
+    await admin.client.attachPolicy({ principalUin: p.uin, policyName: "read-metrics" });
+    const r = await client.getMetrics({});
+    expect(r.enabled).toBe(true);
+    expect(r.text).toContain("# TYPE kms_calls_total counter");
+    admin.close();
+    expect(await codeOf(metricsClient(ts, "not-a-token").getMetrics({}))).toBe("AuthFailure.TokenFailure");
+  });
+});
+
 describe("defaults", () => {
   it("metrics are off and per-call lines are not written unless asked", async () => {
     const own: string[] = [];
     const s = await startTestServer({ log: createJsonLogger("debug", { write: (l: string) => void own.push(l) }) });
     try {
       expect(s.server.metrics).toBeUndefined();
+      // Through the API, metrics off is an answer, not an error.
+      expect(await metricsClient(s, s.token).getMetrics({})).toMatchObject({ enabled: false, text: "" });
       const c = connectClients(s);
       await c.grpc.generateRandom({ numberOfBytes: 8 });
       c.close();

@@ -139,7 +139,7 @@ describe("rotation and a space nobody registered", () => {
     const { captureLog } = await import("../helpers/log-capture.js");
     const log = captureLog();
     const d = await openTrustedDomain(await env(), { log });
-    // A later family's record, sealed, whose kind was never registered.
+    // A later family's record, sealed, whose kind was never registered (secrets are registered now: a space nobody has).
     await d.store.batch([{ type: "put", key: "v1/later-family/acct/region/db-password", value: d.trust.rootKey.seal(Buffer.from("hunter2"), "kms/v1/secret/db-password") }]);
     await d.trust.rotateKeyring();
     await d.trust.rotationDone();
