@@ -21,9 +21,10 @@ the config file (KMS_CONFIG, else ~/.config/kms/config.json; profile --profile, 
 KMS_PROFILE, else "default"; write one with 'kms configure'). With no token and a loopback
 endpoint, the root token in ./data/root-credentials.json is used (KMS_DATA_DIR moves it).
 
-Exit codes: 0 done; 1 the service refused the call (its API code is printed); 2 usage, profile
-or local file error; 3 cannot connect or authenticate; 4 verification failed (an encrypted file
-is corrupt, truncated or altered, a signature does not verify, the audit chain is broken).`;
+Exit codes: 0 done; 1 the service refused the call (its API code is printed), a batch item or a
+followed flow failed, a health check is not SERVING; 2 usage, profile or local file error; 3 cannot
+connect or authenticate; 4 verification failed (an encrypted file is corrupt, truncated or
+altered, a signature does not verify, the audit chain is broken, white-box padding is bad).`;
 
 /** The package's version, from the package.json above this module (source or bundle). */
 function packageVersion(): string {
