@@ -75,6 +75,20 @@ export function tagArg(value: string, previous: [string, string][] = []): [strin
   return [...previous, [value.slice(0, eq), value.slice(eq + 1)]];
 }
 
+export interface TagFilterValue {
+  tagKey: string;
+  tagValue: string[];
+}
+
+/** Repeatable --tag-filter key=v1,v2 (a resource with any of the values; no values: any value). */
+export function tagFilterArg(value: string, previous: TagFilterValue[] = []): TagFilterValue[] {
+  const eq = value.indexOf("=");
+  const tagKey = eq < 0 ? value : value.slice(0, eq);
+  if (tagKey === "") throw new InvalidArgumentError("must be key or key=value[,value...]");
+  const tagValue = eq < 0 ? [] : value.slice(eq + 1).split(",").filter((v) => v !== "");
+  return [...previous, { tagKey, tagValue }];
+}
+
 /** The largest small input read into memory (messages, signatures, ciphertexts of single calls). */
 export const MAX_SMALL_INPUT = 4 * 1024 * 1024;
 

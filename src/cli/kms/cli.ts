@@ -6,8 +6,9 @@
  * A command group is one file exporting a `CommandGroup`; `commands/index.ts`
  * lists them. Adding a family's commands is that file plus one line there.
  */
-import { writeFile } from "node:fs/promises";
-import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { open, writeFile } from "node:fs/promises";
+import { toJson, type DescMessage, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
 import type { Command } from "commander";
 import { UsageError } from "./errors.js";
 import { renderField, renderMessage, renderRecord, type TableView } from "./output.js";
@@ -79,6 +80,11 @@ export class Cli {
     return (await this.clients()).admin;
   }
 
+  /** A client of any generated service (a family's group names its own); `anonymous` sends no token. */
+  async client<S extends DescService>(service: S, options: { anonymous?: boolean } = {}): Promise<Client<S>> {
+    return (await this.clients()).client(service, options);
+  }
+
   /** --output, else KMS_OUTPUT, else the profile's; else a table on a terminal and JSON otherwise. */
   async format(): Promise<OutputFormat> {
     const p = await this.profile();
@@ -111,6 +117,11 @@ export class Cli {
     this.io.stderr.write(`kms: ${line}\n`);
   }
 
+  /** --field, when given: commands that print raw bytes by default print that field of the answer instead. */
+  get field(): string | undefined {
+    return this.globals().field;
+  }
+
   get debug(): boolean {
     return this.globals().debug === true;
   }
@@ -125,14 +136,28 @@ function profileFlags(g: GlobalOptions): ProfileSettings & { profile?: string } 
   return rest;
 }
 
-/** Writes bytes to a file (mode 0600 when they are secret), or to stdout for "-". */
+/**
+ * Writes bytes to a file, or to stdout for "-". A secret goes to a file of
+ * mode 0600, also when the file already existed with a wider mode (the mode
+ * is set before anything is written).
+ */
 export async function writeBytes(cli: Cli, path: string, data: Uint8Array, secret: boolean): Promise<void> {
   if (path === "-") {
     cli.write(data);
     return;
   }
   try {
-    await writeFile(path, data, secret ? { mode: 0o600 } : {});
+    if (!secret) {
+      await writeFile(path, data);
+      return;
+    }
+    const fh = await open(path, "w", 0o600);
+    try {
+      if ((await fh.stat()).isFile()) await fh.chmod(0o600);
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
     throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
@@ -140,11 +165,14 @@ export async function writeBytes(cli: Cli, path: string, data: Uint8Array, secre
 
 /**
  * A commander action that runs `handler` with the positional arguments and
- * the command's own options (typed by the caller).
+ * the command's own options (typed by the caller). A variadic last argument
+ * (<key-id...>) arrives as its values, in line: ([...ids]) => ...
  */
 export function act<O>(handler: (args: string[], opts: O, cmd: Command) => Promise<void>): (...a: unknown[]) => Promise<void> {
   return async (...a: unknown[]) => {
     const cmd = a[a.length - 1] as Command;
-    await handler(cmd.processedArgs as string[], cmd.opts<O & Record<string, unknown>>(), cmd);
+    const last = cmd.registeredArguments.at(-1);
+    const args = (cmd.processedArgs as unknown[]).flatMap((v, i) => (last?.variadic && i === cmd.registeredArguments.length - 1 && Array.isArray(v) ? v : [v]));
+    await handler(args as string[], cmd.opts<O & Record<string, unknown>>(), cmd);
   };
 }

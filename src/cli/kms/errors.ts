@@ -3,12 +3,15 @@
  *
  *   0  done
  *   1  the service refused the call: the line names its API code
- *      (`kms: ResourceUnavailable.CmkNotFound: key ... does not exist`)
+ *      (`kms: ResourceUnavailable.CmkNotFound: key ... does not exist`);
+ *      also a failed batch item, a failed flow followed with --wait, and a
+ *      health check that is not SERVING
  *   2  usage: a bad command line, profile or config file, an unreadable input
  *      or unwritable output file
  *   3  cannot connect or authenticate: network, TLS, or an AuthFailure.* code
  *   4  verification failed: an encrypted file is corrupt, truncated, reordered
- *      or altered; a signature does not verify; the audit chain is broken
+ *      or altered; a signature does not verify; the audit chain is broken;
+ *      a white-box decryption's padding does not check out
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../../gen/kms/v1/kms_pb.js";

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConnectError } from "@connectrpc/connect";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Help, Option } from "commander";
 import { intArg } from "./args.js";
 import { Cli, type CliIo, type GlobalOptions } from "./cli.js";
 import { COMMAND_GROUPS } from "./commands/index.js";
@@ -21,9 +21,10 @@ the config file (KMS_CONFIG, else ~/.config/kms/config.json; profile --profile, 
 KMS_PROFILE, else "default"; write one with 'kms configure'). With no token and a loopback
 endpoint, the root token in ./data/root-credentials.json is used (KMS_DATA_DIR moves it).
 
-Exit codes: 0 done; 1 the service refused the call (its API code is printed); 2 usage, profile
-or local file error; 3 cannot connect or authenticate; 4 verification failed (an encrypted file
-is corrupt, truncated or altered, a signature does not verify, the audit chain is broken).`;
+Exit codes: 0 done; 1 the service refused the call (its API code is printed), a batch item or a
+followed flow failed, a health check is not SERVING; 2 usage, profile or local file error; 3 cannot
+connect or authenticate; 4 verification failed (an encrypted file is corrupt, truncated or
+altered, a signature does not verify, the audit chain is broken, white-box padding is bad).`;
 
 /** The package's version, from the package.json above this module (source or bundle). */
 function packageVersion(): string {
@@ -39,12 +40,25 @@ function packageVersion(): string {
   return "unknown";
 }
 
+/**
+ * `kms --version` / `kms -V`, recognised only as the first argument: commander
+ * would take a program option anywhere in the line, and subcommands have a
+ * --version of their own (kms secrets get NAME --version v2).
+ */
+const VERSION_FLAGS: ReadonlySet<string> = new Set(["-V", "--version"]);
+const versionOption = new Option("-V, --version", "output the version number");
+
 export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
   const program = new Command("kms");
   const cli = new Cli(io, () => program.opts<GlobalOptions>());
   program
-    .description("Command line for tc-kms over gRPC: keys, versions, cryptography, files, access and audit")
-    .version(packageVersion(), "-V, --version")
+    .description("Command line for tc-kms over gRPC: keys, secrets, white-box keys, cryptography, files, access, audit and operations")
+    .configureHelp({
+      visibleOptions(this: Help, cmd: Command) {
+        const options = Help.prototype.visibleOptions.call(this, cmd);
+        return cmd === program ? [versionOption, ...options] : options;
+      },
+    })
     .option("--profile <name>", 'profile of the config file (env KMS_PROFILE; default "default")')
     .option("--endpoint <url>", "http://host:port (h2c) or https://host:port (TLS) (env KMS_ENDPOINT; default http://127.0.0.1:50051)")
     .option("--token <token>", "bearer token (env KMS_TOKEN; prefer it or --token-file: flags show in ps)")
@@ -71,6 +85,10 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
 
 /** Runs one command line (without "node kms"); resolves to the exit code. */
 export async function runKms(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv[0] !== undefined && VERSION_FLAGS.has(argv[0])) {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT.OK;
+  }
   const { program, cli } = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -78,7 +96,7 @@ export async function runKms(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed its message (or the help).
-      return err.code === "commander.helpDisplayed" || err.code === "commander.version" ? EXIT.OK : EXIT.USAGE;
+      return err.code === "commander.helpDisplayed" ? EXIT.OK : EXIT.USAGE;
     }
     const failure = describeFailure(err, await cli.endpoint());
     io.stderr.write(`kms: ${failure.message}\n`);

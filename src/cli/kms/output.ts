@@ -54,7 +54,26 @@ function renderTable(schema: DescMessage, message: Record<string, unknown>, view
   }
   const pairs = flatten(schema, message);
   if (pairs.length > 0) out += keyValueLines(pairs);
+  // Lists inside nested messages (a backup's counts, a key's tags) follow, titled by their path, when not empty.
+  for (const [path, list, rows] of nestedLists(schema, message, "")) out += `\n${path}:\n${gridLines(list, rows)}`;
   return out;
+}
+
+/** The non-empty message lists of the nested (singular) messages, depth first. */
+function nestedLists(schema: DescMessage, message: Record<string, unknown>, prefix: string): [string, DescMessage, Record<string, unknown>[]][] {
+  const found: [string, DescMessage, Record<string, unknown>[]][] = [];
+  for (const field of schema.fields) {
+    const value = message[field.localName];
+    if (field.fieldKind !== "message" || value === undefined) continue;
+    const inner = value as Record<string, unknown>;
+    for (const list of field.message.fields) {
+      if (list.fieldKind !== "list" || list.listKind !== "message") continue;
+      const rows = inner[list.localName] as Record<string, unknown>[];
+      if (rows.length > 0) found.push([`${prefix}${field.jsonName}.${list.jsonName}`, list.message, rows]);
+    }
+    found.push(...nestedLists(field.message, inner, `${prefix}${field.jsonName}.`));
+  }
+  return found;
 }
 
 /** Scalar fields as name/value pairs; a nested message's fields are lifted in place. */
@@ -123,7 +142,7 @@ function formatScalar(type: ScalarType, localName: string, value: unknown): stri
   if (type === ScalarType.STRING) return value === "" ? "-" : String(value);
   if (typeof value === "bigint" || typeof value === "number") {
     if (/timeMs$/i.test(localName)) return isoTime(Number(value));
-    if (/(time|date|validTo)$/i.test(localName)) return isoTime(Number(value) * 1000);
+    if (/(time|date|validTo|validFrom)$/i.test(localName)) return isoTime(Number(value) * 1000);
   }
   return String(value);
 }

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { SecureClientSessionOptions } from "node:http2";
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { AdminService } from "../../../gen/kms/v1/admin_pb.js";
 import { KeyManagementService } from "../../../gen/kms/v1/kms_pb.js";
@@ -18,6 +19,8 @@ export interface KmsClients {
   kms: Client<typeof KeyManagementService>;
   versions: Client<typeof KeyVersionService>;
   admin: Client<typeof AdminService>;
+  /** A client of any service on the same HTTP/2 session; `anonymous` sends no token (UnsealService, health checks). */
+  client<S extends DescService>(service: S, options?: { anonymous?: boolean }): Client<S>;
   /** Closes the HTTP/2 session, so the process can exit. */
   close(): void;
 }
@@ -54,16 +57,15 @@ export function createKmsClients(profile: ResolvedProfile, timeoutMs = DEFAULT_T
   const secure = profile.endpoint.startsWith("https:");
   const sessionOptions = secure ? tlsOptions(profile.tls ?? {}) : {};
   const sessions = new Http2SessionManager(profile.endpoint, undefined, sessionOptions);
-  const transport = createGrpcTransport({
-    baseUrl: profile.endpoint,
-    sessionManager: sessions,
-    defaultTimeoutMs: timeoutMs,
-    interceptors: profile.token !== undefined ? [bearer(profile.token)] : [],
-  });
+  const transportWith = (token: string | undefined): Transport =>
+    createGrpcTransport({ baseUrl: profile.endpoint, sessionManager: sessions, defaultTimeoutMs: timeoutMs, interceptors: token !== undefined ? [bearer(token)] : [] });
+  const transport = transportWith(profile.token);
+  let anonymous: Transport | undefined;
   return {
     kms: createClient(KeyManagementService, transport),
     versions: createClient(KeyVersionService, transport),
     admin: createClient(AdminService, transport),
+    client: (service, options = {}) => createClient(service, options.anonymous ? (anonymous ??= transportWith(undefined)) : transport),
     close: () => sessions.abort(),
   };
 }

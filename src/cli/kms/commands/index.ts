@@ -1,22 +1,51 @@
 /**
  * Every command group of `kms`, in the order `kms --help` lists them. A new
- * family's commands (secrets, hosted data keys, white-box keys) are one file
- * exporting a CommandGroup, added here.
+ * family's commands are one file exporting a CommandGroup, added here (one
+ * import and one line).
  */
 import type { CommandGroup } from "../cli.js";
 import { accessKeys } from "./access-keys.js";
 import { asymmetric } from "./asymmetric.js";
 import { audit } from "./audit.js";
+import { backup } from "./backup.js";
+import { batch } from "./batch.js";
 import { configure } from "./configure.js";
 import { dataKeys } from "./data-keys.js";
 import { files } from "./files.js";
+import { health } from "./health.js";
+import { keyring } from "./keyring.js";
 import { keys } from "./keys.js";
 import { policies } from "./policies.js";
 import { postQuantum } from "./post-quantum.js";
 import { principals } from "./principals.js";
 import { random } from "./random.js";
+import { secrets } from "./secrets.js";
 import { service } from "./service.js";
 import { tokens } from "./tokens.js";
+import { unseal } from "./unseal.js";
 import { versions } from "./versions.js";
+import { whitebox } from "./whitebox.js";
 
-export const COMMAND_GROUPS: readonly CommandGroup[] = [configure, keys, versions, files, dataKeys, random, asymmetric, postQuantum, principals, policies, tokens, accessKeys, audit, service];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  configure,
+  keys,
+  versions,
+  files,
+  dataKeys,
+  batch,
+  random,
+  asymmetric,
+  postQuantum,
+  secrets,
+  whitebox,
+  principals,
+  policies,
+  tokens,
+  accessKeys,
+  audit,
+  service,
+  keyring,
+  unseal,
+  backup,
+  health,
+];

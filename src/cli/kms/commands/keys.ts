@@ -1,6 +1,5 @@
 /** kms keys: the life of a CMK (KeyManagementService), with rotation and import as subgroups. */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { InvalidArgumentError } from "commander";
 import {
   CancelKeyDeletionResponseSchema,
   CreateKeyResponseSchema,
@@ -14,7 +13,7 @@ import {
   type KeyMetadata,
   type ListKeyDetailRequestSchema,
 } from "../../../../gen/kms/v1/kms_pb.js";
-import { enumArg, intArg, tagArg } from "../args.js";
+import { enumArg, intArg, tagArg, tagFilterArg, type TagFilterValue } from "../args.js";
 import { act, type Cli, type CommandGroup } from "../cli.js";
 import type { TableView } from "../output.js";
 import { keyImport } from "./key-import.js";
@@ -37,7 +36,7 @@ interface ListOptions {
   usage?: number | "all";
   origin?: number;
   search?: string;
-  tagFilter?: { tagKey: string; tagValue: string[] }[];
+  tagFilter?: TagFilterValue[];
   oldestFirst?: boolean;
   offset?: number;
   limit?: number;
@@ -45,15 +44,6 @@ interface ListOptions {
 }
 
 const usageOrAll = (value: string): number | "all" => (value.toLowerCase() === "all" ? "all" : enumArg(KeyUsageSchema)(value));
-
-/** Repeatable --tag-filter key=v1,v2 (a key with any of the values; no values: any value). */
-function tagFilterArg(value: string, previous: ListOptions["tagFilter"] = []): NonNullable<ListOptions["tagFilter"]> {
-  const eq = value.indexOf("=");
-  const tagKey = eq < 0 ? value : value.slice(0, eq);
-  if (tagKey === "") throw new InvalidArgumentError("must be key or key=value[,value...]");
-  const tagValue = eq < 0 ? [] : value.slice(eq + 1).split(",").filter((v) => v !== "");
-  return [...previous, { tagKey, tagValue }];
-}
 
 export const keys: CommandGroup = (program, cli) => {
   const group = program.command("keys").description("create, inspect and change customer master keys (CMKs)");
