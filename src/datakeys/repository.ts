@@ -10,25 +10,10 @@ import type { BatchOp, KvStore } from "../store/store.js";
 import type { DataKeyRecord, DataKeyScope } from "./data-key.js";
 import { dataKeysKeyspace, parseDeletionKey, scopeKey } from "./keyspace.js";
 import { DataKeyIndex, summaryOf, type DataKeySummary } from "./listing-index.js";
+import { decodeRecord, encodeRecord } from "../store/record-codec.js";
 
-const RECORD_FORMAT = 1;
 
-function encode(record: DataKeyRecord): Uint8Array {
-  return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...record }), "utf8");
-}
 
-/** A stored record, or a clear error naming it when it cannot be read (damaged storage): that data key fails, others keep working. */
-function decode(bytes: Uint8Array, what: string): DataKeyRecord {
-  let parsed: { f?: number } & DataKeyRecord;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & DataKeyRecord;
-  } catch (err) {
-    throw new KmsError("InternalError", `the stored record of ${what} is unreadable`, err);
-  }
-  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT) throw new KmsError("InternalError", `the stored record of ${what} has an unknown format`);
-  delete parsed.f;
-  return parsed;
-}
 
 /** What a batch does to the index: the records it writes, the ones it deletes. */
 export interface IndexChanges {
@@ -65,7 +50,7 @@ export class DataKeyRepository {
       const unreadable: string[] = [];
       for await (const [k, bytes] of this.store.scan({ prefix: dataKeysKeyspace.allRecordsPrefix })) {
         try {
-          const r = decode(bytes, k);
+          const r = decodeRecord<DataKeyRecord>(bytes, k);
           const key = scopeKey(r);
           let list = lists.get(key);
           if (!list) lists.set(key, (list = []));
@@ -112,13 +97,13 @@ export class DataKeyRepository {
 
   async get(scope: DataKeyScope, dataKeyId: string): Promise<DataKeyRecord | undefined> {
     const bytes = await this.store.get(dataKeysKeyspace.record(scope, dataKeyId));
-    return bytes && decode(bytes, `data key ${dataKeyId}`);
+    return bytes && decodeRecord<DataKeyRecord>(bytes, `data key ${dataKeyId}`);
   }
 
   /** Several records of one scope at once, in order; undefined where there is none. */
   async getMany(scope: DataKeyScope, dataKeyIds: readonly string[]): Promise<(DataKeyRecord | undefined)[]> {
     const values = await this.store.getMany(dataKeyIds.map((id) => dataKeysKeyspace.record(scope, id)));
-    return values.map((bytes, i) => bytes && decode(bytes, `data key ${dataKeyIds[i]}`));
+    return values.map((bytes, i) => bytes && decodeRecord<DataKeyRecord>(bytes, `data key ${dataKeyIds[i]}`));
   }
 
   /** The data key holding a name in a scope. */
@@ -141,7 +126,7 @@ export class DataKeyRepository {
   }
 
   putRecord(record: DataKeyRecord): BatchOp {
-    return { type: "put", key: dataKeysKeyspace.record(record, record.dataKeyId), value: encode(record) };
+    return { type: "put", key: dataKeysKeyspace.record(record, record.dataKeyId), value: encodeRecord(record) };
   }
 
   delRecord(record: DataKeyRecord): BatchOp {

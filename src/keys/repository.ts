@@ -17,8 +17,8 @@ import type { BatchOp, KvStore } from "../store/store.js";
 import type { Journal } from "../call.js";
 import type { ImportTokenRecord, KeyRecord, KeyScope, KeyVersion } from "./key.js";
 import { ScopedSummaries, summaryOf, type KeySummary } from "./summary-index.js";
+import { decodeRecord, encodeRecord } from "../store/record-codec.js";
 
-const RECORD_FORMAT = 1;
 
 export interface ScheduleEntry {
   storeKey: string;
@@ -27,23 +27,7 @@ export interface ScheduleEntry {
   dateMs: number;
 }
 
-function encode(value: object): Uint8Array {
-  return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...value }), "utf8");
-}
 
-/** A stored record, or a clear error naming it when it cannot be read (corrupted storage): that key fails, others keep working. */
-function decode<T>(bytes: Uint8Array, what: string): T {
-  let parsed: { f?: number } & T;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & T;
-  } catch (err) {
-    throw new KmsError("InternalError", `the stored record of ${what} is unreadable`, err);
-  }
-  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT)
-    throw new KmsError("InternalError", `the stored record of ${what} has an unknown format`);
-  delete parsed.f;
-  return parsed;
-}
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
@@ -184,7 +168,7 @@ export class KeyRepository {
 
   /** A stored key record, with the legacy scope when it names none. */
   private decodeKey(bytes: Uint8Array, what: string): KeyRecord {
-    const record = decode<KeyRecord>(bytes, what);
+    const record = decodeRecord<KeyRecord>(bytes, what);
     if (record.account === undefined) record.account = this.legacy.account;
     if (record.region === undefined) record.region = this.legacy.region;
     return record;
@@ -241,7 +225,7 @@ export class KeyRepository {
 
   async getVersion(keyId: string, version: number): Promise<KeyVersion | undefined> {
     const bytes = await this.store.get(keyspace.version(keyId, version));
-    return bytes && decode<KeyVersion>(bytes, `version ${keyId}/${version}`);
+    return bytes && decodeRecord<KeyVersion>(bytes, `version ${keyId}/${version}`);
   }
 
   async versionKeys(keyId: string): Promise<string[]> {
@@ -263,7 +247,7 @@ export class KeyRepository {
   }
 
   putKey(record: KeyRecord): BatchOp {
-    const op: BatchOp = { type: "put", key: keyspace.key(record.keyId), value: encode(record) };
+    const op: BatchOp = { type: "put", key: keyspace.key(record.keyId), value: encodeRecord(record) };
     this.written.set(op, record);
     return op;
   }
@@ -273,7 +257,7 @@ export class KeyRepository {
   }
 
   putVersion(version: KeyVersion): BatchOp {
-    return { type: "put", key: keyspace.version(version.keyId, version.version), value: encode(version) };
+    return { type: "put", key: keyspace.version(version.keyId, version.version), value: encodeRecord(version) };
   }
 
   putAlias(scope: KeyScope, alias: string, keyId: string): BatchOp {
@@ -294,11 +278,11 @@ export class KeyRepository {
 
   async getImportToken(token: string): Promise<ImportTokenRecord | undefined> {
     const bytes = await this.store.get(keyspace.importToken(token));
-    return bytes && decode<ImportTokenRecord>(bytes, "import token");
+    return bytes && decodeRecord<ImportTokenRecord>(bytes, "import token");
   }
 
   putImportToken(record: ImportTokenRecord): BatchOp {
-    return { type: "put", key: keyspace.importToken(record.token), value: encode(record) };
+    return { type: "put", key: keyspace.importToken(record.token), value: encodeRecord(record) };
   }
 
   delImportToken(token: string): BatchOp {

@@ -4,31 +4,14 @@
  * return records; writes are returned as ops, so an action puts everything it
  * changes into one batch and writes it once through the call's journal.
  */
-import { KmsError } from "../errors.js";
 import type { Journal } from "../call.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import { parseDeletionKey, parseRecordKey, secretsKeyspace as ks } from "./keyspace.js";
 import type { SealedValue, SecretRecord, SecretScope } from "./secret.js";
+import { decodeRecord, encodeRecord } from "../store/record-codec.js";
 
-const RECORD_FORMAT = 1;
 
-function encode(value: object): Uint8Array {
-  return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...value }), "utf8");
-}
 
-/** A stored record, or a clear error naming it (corrupted storage): that secret fails, others keep working. */
-function decode<T>(bytes: Uint8Array, what: string): T {
-  let parsed: { f?: number } & T;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & T;
-  } catch (err) {
-    throw new KmsError("InternalError", `the stored record of ${what} is unreadable`, err);
-  }
-  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT)
-    throw new KmsError("InternalError", `the stored record of ${what} has an unknown format`);
-  delete parsed.f;
-  return parsed;
-}
 
 const scopeKey = (s: SecretScope) => `${s.account}/${s.region}`;
 
@@ -61,26 +44,26 @@ export class SecretRepository {
 
   async get(scope: SecretScope, name: string): Promise<SecretRecord | undefined> {
     const bytes = await this.store.get(ks.record(scope, name));
-    return bytes && decode<SecretRecord>(bytes, `secret ${name}`);
+    return bytes && decodeRecord<SecretRecord>(bytes, `secret ${name}`);
   }
 
   /** A secret and one version's sealed value, read together (one store round trip: the hot path of GetSecretValue). */
   async getWithValue(scope: SecretScope, name: string, versionId: string): Promise<[SecretRecord | undefined, SealedValue | undefined]> {
     const [record, value] = await this.store.getMany([ks.record(scope, name), ks.value(scope, name, versionId)]);
-    return [record && decode<SecretRecord>(record, `secret ${name}`), value && decode<SealedValue>(value, `version ${versionId} of secret ${name}`)];
+    return [record && decodeRecord<SecretRecord>(record, `secret ${name}`), value && decodeRecord<SealedValue>(value, `version ${versionId} of secret ${name}`)];
   }
 
   /** Every secret of the account and region (ListSecrets filters and pages in memory). */
   async list(scope: SecretScope): Promise<SecretRecord[]> {
     const out: SecretRecord[] = [];
     const prefix = ks.recordsPrefix(scope);
-    for await (const [k, bytes] of this.store.scan({ prefix })) out.push(decode<SecretRecord>(bytes, `secret ${k.slice(prefix.length)}`));
+    for await (const [k, bytes] of this.store.scan({ prefix })) out.push(decodeRecord<SecretRecord>(bytes, `secret ${k.slice(prefix.length)}`));
     return out;
   }
 
   async getValue(scope: SecretScope, name: string, versionId: string): Promise<SealedValue | undefined> {
     const bytes = await this.store.get(ks.value(scope, name, versionId));
-    return bytes && decode<SealedValue>(bytes, `version ${versionId} of secret ${name}`);
+    return bytes && decodeRecord<SealedValue>(bytes, `version ${versionId} of secret ${name}`);
   }
 
   /** The secret holding an SSH key pair. */
@@ -105,7 +88,7 @@ export class SecretRepository {
   }
 
   putRecord(record: SecretRecord): BatchOp {
-    return { type: "put", key: ks.record(record, record.name), value: encode(record) };
+    return { type: "put", key: ks.record(record, record.name), value: encodeRecord(record) };
   }
 
   delRecord(scope: SecretScope, name: string): BatchOp {
@@ -113,7 +96,7 @@ export class SecretRepository {
   }
 
   putValue(scope: SecretScope, name: string, versionId: string, value: SealedValue): BatchOp {
-    return { type: "put", key: ks.value(scope, name, versionId), value: encode(value) };
+    return { type: "put", key: ks.value(scope, name, versionId), value: encodeRecord(value) };
   }
 
   delValue(scope: SecretScope, name: string, versionId: string): BatchOp {

@@ -10,26 +10,10 @@ import { KmsError } from "../errors.js";
 import type { BatchOp, KvStore } from "../store/store.js";
 import type { DeviceFingerprintEntry, MaterialPart, WhiteBoxKeyRecord, WhiteBoxScope } from "./key.js";
 import { sealLabel, whiteBoxKeyspace as ks } from "./keyspace.js";
+import { decodeRecord, encodeRecord } from "../store/record-codec.js";
 
-const RECORD_FORMAT = 1;
 
-function encode(value: object): Uint8Array {
-  return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...value }), "utf8");
-}
 
-/** A stored JSON value, or InternalError naming it (corrupted storage): that key fails, the others keep working. */
-function decode<T>(bytes: Uint8Array, what: string): T {
-  let parsed: { f?: number } & T;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & T;
-  } catch (err) {
-    throw new KmsError("InternalError", `the stored record of ${what} is unreadable`, err);
-  }
-  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT)
-    throw new KmsError("InternalError", `the stored record of ${what} has an unknown format`);
-  delete parsed.f;
-  return parsed;
-}
 
 export class WhiteBoxRepository {
   constructor(
@@ -39,19 +23,19 @@ export class WhiteBoxRepository {
 
   async get(scope: WhiteBoxScope, keyId: string): Promise<WhiteBoxKeyRecord | undefined> {
     const bytes = await this.store.get(ks.record(scope, keyId));
-    return bytes && decode<WhiteBoxKeyRecord>(bytes, `white-box key ${keyId}`);
+    return bytes && decodeRecord<WhiteBoxKeyRecord>(bytes, `white-box key ${keyId}`);
   }
 
   async getMany(scope: WhiteBoxScope, keyIds: readonly string[]): Promise<(WhiteBoxKeyRecord | undefined)[]> {
     const found = await this.store.getMany(keyIds.map((id) => ks.record(scope, id)));
-    return found.map((bytes, i) => bytes && decode<WhiteBoxKeyRecord>(bytes, `white-box key ${keyIds[i]}`));
+    return found.map((bytes, i) => bytes && decodeRecord<WhiteBoxKeyRecord>(bytes, `white-box key ${keyIds[i]}`));
   }
 
   /** Every key of the account and region (at most the configured limit, 50 by default). */
   async list(scope: WhiteBoxScope): Promise<WhiteBoxKeyRecord[]> {
     const out: WhiteBoxKeyRecord[] = [];
     const prefix = ks.recordsPrefix(scope);
-    for await (const [k, bytes] of this.store.scan({ prefix })) out.push(decode<WhiteBoxKeyRecord>(bytes, `white-box key ${k.slice(prefix.length)}`));
+    for await (const [k, bytes] of this.store.scan({ prefix })) out.push(decodeRecord<WhiteBoxKeyRecord>(bytes, `white-box key ${k.slice(prefix.length)}`));
     return out;
   }
 
@@ -97,7 +81,7 @@ export class WhiteBoxRepository {
       if (now.fingerprintCount === 0) return [];
       throw new KmsError("InternalError", `white-box key ${key.keyId}: its device fingerprints are missing from storage`);
     }
-    return decode<{ list: DeviceFingerprintEntry[] }>(this.unseal(sealed, key, "fingerprints"), `the fingerprints of white-box key ${key.keyId}`).list;
+    return decodeRecord<{ list: DeviceFingerprintEntry[] }>(this.unseal(sealed, key, "fingerprints"), `the fingerprints of white-box key ${key.keyId}`).list;
   }
 
   private unseal(sealed: Uint8Array, key: WhiteBoxKeyRecord, part: MaterialPart | "fingerprints"): Uint8Array {
@@ -109,7 +93,7 @@ export class WhiteBoxRepository {
   }
 
   putRecord(record: WhiteBoxKeyRecord): BatchOp {
-    return { type: "put", key: ks.record(record, record.keyId), value: encode(record) };
+    return { type: "put", key: ks.record(record, record.keyId), value: encodeRecord(record) };
   }
 
   putAlias(scope: WhiteBoxScope, alias: string, keyId: string): BatchOp {
@@ -125,7 +109,7 @@ export class WhiteBoxRepository {
   putFingerprints(scope: WhiteBoxScope, keyId: string, list: readonly DeviceFingerprintEntry[]): BatchOp {
     const key = ks.fingerprints(scope, keyId);
     if (list.length === 0) return { type: "del", key };
-    return { type: "put", key, value: this.rootKey.seal(encode({ list }), sealLabel(scope, keyId, "fingerprints")) };
+    return { type: "put", key, value: this.rootKey.seal(encodeRecord({ list }), sealLabel(scope, keyId, "fingerprints")) };
   }
 
   /** Every op that removes a key for good: record, alias, the three sealed parts, fingerprints. */

@@ -13,6 +13,7 @@ import type { BatchOp, KvStore } from "../../store/store.js";
 import { productKeys } from "./keyspace.js";
 import type { InstanceEndpoint } from "./product.js";
 import { productOf, type ProductRegistry } from "./registry.js";
+import { decodeRecord, encodeRecord } from "../../store/record-codec.js";
 
 /** Account (uin, as a decimal string) and region every record is scoped to. */
 export interface Scope {
@@ -129,24 +130,8 @@ export function presentInstance(record: InstanceRecord): Omit<InstanceRecord, "a
   return shown;
 }
 
-const RECORD_FORMAT = 1;
 
-export function encodeRecord(value: object): Uint8Array {
-  return Buffer.from(JSON.stringify({ f: RECORD_FORMAT, ...value }), "utf8");
-}
 
-export function decodeRecord<T>(bytes: Uint8Array, what: string): T {
-  let parsed: { f?: number } & T;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { f?: number } & T;
-  } catch (err) {
-    throw new KmsError("InternalError", `the stored record of ${what} is unreadable`, err);
-  }
-  if (parsed === null || typeof parsed !== "object" || parsed.f !== RECORD_FORMAT)
-    throw new KmsError("InternalError", `the stored record of ${what} has an unknown format`);
-  delete parsed.f;
-  return parsed;
-}
 
 export class InstanceRepository {
   constructor(private readonly store: KvStore) {}

@@ -6,7 +6,8 @@
  */
 import { KmsError } from "../../errors.js";
 import type { BatchOp, KvStore } from "../../store/store.js";
-import { decodeRecord, encodeRecord, type Scope } from "./instance.js";
+import { decodeRecord, encodeRecord } from "../../store/record-codec.js";
+import type { Scope } from "./instance.js";
 import { flowIdOfKey, productKeys } from "./keyspace.js";
 import type { PrivilegeGrant } from "./product.js";
 import type { SecretRef } from "./values.js";
