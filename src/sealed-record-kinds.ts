@@ -8,7 +8,7 @@
  * A new family that seals material adds its kinds next to these (or
  * registers them itself on `trust.records`).
  */
-import type { Directory } from "./access/directory.js";
+import { DIRECTORY_SEQ_KEY, type Directory } from "./access/directory.js";
 import { auditKeySealedKind, checkpointKeySealedKind } from "./audit/index.js";
 import { materialLabel } from "./crypto/seal.js";
 import { importTokenLabel } from "./keys/actions/get-parameters-for-import.js";
@@ -55,6 +55,7 @@ export const PLAIN_SPACES: readonly string[] = [
   keyspace.auditPrefix,
   keyspace.meta("schema"),
   keyspace.meta("audit-head"),
+  DIRECTORY_SEQ_KEY,
 ];
 
 /** Registers every kind of today's families on `registry` (trust.records), and their plain spaces. */

@@ -16,15 +16,25 @@
  * load (logged once with its store key), and everyone else keeps working. A
  * principal whose attached policy is refused or missing is denied everything
  * (the missing one could have been a deny).
+ *
+ * Replicas (several processes on one etcd store): every change also bumps
+ * the directory's sequence record (v1/meta/directory-seq), guarded by the
+ * value this replica last applied, so directory changes are serialised across
+ * replicas: a change decided on a directory another replica has changed since
+ * is refused by the store, and re-run once this replica has caught up. The
+ * maps are then kept from the store's watch (applyCommit): one function,
+ * applyRecord, turns a stored record into memory, at load, from the watch,
+ * and after this process's own writes when nothing watches.
  */
 import { hash, randomInt, timingSafeEqual } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { KmsError } from "../errors.js";
 import { randomAlphanumeric } from "../crypto/random.js";
 import { sealedVersion, type KeyringRootKey, type RootKey } from "../crypto/seal.js";
 import type { SealedRecordKind } from "../crypto/sealed-records.js";
 import { keyspace } from "../store/keyspace.js";
-import type { BatchOp, KvStore } from "../store/store.js";
-import type { Identity, Journal } from "../call.js";
+import { StoreConflictError, type BatchOp, type Guard, type KvStore, type Revision } from "../store/store.js";
+import { journaledRevision, type Identity, type Journal } from "../call.js";
 import type { AccessKeyRecord, AccessKeyStatus } from "./access-key.js";
 import { SECRET_ID_RE } from "../credential-formats.js";
 import { parsePolicy, type CompiledPolicy } from "./policy/index.js";
@@ -37,6 +47,14 @@ const macLabel = (storeKey: string, json: string) => `kms/v1/directory/${storeKe
 /** The MAC is the last member of a stored record. */
 const MAC_SUFFIX = /,"mac":"([A-Za-z0-9+/]+={0,2})"\}$/;
 const EMPTY = new Uint8Array(0);
+/** The directory's change counter: every change bumps it, guarded by the value read (serialises changes across replicas). */
+export const DIRECTORY_SEQ_KEY = keyspace.meta("directory-seq");
+/** Spaces of the directory's records. */
+const SPACES = [keyspace.principalsPrefix, keyspace.policiesPrefix, keyspace.accessKeysPrefix, keyspace.tokensPrefix] as const;
+/** How long a change waits for this replica's watch to bring the directory up to the store's latest change. */
+const CATCH_UP_MS = 5_000;
+/** Attempts of one change that keeps meeting other replicas' changes. */
+const MAX_CHANGE_ATTEMPTS = 8;
 
 /** A directory record that is not what this service wrote: refused at load. */
 class RefusedRecord extends Error {
@@ -151,6 +169,14 @@ export class Directory {
   /** Compiled policies per principal uin; cleared on any change. */
   private readonly grants = new Map<string, readonly CompiledPolicy[]>();
   private tail: Promise<unknown> = Promise.resolve();
+  /** The sequence record as last applied here (undefined: never written), and its number. */
+  private seqBytes: Uint8Array | undefined;
+  private seq = 0;
+  /** Changes waiting for the watch to bring the sequence up to a number. */
+  private readonly seqWaiters: { seq: number; resolve: () => void }[] = [];
+  /** Set by follow(): the store's watch applies every change (this replica's too). */
+  private watched: { settle: (revision: Revision) => Promise<void> } | undefined;
+  private warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`);
 
   constructor(
     private readonly store: KvStore,
@@ -158,7 +184,7 @@ export class Directory {
     readonly accountUin: bigint,
   ) {}
 
-  /** Store keys of the records refused at the last open (not loaded). */
+  /** Store keys of the records refused at the last open (not loaded), and since, from the watch. */
   refused: readonly string[] = [];
 
   /**
@@ -168,52 +194,158 @@ export class Directory {
    * (`legacy.pending`), first MACs every record in one batch.
    */
   async open(nowMs: number, options: DirectoryOpenOptions = {}): Promise<void> {
-    const warn = options.warn ?? ((m: string) => process.stderr.write(`${m}\n`));
+    if (options.warn) this.warn = options.warn;
     if (options.legacy?.pending) {
       await this.adoptLegacy();
       await options.legacy.done();
     }
-    const refused: string[] = [];
-    const load = async <T>(prefix: string, idOf: IdOf<T>, put: (record: T) => void) => {
+    // The sequence before the records: if a change lands between the two reads, the records are the newer,
+    // and a change decided here is guarded by the older sequence, so it is refused and re-run, never lost.
+    this.setSeq(await this.store.get(DIRECTORY_SEQ_KEY));
+    this.refused = [];
+    for (const prefix of SPACES) for await (const [k, v] of this.store.scan({ prefix })) this.applyRecord(k, v);
+    await this.ensureRoot(nowMs);
+  }
+
+  /** Creates the root principal when there is none (first start) or its record was refused. */
+  private async ensureRoot(nowMs: number): Promise<void> {
+    const rootUin = this.accountUin.toString();
+    await this.change(undefined, async () => {
+      const existing = this.principals.get(rootUin);
+      if (existing?.root) return { ops: [], result: undefined };
+      const root: PrincipalRecord = { uin: rootUin, name: ROOT_NAME, description: "the account root", createTime: existing?.createTime ?? nowMs, root: true, policies: [] };
+      return { ops: [this.put(keyspace.principal(rootUin), root)], result: undefined };
+    });
+  }
+
+  /**
+   * Follows the store's watch from now on: applyCommit is fed every commit
+   * under the directory's spaces, and a change returns once `settle` says
+   * this replica has applied it.
+   */
+  follow(settle: (revision: Revision) => Promise<void>): void {
+    this.watched = { settle };
+  }
+
+  /** The store keys this directory keeps in memory (for the watch). */
+  static readonly prefixes: readonly string[] = [...SPACES, DIRECTORY_SEQ_KEY];
+
+  /** One commit from the store's watch, in commit order; idempotent (a replay changes nothing). */
+  applyCommit(changes: readonly BatchOp[]): void {
+    for (const op of changes) {
+      if (op.key === DIRECTORY_SEQ_KEY) this.setSeq(op.type === "put" ? op.value : undefined);
+      else if (SPACES.some((p) => op.key.startsWith(p))) this.applyRecord(op.key, op.type === "put" ? op.value : undefined);
+    }
+  }
+
+  /** The watch lost history: everything is read again. */
+  async rebuild(): Promise<void> {
+    this.setSeq(await this.store.get(DIRECTORY_SEQ_KEY));
+    const present = new Set<string>();
+    for (const prefix of SPACES)
       for await (const [k, v] of this.store.scan({ prefix })) {
-        try {
-          put(assertPlace(k, prefix, verifiedRecord<T>(this.rootKey, k, v), idOf));
-        } catch (err) {
-          if (!(err instanceof RefusedRecord)) throw err;
-          refused.push(k);
-          warn(`kms: directory record refused: ${err.message}; it is ignored (restore it from a backup, or delete and recreate it)`);
+        present.add(k);
+        this.applyRecord(k, v);
+      }
+    const stored = [
+      ...[...this.principals.keys()].map(keyspace.principal),
+      ...[...this.policies.keys()].map(keyspace.policy),
+      ...[...this.accessKeys.keys()].map(keyspace.accessKey),
+      ...[...this.tokens.keys()].map(keyspace.token),
+    ];
+    for (const k of stored) if (!present.has(k)) this.applyRecord(k, undefined);
+  }
+
+  private setSeq(bytes: Uint8Array | undefined): void {
+    this.seqBytes = bytes;
+    this.seq = bytes === undefined ? 0 : Number(Buffer.from(bytes).toString("utf8")) || 0;
+    for (let i = this.seqWaiters.length - 1; i >= 0; i--) {
+      const w = this.seqWaiters[i] as { seq: number; resolve: () => void };
+      if (w.seq <= this.seq) {
+        this.seqWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /**
+   * The one place a stored record becomes memory (or leaves it: `bytes`
+   * undefined). A record whose MAC does not verify is refused: logged, listed
+   * in `refused`, and treated as absent.
+   */
+  private applyRecord(storeKey: string, bytes: Uint8Array | undefined): void {
+    const prefix = SPACES.find((p) => storeKey.startsWith(p));
+    if (prefix === undefined) return;
+    const id = storeKey.slice(prefix.length);
+    this.removeRecord(prefix, id);
+    if (bytes === undefined) return;
+    try {
+      switch (prefix) {
+        case keyspace.principalsPrefix:
+          this.putPrincipal(assertPlace(storeKey, prefix, verifiedRecord<PrincipalRecord>(this.rootKey, storeKey, bytes), (r) => r.uin));
+          break;
+        case keyspace.policiesPrefix: {
+          const record = assertPlace(storeKey, prefix, verifiedRecord<PolicyRecord>(this.rootKey, storeKey, bytes), (r) => r.name);
+          this.policies.set(record.name, { record, compiled: tryParsePolicy(record.document) });
+          break;
+        }
+        case keyspace.accessKeysPrefix: {
+          const record = assertPlace(storeKey, prefix, verifiedRecord<AccessKeyRecord>(this.rootKey, storeKey, bytes), (r) => r.secretId);
+          let secret: Uint8Array;
+          try {
+            secret = this.rootKey.unseal(Buffer.from(record.sealedSecretKey, "base64"), secretLabel(record.secretId));
+          } catch {
+            throw new RefusedRecord(`${keyspace.accessKey(record.secretId)}: its secret key does not unseal`);
+          }
+          this.accessKeys.set(record.secretId, { record, secretKey: Buffer.from(secret).toString("utf8") });
+          break;
+        }
+        case keyspace.tokensPrefix: {
+          const record = assertPlace(storeKey, prefix, verifiedRecord<TokenRecord>(this.rootKey, storeKey, bytes), (r) => r.tokenId);
+          this.tokens.set(record.tokenId, record);
+          this.tokenByHash.set(record.hash, record.tokenId);
+          break;
         }
       }
-    };
-    await load<PrincipalRecord>(keyspace.principalsPrefix, (r) => r.uin, (r) => this.putPrincipal(r));
-    await load<PolicyRecord>(keyspace.policiesPrefix, (r) => r.name, (record) => this.policies.set(record.name, { record, compiled: tryParsePolicy(record.document) }));
-    await load<AccessKeyRecord>(keyspace.accessKeysPrefix, (r) => r.secretId, (record) => {
-      let secret: Uint8Array;
-      try {
-        secret = this.rootKey.unseal(Buffer.from(record.sealedSecretKey, "base64"), secretLabel(record.secretId));
-      } catch {
-        throw new RefusedRecord(`${keyspace.accessKey(record.secretId)}: its secret key does not unseal`);
+      if (this.refused.includes(storeKey)) this.refused = this.refused.filter((k) => k !== storeKey);
+    } catch (err) {
+      if (!(err instanceof RefusedRecord)) throw err;
+      if (!this.refused.includes(storeKey)) this.refused = [...this.refused, storeKey];
+      this.warn(`kms: directory record refused: ${err.message}; it is ignored (restore it from a backup, or delete and recreate it)`);
+    }
+  }
+
+  /** Forgets the record stored under prefix+id, with what indexes it. */
+  private removeRecord(prefix: string, id: string): void {
+    switch (prefix) {
+      case keyspace.principalsPrefix: {
+        const p = this.principals.get(id);
+        if (!p) return;
+        this.principals.delete(id);
+        if (this.principalByName.get(p.name) === id) this.principalByName.delete(p.name);
+        break;
       }
-      this.accessKeys.set(record.secretId, { record, secretKey: Buffer.from(secret).toString("utf8") });
-    });
-    await load<TokenRecord>(keyspace.tokensPrefix, (r) => r.tokenId, (record) => {
-      this.tokens.set(record.tokenId, record);
-      this.tokenByHash.set(record.hash, record.tokenId);
-    });
-    this.refused = refused;
-    const rootUin = this.accountUin.toString();
-    const existing = this.principals.get(rootUin);
-    if (existing?.root) return;
-    // No root record (first start), or a refused one: the root is re-created as it always is.
-    const root: PrincipalRecord = { uin: rootUin, name: ROOT_NAME, description: "the account root", createTime: existing?.createTime ?? nowMs, root: true, policies: [] };
-    await this.store.batch([this.put(keyspace.principal(rootUin), root)]);
-    this.putPrincipal(root);
+      case keyspace.policiesPrefix:
+        this.policies.delete(id);
+        break;
+      case keyspace.accessKeysPrefix:
+        this.accessKeys.delete(id);
+        break;
+      case keyspace.tokensPrefix: {
+        const t = this.tokens.get(id);
+        if (!t) return;
+        this.tokens.delete(id);
+        if (this.tokenByHash.get(t.hash) === id) this.tokenByHash.delete(t.hash);
+        break;
+      }
+    }
+    this.grants.clear();
   }
 
   /** MACs every record written before records were authenticated, in one batch. */
   private async adoptLegacy(): Promise<void> {
     const ops: BatchOp[] = [];
-    for (const prefix of [keyspace.principalsPrefix, keyspace.policiesPrefix, keyspace.accessKeysPrefix, keyspace.tokensPrefix]) {
+    for (const prefix of SPACES) {
       for await (const [k, v] of this.store.scan({ prefix })) {
         const { json, mac } = splitRecord(k, v);
         if (mac) continue;
@@ -365,43 +497,31 @@ export class Directory {
   // ---- changes: one at a time, one batch each ----
 
   createPrincipal(name: string, description: string, nowMs: number, journal?: Journal): Promise<PrincipalRecord> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       if (!PRINCIPAL_NAME_RE.test(name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
       if (this.principalByName.has(name)) throw new KmsError("ResourceInUse", `a principal named ${name} already exists`);
       const record: PrincipalRecord = { uin: this.newSubUin(), name, description, createTime: nowMs, root: false, policies: [] };
-      await this.write(journal, [this.put(keyspace.principal(record.uin), record)]);
-      this.putPrincipal(record);
-      return record;
+      return { ops: [this.put(keyspace.principal(record.uin), record)], result: record };
     });
   }
 
   /** Deletes a sub-user with its access keys and tokens in one batch. */
   deletePrincipal(uin: bigint, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       const p = this.requirePrincipal(uin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root cannot be deleted");
-      const keys = this.listAccessKeys(uin);
-      const tokens = this.listTokens(uin);
       const ops: BatchOp[] = [
         { type: "del", key: keyspace.principal(p.uin) },
-        ...keys.map((k): BatchOp => ({ type: "del", key: keyspace.accessKey(k.secretId) })),
-        ...tokens.map((t): BatchOp => ({ type: "del", key: keyspace.token(t.tokenId) })),
+        ...this.listAccessKeys(uin).map((k): BatchOp => ({ type: "del", key: keyspace.accessKey(k.secretId) })),
+        ...this.listTokens(uin).map((t): BatchOp => ({ type: "del", key: keyspace.token(t.tokenId) })),
       ];
-      await this.write(journal, ops);
-      this.principals.delete(p.uin);
-      this.principalByName.delete(p.name);
-      for (const k of keys) this.accessKeys.delete(k.secretId);
-      for (const t of tokens) {
-        this.tokens.delete(t.tokenId);
-        this.tokenByHash.delete(t.hash);
-      }
-      this.grants.clear();
+      return { ops, result: undefined };
     });
   }
 
   /** Creates an access key; with `supplied` (operator-given root pair) stores that pair. */
   createAccessKey(principalUin: bigint, description: string, nowMs: number, supplied?: { secretId: string; secretKey: string }, journal?: Journal): Promise<{ record: AccessKeyRecord; secretKey: string }> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       const p = this.requirePrincipal(principalUin);
       const secretId = supplied?.secretId ?? `AKID${randomAlphanumeric(32)}`;
       const secretKey = supplied?.secretKey ?? randomAlphanumeric(32);
@@ -414,87 +534,70 @@ export class Directory {
         uin: this.accountUin.toString(),
         principalUin: p.uin,
       };
-      await this.write(journal, [this.put(keyspace.accessKey(secretId), record)]);
-      this.accessKeys.set(secretId, { record, secretKey });
-      return { record, secretKey };
+      return { ops: [this.put(keyspace.accessKey(secretId), record)], result: { record, secretKey } };
     });
   }
 
   setAccessKeyStatus(secretId: string, status: AccessKeyStatus, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       const e = this.requireAccessKey(secretId);
-      if (e.record.status === status) return;
-      const record = { ...e.record, status };
-      await this.write(journal, [this.put(keyspace.accessKey(secretId), record)]);
-      this.accessKeys.set(secretId, { record, secretKey: e.secretKey });
+      if (e.record.status === status) return { ops: [], result: undefined };
+      return { ops: [this.put(keyspace.accessKey(secretId), { ...e.record, status })], result: undefined };
     });
   }
 
   deleteAccessKey(secretId: string, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       this.requireAccessKey(secretId);
-      await this.write(journal, [{ type: "del", key: keyspace.accessKey(secretId) }]);
-      this.accessKeys.delete(secretId);
+      return { ops: [{ type: "del", key: keyspace.accessKey(secretId) }], result: undefined };
     });
   }
 
   /** Creates a bearer token "<tokenId>.<secret>" (or stores an operator-supplied one); only its hash is kept. */
   createToken(principalUin: bigint, description: string, nowMs: number, supplied?: string, journal?: Journal): Promise<{ record: TokenRecord; token: string }> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       const p = this.requirePrincipal(principalUin);
       const tokenId = `kmst${randomAlphanumeric(16)}`;
       const token = supplied ?? `${tokenId}.${randomAlphanumeric(40)}`;
       const record: TokenRecord = { tokenId, principalUin: p.uin, hash: sha256Hex(token), description, createTime: nowMs };
       if (this.tokenByHash.has(record.hash)) throw new KmsError("ResourceInUse", "this token is already registered");
-      await this.write(journal, [this.put(keyspace.token(tokenId), record)]);
-      this.tokens.set(tokenId, record);
-      this.tokenByHash.set(record.hash, tokenId);
-      return { record, token };
+      return { ops: [this.put(keyspace.token(tokenId), record)], result: { record, token } };
     });
   }
 
   deleteToken(tokenId: string, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       if (!TOKEN_ID_RE.test(tokenId)) throw new KmsError("InvalidParameterValue", "TokenId must be kmst followed by 16 letters and digits");
-      const record = this.tokens.get(tokenId);
-      if (!record) throw new KmsError("ResourceNotFound", `token ${tokenId} does not exist`);
-      await this.write(journal, [{ type: "del", key: keyspace.token(tokenId) }]);
-      this.tokens.delete(tokenId);
-      this.tokenByHash.delete(record.hash);
+      if (!this.tokens.has(tokenId)) throw new KmsError("ResourceNotFound", `token ${tokenId} does not exist`);
+      return { ops: [{ type: "del", key: keyspace.token(tokenId) }], result: undefined };
     });
   }
 
   createPolicy(name: string, description: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       assertPolicyName(name);
       if (this.policies.has(name)) throw new KmsError("ResourceInUse", `a policy named ${name} already exists`);
-      const compiled = parsePolicy(document);
+      parsePolicy(document);
       const record: PolicyRecord = { name, description, document, createTime: nowMs, updateTime: nowMs };
-      await this.write(journal, [this.put(keyspace.policy(name), record)]);
-      this.policies.set(name, { record, compiled });
-      return record;
+      return { ops: [this.put(keyspace.policy(name), record)], result: record };
     });
   }
 
   updatePolicy(name: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       const e = this.requirePolicy(name);
-      const compiled = parsePolicy(document);
+      parsePolicy(document);
       const record: PolicyRecord = { ...e.record, document, updateTime: nowMs };
-      await this.write(journal, [this.put(keyspace.policy(name), record)]);
-      this.policies.set(name, { record, compiled });
-      this.grants.clear();
-      return record;
+      return { ops: [this.put(keyspace.policy(name), record)], result: record };
     });
   }
 
   deletePolicy(name: string, journal?: Journal): Promise<void> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       this.requirePolicy(name);
       const users = [...this.principals.values()].filter((p) => p.policies.includes(name)).map((p) => p.name);
       if (users.length > 0) throw new KmsError("ResourceInUse", `policy ${name} is attached to ${users.slice(0, 5).join(", ")}${users.length > 5 ? ", ..." : ""}; detach it first`);
-      await this.write(journal, [{ type: "del", key: keyspace.policy(name) }]);
-      this.policies.delete(name);
+      return { ops: [{ type: "del", key: keyspace.policy(name) }], result: undefined };
     });
   }
 
@@ -511,16 +614,14 @@ export class Directory {
 
   /** Attaching needs the policy; detaching does not (a refused or lost policy can still be detached). */
   private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[], journal: Journal | undefined, mustExist: boolean): Promise<void> {
-    return this.exclusive(async () => {
+    return this.change(journal, () => {
       const p = this.requirePrincipal(uin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root is not restricted by policies");
       if (mustExist) this.requirePolicy(name);
       else assertPolicyName(name);
       const policies = change(p.policies);
-      if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return;
-      const record = { ...p, policies };
-      await this.write(journal, [this.put(keyspace.principal(p.uin), record)]);
-      this.putPrincipal(record);
+      if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return { ops: [], result: undefined };
+      return { ops: [this.put(keyspace.principal(p.uin), { ...p, policies })], result: undefined };
     });
   }
 
@@ -567,9 +668,54 @@ export class Directory {
     return e;
   }
 
-  /** One batch: through the calling admin action's journal (its audit event alongside), or straight to the store at bootstrap. */
-  private write(journal: Journal | undefined, ops: readonly BatchOp[]): Promise<void> {
-    return journal ? journal(ops) : this.store.batch(ops);
+  /**
+   * One change: decided on the directory as this replica holds it (brought
+   * up to the store's latest change first when watched), written as one
+   * batch with the sequence bumped and guarded. If another replica changed
+   * the directory in between, the store refuses the batch and the change is
+   * decided again on the caught-up directory.
+   */
+  private change<T>(journal: Journal | undefined, decide: () => { ops: BatchOp[]; result: T } | Promise<{ ops: BatchOp[]; result: T }>): Promise<T> {
+    return this.exclusive(async () => {
+      for (let attempt = 1; ; attempt++) {
+        await this.catchUp();
+        const { ops, result } = await decide();
+        if (ops.length === 0) return result;
+        const guard: Guard = { key: DIRECTORY_SEQ_KEY, value: this.seqBytes };
+        const next = Buffer.from(String(this.seq + 1), "utf8");
+        const all = [...ops, { type: "put" as const, key: DIRECTORY_SEQ_KEY, value: next }];
+        let revision: Revision | undefined;
+        try {
+          revision = journal ? journaledRevision(await journal(all, [], [guard])) : await this.store.batch(all, { guards: [guard] });
+        } catch (err) {
+          if (!(err instanceof StoreConflictError)) throw err;
+          if (attempt >= MAX_CHANGE_ATTEMPTS)
+            throw new KmsError("UnsupportedOperation.ServiceTemporaryUnavailable", `the directory changed under this request ${attempt} times in a row (other requests won); nothing was changed: try again`, err);
+          // Unwatched, nothing would bring the other change here: read the sequence again and retry on it.
+          if (!this.watched) this.setSeq(await this.store.get(DIRECTORY_SEQ_KEY));
+          await sleep(attempt);
+          continue;
+        }
+        if (this.watched && revision !== undefined) await this.watched.settle(revision);
+        else for (const op of all) op.key === DIRECTORY_SEQ_KEY ? this.setSeq(next) : this.applyRecord(op.key, op.type === "put" ? op.value : undefined);
+        return result;
+      }
+    });
+  }
+
+  /** Watched: waits until this replica has applied the directory's latest change (one read of the sequence). */
+  private async catchUp(): Promise<void> {
+    if (!this.watched) return;
+    const bytes = await this.store.get(DIRECTORY_SEQ_KEY);
+    const target = bytes === undefined ? 0 : Number(Buffer.from(bytes).toString("utf8")) || 0;
+    if (target <= this.seq) return;
+    const waiter = { seq: target, resolve: () => undefined as void };
+    const reached = new Promise<boolean>((resolve) => (waiter.resolve = () => resolve(true)));
+    this.seqWaiters.push(waiter);
+    const timer = setTimeout(() => waiter.resolve(), CATCH_UP_MS);
+    const caughtUp = await reached.finally(() => clearTimeout(timer));
+    if (this.seq < target || !caughtUp)
+      throw new KmsError("UnsupportedOperation.ServiceTemporaryUnavailable", `this replica has not seen the directory's latest change within ${CATCH_UP_MS} ms (is its store watch connected?); nothing was changed: try again`);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

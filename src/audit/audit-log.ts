@@ -21,7 +21,7 @@ import { randomBytes } from "../crypto/random.js";
 import type { RootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
 import { keyspace } from "../store/keyspace.js";
-import { batchBytes, type BatchOp, type KvStore } from "../store/store.js";
+import { batchBytes, StoreConflictError, type BatchOp, type Guard, type KvStore, type Revision } from "../store/store.js";
 import {
   AUDIT_HEAD_STORE_KEY,
   auditMacKey,
@@ -89,10 +89,15 @@ interface Pending {
   durable: boolean;
   /** A state change written in the same batch as its event (commitWith). */
   change?: readonly BatchOp[];
+  /** What the change relies on: if any guard fails, this change (alone) is refused with StoreConflictError. */
+  guards?: readonly Guard[];
   /** Absent for record(): nobody waits for the stored event. */
-  resolve?: (stored: StoredAuditEvent) => void;
+  resolve?: (stored: StoredAuditEvent, revision: Revision) => void;
   reject: (err: unknown) => void;
 }
+
+/** A state change's event once stored, with the store revision of the batch that holds both. */
+export type CommittedEvent = StoredAuditEvent & { readonly revision: Revision };
 
 function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
   return (
@@ -180,16 +185,20 @@ export class AuditLog {
    * and MAC. Events chain in call order.
    */
   append(event: AuditEvent, options: { durable: boolean } = { durable: true }): Promise<StoredAuditEvent> {
-    return this.enqueue(event, options.durable, undefined);
+    return new Promise<StoredAuditEvent>((resolve, reject) => this.queued(event, { durable: options.durable, resolve, reject }));
   }
 
   /**
    * Writes a state change and its event in one batch: the change lands if and
    * only if its event does, and the answer waits for the disk. Used by the
-   * gate for every call that changes state.
+   * gate for every call that changes state. With `guards`, the change lands
+   * only if they hold; otherwise it (and its event) is refused with
+   * StoreConflictError while the other changes of the group commit still land.
    */
-  commitWith(change: readonly BatchOp[], event: AuditEvent): Promise<StoredAuditEvent> {
-    return this.enqueue(event, true, change);
+  commitWith(change: readonly BatchOp[], event: AuditEvent, guards?: readonly Guard[]): Promise<CommittedEvent> {
+    return new Promise<CommittedEvent>((resolve, reject) =>
+      this.queued(event, { durable: true, change, ...(guards && guards.length > 0 ? { guards } : {}), resolve: (stored, revision) => resolve({ ...stored, revision }), reject }),
+    );
   }
 
   /**
@@ -199,10 +208,6 @@ export class AuditLog {
    */
   record(event: AuditEvent, onError: (err: unknown) => void): void {
     this.queued(event, { durable: false, reject: onError });
-  }
-
-  private enqueue(event: AuditEvent, durable: boolean, change: readonly BatchOp[] | undefined): Promise<StoredAuditEvent> {
-    return new Promise<StoredAuditEvent>((resolve, reject) => this.queued(event, { durable, ...(change ? { change } : {}), resolve, reject }));
   }
 
   /** Normalizes the event and queues it for the next group commit; a closed log or a malformed event goes to `reject`. */
@@ -301,11 +306,17 @@ export class AuditLog {
     let ops = 2;
     let bytes = 0;
     let n = 0;
+    const touched = new Set<string>();
     for (const p of this.queue) {
       if (n === MAX_BATCH_EVENTS) break;
-      const more = p.change?.length ?? 0;
-      const size = (p.change ? batchBytes(p.change) : 0) + EVENT_BYTES + KEY_ID_BYTES * p.record.keyIds.length;
+      const more = (p.change?.length ?? 0) + (p.guards?.length ?? 0);
+      const size = (p.change ? batchBytes(p.change, p.guards) : 0) + EVENT_BYTES + KEY_ID_BYTES * p.record.keyIds.length;
       if (n > 0 && (ops + more > maxOps || bytes + size > maxBytes / 2)) break;
+      // A guard is checked before any op of the batch applies: one on a key an earlier change of the
+      // group writes (or guards) would not see that change, so such a change waits for the next batch.
+      if (n > 0 && p.guards?.some((g) => touched.has(g.key))) break;
+      for (const op of p.change ?? []) touched.add(op.key);
+      for (const g of p.guards ?? []) touched.add(g.key);
       ops += more;
       bytes += size;
       n++;
@@ -313,17 +324,46 @@ export class AuditLog {
     return n;
   }
 
-  /** Writes one batch; never throws (failures go to the batch's appenders). */
+  /**
+   * Writes one batch; never throws (failures go to the batch's appenders).
+   * When guards fail, the changes that relied on them are refused and the
+   * rest of the group is written again without them (renumbered: nothing of
+   * the failed batch was stored).
+   */
   private async commit(items: Pending[]): Promise<void> {
+    for (;;) {
+      const conflict = await this.tryCommit(items);
+      if (!conflict) return;
+      const failed = new Set(conflict.keys);
+      const kept: Pending[] = [];
+      for (const p of items) {
+        if (p.guards?.some((g) => failed.has(g.key))) p.reject(conflict);
+        else kept.push(p);
+      }
+      // A guard that failed yet names no change's key: refuse everything rather than loop.
+      if (kept.length === items.length) {
+        for (const p of items) p.reject(conflict);
+        return;
+      }
+      if (kept.length === 0) return;
+      items = kept;
+    }
+  }
+
+  /** One attempt: undefined when written (or failed for good), the conflict when guards failed. */
+  private async tryCommit(items: Pending[]): Promise<StoreConflictError | undefined> {
     let seq = this.headSeq;
     let mac = this.headMac;
-    const done: [(stored: StoredAuditEvent) => void, StoredAuditEvent][] = [];
+    const done: [(stored: StoredAuditEvent, revision: Revision) => void, StoredAuditEvent][] = [];
+    let revision: Revision;
     try {
       const ops: BatchOp[] = [];
+      const guards: Guard[] = [];
       const lines: string[] = [];
       const first = seq + 1;
       for (const p of items) {
         if (p.change) ops.push(...p.change);
+        if (p.guards) guards.push(...p.guards);
         seq++;
         const record = p.record;
         record.seq = seq;
@@ -337,14 +377,16 @@ export class AuditLog {
       // The whole group is one record (chain.ts): one store operation per batch, not per event.
       ops.push({ type: "put", key: keyspace.auditEvent(first), value: encodeBlock(lines) });
       ops.push({ type: "put", key: AUDIT_HEAD_STORE_KEY, value: encodeHead({ seq, mac: mac.toString("hex") }) });
-      await this.store.batch(ops, { durable: items.some((p) => p.durable) });
+      revision = await this.store.batch(ops, { durable: items.some((p) => p.durable), ...(guards.length > 0 ? { guards } : {}) });
     } catch (err) {
+      if (err instanceof StoreConflictError) return err;
       for (const p of items) p.reject(err);
-      return;
+      return undefined;
     }
     this.headSeq = seq;
     this.headMac = mac;
     this.checkpointer?.advance({ seq, mac: mac.toString("hex") });
-    for (const [resolve, stored] of done) resolve(stored);
+    for (const [resolve, stored] of done) resolve(stored, revision);
+    return undefined;
   }
 }

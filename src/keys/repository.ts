@@ -2,10 +2,16 @@
  * Typed access to keys, aliases, versions and the deletion schedule over the
  * storage port. Reads return records; writes are returned as ops so that an
  * action can put everything it changes into one batch.
+ *
+ * Several replicas may share the store (etcd): what this repository keeps in
+ * memory (the record cache, the listing index, the key count) is then kept
+ * current from the store's watch (applyCommit), and a change guards what it
+ * read (guardOf, absent) so that a concurrent change elsewhere makes it fail
+ * with StoreConflictError instead of being lost (change.ts re-runs it).
  */
 import { KmsError } from "../errors.js";
 import { keyspace, type ScheduleKind } from "../store/keyspace.js";
-import type { BatchOp, KvStore } from "../store/store.js";
+import type { BatchOp, Guard, KvStore } from "../store/store.js";
 import type { Journal } from "../call.js";
 import type { ImportTokenRecord, KeyRecord, KeyVersion } from "./key.js";
 import { SummaryIndex, summaryOf, type KeySummary } from "./summary-index.js";
@@ -49,8 +55,14 @@ function deepFreeze<T>(value: T): T {
 const KEY_CACHE_MAX = 50_000;
 
 export class KeyRepository {
-  /** Number of stored keys; counted at open, kept current by commit(). */
-  private keyCount = 0;
+  /** Ids of the stored keys (the count): read at open, kept current by commits and the watch. */
+  private readonly ids = new Set<string>();
+  /** The stored bytes each record was decoded from: what a change guards (guardOf). */
+  private readonly storedBytes = new WeakMap<KeyRecord, Uint8Array>();
+  /** Set once the store's watch feeds applyCommit: then only the watch updates the index and the count. */
+  private watched = false;
+  /** Told when a key record is deleted (by this replica or another): its unsealed material can go. */
+  onRemoved: ((keyId: string) => void) | undefined;
   /**
    * Key records read on the hot path (every Encrypt reads one), frozen so no
    * caller can change a cached record. commit() drops the keys it touched;
@@ -76,7 +88,12 @@ export class KeyRepository {
 
   /** The listing index (built on first use if start has not built it yet). */
   summaries(): Promise<SummaryIndex> {
-    this.indexReady ??= (async () => {
+    this.indexReady ??= this.buildIndex();
+    return this.index ? Promise.resolve(this.index) : this.indexReady;
+  }
+
+  private buildIndex(): Promise<SummaryIndex> {
+    return (async () => {
       const list: KeySummary[] = [];
       const unreadable: string[] = [];
       for await (const [k, bytes] of this.store.scan({ prefix: keyspace.keysPrefix })) {
@@ -94,7 +111,6 @@ export class KeyRepository {
       for (const ops of this.duringBuild.splice(0)) this.applyToSummaries(ops);
       return this.index;
     })();
-    return this.index ? Promise.resolve(this.index) : this.indexReady;
   }
 
   private applyToSummaries(ops: readonly BatchOp[]): void {
@@ -105,9 +121,62 @@ export class KeyRepository {
     }
     for (const op of ops) {
       if (!op.key.startsWith(keyspace.keysPrefix)) continue;
-      const record = op.type === "put" ? this.written.get(op) : undefined;
+      const keyId = op.key.slice(keyspace.keysPrefix.length);
+      const record = op.type === "put" ? (this.written.get(op) ?? this.readable(keyId, op.value)) : undefined;
       if (record) index.put(summaryOf(record));
-      else index.remove(op.key.slice(keyspace.keysPrefix.length));
+      else index.remove(keyId);
+    }
+  }
+
+  /** A record from the watch, or undefined (and listed as unreadable) when it does not decode. */
+  private readable(keyId: string, bytes: Uint8Array): KeyRecord | undefined {
+    try {
+      const record = decode<KeyRecord>(bytes, `key ${keyId}`);
+      if (this.unreadableKeys.includes(keyId)) this.unreadableKeys = this.unreadableKeys.filter((k) => k !== keyId);
+      return record;
+    } catch (err) {
+      if (!(err instanceof KmsError)) throw err;
+      if (!this.unreadableKeys.includes(keyId)) this.unreadableKeys = [...this.unreadableKeys, keyId];
+      return undefined;
+    }
+  }
+
+  /**
+   * One commit as the store's watch delivers it (every replica's, this one's
+   * included), in commit order. Idempotent: replaying commits the caches
+   * already hold (after a scan taken since their revision) changes nothing.
+   */
+  applyCommit(changes: readonly BatchOp[]): void {
+    this.watched = true;
+    const touched = changes.filter((op) => op.key.startsWith(keyspace.keysPrefix));
+    if (touched.length === 0) return;
+    this.epoch++;
+    for (const op of touched) {
+      const keyId = op.key.slice(keyspace.keysPrefix.length);
+      this.cache.delete(keyId);
+      if (op.type === "put") this.ids.add(keyId);
+      else if (this.ids.delete(keyId)) this.onRemoved?.(keyId);
+    }
+    this.applyToSummaries(touched);
+  }
+
+  /**
+   * The watch lost history (etcd compacted it): everything kept is rebuilt
+   * from a scan. Reads meanwhile go to the store (the cache is empty).
+   */
+  async rebuild(): Promise<void> {
+    this.epoch++;
+    this.cache.clear();
+    const fresh = new Set<string>();
+    for await (const k of this.store.scanKeys({ prefix: keyspace.keysPrefix })) fresh.add(k.slice(keyspace.keysPrefix.length));
+    for (const id of this.ids) if (!fresh.has(id)) this.onRemoved?.(id);
+    this.ids.clear();
+    for (const id of fresh) this.ids.add(id);
+    if (this.indexReady) {
+      this.index = undefined;
+      this.duringBuild = [];
+      this.indexReady = this.buildIndex();
+      await this.indexReady;
     }
   }
 
@@ -119,13 +188,12 @@ export class KeyRepository {
   }
 
   async open(): Promise<void> {
-    let n = 0;
-    for await (const _ of this.store.scanKeys({ prefix: keyspace.keysPrefix })) n++;
-    this.keyCount = n;
+    this.ids.clear();
+    for await (const k of this.store.scanKeys({ prefix: keyspace.keysPrefix })) this.ids.add(k.slice(keyspace.keysPrefix.length));
   }
 
   get count(): number {
-    return this.keyCount;
+    return this.ids.size;
   }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
@@ -133,7 +201,37 @@ export class KeyRepository {
     if (hit) return hit;
     const epoch = this.epoch;
     const bytes = await this.store.get(keyspace.key(keyId));
-    return bytes && this.remember(keyId, decode<KeyRecord>(bytes, `key ${keyId}`), epoch);
+    return bytes && this.remember(keyId, this.decodeKey(keyId, bytes), epoch);
+  }
+
+  private decodeKey(keyId: string, bytes: Uint8Array): KeyRecord {
+    const record = decode<KeyRecord>(bytes, `key ${keyId}`);
+    this.storedBytes.set(record, bytes);
+    return record;
+  }
+
+  /**
+   * Drops these keys from the cache, so that the next read of each comes
+   * from the store: a change reads what it decides on fresh (with replicas,
+   * the cache may be a few milliseconds behind another replica's change, and
+   * a refusal must not rest on that).
+   */
+  forget(keyIds: readonly string[]): void {
+    if (keyIds.length === 0) return;
+    this.epoch++;
+    for (const id of keyIds) this.cache.delete(id);
+  }
+
+  /** The guard of a change based on `record` as read here: the store must still hold exactly those bytes. */
+  guardOf(record: KeyRecord): Guard {
+    const bytes = this.storedBytes.get(record);
+    if (!bytes) throw new Error(`key ${record.keyId}: the record to guard was not read from the store`);
+    return { key: keyspace.key(record.keyId), value: bytes };
+  }
+
+  /** The guard of a new key record or alias: nothing may be stored there yet. */
+  absent(storeKey: string): Guard {
+    return { key: storeKey, value: undefined };
   }
 
   /**
@@ -150,7 +248,7 @@ export class KeyRepository {
     const values = await this.store.getMany(missing.map((i) => keyspace.key(keyIds[i] as string)));
     values.forEach((bytes, j) => {
       const i = missing[j] as number;
-      if (bytes) out[i] = decode<KeyRecord>(bytes, `key ${keyIds[i]}`);
+      if (bytes) out[i] = this.decodeKey(keyIds[i] as string, bytes);
     });
     return out;
   }
@@ -162,7 +260,9 @@ export class KeyRepository {
    */
   async aliasOwner(alias: string): Promise<string | undefined> {
     // An unreadable key record hides its alias from the index: then only the store can say.
-    if (this.index && this.unreadableKeys.length === 0) return this.index.aliasOwner(alias);
+    // The index can lag another replica's change: a taken alias is confirmed in the store before a
+    // refusal rests on it; a free one is guarded by the change that takes it (absent()).
+    if (this.index && this.unreadableKeys.length === 0 && this.index.aliasOwner(alias) === undefined) return undefined;
     const bytes = await this.store.get(keyspace.alias(alias));
     return bytes && Buffer.from(bytes).toString("utf8");
   }
@@ -244,21 +344,32 @@ export class KeyRepository {
   /**
    * Writes one change as one batch: through the call's journal (its audit
    * event in the same batch), or straight to the store for the scheduler's
-   * own work (null). `keysDelta` is how many keys the batch adds (+1) or
-   * purges (-n), applied to the count only once the batch is durable.
+   * own work (null). With `guards` (what the change read: guardOf, absent),
+   * it lands only if the store still holds that; otherwise it rejects with
+   * StoreConflictError and nothing is written.
    */
-  async commit(ops: readonly BatchOp[], journal: Journal | null, keysDelta = 0): Promise<void> {
+  async commit(ops: readonly BatchOp[], journal: Journal | null, guards: readonly Guard[] = []): Promise<void> {
     const keyIds = keyIdsOf(ops);
     try {
-      if (journal) await journal(ops, keyIds);
-      else await this.store.batch(ops);
+      if (journal) await journal(ops, keyIds, guards);
+      else await this.store.batch(ops, guards.length > 0 ? { guards } : {});
     } finally {
       // Whether or not the batch landed, what was cached for these keys may be stale now.
-      this.epoch++;
-      for (const id of keyIds) this.cache.delete(id);
+      this.forget(keyIds);
     }
+    // Without a watch (a store no other process writes, tests), this replica applies its own change;
+    // with one, the watch delivers it (before the batch resolves on LevelDB, moments later on etcd).
+    if (!this.watched) this.applyLocally(ops);
+  }
+
+  private applyLocally(ops: readonly BatchOp[]): void {
     this.applyToSummaries(ops);
-    this.keyCount += keysDelta;
+    for (const op of ops) {
+      if (!op.key.startsWith(keyspace.keysPrefix)) continue;
+      const keyId = op.key.slice(keyspace.keysPrefix.length);
+      if (op.type === "put") this.ids.add(keyId);
+      else if (this.ids.delete(keyId)) this.onRemoved?.(keyId);
+    }
   }
 }
 

@@ -248,10 +248,10 @@ class EtcdStore implements KvStore {
     return BigInt(res.header.revision);
   }
 
-  async batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<void> {
+  async batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<Revision> {
     const changes = lastOpPerKey(ops);
     const guards = distinctGuards(options?.guards ?? []);
-    if (changes.length === 0 && guards.length === 0) return;
+    if (changes.length === 0 && guards.length === 0) return this.revision();
     this.checkLimits(changes, guards);
     const txn: ITxnRequest = {
       compare: guards.map((g) =>
@@ -269,6 +269,7 @@ class EtcdStore implements KvStore {
     };
     const outcome = await this.commit(txn, changes);
     if (!outcome.succeeded) throw new StoreConflictError(failedGuards(guards, outcome.current));
+    return outcome.revision;
   }
 
   private checkLimits(changes: readonly BatchOp[], guards: readonly Guard[]): void {

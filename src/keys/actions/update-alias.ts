@@ -3,7 +3,9 @@ import type { UpdateAliasRequest, UpdateAliasResponseSchema } from "../../../gen
 import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
-import { aliasLock, keyLock } from "../locks.js";
+import { keyspace } from "../../store/keyspace.js";
+import { changeKeys } from "../change.js";
+import { aliasLock } from "../locks.js";
 import { findKey } from "../resolver.js";
 import { assertAlias, assertKeyId } from "../validate.js";
 
@@ -11,18 +13,21 @@ import { assertAlias, assertKeyId } from "../validate.js";
 export async function updateAlias(deps: KmsDeps, req: UpdateAliasRequest, call: CallContext): Promise<MessageInitShape<typeof UpdateAliasResponseSchema>> {
   assertKeyId(req.keyId);
   assertAlias(req.alias);
-  await deps.locks.run([keyLock(req.keyId)], () =>
-    deps.locks.run([aliasLock(req.alias)], async () => {
+  await changeKeys(
+    deps,
+    [req.keyId],
+    async () => {
       const key = await findKey(deps, call, req.keyId);
       if (key.alias === req.alias) return;
       if ((await deps.repo.aliasOwner(req.alias)) !== undefined)
         throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${req.alias}" is already in use`);
-      await deps.repo.commit([
-        deps.repo.delAlias(key.alias),
-        deps.repo.putAlias(req.alias, key.keyId),
-        deps.repo.putKey({ ...key, alias: req.alias }),
-      ], call.journal);
-    }),
+      await deps.repo.commit(
+        [deps.repo.delAlias(key.alias), deps.repo.putAlias(req.alias, key.keyId), deps.repo.putKey({ ...key, alias: req.alias })],
+        call.journal,
+        [deps.repo.guardOf(key), deps.repo.absent(keyspace.alias(req.alias))],
+      );
+    },
+    [aliasLock(req.alias)],
   );
   return {};
 }
