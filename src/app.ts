@@ -37,6 +37,7 @@ import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { CallPipeline } from "./pipeline/pipeline.js";
 import { RouteTable, type ServiceBinding } from "./pipeline/routes.js";
+import { startReplica, type Replica } from "./replica/replica.js";
 import { openStore } from "./store/open.js";
 import type { KvStore } from "./store/store.js";
 import { createGatewayHandler } from "./transport/api3/handler.js";
@@ -81,11 +82,15 @@ export interface Domain {
   directory: Directory;
   audit: AuditLog;
   trust: Trust;
+  /** What keeps the key cache, listing index and directory current with the store (every replica's changes). */
+  replica: Replica;
 }
 
 /** Everything that needs the root of trust open: the families over the store, sealed records registered, rotation resumed. */
 async function openDomain(store: KvStore, trust: Trust, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = trust.rootKey;
+  // Before anything is read: the store watch replays every commit after it, so nothing falls between load and watch.
+  const from = await store.revision();
   const repo = new KeyRepository(store);
   await repo.open();
   const directory = new Directory(store, rootKey, config.accountUin);
@@ -113,8 +118,25 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
   };
   // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
   registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory });
+  const replica = await followStore(store, from, deps, directory, config, log);
   await trust.startRotations();
-  return { deps, directory, audit, trust };
+  return { deps, directory, audit, trust, replica };
+}
+
+/**
+ * From here on the key repository and the directory are kept by the store's
+ * watch (their own changes included: on LevelDB before the batch resolves, on
+ * etcd when the watch delivers them, which a change's answer waits for).
+ */
+async function followStore(store: KvStore, from: bigint, deps: KmsDeps, directory: Directory, config: Config, log: Logger): Promise<Replica> {
+  deps.repo.onRemoved = (keyId) => {
+    deps.materials.evict(keyId);
+    deps.privateKeys.evict(keyId);
+  };
+  deps.repo.follow();
+  const replica = await startReplica(store, from, [deps.repo, directory], config.replica, config.store.kind === "etcd", log);
+  directory.follow((revision) => replica.settle(revision));
+  return replica;
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -154,6 +176,7 @@ function createPipeline(domain: Domain, config: Config, unsealer: Unsealer | und
     routes,
     access: { directory, gate: new Gate(directory) },
     audit,
+    consistency: domain.replica.consistency,
     accountUin: config.accountUin,
     regions: config.regions,
     rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit },
@@ -172,12 +195,13 @@ interface Handlers {
   grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
   rpc: NodeHandler;
   gateway: (req: IncomingMessage, res: ServerResponse) => void;
-  serving: boolean;
+  /** Sealed, or a replica that cannot show it is current: NOT_SERVING. */
+  serving: () => boolean;
 }
 
 /** Every transport around one pipeline. */
-function createHandlers(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger, serving: boolean): Handlers {
-  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log, serving: () => serving });
+function createHandlers(pipeline: CallPipeline, config: Config, options: StartOptions, log: Logger, serving: () => boolean): Handlers {
+  const grpc = createGrpcHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log, serving });
   const grpcWeb = createGrpcWebHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const connect = createConnectHandler(pipeline, { readMaxBytes: RPC_READ_MAX_BYTES, log });
   const gateway = createGatewayHandler(pipeline, { maxBodyBytes: config.maxBodyBytes, allowUnsignedPayload: config.allowUnsignedPayload, log, nowSeconds: () => Math.floor((options.signatureClock ?? systemClock).now() / 1000) });
@@ -200,7 +224,7 @@ async function startTransports(current: () => Handlers, config: Config): Promise
   const h1: NodeHandler = (req, res) => {
     const url = req.url ?? "/";
     if (url === "/" || url.startsWith("/?")) current().gateway(req as IncomingMessage, res as ServerResponse);
-    else if (url === "/healthz" && req.method === "GET") health(res, current().serving);
+    else if (url === "/healthz" && req.method === "GET") health(res, current().serving());
     else rpc(req, res);
   };
   // The web console at /console on both listeners.
@@ -249,6 +273,7 @@ async function openCoreWith(store: KvStore, trust: Trust, unsealer: Unsealer | u
     await domain.trust.close();
     await domain.deps.asymmetric.close();
     await domain.audit.close();
+    await domain.replica.close();
     await store.close();
   };
   return { store, domain, pipeline: createPipeline(domain, config, unsealer, clock, log), close };
@@ -272,7 +297,7 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const { store, opening } = await openStoreAndTrust(config, clock, log);
   const unsealer = opening.state === "sealed" ? opening.unsealer : undefined;
-  let handlers = unsealer ? createHandlers(createSealedPipeline(config, unsealer, clock, log), config, options, log, false) : undefined;
+  let handlers = unsealer ? createHandlers(createSealedPipeline(config, unsealer, clock, log), config, options, log, () => false) : undefined;
   let listeners: Listeners | undefined;
   let core: KmsCore;
   try {
@@ -286,7 +311,8 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await store.close().catch(() => undefined);
     throw err;
   }
-  handlers = createHandlers(core.pipeline, config, options, log, true);
+  const sync = core.domain.replica.sync;
+  handlers = createHandlers(core.pipeline, config, options, log, () => sync.isFresh());
   try {
     listeners ??= await startTransports(() => handlers as Handlers, config);
   } catch (err) {

@@ -227,8 +227,9 @@ export class Directory {
     this.watched = { settle };
   }
 
-  /** The store keys this directory keeps in memory (for the watch). */
-  static readonly prefixes: readonly string[] = [...SPACES, DIRECTORY_SEQ_KEY];
+  /** For the replica's store watch (src/replica/sync.ts Follower): what it keeps. */
+  readonly name = "directory";
+  readonly prefixes: readonly string[] = [...SPACES, DIRECTORY_SEQ_KEY];
 
   /** One commit from the store's watch, in commit order; idempotent (a replay changes nothing). */
   applyCommit(changes: readonly BatchOp[]): void {

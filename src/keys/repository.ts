@@ -63,6 +63,9 @@ export class KeyRepository {
   private watched = false;
   /** Told when a key record is deleted (by this replica or another): its unsealed material can go. */
   onRemoved: ((keyId: string) => void) | undefined;
+  /** For the replica's store watch (src/replica/sync.ts Follower): what it keeps. */
+  readonly name = "key repository";
+  readonly prefixes: readonly string[] = [keyspace.keysPrefix];
   /**
    * Key records read on the hot path (every Encrypt reads one), frozen so no
    * caller can change a cached record. commit() drops the keys it touched;
@@ -147,7 +150,6 @@ export class KeyRepository {
    * already hold (after a scan taken since their revision) changes nothing.
    */
   applyCommit(changes: readonly BatchOp[]): void {
-    this.watched = true;
     const touched = changes.filter((op) => op.key.startsWith(keyspace.keysPrefix));
     if (touched.length === 0) return;
     this.epoch++;
@@ -158,6 +160,11 @@ export class KeyRepository {
       else if (this.ids.delete(keyId)) this.onRemoved?.(keyId);
     }
     this.applyToSummaries(touched);
+  }
+
+  /** From now on the store's watch feeds applyCommit: commit() leaves the index and the count to it. */
+  follow(): void {
+    this.watched = true;
   }
 
   /**
