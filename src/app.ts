@@ -31,14 +31,15 @@ import { LockSet } from "./keys/locks.js";
 import { MaterialCache } from "./keys/material.js";
 import { KeyRepository } from "./keys/repository.js";
 import { keyResources } from "./keys/resources.js";
-import { startScheduler, type Scheduler } from "./keys/scheduler.js";
+import { runDueWork, startScheduler, type Scheduler } from "./keys/scheduler.js";
 import { withConsole } from "./console/serve.js";
 import { versionActions } from "./keys/version-actions/index.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { CallPipeline } from "./pipeline/pipeline.js";
 import { RouteTable, type ServiceBinding } from "./pipeline/routes.js";
 import { startReplica, type Replica } from "./replica/replica.js";
-import { openStore } from "./store/open.js";
+import { runWhileLeading, type JobRunner, type Leadership } from "./replica/leader.js";
+import { coordinationOf, openStore } from "./store/open.js";
 import type { KvStore } from "./store/store.js";
 import { createGatewayHandler } from "./transport/api3/handler.js";
 import { createConnectHandler } from "./transport/connect/connect.js";
@@ -63,7 +64,10 @@ export interface KmsServer {
   deps: KmsDeps;
   directory: Directory;
   audit: AuditLog;
+  /** A pass of the scheduled jobs on demand (tests); the passes on a timer run on the elected leader only. */
   scheduler: Scheduler;
+  /** This replica's part in the election of who runs the scheduled jobs. */
+  leadership: Leadership;
   /** Drains in-flight calls, stops the scheduler, closes the store. */
   close(): Promise<void>;
 }
@@ -320,9 +324,11 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     throw err;
   }
   const { deps, directory, audit } = core.domain;
-  const scheduler = startScheduler(deps, config.sweepIntervalMs, (m) => log.info(m));
-  // Work that fell due while the service was down (purges, rotations, expiries) happens now.
-  await scheduler.runOnce();
+  const { runner, scheduler } = keyJobs(deps, config.sweepIntervalMs, log);
+  const leadership = runWhileLeading(coordinationOf(core.store), config.replica.id, config.replica.leaderTtlS, runner, log);
+  // Work that fell due while the service was down (purges, rotations, expiries) happens now; with
+  // replicas it happens on whichever replica is elected, when it is.
+  if (config.store.kind === "level") await leadership.firstPass;
   buildListingIndex(deps, log);
   let closing: Promise<void> | undefined;
   const open = listeners;
@@ -330,10 +336,29 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     const drainMs = options.drainMs ?? 10_000;
     await Promise.race([core.pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
     await open.close(drainMs);
-    await scheduler.stop();
+    await leadership.stop();
     await core.close();
   };
-  return { grpc: open.grpc, http: open.http, deps, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: open.grpc, http: open.http, deps, directory, audit, scheduler, leadership, close: () => (closing ??= close()) };
+}
+
+/**
+ * The key family's scheduled work as a runner the leader starts and stops,
+ * and a Scheduler whose runOnce runs a pass now on any replica (the work is
+ * idempotent: scheduler.ts).
+ */
+function keyJobs(deps: KmsDeps, intervalMs: number, log: Logger): { runner: JobRunner; scheduler: Scheduler } {
+  let live: Scheduler | undefined;
+  const runner: JobRunner = {
+    start: () => (live ??= startScheduler(deps, intervalMs, (m) => log.info(m))).runOnce(),
+    async stop() {
+      const s = live;
+      live = undefined;
+      await s?.stop();
+    },
+  };
+  const scheduler: Scheduler = { runOnce: () => (live ? live.runOnce() : runDueWork(deps)), stop: () => runner.stop() };
+  return { runner, scheduler };
 }
 
 /** The listing index is built after the listeners are up, so a large store does not delay the start. */

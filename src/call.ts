@@ -24,7 +24,9 @@ export interface Identity {
  * (a created key's id), so the event can name them too. `guards` are what the
  * change read and relies on (store.ts Guard): if another writer (another
  * replica) changed any of them, nothing is written and the journal rejects
- * with StoreConflictError, for the family to read again and re-run.
+ * with StoreConflictError, for the family to read again and re-run. A journal
+ * must hand the guards to the store with the batch: one that drops them
+ * lets two replicas' conflicting changes both land.
  */
 export type Journal = (ops: readonly BatchOp[], subjects?: readonly string[], guards?: readonly Guard[]) => Promise<unknown>;
 
