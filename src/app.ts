@@ -107,7 +107,13 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
     log: (m) => log.info(m),
     warn: (m) => log.warn(m),
   });
-  const audit = await AuditLog.open(store, rootKey, config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {});
+  const audit = await AuditLog.open(store, rootKey, {
+    ...(config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {}),
+    // Replicas each write their own chain; one process on LevelDB writes the store's one chain.
+    ...(config.store.kind === "etcd" ? { chain: config.replica.id, witnessMs: config.replica.witnessMs } : {}),
+    now: () => clock.now(),
+    log,
+  });
   const deps: KmsDeps = {
     repo,
     locks: new LockSet(),

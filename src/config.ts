@@ -76,6 +76,8 @@ export interface ReplicaConfig {
   probeMs: number;
   /** Lease of the elected leader that runs scheduled jobs: a dead leader is replaced after at most this (KMS_LEADER_TTL_S). */
   leaderTtlS: number;
+  /** How often this replica's audit chain records the other chains' heads (KMS_REPLICA_WITNESS_MS). */
+  witnessMs: number;
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -285,7 +287,7 @@ export function parseStore(env: NodeJS.ProcessEnv): StoreConfig {
 }
 
 const REPLICA_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const REPLICA_VARS = ["KMS_REPLICA_ID", "KMS_REPLICA_STALE_MS", "KMS_REPLICA_PROBE_MS", "KMS_LEADER_TTL_S"] as const;
+const REPLICA_VARS = ["KMS_REPLICA_ID", "KMS_REPLICA_STALE_MS", "KMS_REPLICA_PROBE_MS", "KMS_REPLICA_WITNESS_MS", "KMS_LEADER_TTL_S"] as const;
 
 /** KMS_REPLICA_*, KMS_WORKERS and KMS_LEADER_TTL_S: replicas need a shared store, so with LevelDB they are refused, not ignored. */
 export function parseReplica(env: NodeJS.ProcessEnv, store: StoreConfig): ReplicaConfig {
@@ -294,7 +296,7 @@ export function parseReplica(env: NodeJS.ProcessEnv, store: StoreConfig): Replic
     const stray = REPLICA_VARS.filter((v) => env[v]);
     if (stray.length > 0) throw new ConfigError(`${stray.join(", ")} set but KMS_STORE is level: replicas share an etcd store (KMS_STORE=etcd)`);
     if (workersValue !== "" && workersValue !== "1") throw new ConfigError("KMS_WORKERS needs KMS_STORE=etcd: LevelDB is opened by one process only");
-    return { id: "local", workers: 1, staleMs: 1000, probeMs: 200, leaderTtlS: 5 };
+    return { id: "local", workers: 1, staleMs: 1000, probeMs: 200, leaderTtlS: 5, witnessMs: 10_000 };
   }
   const id = env.KMS_REPLICA_ID || hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64) || "replica";
   if (!REPLICA_ID_RE.test(id)) throw new ConfigError(`KMS_REPLICA_ID must be 1 to 64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), got "${id.slice(0, 80)}"`);
@@ -302,7 +304,14 @@ export function parseReplica(env: NodeJS.ProcessEnv, store: StoreConfig): Replic
   const staleMs = parseInteger("KMS_REPLICA_STALE_MS", env.KMS_REPLICA_STALE_MS, 1000, 100, 60_000);
   const probeMs = parseInteger("KMS_REPLICA_PROBE_MS", env.KMS_REPLICA_PROBE_MS, Math.min(200, Math.floor(staleMs / 4)), 10, 60_000);
   if (probeMs * 2 > staleMs) throw new ConfigError(`KMS_REPLICA_PROBE_MS (${probeMs}) must be at most half of KMS_REPLICA_STALE_MS (${staleMs})`);
-  return { id, workers, staleMs, probeMs, leaderTtlS: parseInteger("KMS_LEADER_TTL_S", env.KMS_LEADER_TTL_S, 5, 2, 600) };
+  return {
+    id,
+    workers,
+    staleMs,
+    probeMs,
+    leaderTtlS: parseInteger("KMS_LEADER_TTL_S", env.KMS_LEADER_TTL_S, 5, 2, 600),
+    witnessMs: parseInteger("KMS_REPLICA_WITNESS_MS", env.KMS_REPLICA_WITNESS_MS, 10_000, 100, 3_600_000),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -64,7 +64,7 @@ describe.skipIf(etcdSkip !== undefined)("replicas on one etcd", () => {
 
   beforeAll(async () => {
     cluster = await startEtcd({ members: 1 });
-    set = await startReplicaSet(cluster, { replicas: 2 });
+    set = await startReplicaSet(cluster, { replicas: 2, env: { KMS_REPLICA_WITNESS_MS: "200" } });
     a = clientOf(set.replicas[0] as TestServer);
     b = clientOf(set.replicas[1] as TestServer);
   }, 60_000);
@@ -191,6 +191,30 @@ describe.skipIf(etcdSkip !== undefined)("replicas on one etcd", () => {
       const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
       expect(await codeOf(Promise.reject(refused.reason))).toBe("ResourceInUse");
     }
+  });
+
+  it("each replica writes its own audit chain; VerifyAuditLog on either proves both, witnesses included", async () => {
+    const { keyId } = await a.kms.createKey({ alias: "audited" });
+    await b.kms.encrypt({ keyId, plaintext: new Uint8Array(1) });
+    await sleep(600);
+    for (const c of [a, b]) {
+      const r = await c.admin.verifyAuditLog({});
+      expect(r.ok).toBe(true);
+      expect(r.chains.map((x) => [x.chain, x.ok])).toEqual([
+        ["r0", true],
+        ["r1", true],
+      ]);
+      expect(r.checked).toBe(r.chains.reduce((n, x) => n + x.checked, 0n));
+    }
+    // B's Encrypt is in B's chain; A reads it by naming the chain.
+    const onB = await a.admin.queryAuditEvents({ chain: "r1", action: "kms:Encrypt", keyId, limit: 10 });
+    expect(onB.events).toHaveLength(1);
+    const onA = await a.admin.queryAuditEvents({ action: "kms:CreateKey", keyId, limit: 10 });
+    expect(onA.events).toHaveLength(1);
+    const witnesses = await a.admin.queryAuditEvents({ action: "kms:AuditWitness", limit: 1000 });
+    expect(witnesses.events.length).toBeGreaterThan(0);
+    expect(witnesses.events.at(-1)?.keyIds[0]).toMatch(/^r1#\d+#[0-9a-f]{64}$/);
+    expect(await codeOf(a.admin.queryAuditEvents({ chain: "nobody", limit: 1 }))).toBe("ResourceNotFound");
   });
 
   it("a replica whose store goes silent refuses calls within the bound, and serves again once it catches up", async () => {

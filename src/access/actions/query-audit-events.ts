@@ -21,6 +21,7 @@ export async function queryAuditEvents(deps: AdminDeps, req: QueryAuditEventsReq
     ...(req.keyId ? { keyId: req.keyId } : {}),
     ...(req.result ? { result: req.result } : {}),
   };
-  const page = await deps.audit.query(filter, { afterSeq: Number(req.afterSeq), limit: req.limit || DEFAULT_LIMIT });
+  if (req.chain.length > 64) throw new KmsError("InvalidParameterValue", "Chain must be a replica id (at most 64 characters) or @store");
+  const page = await deps.audit.query(filter, { afterSeq: Number(req.afterSeq), limit: req.limit || DEFAULT_LIMIT }, req.chain || undefined);
   return { events: page.events.map(auditEventMessage), nextAfterSeq: BigInt(page.nextAfterSeq ?? 0) };
 }

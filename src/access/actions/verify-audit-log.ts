@@ -3,7 +3,7 @@ import type { VerifyAuditLogRequest, VerifyAuditLogResponseSchema } from "../../
 import type { CallContext } from "../../call.js";
 import type { AdminDeps } from "../deps.js";
 
-/** VerifyAuditLog: recomputes the chain over every stored event and reports where it first breaks. */
+/** VerifyAuditLog: recomputes every chain (one per replica) over every stored event, checks their witnesses of each other, and reports where it first breaks. */
 export async function verifyAuditLog(deps: AdminDeps, _req: VerifyAuditLogRequest, _call: CallContext): Promise<MessageInitShape<typeof VerifyAuditLogResponseSchema>> {
   await deps.audit.flush();
   const r = await deps.audit.verify();
@@ -14,5 +14,14 @@ export async function verifyAuditLog(deps: AdminDeps, _req: VerifyAuditLogReques
     failureSeq: BigInt(r.failure?.seq ?? 0),
     failureReason: r.failure?.reason ?? "",
     failureDetail: r.failure?.detail ?? "",
+    chains: r.chains.map((c) => ({
+      chain: c.chain,
+      ok: c.ok,
+      checked: BigInt(c.checked),
+      headSeq: BigInt(c.headSeq),
+      failureSeq: BigInt(c.failure?.seq ?? 0),
+      failureReason: c.failure?.reason ?? "",
+      failureDetail: c.failure?.detail ?? "",
+    })),
   };
 }
