@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LoadResult } from "./load.js";
+import { printReplicaBench, type ReplicaBench } from "./replicas.js";
 
 export interface Ceiling {
   name: string;
@@ -45,6 +46,8 @@ export interface Report {
   rss: { emptyStoreBytes: number; populatedBytes: number; peakBytes: number; bytesPerKey: number } | undefined;
   rateLimit: { limit: number; drivenAt: number; seconds: number; sent: number; accepted: number; rejected: number; other: number; expectedAccepted: number } | undefined;
   profile: { protocol: string; file: string; top: { fn: string; where: string; share: number }[] } | undefined;
+  /** Encrypt on etcd with 1 and 2 server processes (bench/replicas.ts), when etcd is installed. */
+  replicas?: ReplicaBench | undefined;
   targets: Target[];
 }
 
@@ -111,6 +114,7 @@ export function printReport(r: Report): string {
     out.push("", `server profile during ${r.profile.protocol} Encrypt 32 B (${r.profile.file}), top self time:`);
     for (const t of r.profile.top) out.push(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.fn}  ${t.where}`);
   }
+  if (r.replicas) out.push("", printReplicaBench(r.replicas));
   out.push("", table(["target", "measured", "goal", "met"], r.targets.map((t) => [t.name, t.measured, t.goal, t.met === undefined ? "n/a" : t.met ? "yes" : "NO"]), new Set()));
   return out.join("\n");
 }

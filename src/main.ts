@@ -2,13 +2,20 @@
 import { startKms } from "./app.js";
 import { loadConfig } from "./config.js";
 import { consoleLogger as log } from "./log.js";
+import { isClusterWorker, reportReady, runPrimary } from "./replica/workers.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // KMS_WORKERS (etcd): this process only forks and watches the workers, each a replica.
+  if (config.replica.workers > 1 && !isClusterWorker()) return runPrimary(config, log);
   const server = await startKms(config, { log });
-  log.info(`kms: gRPC, gRPC-Web and Connect (h2c) listening on ${server.grpc.host}:${server.grpc.port}`);
-  log.info(`kms: Connect (HTTP/1.1) listening on ${server.http.host}:${server.http.port}`);
-  log.info(`kms: data in ${config.dataDir}, ${server.deps.repo.count} key(s), new keys ${config.defaultKeyType}`);
+  if (isClusterWorker()) {
+    reportReady({ grpc: server.grpc, http: server.http, keys: server.deps.repo.count });
+  } else {
+    log.info(`kms: gRPC, gRPC-Web and Connect (h2c) listening on ${server.grpc.host}:${server.grpc.port}`);
+    log.info(`kms: Connect (HTTP/1.1) listening on ${server.http.host}:${server.http.port}`);
+    log.info(`kms: data in ${config.dataDir}, ${server.deps.repo.count} key(s), new keys ${config.defaultKeyType}`);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
