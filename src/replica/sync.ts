@@ -62,6 +62,9 @@ export interface StoreSyncOptions {
 export const REPLICA_BEATS_PREFIX = `${SCHEMA}/replica-beats/`;
 export const replicaBeatKey = (replicaId: string) => `${REPLICA_BEATS_PREFIX}${replicaId}`;
 
+/** Probes in flight at most (each bounded by the store's attempt timeouts and the bound). */
+const MAX_PROBES_IN_FLIGHT = 4;
+
 /** The keyspace the watch covers: everything of the service but the per-replica audit chains. */
 export const SYNC_PREFIX = `${SCHEMA}/`;
 
@@ -80,7 +83,12 @@ export class StoreSync {
   private rebuilding: Promise<void> | undefined;
   private held: { changes: readonly BatchOp[]; revision: Revision }[] = [];
   private probeTimer: NodeJS.Timeout | undefined;
-  private probing: Promise<void> | undefined;
+  /** Probes in flight: each is independent, so one stuck on a frozen member does not hold the others. */
+  private readonly probing = new Set<Promise<void>>();
+  /** When a probe first found the store ahead of what the watch delivered (undefined: not behind). */
+  private behindSince: number | undefined;
+  private lastRestart = Number.NEGATIVE_INFINITY;
+  private restarting = false;
   private closed = false;
   private readonly now: () => number;
   /** Figures for the logs and tests: watch restarts, gaps, heartbeats written. */
@@ -163,7 +171,7 @@ export class StoreSync {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.probeTimer);
-    await this.probing?.catch(() => undefined);
+    await Promise.all([...this.probing].map((p) => p.catch(() => undefined)));
     await this.unwatch?.();
     this.unwatch = undefined;
     for (const w of this.waiters.splice(0)) w.resolve();
@@ -178,6 +186,16 @@ export class StoreSync {
 
   /** Replaces a watch that stopped delivering (a frozen or cut-off member) with one that resumes after what was delivered. */
   private async restartWatch(): Promise<void> {
+    if (this.restarting) return;
+    this.restarting = true;
+    try {
+      await this.replaceWatch();
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async replaceWatch(): Promise<void> {
     const old = this.unwatch;
     this.unwatch = undefined;
     await old?.().catch(() => undefined);
@@ -196,6 +214,8 @@ export class StoreSync {
       this.advance(event.revision);
       return;
     }
+    // A commit delivered already (a restarted watch resumes after what was delivered; this is a safeguard).
+    if (event.revision <= this.delivered) return;
     if (this.rebuilding) this.held.push({ changes: event.changes, revision: event.revision });
     else this.dispatch(event.changes, event.revision);
     this.advance(event.revision);
@@ -249,10 +269,16 @@ export class StoreSync {
 
   // --- freshness ------------------------------------------------------------
 
-  /** One proof of freshness (never two at once); restarts the watch when it has fallen behind for too long. */
+  /**
+   * One proof of freshness. Probes run every probeMs whether or not earlier
+   * ones have answered (a few at most), each over whichever member the
+   * client picks, so one stuck on a frozen member does not hold freshness.
+   */
   private probe(): Promise<void> {
-    this.probing ??= this.proveFresh().finally(() => (this.probing = undefined));
-    return this.probing;
+    if (this.probing.size >= MAX_PROBES_IN_FLIGHT) return Promise.resolve();
+    const p = this.proveFresh().finally(() => this.probing.delete(p));
+    this.probing.add(p);
+    return p;
   }
 
   private async proveFresh(): Promise<void> {
@@ -263,16 +289,25 @@ export class StoreSync {
       const latest = await this.store.revision();
       let target = latest;
       if (this.delivered < latest) {
+        this.behindSince ??= asked;
         // Commits the watch never sees moved the revision: a heartbeat under v1/ lands past them.
         target = await this.store.batch([{ type: "put", key: replicaBeatKey(this.options.replicaId), value: Buffer.from(JSON.stringify({ t: Date.now() }), "utf8") }], { durable: false });
         this.stats.beats++;
       }
-      if (await this.waitApplied(target, this.options.staleMs)) this.freshAsOf = Math.max(this.freshAsOf, asked);
+      if (await this.waitApplied(target, this.options.staleMs / 2)) {
+        this.freshAsOf = Math.max(this.freshAsOf, asked);
+        if (this.behindSince !== undefined && this.behindSince <= asked) this.behindSince = undefined;
+        return;
+      }
+      // The store answers but the watch has not brought what it holds: the watch is stuck (a frozen or
+      // cut-off member still holds its stream). Resume it elsewhere, at most every half bound.
+      const now = this.now();
+      if (!this.closed && this.rebuilding === undefined && now - (this.behindSince ?? now) > this.options.staleMs / 2 && now - this.lastRestart > this.options.staleMs / 2) {
+        this.lastRestart = now;
+        await this.restartWatch().catch((err: unknown) => this.options.log.error(`kms: replica ${this.options.replicaId}: cannot restart the store watch`, err));
+      }
     } catch {
       // The store is unreachable from here: freshness cannot be shown, and calls are refused once the bound passes.
     }
-    const behind = this.now() - this.freshAsOf;
-    if (!this.closed && behind > this.options.staleMs && this.now() - this.watchStartedAt > this.options.staleMs && this.rebuilding === undefined)
-      await this.restartWatch().catch((err: unknown) => this.options.log.error(`kms: replica ${this.options.replicaId}: cannot restart the store watch`, err));
   }
 }

@@ -68,7 +68,12 @@ export interface EtcdStoreOptions {
   pageSize?: number;
   /** Time one operation may take, retries included (default 10 s). */
   timeoutMs?: number;
-  /** Time one attempt may take before it counts as failed (default 3 s). */
+  /**
+   * Time one attempt may take before it counts as failed and the next goes
+   * to another member (default 1 s). A frozen or cut-off member answers
+   * nothing: this bounds how long one call waits on it (measured in the
+   * reliability suite's SIGSTOP fault).
+   */
   attemptTimeoutMs?: number;
 }
 
@@ -180,7 +185,7 @@ class EtcdStore implements KvStore {
     this.ns = Buffer.from(options.prefix ?? "", "utf8");
     this.pageSize = options.pageSize ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 3_000;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 1_000;
     this.maxTxnOps = options.maxTxnOps ?? ETCD_DEFAULT_MAX_TXN_OPS;
     this.maxRequestBytes = options.maxRequestBytes ?? ETCD_DEFAULT_MAX_REQUEST_BYTES;
     this.limits = { maxOps: this.maxTxnOps, maxBytes: this.maxRequestBytes };
@@ -407,7 +412,7 @@ class EtcdStore implements KvStore {
   async watch(prefix: string, listener: WatchListener, options?: { afterRevision?: Revision }): Promise<Unwatch> {
     this.checkOpen();
     const { start, end } = this.rangeOf(prefix);
-    const w = new EtcdWatch(this.client, { start, end }, (key) => this.dec(key), listener, options?.afterRevision, this.timeoutMs);
+    const w = new EtcdWatch(this.client, { start, end }, (key) => this.dec(key), listener, options?.afterRevision, this.timeoutMs, this.attemptTimeoutMs);
     this.watches.add(w);
     try {
       await w.started;
@@ -471,6 +476,8 @@ class EtcdWatch {
     private readonly listener: WatchListener,
     afterRevision: Revision | undefined,
     startTimeoutMs: number,
+    /** A member that does not confirm the watch within this long is left for another (a frozen one never will). */
+    private readonly attemptTimeoutMs: number,
   ) {
     this.last = afterRevision;
     this.started = new Promise<void>((resolve, reject) => {
@@ -510,7 +517,10 @@ class EtcdWatch {
       stream.cancel();
       this.retry();
     };
+    const unconfirmed = setTimeout(onBreak, this.attemptTimeoutMs);
+    unconfirmed.unref();
     stream.on("data", (res: IWatchResponse) => {
+      if (res.created) clearTimeout(unconfirmed);
       if (this.handle(res) === "restart") onBreak();
     });
     stream.on("error", onBreak);

@@ -18,6 +18,7 @@ import { loadScenario } from "./load.js";
 import { modeFromEnv, type Mode } from "./mode.js";
 import { propertiesScenario } from "./properties.js";
 import { racesScenario } from "./races.js";
+import { replicasScenario } from "./replicas.js";
 import { crashed, type ScenarioResult } from "./lib/report.js";
 
 const SCENARIOS: [string, (mode: Mode) => Promise<ScenarioResult>][] = [
@@ -29,6 +30,7 @@ const SCENARIOS: [string, (mode: Mode) => Promise<ScenarioResult>][] = [
   ["fuzz-grpc", fuzzGrpcScenario],
   ["load", loadScenario],
   ["races", racesScenario],
+  ["replicas", replicasScenario],
 ];
 
 function table(results: readonly ScenarioResult[]): string {
