@@ -128,7 +128,7 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
   };
   // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
   registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory });
-  const replica = await followStore(store, from, deps, directory, config, log);
+  const replica = await followStore(store, from, deps, directory, trust, config, log);
   await trust.startRotations();
   return { deps, directory, audit, trust, replica };
 }
@@ -138,13 +138,13 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
  * watch (their own changes included: on LevelDB before the batch resolves, on
  * etcd when the watch delivers them, which a change's answer waits for).
  */
-async function followStore(store: KvStore, from: bigint, deps: KmsDeps, directory: Directory, config: Config, log: Logger): Promise<Replica> {
+async function followStore(store: KvStore, from: bigint, deps: KmsDeps, directory: Directory, trust: Trust, config: Config, log: Logger): Promise<Replica> {
   deps.repo.onRemoved = (keyId) => {
     deps.materials.evict(keyId);
     deps.privateKeys.evict(keyId);
   };
   deps.repo.follow();
-  const replica = await startReplica(store, from, [deps.repo, directory], config.replica, config.store.kind === "etcd", log);
+  const replica = await startReplica(store, from, [deps.repo, directory, trust.keyringFollower()], config.replica, config.store.kind === "etcd", log);
   directory.follow((revision) => replica.settle(revision));
   return replica;
 }

@@ -13,6 +13,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService } from "../../gen/kms/v1/admin_pb.js";
 import { KeyManagementService, KeyState } from "../../gen/kms/v1/kms_pb.js";
+import { TrustService } from "../../gen/kms/v1/trust_pb.js";
 import { bearer, codeOf } from "../helpers/clients.js";
 import { etcdSkip, startEtcd, type EtcdCluster } from "../helpers/etcd.js";
 import { startReplicaSet, type ReplicaSet } from "../helpers/replicas.js";
@@ -22,6 +23,7 @@ import type { TestServer } from "../helpers/server.js";
 interface ReplicaClient {
   kms: Client<typeof KeyManagementService>;
   admin: Client<typeof AdminService>;
+  trust: Client<typeof TrustService>;
   /** kms-revision of the last answer that carried one. */
   lastRevision: string | undefined;
   close(): void;
@@ -33,6 +35,7 @@ function clientOf(s: TestServer, token = s.token): ReplicaClient {
     lastRevision: undefined,
     kms: undefined as unknown as Client<typeof KeyManagementService>,
     admin: undefined as unknown as Client<typeof AdminService>,
+    trust: undefined as unknown as Client<typeof TrustService>,
     close: () => sessions.abort(),
   };
   const transport = createGrpcTransport({
@@ -50,6 +53,7 @@ function clientOf(s: TestServer, token = s.token): ReplicaClient {
   });
   c.kms = createClient(KeyManagementService, transport);
   c.admin = createClient(AdminService, transport);
+  c.trust = createClient(TrustService, transport);
   return c;
 }
 
@@ -215,6 +219,23 @@ describe.skipIf(etcdSkip !== undefined)("replicas on one etcd", () => {
     expect(witnesses.events.length).toBeGreaterThan(0);
     expect(witnesses.events.at(-1)?.keyIds[0]).toMatch(/^r1#\d+#[0-9a-f]{64}$/);
     expect(await codeOf(a.admin.queryAuditEvents({ chain: "nobody", limit: 1 }))).toBe("ResourceNotFound");
+  });
+
+  it("a keyring rotation started on A is installed on B: records sealed under the new version open on both", async () => {
+    const before = await a.kms.createKey({ alias: "sealed-before-rotation" });
+    const blob = (await b.kms.encrypt({ keyId: before.keyId, plaintext: new Uint8Array([1]) })).ciphertextBlob;
+    const { rotation } = await a.trust.rotateKeyring({});
+    const target = rotation?.targetVersion ?? 0;
+    // A key made on A now is sealed under the new version; B must open it.
+    const after = await a.kms.createKey({ alias: "sealed-after-rotation" });
+    const onB = await b.kms.encrypt({ keyId: after.keyId, plaintext: new Uint8Array([2]) }, at(a.lastRevision));
+    expect((await a.kms.decrypt({ ciphertextBlob: onB.ciphertextBlob })).plaintext).toEqual(new Uint8Array([2]));
+    expect((await b.trust.getKeyringStatus({})).currentVersion).toBe(target);
+    // The rotation ends (old versions dropped) on A; B follows, and what was sealed before still opens there.
+    for (let i = 0; i < 200 && (await a.trust.getKeyringStatus({})).rotation; i++) await sleep(50);
+    for (let i = 0; i < 100 && (await b.trust.getKeyringStatus({})).versions.length !== (await a.trust.getKeyringStatus({})).versions.length; i++) await sleep(20);
+    expect((await b.trust.getKeyringStatus({})).versions.map((v) => v.version)).toEqual((await a.trust.getKeyringStatus({})).versions.map((v) => v.version));
+    expect((await b.kms.decrypt({ ciphertextBlob: blob })).plaintext).toEqual(new Uint8Array([1]));
   });
 
   it("a replica whose store goes silent refuses calls within the bound, and serves again once it catches up", async () => {

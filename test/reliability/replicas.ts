@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Etcd3 } from "etcd3";
 import { AdminService } from "../../gen/kms/v1/admin_pb.js";
 import { keyspace } from "../../src/store/keyspace.js";
 import { openEtcdStore } from "../../src/store/etcd-store.js";
@@ -50,6 +51,23 @@ interface Call {
   ret: number;
   /** "ok", an API code, or "unknown" (no answer: the outcome is not known). */
   result: string;
+}
+
+/** The member that leads raft now (undefined: none answers as leader). */
+async function raftLeader(cluster: EtcdCluster): Promise<number | undefined> {
+  for (let i = 0; i < cluster.members.length; i++) {
+    if (!cluster.member(i).running) continue;
+    const c = new Etcd3({ hosts: [cluster.member(i).clientUrl], dialTimeout: 1000 });
+    try {
+      const s = await c.maintenance.status();
+      if (s.leader === s.header.member_id) return i;
+    } catch {
+      // Not answering: not the leader as far as this run can tell.
+    } finally {
+      c.close();
+    }
+  }
+  return undefined;
 }
 
 /** No answer, or an InternalError (whose message never says whether the change landed): the outcome is unknown. */
@@ -249,6 +267,8 @@ export async function replicasScenario(mode: Mode): Promise<ScenarioResult> {
     const failovers: number[] = [];
     const firstJobs: number[] = [];
     const stopGaps: number[] = [];
+    const memberRoles: string[] = [];
+    const frozenRoles: string[] = [];
     const thawFresh: number[] = [];
     for (let round = 0; round < rounds; round++) {
       // 1. kill -9 a replica that does not lead.
@@ -259,12 +279,15 @@ export async function replicasScenario(mode: Mode): Promise<ScenarioResult> {
       replicaRestarts.push(await start(victim));
       await sleep(phase / 2);
 
-      // 2. kill -9 an etcd member (in turn), then start it again.
-      const m = round % 3;
+      // 2. kill -9 an etcd member, then start it again: raft's leader in even rounds, a follower in odd ones.
+      const raft = await raftLeader(cluster);
+      const m = round % 2 === 0 && raft !== undefined ? raft : ((raft ?? 0) + 1 + (round % 2)) % 3;
+      const mRole = raft === m ? "leader" : "follower";
       const killedAt = at();
       await cluster.kill9(m);
       await sleep(phase);
       memberGaps.push(longestGap(killedAt, at()));
+      memberRoles.push(mRole);
       await cluster.restart(m);
       await sleep(phase / 2);
 
@@ -297,8 +320,11 @@ export async function replicasScenario(mode: Mode): Promise<ScenarioResult> {
       await start(doomed);
       await sleep(phase / 2);
 
-      // 4. SIGSTOP a member: cut off with its sockets open; SIGCONT after the phase.
-      const f = (round + 1) % 3;
+      // 4. SIGSTOP a member: cut off with its sockets open; SIGCONT after the phase. A follower in even
+      // rounds, raft's leader in odd ones.
+      const raftNow = await raftLeader(cluster);
+      const f = round % 2 === 1 && raftNow !== undefined ? raftNow : ((raftNow ?? 0) + 1) % 3;
+      frozenRoles.push(raftNow === f ? "leader" : "follower");
       const frozenAt = at();
       cluster.pause(f);
       await sleep(phase);
@@ -438,10 +464,10 @@ export async function replicasScenario(mode: Mode): Promise<ScenarioResult> {
     rec.figure("lifecycle histories linearizable", `${lin}/${contested.length} (${undetermined} undetermined)`);
     rec.figure("alias history", av.result);
     fig("replica kill -9 → restarted and serving (ms)", replicaRestarts);
-    fig("etcd member kill -9: longest gap between acknowledged writes (ms)", memberGaps);
+    rec.figure("etcd member kill -9: longest gap between acknowledged writes (ms)", memberGaps.map((g, i) => `${Math.round(g)} (${memberRoles[i]})`).join(", "));
     fig("leader kill -9 → new leader elected (ms, lease 2 s)", failovers);
     fig("leader kill -9 → first due job done by the heir (ms)", firstJobs);
-    fig("etcd member SIGSTOP: longest gap between acknowledged writes (ms)", stopGaps);
+    rec.figure("etcd member SIGSTOP: longest gap between acknowledged writes (ms)", stopGaps.map((g, i) => `${Math.round(g)} (raft ${frozenRoles[i]})`).join(", "));
     fig("etcd member SIGCONT → every replica current again (ms)", thawFresh);
     rec.figure("answers that were errors (all kinds)", errors.total());
     rec.data.errors = errors.toObject();

@@ -4,6 +4,7 @@ import { KmsError } from "../../errors.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import { keyspace } from "../../store/keyspace.js";
+import { StoreConflictError } from "../../store/store.js";
 import { changeKeys } from "../change.js";
 import { aliasLock } from "../locks.js";
 import { findKey } from "../resolver.js";
@@ -19,8 +20,10 @@ export async function updateAlias(deps: KmsDeps, req: UpdateAliasRequest, call: 
     async () => {
       const key = await findKey(deps, call, req.keyId);
       if (key.alias === req.alias) return;
-      if ((await deps.repo.aliasOwner(req.alias)) !== undefined)
-        throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${req.alias}" is already in use`);
+      const owner = await deps.repo.aliasOwner(req.alias);
+      // This key took the alias on another replica since its record was read: read again (the answer is then "done").
+      if (owner === key.keyId) throw new StoreConflictError([keyspace.key(key.keyId)]);
+      if (owner !== undefined) throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${req.alias}" is already in use`);
       await deps.repo.commit(
         [deps.repo.delAlias(key.alias), deps.repo.putAlias(req.alias, key.keyId), deps.repo.putKey({ ...key, alias: req.alias })],
         call.journal,
