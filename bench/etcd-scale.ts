@@ -2,16 +2,17 @@
  * Figures for docs/scaling.md, on a private etcd (1 member, loopback):
  *
  * - watch fan-out: one writer commits 1-op batches (a 700-byte record, about
- *   a key record) with 32 in flight while N replicas' store watches follow
- *   `v1/` (each its own client, as each replica has): committed writes per
- *   second, delivery delay from commit to each watcher (p50/p99), and etcd's
- *   CPU per write, for N = 1, 4, 16, 64;
+ *   a key record) at ETCD_SCALE_RATE per second (200) while N replicas' store
+ *   watches follow `v1/` (each its own client, as each replica has; spread
+ *   over 4 processes): delivery delay from the write's send to each watcher
+ *   (p50/p99), and etcd's CPU per write, for N = 1, 4, 16, 64;
  * - keys held: CreateKey-shaped writes (key record, version record, alias,
  *   audit block) for K keys, then etcd's database size (after compaction and
  *   defragmentation) and the bytes each key costs.
  *
  *   npx tsx bench/etcd-scale.ts     (ETCD_SCALE_SECONDS=3, ETCD_SCALE_KEYS=20000)
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Etcd3 } from "etcd3";
 import { cpuSeconds } from "./processes.js";
@@ -22,54 +23,81 @@ import { startEtcd, type EtcdCluster } from "../test/helpers/etcd.js";
 const SECONDS = Number(process.env.ETCD_SCALE_SECONDS ?? 3);
 const KEYS = Number(process.env.ETCD_SCALE_KEYS ?? 20_000);
 const RECORD = randomBytes(350).toString("hex");
+/** Writes per second during the fan-out runs (ETCD_SCALE_RATE). */
+const RATE = Number(process.env.ETCD_SCALE_RATE ?? 200);
+/** Processes the watchers are spread over. */
+const CHILDREN = 4;
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number);
+}
+
+/** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
+const wallMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * A child process holding `count` watchers (each its own client, as each
+ * replica has) on `prefix`; prints the commit → delivery delays it saw as one
+ * JSON line when its stdin closes.
+ */
+async function watcherChild(endpoints: string[], prefix: string, count: number): Promise<void> {
+  const delays: number[] = [];
+  const stores: KvStore[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = await openEtcdStore({ endpoints, prefix });
+    stores.push(s);
+    await s.watch("v1/", (e) => {
+      if (e.type !== "commit") return;
+      const now = wallMs();
+      for (const op of e.changes) if (op.type === "put") delays.push(now - Number(Buffer.from(op.value.subarray(0, 20)).toString().trim()));
+    });
+  }
+  process.stdout.write("ready\n");
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.once("end", r));
+  for (const s of stores) await s.close();
+  process.stdout.write(`${JSON.stringify(delays)}\n`);
 }
 
 async function fanout(cluster: EtcdCluster, watchers: number): Promise<{ watchers: number; writesPerS: number; p50Ms: number; p99Ms: number; etcdCpuUsPerWrite: number; etcdCores: number }> {
   const endpoints = cluster.endpoints;
   const prefix = `fan-${watchers}-${randomBytes(3).toString("hex")}/`;
   const writer = await openEtcdStore({ endpoints, prefix, maxTxnOps: cluster.limits.maxTxnOps, maxRequestBytes: cluster.limits.maxRequestBytes });
-  const readers: KvStore[] = [];
-  const committedAt = new Map<Revision, number>();
-  const delays: number[] = [];
-  const unwatch: (() => Promise<void>)[] = [];
-  for (let i = 0; i < watchers; i++) {
-    const s = await openEtcdStore({ endpoints, prefix });
-    readers.push(s);
-    unwatch.push(
-      await s.watch("v1/", (e) => {
-        if (e.type !== "commit") return;
-        const t = committedAt.get(e.revision);
-        if (t !== undefined) delays.push(performance.now() - t);
-      }),
-    );
-  }
+  const procs = Math.min(CHILDREN, watchers);
+  const children = Array.from({ length: procs }, (_, i) => {
+    const count = Math.floor(watchers / procs) + (i < watchers % procs ? 1 : 0);
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/etcd-scale.ts", "--watchers", endpoints.join(","), prefix, String(count)], { stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const ready = new Promise<void>((resolve) => {
+      const check = () => (out.includes("ready") ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    const done = new Promise<number[]>((resolve) => child.on("exit", () => resolve(JSON.parse(out.split("\n").filter(Boolean).at(-1) ?? "[]") as number[])));
+    return { child, ready, done };
+  });
+  await Promise.all(children.map((c) => c.ready));
   const pid = cluster.member(0).pid ?? 0;
-  let n = 0;
-  let running = true;
   const before = cpuSeconds(pid);
   const started = performance.now();
-  const loop = async () => {
-    while (running) {
-      const sent = performance.now();
-      const r = await writer.batch([{ type: "put", key: `v1/keys/k${n++ % 10_000}`, value: Buffer.from(RECORD) }]);
-      // The commit's time is taken when it is sent: the delay below is an upper bound of commit → delivery.
-      committedAt.set(r, sent);
-    }
-  };
-  const loops = Array.from({ length: 32 }, loop);
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  running = false;
-  await Promise.all(loops);
+  let n = 0;
+  // Paced, not flat out: the delay then shows what fan-out costs, not a saturated disk's queue.
+  const interval = 1000 / RATE;
+  const pending: Promise<unknown>[] = [];
+  while (performance.now() - started < SECONDS * 1000) {
+    const due = started + n * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const stamp = String(wallMs()).padEnd(20, " ");
+    pending.push(writer.batch([{ type: "put", key: `v1/keys/k${n++ % 10_000}`, value: Buffer.from(stamp + RECORD.slice(20)) }]));
+  }
+  await Promise.all(pending);
   const wall = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(pid) - before;
-  await new Promise((r) => setTimeout(r, 300));
-  for (const u of unwatch) await u();
-  for (const s of readers) await s.close();
+  await new Promise((r) => setTimeout(r, 500));
+  for (const c of children) c.child.stdin?.end();
+  const delays = (await Promise.all(children.map((c) => c.done))).flat().sort((a, b) => a - b);
   await writer.close();
-  delays.sort((a, b) => a - b);
   return { watchers, writesPerS: n / wall, p50Ms: percentile(delays, 0.5), p99Ms: percentile(delays, 0.99), etcdCpuUsPerWrite: (cpu / n) * 1e6, etcdCores: cpu / wall };
 }
 
@@ -106,6 +134,11 @@ async function capacity(cluster: EtcdCluster): Promise<{ keys: number; logicalBy
   client.close();
   await store.close();
   return { keys: KEYS, logicalBytesPerKey: logical / KEYS, dbBytesPerKey: (after - before) / KEYS, dbBytes: after };
+}
+
+if (process.argv[2] === "--watchers") {
+  await watcherChild((process.argv[3] ?? "").split(","), process.argv[4] ?? "", Number(process.argv[5]));
+  process.exit(0);
 }
 
 const cluster = await startEtcd({ members: 1 });

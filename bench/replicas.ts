@@ -34,6 +34,8 @@ export interface ReplicaRow {
   etcdCpuS: number;
   /** serverCpuS / wall seconds. */
   serverCores: number;
+  /** Cores each server process used: the one process, or the primary (it only accepts and hands over connections) then each worker. */
+  perProcessCores: number[];
   serverCpuUsPerCall: number;
   etcdCpuUsPerCall: number;
 }
@@ -114,12 +116,14 @@ export async function benchReplicas(cfg: BenchConfig, log: (m: string) => void, 
         await h2load(target, { ...shape, durationS: Math.max(0.2, cfg.warmupS) }, join(work, `warm-${processes}`));
         const pids = await processTree(kms.pid);
         const etcdPid = etcd.member(0).pid ?? 0;
-        const before = { server: treeCpu(pids), etcd: treeCpu([etcdPid]) };
+        const before = { server: treeCpu(pids), etcd: treeCpu([etcdPid]), each: pids.map((p) => treeCpu([p])) };
         const load = await h2load(target, shape, join(work, `run-${processes}`));
         const serverCpuS = treeCpu(pids) - before.server;
+        // Node processes only (the etcd child is not in the tree; worker threads count with their process).
+        const perProcessCores = pids.map((p, i) => (treeCpu([p]) - (before.each[i] ?? 0)) / load.wallS).filter((_, i) => i === 0 || processes > 1);
         const etcdCpuS = treeCpu([etcdPid]) - before.etcd;
         const calls = Math.max(1, load.requests);
-        rows.push({ processes, load, serverCpuS, etcdCpuS, serverCores: serverCpuS / load.wallS, serverCpuUsPerCall: (serverCpuS / calls) * 1e6, etcdCpuUsPerCall: (etcdCpuS / calls) * 1e6 });
+        rows.push({ processes, load, serverCpuS, etcdCpuS, serverCores: serverCpuS / load.wallS, perProcessCores, serverCpuUsPerCall: (serverCpuS / calls) * 1e6, etcdCpuUsPerCall: (etcdCpuS / calls) * 1e6 });
       } finally {
         await kms.stop();
       }
@@ -133,10 +137,10 @@ export async function benchReplicas(cfg: BenchConfig, log: (m: string) => void, 
 
 export function printReplicaBench(b: ReplicaBench): string {
   const lines = [`${b.scenario} (c=${b.concurrency} over ${b.connections} connections), KMS_WORKERS=1 and 2 in the same run:`];
-  lines.push("processes  req/s      p50 ms  p99 ms  errors  server cores  server µs/call  etcd µs/call");
+  lines.push("processes  req/s      p50 ms  p99 ms  errors  server cores  server µs/call  etcd µs/call  cores per process");
   for (const r of b.rows)
     lines.push(
-      `${String(r.processes).padEnd(9)}  ${r.load.rps.toFixed(0).padStart(7)}  ${r.load.p50Ms.toFixed(2).padStart(7)}  ${r.load.p99Ms.toFixed(2).padStart(6)}  ${String(r.load.errors).padStart(6)}  ${r.serverCores.toFixed(2).padStart(12)}  ${r.serverCpuUsPerCall.toFixed(0).padStart(14)}  ${r.etcdCpuUsPerCall.toFixed(0).padStart(12)}`,
+      `${String(r.processes).padEnd(9)}  ${r.load.rps.toFixed(0).padStart(7)}  ${r.load.p50Ms.toFixed(2).padStart(7)}  ${r.load.p99Ms.toFixed(2).padStart(6)}  ${String(r.load.errors).padStart(6)}  ${r.serverCores.toFixed(2).padStart(12)}  ${r.serverCpuUsPerCall.toFixed(0).padStart(14)}  ${r.etcdCpuUsPerCall.toFixed(0).padStart(12)}  ${r.perProcessCores.map((c) => c.toFixed(2)).join(" + ")}`,
     );
   const [one, two] = b.rows;
   if (one && two) lines.push(`2 processes / 1 process: ${(two.load.rps / one.load.rps).toFixed(2)}× the calls, ${(two.serverCores / one.serverCores).toFixed(2)}× the server's CPU`);

@@ -479,7 +479,9 @@ function targets(): Target[] {
   }
   const [one, two] = report.replicas?.rows ?? [];
   if (one && two) {
-    check("Encrypt on etcd, KMS_WORKERS=2: server CPU in cores (both cores serving)", two.serverCores, 1.2, true);
+    // Both cores serving: each worker busy, and the server as a whole past one core (h2load and etcd share the same cores).
+    check("Encrypt on etcd, KMS_WORKERS=2: server CPU in cores (more than one core serving)", two.serverCores, 1.0, true);
+    check("Encrypt on etcd, KMS_WORKERS=2: the least busy worker's cores", Math.min(...two.perProcessCores.slice(1)), 0.3, true);
     out.push({ name: "Encrypt on etcd, 2 processes / 1 process", measured: `${(two.load.rps / one.load.rps).toFixed(2)}× req/s, ${two.serverCpuUsPerCall.toFixed(0)} vs ${one.serverCpuUsPerCall.toFixed(0)} µs CPU/call`, goal: "report", met: undefined });
   }
   const errors = rows.filter((r) => !r.scenario.startsWith(" ")).reduce((n, r) => n + r.load.errors + r.sampleErrors, 0) + (report.replicas?.rows ?? []).reduce((n, r) => n + r.load.errors, 0);

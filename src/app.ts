@@ -95,7 +95,7 @@ async function openDomain(store: KvStore, trust: Trust, config: Config, clock: C
   const rootKey = trust.rootKey;
   // Before anything is read: the store watch replays every commit after it, so nothing falls between load and watch.
   const from = await store.revision();
-  const repo = new KeyRepository(store);
+  const repo = new KeyRepository(store, { shared: config.store.kind === "etcd" });
   await repo.open();
   const directory = new Directory(store, rootKey, config.accountUin);
   await directory.open(clock.now(), { warn: (m) => log.warn(m), legacy: { pending: trust.adoptLegacyDirectory, done: () => trust.legacyDirectoryAdopted() } });

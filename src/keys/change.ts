@@ -7,6 +7,10 @@
  * and the change runs again from the start, on what the store now holds; so
  * of two conflicting changes exactly one wins, and the other answers as if it
  * had come second.
+ *
+ * On a store only this process writes (repo.shared false: LevelDB) the locks
+ * alone serialise every change of a key and the cache is never behind, so
+ * the fresh reads and the guards are skipped.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { KmsError } from "../errors.js";
@@ -33,7 +37,7 @@ export async function changeKeys<T>(deps: KmsDeps, keyIds: readonly string[], fn
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.locks.run(names, () => {
-        deps.repo.forget(keyIds);
+        if (deps.repo.shared) deps.repo.forget(keyIds);
         return fn();
       });
     } catch (err) {
