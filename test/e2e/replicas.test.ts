@@ -8,12 +8,14 @@
  * - the directory (a sub-user, its token, a policy) made on one serves on the other;
  * - a replica that cannot show it is current refuses calls.
  */
+import { PassThrough } from "node:stream";
 import { createClient, ConnectError, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService } from "../../gen/kms/v1/admin_pb.js";
 import { KeyManagementService, KeyState } from "../../gen/kms/v1/kms_pb.js";
 import { TrustService } from "../../gen/kms/v1/trust_pb.js";
+import { runAuditCli } from "../../src/cli/audit.js";
 import { bearer, codeOf } from "../helpers/clients.js";
 import { etcdSkip, startEtcd, type EtcdCluster } from "../helpers/etcd.js";
 import { startReplicaSet, type ReplicaSet } from "../helpers/replicas.js";
@@ -219,6 +221,25 @@ describe.skipIf(etcdSkip !== undefined)("replicas on one etcd", () => {
     expect(witnesses.events.length).toBeGreaterThan(0);
     expect(witnesses.events.at(-1)?.keyIds[0]).toMatch(/^r1#\d+#[0-9a-f]{64}$/);
     expect(await codeOf(a.admin.queryAuditEvents({ chain: "nobody", limit: 1 }))).toBe("ResourceNotFound");
+
+    // npm run audit reads the etcd store (KMS_STORE=etcd) while the replicas run, and proves both chains.
+    const cli = async (args: string[]) => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = "";
+      stdout.on("data", (d: Buffer) => (out += d.toString()));
+      stderr.resume();
+      const code = await runAuditCli(args, { ...set.env, KMS_DATA_DIR: (set.replicas[0] as TestServer).dataDir }, { stdout, stderr });
+      return { code, out };
+    };
+    const verified = await cli(["verify"]);
+    expect(verified.code).toBe(0);
+    const report = JSON.parse(verified.out) as { ok: boolean; chains: { chain: string; ok: boolean }[] };
+    expect(report.ok).toBe(true);
+    expect(report.chains.map((c) => c.chain)).toEqual(["r0", "r1"]);
+    const exported = await cli(["export", "--action", "kms:Encrypt", "--key", keyId]);
+    expect(exported.code).toBe(0);
+    expect(exported.out.trim().split("\n").map((l) => (JSON.parse(l) as { chain: string }).chain)).toEqual(["r1"]);
   });
 
   it("a keyring rotation started on A is installed on B: records sealed under the new version open on both", async () => {
