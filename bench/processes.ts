@@ -110,6 +110,8 @@ export interface KmsOptions {
   rateLimit: number;
   logFile: string;
   nodeArgs?: string[];
+  /** More environment (e.g. KMS_STORE=etcd and KMS_WORKERS for the replicas scenario). */
+  env?: Record<string, string>;
 }
 
 /** The KMS as the README starts it, on free loopback ports. */
@@ -126,6 +128,7 @@ export function startKms(o: KmsOptions): Promise<Started> {
       KMS_ROOT_TOKEN: o.credentials.token,
       KMS_RATE_LIMIT: String(o.rateLimit),
       KMS_SWEEP_INTERVAL_MS: "3600000",
+      ...o.env,
     },
     { h2c: /\(h2c\) listening on 127\.0\.0\.1:(\d+)/, http: /\(HTTP\/1\.1\) listening on 127\.0\.0\.1:(\d+)/ },
     o.logFile,

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LoadResult } from "./load.js";
 import type { WhiteBoxBenchRow } from "./whitebox.js";
+import { printReplicaBench, type ReplicaBench } from "./replicas.js";
 
 export interface Ceiling {
   name: string;
@@ -50,6 +51,8 @@ export interface Report {
   profile: { protocol: string; file: string; top: { fn: string; where: string; share: number }[] } | undefined;
   /** White-box keys: table sizes, generation and opening time, table-based CBC decryption next to node:crypto (one core, in the bench process). */
   whiteBox: WhiteBoxBenchRow[] | undefined;
+  /** Encrypt on etcd with 1 and 2 server processes (bench/replicas.ts), when etcd is installed. */
+  replicas?: ReplicaBench | undefined;
   targets: Target[];
 }
 
@@ -138,6 +141,7 @@ export function printReport(r: Report): string {
     out.push("", `server profile during ${r.profile.protocol} Encrypt 32 B (${r.profile.file}), top self time:`);
     for (const t of r.profile.top) out.push(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.fn}  ${t.where}`);
   }
+  if (r.replicas) out.push("", printReplicaBench(r.replicas));
   out.push("", table(["target", "measured", "goal", "met"], r.targets.map((t) => [t.name, t.measured, t.goal, t.met === undefined ? "n/a" : t.met ? "yes" : "NO"]), new Set()));
   return out.join("\n");
 }

@@ -23,8 +23,10 @@ import { closedLoop, h1Client, h2Client, h2load, h2loadAvailable, pacedLoop, typ
 import { cpuSeconds, memory, newCredentials, REPO, startEcho, startKms, type Credentials, type Started } from "./processes.js";
 import { topSelfTime } from "./profile.js";
 import { efficiencyOf, printReport, writeReport, type Ceiling, type Report, type Row, type Target } from "./report.js";
+import { benchReplicas } from "./replicas.js";
 import { BATCH_ITEMS, dataKeyFiller, MESSAGE, scenarios, setup, type Fixture, type Scenario } from "./scenarios.js";
 import { whiteBoxBench } from "./whitebox.js";
+import { etcdFound } from "../test/helpers/etcd.js";
 import { CONNECT_HEADERS, GRPC_HEADERS, grpcFrame, grpcUnframe, tc3Headers, type Protocol } from "./wire.js";
 
 const cfg = loadBenchConfig();
@@ -240,6 +242,8 @@ try {
   await kms.stop();
   await coldStart(fixture.blob, peak);
   await rateLimit();
+  if (etcdFound) report.replicas = await benchReplicas(cfg, log, credentials);
+  else log("replicas: skipped (no etcd binary: apt-get install etcd-server)");
 } finally {
   await kms.stop();
   await echo.stop();
@@ -520,7 +524,14 @@ function targets(): Target[] {
       met: Math.abs(rl.accepted - rl.expectedAccepted) <= slack && rl.other === 0,
     });
   }
-  const errors = rows.filter((r) => !r.scenario.startsWith(" ")).reduce((n, r) => n + r.load.errors + r.sampleErrors, 0);
+  const [one, two] = report.replicas?.rows ?? [];
+  if (one && two) {
+    // Both cores serving: each worker busy, and the server as a whole past one core (h2load and etcd share the same cores).
+    check("Encrypt on etcd, KMS_WORKERS=2: server CPU in cores (more than one core serving)", two.serverCores, 1.0, true);
+    check("Encrypt on etcd, KMS_WORKERS=2: the least busy worker's cores", Math.min(...two.perProcessCores.slice(1)), 0.3, true);
+    out.push({ name: "Encrypt on etcd, 2 processes / 1 process", measured: `${(two.load.rps / one.load.rps).toFixed(2)}× req/s, ${two.serverCpuUsPerCall.toFixed(0)} vs ${one.serverCpuUsPerCall.toFixed(0)} µs CPU/call`, goal: "report", met: undefined });
+  }
+  const errors = rows.filter((r) => !r.scenario.startsWith(" ")).reduce((n, r) => n + r.load.errors + r.sampleErrors, 0) + (report.replicas?.rows ?? []).reduce((n, r) => n + r.load.errors, 0);
   out.push({ name: "errors across all scenarios", measured: String(errors), goal: "0", met: errors === 0 });
   return out;
 }

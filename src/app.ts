@@ -70,7 +70,9 @@ import type { CallObserver } from "./pipeline/pipeline.js";
 import type { ScheduleKind } from "./store/keyspace.js";
 import { CallPipeline } from "./pipeline/pipeline.js";
 import { RouteTable, type ServiceBinding } from "./pipeline/routes.js";
-import { openStore } from "./store/open.js";
+import { startReplica, type Replica } from "./replica/replica.js";
+import { runWhileLeading, type JobRunner as LeaderRunner, type Leadership } from "./replica/leader.js";
+import { coordinationOf, openStore } from "./store/open.js";
 import type { KvStore } from "./store/store.js";
 import { createGatewayHandler } from "./transport/api3/handler.js";
 import { createConnectHandler } from "./transport/connect/connect.js";
@@ -102,8 +104,10 @@ export interface KmsServer {
   dataKeys: DataKeysDeps;
   directory: Directory;
   audit: AuditLog;
-  /** Every family's time-driven work (src/jobs.ts): a pass at start, then every KMS_SWEEP_INTERVAL_MS. */
+  /** Every family's time-driven work (src/jobs.ts): runOnce runs a pass now on any replica (the work is idempotent); the passes on a timer run on the elected leader only. */
   scheduler: JobRunner;
+  /** This replica's part in the election of who runs the scheduled jobs. */
+  leadership: Leadership;
   /** Where /metrics is served (KMS_METRICS_ADDR), if it is. */
   metrics: ListenAddress | undefined;
   /** Drains in-flight calls, stops the scheduler, closes the store. */
@@ -130,6 +134,8 @@ export interface Domain {
   audit: AuditLog;
   trust: Trust;
   whiteBox: WhiteBoxDeps;
+  /** What keeps the key cache, listing index, directory and counts current with the store (every replica's changes). */
+  replica: Replica;
 }
 
 /** White-box table generation on the worker pool, off the event loop. */
@@ -143,7 +149,9 @@ function workerTableGenerator(engine: AsymmetricEngine): TableGenerator {
  */
 async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: AsymmetricEngine, trust: Trust, config: Config, clock: Clock, log: Logger): Promise<Domain> {
   const rootKey = trust.rootKey;
-  const repo = new KeyRepository(store);
+  // Before anything is read: the store watch replays every commit after it, so nothing falls between load and watch.
+  const from = await store.revision();
+  const repo = new KeyRepository(store, { shared: config.store.kind === "etcd" });
   // Keys made before accounts existed belong to the default account and the first region (pinned once).
   await repo.open({ account: config.accountUin.toString(), region: config.regions[0] ?? "" });
   const directory = new Directory(store, rootKey, config.accountUin);
@@ -156,7 +164,13 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     log: (m) => log.info(m),
     warn: (m) => log.warn(m),
   });
-  const audit = await AuditLog.open(auditStore, rootKey, config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {});
+  const audit = await AuditLog.open(auditStore, rootKey, {
+    ...(config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {}),
+    // Replicas each write their own chain; one process on LevelDB writes the store's one chain.
+    ...(config.store.kind === "etcd" ? { chain: config.replica.id, witnessMs: config.replica.witnessMs } : {}),
+    now: () => clock.now(),
+    log,
+  });
   const deps: KmsDeps = {
     repo,
     locks: new LockSet(),
@@ -188,14 +202,33 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
   };
   // The keyring's background rotation rewraps these record kinds, each under its family's own lock.
   registerBuiltinSealedRecords(trust.records, { locks: deps.locks, directory, whiteBoxLocks: whiteBox.locks });
-  await trust.startRotations();
   const secrets = await openSecretsOverKeys(store, deps, {
     locks: deps.locks,
     clock,
     settings: { secretLimit: config.secretLimit, regions: config.regions },
     log: (m) => log.info(`secrets: ${m}`),
+    followed: true,
   });
-  return { deps, secrets, dataKeys, directory, audit, trust, whiteBox };
+  const replica = await followStore(store, from, deps, directory, secrets, trust, config, log);
+  await trust.startRotations();
+  return { deps, secrets, dataKeys, directory, audit, trust, whiteBox, replica };
+}
+
+/**
+ * From here on the key repository, the directory and the secret counts are
+ * kept by the store's watch (their own changes included: on LevelDB before
+ * the batch resolves, on etcd when the watch delivers them, which a change's
+ * answer waits for).
+ */
+async function followStore(store: KvStore, from: bigint, deps: KmsDeps, directory: Directory, secrets: SecretsDeps, trust: Trust, config: Config, log: Logger): Promise<Replica> {
+  deps.repo.onRemoved = (keyId) => {
+    deps.materials.evict(keyId);
+    deps.privateKeys.evict(keyId);
+  };
+  deps.repo.follow();
+  const replica = await startReplica(store, from, [deps.repo, directory, trust.keyringFollower(), secrets.repo], config.replica, config.store.kind === "etcd", log);
+  directory.follow((revision) => replica.settle(revision));
+  return replica;
 }
 
 async function readTls(tls: TlsConfig | undefined): Promise<TlsMaterial | undefined> {
@@ -270,6 +303,7 @@ function createPipeline(domain: Domain, store: KvStore, config: Config, unsealer
     routes,
     access: { directory, gate: new Gate(directory) },
     audit,
+    consistency: domain.replica.consistency,
     accountUin: config.accountUin,
     regions: config.regions,
     rateLimits: { api3: config.rateLimit, rpc: config.rpcRateLimit },
@@ -281,8 +315,8 @@ function createPipeline(domain: Domain, store: KvStore, config: Config, unsealer
 
 /** GET /healthz: the one unauthenticated answer on the HTTP/1.1 port, for probes (503 while sealed and once shutdown has begun). */
 function health(res: HttpResponse, serving: ServingState): void {
-  res.writeHead(serving.isDraining ? 503 : 200, { "Content-Type": "application/json" });
-  res.end(serving.isDraining ? '{"status":"NOT_SERVING"}' : '{"status":"SERVING"}');
+  res.writeHead(serving.serving ? 200 : 503, { "Content-Type": "application/json" });
+  res.end(serving.serving ? '{"status":"SERVING"}' : '{"status":"NOT_SERVING"}');
 }
 
 interface Handlers {
@@ -378,6 +412,7 @@ async function openCoreWith(raw: KvStore, trust: Trust, unsealer: Unsealer | und
     await domain.trust.close();
     await domain.deps.asymmetric.close();
     await domain.audit.close();
+    await domain.replica.close();
     await raw.close();
   };
   const observers: CallObserver[] = [];
@@ -457,7 +492,8 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     await store.close().catch(() => undefined);
     throw err;
   }
-  const serving = new ServingState(servicesOf(core.pipeline));
+  const sync = core.domain.replica.sync;
+  const serving = new ServingState(servicesOf(core.pipeline), { fresh: () => sync.isFresh() });
   handlers = createHandlers(core.pipeline, config, options, log, serving);
   let metricsListener: MetricsListener | undefined;
   try {
@@ -475,14 +511,11 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     throw err;
   }
   const { deps, secrets, directory, audit } = core.domain;
-  // Product flows a previous process left unfinished resume in the background (their database may be slow or down).
-  secrets.products.recover().then(
-    (flows) => flows.length > 0 && log.info(`secrets: resumed ${flows.length} product flow(s): ${flows.map((f) => `${f.flowId} ${f.state}`).join(", ")}`),
-    (err: unknown) => log.error("secrets: resuming product flows failed", err),
-  );
-  const scheduler = createJobs(core.domain, config.sweepIntervalMs, log);
-  // Work that fell due while the service was down (purges, rotations, expiries) happens now.
-  await scheduler.start();
+  const jobs = createJobs(core.domain, config.sweepIntervalMs, log);
+  const leadership = runWhileLeading(coordinationOf(store), config.replica.id, config.replica.leaderTtlS, leaderWork(secrets, jobs, log), log);
+  // Work that fell due while the service was down (purges, rotations, expiries) happens now; with
+  // replicas it happens on whichever replica is elected, when it is.
+  if (config.store.kind === "level") await leadership.firstPass;
   buildListingIndex(deps, log);
   buildDataKeyIndex(core.domain.dataKeys, log);
   let closing: Promise<void> | undefined;
@@ -495,10 +528,28 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
     serving.close();
     await open.close(drainMs);
     await metricsListener?.close();
-    await scheduler.stop();
+    await leadership.stop();
     await core.close();
   };
-  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, secrets, dataKeys: core.domain.dataKeys, directory, audit, scheduler, close: () => (closing ??= close()) };
+  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, secrets, dataKeys: core.domain.dataKeys, directory, audit, scheduler: jobs, leadership, close: () => (closing ??= close()) };
+}
+
+/**
+ * What the elected leader runs: product flows a previous leader left
+ * unfinished are resumed in the background (their database may be slow or
+ * down), then every family's jobs.
+ */
+function leaderWork(secrets: SecretsDeps, jobs: JobRunner, log: Logger): LeaderRunner {
+  return {
+    start() {
+      secrets.products.recover().then(
+        (flows) => flows.length > 0 && log.info(`secrets: resumed ${flows.length} product flow(s): ${flows.map((f) => `${f.flowId} ${f.state}`).join(", ")}`),
+        (err: unknown) => log.error("secrets: resuming product flows failed", err),
+      );
+      return jobs.start();
+    },
+    stop: () => jobs.stop(),
+  };
 }
 
 /** The services a pipeline serves, as health checks name them. */

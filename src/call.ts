@@ -5,7 +5,7 @@
  * none of them imports another to learn what a call is.
  */
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import type { BatchOp } from "./store/store.js";
+import type { BatchOp, Guard, Revision } from "./store/store.js";
 
 /** Who made a call, as an edge established it from a verified credential. */
 export interface Identity {
@@ -25,9 +25,25 @@ export interface Identity {
  * Writes one state change of a call as a single batch. The pipeline's journal
  * puts the call's audit event in that same batch, so a change is stored if
  * and only if its event is. `subjects` names the resources the change wrote
- * (a created key's id), so the event can name them too.
+ * (a created key's id), so the event can name them too. `guards` are what the
+ * change read and relies on (store.ts Guard): if another writer (another
+ * replica) changed any of them, nothing is written and the journal rejects
+ * with StoreConflictError, for the family to read again and re-run. A journal
+ * must hand the guards to the store with the batch: one that drops them
+ * lets two replicas' conflicting changes both land.
  */
-export type Journal = (ops: readonly BatchOp[], subjects?: readonly string[]) => Promise<void>;
+export type Journal = (ops: readonly BatchOp[], subjects?: readonly string[], guards?: readonly Guard[]) => Promise<unknown>;
+
+/**
+ * The store revision a journal's write landed at, when the journal says: the
+ * pipeline's resolves with the stored event and its revision, a bare store
+ * journal (tests) with the revision itself.
+ */
+export function journaledRevision(result: unknown): Revision | undefined {
+  if (typeof result === "bigint") return result;
+  const revision = (result as { revision?: unknown } | null | undefined)?.revision;
+  return typeof revision === "bigint" ? revision : undefined;
+}
 
 /** One item of a batch: the answer, or the code and message the single call would have answered. */
 export type ItemResult<M extends DescMethod> = { ok: true; output: MessageInitShape<M["output"]> } | { ok: false; code: string; message: string };

@@ -1,5 +1,5 @@
 /** Environment → a typed, validated Config. The only module that reads process.env. */
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { resolve, sep } from "node:path";
 import { SECRET_ID_RE, SECRET_KEY_RE, TOKEN_RE } from "./credential-formats.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
@@ -78,6 +78,24 @@ export interface Config {
   metricsAddr: ListenAddress | undefined;
   /** Where CreateBackup writes backup files (KMS_BACKUP_DIR); undefined: backups are off. */
   backupDir: string | undefined;
+  /** This process among the replicas of a shared store (src/replica). */
+  replica: ReplicaConfig;
+}
+
+/** How this process runs as one of several replicas on a shared (etcd) store; one process on LevelDB. */
+export interface ReplicaConfig {
+  /** Names this replica: its audit chain, heartbeat and leader campaign (KMS_REPLICA_ID; default the host name). */
+  id: string;
+  /** Processes `npm start` runs on this machine, one port (KMS_WORKERS: a number, or "auto" for one per core; etcd only). */
+  workers: number;
+  /** A replica that cannot show it holds every change older than this refuses calls (KMS_REPLICA_STALE_MS). */
+  staleMs: number;
+  /** How often a replica proves it is current (KMS_REPLICA_PROBE_MS). */
+  probeMs: number;
+  /** Lease of the elected leader that runs scheduled jobs: a dead leader is replaced after at most this (KMS_LEADER_TTL_S). */
+  leaderTtlS: number;
+  /** How often this replica's audit chain records the other chains' heads (KMS_REPLICA_WITNESS_MS). */
+  witnessMs: number;
 }
 
 /** What one client can hold of the server: connections, streams, and time. */
@@ -309,6 +327,34 @@ export function parseStore(env: NodeJS.ProcessEnv): StoreConfig {
   };
 }
 
+const REPLICA_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const REPLICA_VARS = ["KMS_REPLICA_ID", "KMS_REPLICA_STALE_MS", "KMS_REPLICA_PROBE_MS", "KMS_REPLICA_WITNESS_MS", "KMS_LEADER_TTL_S"] as const;
+
+/** KMS_REPLICA_*, KMS_WORKERS and KMS_LEADER_TTL_S: replicas need a shared store, so with LevelDB they are refused, not ignored. */
+export function parseReplica(env: NodeJS.ProcessEnv, store: StoreConfig): ReplicaConfig {
+  const workersValue = (env.KMS_WORKERS ?? "").trim().toLowerCase();
+  if (store.kind === "level") {
+    const stray = REPLICA_VARS.filter((v) => env[v]);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(", ")} set but KMS_STORE is level: replicas share an etcd store (KMS_STORE=etcd)`);
+    if (workersValue !== "" && workersValue !== "1") throw new ConfigError("KMS_WORKERS needs KMS_STORE=etcd: LevelDB is opened by one process only");
+    return { id: "local", workers: 1, staleMs: 1000, probeMs: 200, leaderTtlS: 5, witnessMs: 10_000 };
+  }
+  const id = env.KMS_REPLICA_ID || hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64) || "replica";
+  if (!REPLICA_ID_RE.test(id)) throw new ConfigError(`KMS_REPLICA_ID must be 1 to 64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), got "${id.slice(0, 80)}"`);
+  const workers = workersValue === "auto" ? Math.max(1, availableParallelism()) : parseInteger("KMS_WORKERS", workersValue, 1, 1, 256);
+  const staleMs = parseInteger("KMS_REPLICA_STALE_MS", env.KMS_REPLICA_STALE_MS, 1000, 100, 60_000);
+  const probeMs = parseInteger("KMS_REPLICA_PROBE_MS", env.KMS_REPLICA_PROBE_MS, Math.min(200, Math.floor(staleMs / 4)), 10, 60_000);
+  if (probeMs * 2 > staleMs) throw new ConfigError(`KMS_REPLICA_PROBE_MS (${probeMs}) must be at most half of KMS_REPLICA_STALE_MS (${staleMs})`);
+  return {
+    id,
+    workers,
+    staleMs,
+    probeMs,
+    leaderTtlS: parseInteger("KMS_LEADER_TTL_S", env.KMS_LEADER_TTL_S, 5, 2, 600),
+    witnessMs: parseInteger("KMS_REPLICA_WITNESS_MS", env.KMS_REPLICA_WITNESS_MS, 10_000, 100, 3_600_000),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const keyType = (env.KMS_DEFAULT_KEY_TYPE ?? "FIPS").toUpperCase();
   if (keyType !== "FIPS" && keyType !== "GM") throw new ConfigError(`KMS_DEFAULT_KEY_TYPE must be FIPS or GM, got "${keyType}"`);
@@ -317,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const regions = (env.KMS_REGIONS ?? DEFAULT_REGION).split(",").map((r) => r.trim()).filter(Boolean);
   if (regions.length === 0) throw new ConfigError("KMS_REGIONS must name at least one region");
   const dataDir = resolve(env.KMS_DATA_DIR || "./data");
+  const store = parseStore(env);
   return {
     grpcAddr: parseAddress("KMS_GRPC_ADDR", env.KMS_GRPC_ADDR ?? "127.0.0.1:50051"),
     httpAddr: parseAddress("KMS_HTTP_ADDR", env.KMS_HTTP_ADDR ?? "127.0.0.1:8080"),
@@ -349,7 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     seal: parseSeal(env),
     auditCheckpoint: parseAuditCheckpoint(env, dataDir),
-    store: parseStore(env),
+    store,
     whiteBox: {
       enabled: parseBoolean("KMS_WHITEBOX_ENABLED", env.KMS_WHITEBOX_ENABLED, true),
       keyLimit: parseInteger("KMS_WHITEBOX_KEY_LIMIT", env.KMS_WHITEBOX_KEY_LIMIT, 50, 1, 1000),
@@ -358,5 +405,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callLogLevel: parseLogLevel("KMS_CALL_LOG_LEVEL", env.KMS_CALL_LOG_LEVEL, "debug", ["debug", "info", "warn"]),
     metricsAddr: env.KMS_METRICS_ADDR ? parseAddress("KMS_METRICS_ADDR", env.KMS_METRICS_ADDR) : undefined,
     backupDir: env.KMS_BACKUP_DIR ? resolve(env.KMS_BACKUP_DIR) : undefined,
+    replica: parseReplica(env, store),
   };
 }

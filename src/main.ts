@@ -2,16 +2,22 @@
 import { startKms } from "./app.js";
 import { loadConfig, type ListenAddress } from "./config.js";
 import { consoleLogger as log } from "./log.js";
+import { isClusterWorker, reportReady, runPrimary } from "./replica/workers.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // KMS_WORKERS (etcd): this process only forks and watches the workers, each a replica.
+  if (config.replica.workers > 1 && !isClusterWorker()) return runPrimary(config, log);
+  const worker = isClusterWorker();
   const onListening = (grpc: ListenAddress, http: ListenAddress, sealed: boolean) => {
+    if (worker) return;
     log.info(`kms: gRPC, gRPC-Web and Connect (h2c) listening on ${grpc.host}:${grpc.port}`);
     log.info(`kms: Connect (HTTP/1.1) listening on ${http.host}:${http.port}`);
     if (sealed) log.warn("kms: the service is sealed: it answers health checks and kms.v1.UnsealService only, until enough shares arrive (npm run unseal)");
   };
   const server = await startKms(config, { log, onListening });
-  log.info(`kms: data in ${config.dataDir}, ${server.deps.repo.count} key(s), new keys ${config.defaultKeyType}`);
+  if (worker) reportReady({ grpc: server.grpc, http: server.http, keys: server.deps.repo.count });
+  else log.info(`kms: data in ${config.dataDir}, ${server.deps.repo.count} key(s), new keys ${config.defaultKeyType}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

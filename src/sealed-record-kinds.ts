@@ -8,8 +8,11 @@
  * A new family that seals material adds its kinds next to these (or
  * registers them itself on `trust.records`).
  */
-import type { Directory } from "./access/directory.js";
+import { DIRECTORY_SEQ_KEY, type Directory } from "./access/directory.js";
 import { auditKeySealedKind, checkpointKeySealedKind } from "./audit/index.js";
+import { REPLICA_CHAINS_SPACE } from "./audit/chain.js";
+import { CHAIN_REGISTRY_PREFIX } from "./audit/replicas.js";
+import { REPLICA_BEATS_PREFIX } from "./replica/sync.js";
 import { materialLabel } from "./crypto/seal.js";
 import { importTokenLabel } from "./keys/actions/get-parameters-for-import.js";
 import type { ImportTokenRecord, KeyVersion } from "./keys/key.js";
@@ -129,6 +132,12 @@ export const PLAIN_SPACES: readonly string[] = [
   keyspace.meta("schema"),
   keyspace.meta("audit-head"),
   keyspace.meta("legacy-key-scope"),
+  DIRECTORY_SEQ_KEY,
+  // Replicas: their audit chains, the chain registry, their heartbeats, and leader election keys.
+  REPLICA_CHAINS_SPACE,
+  CHAIN_REGISTRY_PREFIX,
+  REPLICA_BEATS_PREFIX,
+  "coord/",
 ];
 
 /** Registers every kind of today's families on `registry` (trust.records), and their plain spaces. */

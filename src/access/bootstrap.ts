@@ -7,6 +7,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { KmsError } from "../errors.js";
 import type { Directory } from "./directory.js";
 
 export interface RootCredentialsOptions {
@@ -37,7 +38,12 @@ export async function ensureRootCredentials(directory: Directory, opts: RootCred
   }
 
   if (opts.suppliedToken) {
-    if (!directory.hasTokenHash(opts.suppliedToken)) await directory.createToken(root, "root token (KMS_ROOT_TOKEN)", opts.nowMs, opts.suppliedToken);
+    const supplied = opts.suppliedToken;
+    if (!directory.hasTokenHash(supplied))
+      await directory.createToken(root, "root token (KMS_ROOT_TOKEN)", opts.nowMs, supplied).catch((err: unknown) => {
+        // Another replica starting with the same KMS_ROOT_TOKEN registered it first.
+        if (!(err instanceof KmsError && err.code === "ResourceInUse" && directory.hasTokenHash(supplied))) throw err;
+      });
     opts.log("kms: root bearer token from KMS_ROOT_TOKEN");
   } else if (directory.listTokens(root).length === 0) {
     const { token } = await directory.createToken(root, "root token (generated)", opts.nowMs);

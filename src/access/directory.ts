@@ -30,15 +30,25 @@
  * The first start moves every one of them whose MAC verifies into the
  * default account, in one batch (re-MAC'd for its new store key); one that
  * does not verify stays where it was and is refused at load, as before.
+ *
+ * Replicas (several processes on one etcd store): every change also bumps
+ * the directory's sequence record (v1/meta/directory-seq), guarded by the
+ * value this replica last applied, so directory changes are serialised across
+ * replicas: a change decided on a directory another replica has changed since
+ * is refused by the store, and re-run once this replica has caught up. The
+ * maps are kept from the store's watch (applyCommit): one function,
+ * applyRecord, turns a stored record into memory, at load, from the watch,
+ * and after this process's own writes when nothing watches.
  */
 import { hash, randomInt, timingSafeEqual } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { KmsError } from "../errors.js";
 import { randomAlphanumeric } from "../crypto/random.js";
 import { sealedVersion, type KeyringRootKey, type RootKey } from "../crypto/seal.js";
 import type { SealedRecordKind } from "../crypto/sealed-records.js";
 import { keyspace } from "../store/keyspace.js";
-import type { BatchOp, KvStore } from "../store/store.js";
-import type { Identity, Journal } from "../call.js";
+import { StoreConflictError, type BatchOp, type Guard, type KvStore, type Revision } from "../store/store.js";
+import { journaledRevision, type Identity, type Journal } from "../call.js";
 import type { AccessKeyRecord, AccessKeyStatus } from "./access-key.js";
 import { SECRET_ID_RE } from "../credential-formats.js";
 import { parsePolicy, type CompiledPolicy } from "./policy/index.js";
@@ -66,6 +76,12 @@ const macLabel = (storeKey: string, json: string) => `kms/v1/directory/${storeKe
 /** The MAC is the last member of a stored record. */
 const MAC_SUFFIX = /,"mac":"([A-Za-z0-9+/]+={0,2})"\}$/;
 const EMPTY = new Uint8Array(0);
+/** The directory's change counter: every change bumps it, guarded by the value read (serialises changes across replicas). */
+export const DIRECTORY_SEQ_KEY = keyspace.meta("directory-seq");
+/** How long a change waits for this replica's watch to bring the directory up to the store's latest change. */
+const CATCH_UP_MS = 5_000;
+/** Attempts of one change that keeps meeting other replicas' changes. */
+const MAX_CHANGE_ATTEMPTS = 8;
 
 /** A directory record that is not what this service wrote: refused at load. */
 class RefusedRecord extends Error {
@@ -202,6 +218,17 @@ const SPACES = {
   accounts: { prefix: keyspace.accountsPrefix, place: (r: AccountRecord) => [r.uin] },
 } as const;
 
+/** Every space's prefix, longest first so a prefix that begins another never takes its records. */
+const SPACE_PREFIXES: readonly string[] = Object.values(SPACES)
+  .map((sp) => sp.prefix)
+  .sort((a, b) => b.length - a.length);
+
+/** The last segment of a store key: the id a map is keyed by (SecretId, token id, fingerprint). */
+const lastSegment = (storeKey: string) => storeKey.slice(storeKey.lastIndexOf("/") + 1);
+
+/** What a change decided: the ops to write (none: nothing to do) and what the caller gets. */
+type Decision<T> = { ops: BatchOp[]; result: T };
+
 /** The spaces stores older than accounts had, and the field that names a legacy record's account after the move. */
 const LEGACY_SPACES: readonly { prefix: string; accountField: "account" | "uin" }[] = [
   { prefix: keyspace.principalsPrefix, accountField: "account" },
@@ -228,6 +255,16 @@ class DirectoryState {
   /** Compiled policies per principal uin; cleared on any change. */
   readonly grants = new Map<string, readonly CompiledPolicy[]>();
   private tail: Promise<unknown> = Promise.resolve();
+  /** Store keys of the records refused at load, and since, from the watch. */
+  refused: readonly string[] = [];
+  warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`);
+  /** The sequence record as last applied here (undefined: never written), and its number. */
+  private seqBytes: Uint8Array | undefined;
+  private seq = 0;
+  /** Changes waiting for the watch to bring the sequence up to a number. */
+  private readonly seqWaiters: { seq: number; resolve: () => void }[] = [];
+  /** Set by follow(): the store's watch applies every change (this replica's too). */
+  private watched: { settle: (revision: Revision) => Promise<void> } | undefined;
 
   constructor(
     readonly store: KvStore,
@@ -283,9 +320,225 @@ class DirectoryState {
     return { uin: BigInt(p.uin), account, name: p.name, root: p.root, operator: p.root && account === this.defaultAccount, credential };
   }
 
-  /** One batch: through the calling admin action's journal (its audit event alongside), or straight to the store at bootstrap. */
-  write(journal: Journal | undefined, ops: readonly BatchOp[]): Promise<void> {
-    return journal ? journal(ops) : this.store.batch(ops);
+  // ---- keeping memory equal to the store ----
+
+  /** Reads every record of every space (refusing and logging those that do not verify), the sequence first. */
+  async load(): Promise<void> {
+    // The sequence before the records: if a change lands between the two reads, the records are the newer,
+    // and a change decided here is guarded by the older sequence, so it is refused and re-run, never lost.
+    this.setSeq(await this.store.get(DIRECTORY_SEQ_KEY));
+    this.refused = [];
+    for (const prefix of SPACE_PREFIXES) for await (const [k, v] of this.store.scan({ prefix })) this.applyRecord(k, v);
+  }
+
+  follow(settle: (revision: Revision) => Promise<void>): void {
+    this.watched = { settle };
+  }
+
+  /** One commit from the store's watch, in commit order; idempotent (a replay changes nothing). */
+  applyCommit(changes: readonly BatchOp[]): void {
+    for (const op of changes) {
+      if (op.key === DIRECTORY_SEQ_KEY) this.setSeq(op.type === "put" ? op.value : undefined);
+      else this.applyRecord(op.key, op.type === "put" ? op.value : undefined);
+    }
+  }
+
+  /** The watch lost history: everything is read again, and what is no longer stored forgotten. */
+  async rebuild(): Promise<void> {
+    const before = this.storeKeys();
+    const present = new Set<string>();
+    this.setSeq(await this.store.get(DIRECTORY_SEQ_KEY));
+    for (const prefix of SPACE_PREFIXES)
+      for await (const [k, v] of this.store.scan({ prefix })) {
+        present.add(k);
+        this.applyRecord(k, v);
+      }
+    for (const k of before) if (!present.has(k)) this.applyRecord(k, undefined);
+  }
+
+  /** The store key of every record held in memory. */
+  private storeKeys(): string[] {
+    return [
+      ...[...this.accounts.keys()].map((uin) => keyspace.account(uin)),
+      ...[...this.principals.values()].map((p) => keyspace.principal(p.account, p.uin)),
+      ...[...this.policies.values()].map((e) => keyspace.policy(e.record.account, e.record.name)),
+      ...[...this.accessKeys.values()].map((e) => keyspace.accessKey(e.record.uin, e.record.secretId)),
+      ...[...this.tokens.values()].map((t) => keyspace.token(t.account, t.tokenId)),
+      ...[...this.certificates.values()].map((c) => keyspace.certificate(c.account, c.fingerprint)),
+      ...[...this.principalDeletions.keys()].map((k) => `${keyspace.principalDeletionsPrefix}${k}`),
+    ];
+  }
+
+  private setSeq(bytes: Uint8Array | undefined): void {
+    this.seqBytes = bytes;
+    this.seq = bytes === undefined ? 0 : Number(Buffer.from(bytes).toString("utf8")) || 0;
+    for (let i = this.seqWaiters.length - 1; i >= 0; i--) {
+      const w = this.seqWaiters[i] as { seq: number; resolve: () => void };
+      if (w.seq <= this.seq) {
+        this.seqWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /**
+   * The one place a stored record becomes memory (or leaves it: `bytes`
+   * undefined). A record whose MAC does not verify, or that sits at another
+   * place than it names, is refused: logged, listed in `refused`, and treated
+   * as absent.
+   */
+  applyRecord(storeKey: string, bytes: Uint8Array | undefined): void {
+    const prefix = SPACE_PREFIXES.find((p) => storeKey.startsWith(p));
+    if (prefix === undefined) return;
+    this.removeRecord(prefix, storeKey);
+    if (bytes === undefined) {
+      if (this.refused.includes(storeKey)) this.refused = this.refused.filter((k) => k !== storeKey);
+      return;
+    }
+    try {
+      const record = <T>(place: PlaceOf<T>): T => assertPlace(storeKey, prefix, verifiedRecord<T>(this.rootKey, storeKey, bytes), place);
+      switch (prefix) {
+        case SPACES.accounts.prefix:
+          this.putAccount(record(SPACES.accounts.place));
+          break;
+        case SPACES.principals.prefix:
+          this.putPrincipal(record(SPACES.principals.place));
+          break;
+        case SPACES.policies.prefix: {
+          const r = record(SPACES.policies.place);
+          this.policies.set(scoped(r.account, r.name), { record: r, compiled: tryParsePolicy(r.document) });
+          break;
+        }
+        case SPACES.accessKeys.prefix: {
+          const r = record(SPACES.accessKeys.place);
+          let secret: Uint8Array;
+          try {
+            secret = this.rootKey.unseal(Buffer.from(r.sealedSecretKey, "base64"), secretLabel(r.secretId));
+          } catch {
+            throw new RefusedRecord(`${storeKey}: its secret key does not unseal`);
+          }
+          this.accessKeys.set(r.secretId, { record: r, secretKey: Buffer.from(secret).toString("utf8") });
+          break;
+        }
+        case SPACES.tokens.prefix:
+          this.putToken(record(SPACES.tokens.place));
+          break;
+        case SPACES.certificates.prefix: {
+          const r = record(SPACES.certificates.place);
+          this.certificates.set(r.fingerprint, r);
+          break;
+        }
+        case SPACES.principalDeletions.prefix: {
+          const r = record(SPACES.principalDeletions.place);
+          this.principalDeletions.set(scoped(r.account, r.name), r.deletedAt);
+          break;
+        }
+      }
+      if (this.refused.includes(storeKey)) this.refused = this.refused.filter((k) => k !== storeKey);
+    } catch (err) {
+      if (!(err instanceof RefusedRecord)) throw err;
+      if (!this.refused.includes(storeKey)) this.refused = [...this.refused, storeKey];
+      this.warn(`kms: directory record refused: ${err.message}; it is ignored (restore it from a backup, or delete and recreate it)`);
+    }
+  }
+
+  /** Forgets the record stored under `storeKey`, with what indexes it. */
+  private removeRecord(prefix: string, storeKey: string): void {
+    const id = storeKey.slice(prefix.length);
+    switch (prefix) {
+      case SPACES.accounts.prefix: {
+        const a = this.accounts.get(id);
+        if (!a) return;
+        this.accounts.delete(id);
+        if (this.accountByName.get(a.name) === id) this.accountByName.delete(a.name);
+        break;
+      }
+      case SPACES.principals.prefix: {
+        const uin = lastSegment(storeKey);
+        const p = this.principals.get(uin);
+        // Only the record stored at this key: a refused copy elsewhere must not evict the real one.
+        if (!p || keyspace.principal(p.account, p.uin) !== storeKey) return;
+        this.principals.delete(uin);
+        if (this.principalByName.get(scoped(p.account, p.name)) === uin) this.principalByName.delete(scoped(p.account, p.name));
+        break;
+      }
+      case SPACES.policies.prefix:
+        this.policies.delete(id);
+        break;
+      case SPACES.accessKeys.prefix: {
+        const e = this.accessKeys.get(lastSegment(storeKey));
+        if (e && keyspace.accessKey(e.record.uin, e.record.secretId) === storeKey) this.accessKeys.delete(e.record.secretId);
+        break;
+      }
+      case SPACES.tokens.prefix: {
+        const t = this.tokens.get(lastSegment(storeKey));
+        if (!t || keyspace.token(t.account, t.tokenId) !== storeKey) return;
+        this.tokens.delete(t.tokenId);
+        if (this.tokenByHash.get(t.hash) === t.tokenId) this.tokenByHash.delete(t.hash);
+        break;
+      }
+      case SPACES.certificates.prefix: {
+        const c = this.certificates.get(lastSegment(storeKey));
+        if (c && keyspace.certificate(c.account, c.fingerprint) === storeKey) this.certificates.delete(c.fingerprint);
+        break;
+      }
+      case SPACES.principalDeletions.prefix:
+        this.principalDeletions.delete(id);
+        break;
+    }
+    this.grants.clear();
+  }
+
+  /**
+   * One change: decided on the directory as this replica holds it (brought
+   * up to the store's latest change first when watched), written as one
+   * batch (through the calling action's journal, its audit event alongside,
+   * or straight to the store at bootstrap) with the sequence bumped and
+   * guarded. If another replica changed the directory in between, the store
+   * refuses the batch and the change is decided again on the caught-up
+   * directory. Memory changes only from what was written (applyRecord).
+   */
+  change<T>(journal: Journal | undefined, decide: () => Decision<T> | Promise<Decision<T>>): Promise<T> {
+    return this.exclusive(async () => {
+      for (let attempt = 1; ; attempt++) {
+        await this.catchUp();
+        const { ops, result } = await decide();
+        if (ops.length === 0) return result;
+        const guard: Guard = { key: DIRECTORY_SEQ_KEY, value: this.seqBytes };
+        const next = Buffer.from(String(this.seq + 1), "utf8");
+        const all = [...ops, { type: "put" as const, key: DIRECTORY_SEQ_KEY, value: next }];
+        let revision: Revision | undefined;
+        try {
+          revision = journal ? journaledRevision(await journal(all, [], [guard])) : await this.store.batch(all, { guards: [guard] });
+        } catch (err) {
+          if (!(err instanceof StoreConflictError)) throw err;
+          if (attempt >= MAX_CHANGE_ATTEMPTS)
+            throw new KmsError("UnsupportedOperation.ServiceTemporaryUnavailable", `the directory changed under this request ${attempt} times in a row (other requests won); nothing was changed: try again`, err);
+          // Unwatched, nothing would bring the other change here: read the sequence again and retry on it.
+          if (!this.watched) this.setSeq(await this.store.get(DIRECTORY_SEQ_KEY));
+          await sleep(attempt);
+          continue;
+        }
+        if (this.watched && revision !== undefined) await this.watched.settle(revision);
+        else for (const op of all) op.key === DIRECTORY_SEQ_KEY ? this.setSeq(next) : this.applyRecord(op.key, op.type === "put" ? op.value : undefined);
+        return result;
+      }
+    });
+  }
+
+  /** Watched: waits until this replica has applied the directory's latest change (one read of the sequence). */
+  private async catchUp(): Promise<void> {
+    if (!this.watched) return;
+    const bytes = await this.store.get(DIRECTORY_SEQ_KEY);
+    const target = bytes === undefined ? 0 : Number(Buffer.from(bytes).toString("utf8")) || 0;
+    if (target <= this.seq) return;
+    const waiter = { seq: target, resolve: () => undefined as void };
+    const reached = new Promise<boolean>((resolve) => (waiter.resolve = () => resolve(true)));
+    this.seqWaiters.push(waiter);
+    const timer = setTimeout(() => waiter.resolve(), CATCH_UP_MS);
+    const caughtUp = await reached.finally(() => clearTimeout(timer));
+    if (this.seq < target || !caughtUp)
+      throw new KmsError("UnsupportedOperation.ServiceTemporaryUnavailable", `this replica has not seen the directory's latest change within ${CATCH_UP_MS} ms (is its store watch connected?); nothing was changed: try again`);
   }
 
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -377,7 +630,7 @@ export class AccountDirectory {
   // ---- changes: one at a time, one batch each ----
 
   createPrincipal(name: string, description: string, nowMs: number, journal?: Journal): Promise<PrincipalRecord> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       if (!PRINCIPAL_NAME_RE.test(name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
       this.requireAccount();
       if (this.state.principalByName.has(scoped(this.key, name))) throw new KmsError("ResourceInUse", `a principal named ${name} already exists`);
@@ -385,9 +638,7 @@ export class AccountDirectory {
       // The name was another principal's: its certificates (CN = name) must never authenticate this one.
       const reused = this.state.principalDeletions.get(scoped(this.key, name));
       if (reused !== undefined) record.certificatesAfter = reused;
-      await this.state.write(journal, [this.state.put(keyspace.principal(this.key, record.uin), record)]);
-      this.state.putPrincipal(record);
-      return record;
+      return { ops: [this.state.put(keyspace.principal(this.key, record.uin), record)], result: record };
     });
   }
 
@@ -397,7 +648,7 @@ export class AccountDirectory {
    * names a later principal of that name must be issued after this).
    */
   deletePrincipal(uin: bigint, nowMs: number, journal?: Journal): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const p = this.requirePrincipal(uin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root cannot be deleted");
       const keys = this.listAccessKeys(uin);
@@ -411,28 +662,16 @@ export class AccountDirectory {
         ...certificates.map((c): BatchOp => ({ type: "del", key: keyspace.certificate(this.key, c.fingerprint) })),
         this.state.put(keyspace.principalDeletion(this.key, p.name), deletion),
       ];
-      await this.state.write(journal, ops);
-      this.state.principals.delete(p.uin);
-      this.state.principalByName.delete(scoped(this.key, p.name));
-      for (const k of keys) this.state.accessKeys.delete(k.secretId);
-      for (const t of tokens) {
-        this.state.tokens.delete(t.tokenId);
-        this.state.tokenByHash.delete(t.hash);
-      }
-      for (const c of certificates) this.state.certificates.delete(c.fingerprint);
-      this.state.principalDeletions.set(scoped(this.key, p.name), nowMs);
-      this.state.grants.clear();
+      return { ops, result: undefined };
     });
   }
 
   /** Creates an access key; with `supplied` (operator-given root pair) stores that pair. */
   createAccessKey(principalUin: bigint, description: string, nowMs: number, supplied?: { secretId: string; secretKey: string }, journal?: Journal): Promise<{ record: AccessKeyRecord; secretKey: string }> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const p = this.requirePrincipal(principalUin);
       const { record, secretKey, op } = this.newAccessKey(p, description, nowMs, supplied);
-      await this.state.write(journal, [op]);
-      this.state.accessKeys.set(record.secretId, { record, secretKey });
-      return { record, secretKey };
+      return { ops: [op], result: { record, secretKey } };
     });
   }
 
@@ -454,31 +693,26 @@ export class AccountDirectory {
   }
 
   setAccessKeyStatus(secretId: string, status: AccessKeyStatus, journal?: Journal): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const e = this.requireAccessKey(secretId);
-      if (e.record.status === status) return;
-      const record = { ...e.record, status };
-      await this.state.write(journal, [this.state.put(keyspace.accessKey(this.key, secretId), record)]);
-      this.state.accessKeys.set(secretId, { record, secretKey: e.secretKey });
+      if (e.record.status === status) return { ops: [], result: undefined };
+      return { ops: [this.state.put(keyspace.accessKey(this.key, secretId), { ...e.record, status })], result: undefined };
     });
   }
 
   deleteAccessKey(secretId: string, journal?: Journal): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       this.requireAccessKey(secretId);
-      await this.state.write(journal, [{ type: "del", key: keyspace.accessKey(this.key, secretId) }]);
-      this.state.accessKeys.delete(secretId);
+      return { ops: [{ type: "del", key: keyspace.accessKey(this.key, secretId) }], result: undefined };
     });
   }
 
   /** Creates a bearer token "<tokenId>.<secret>" (or stores an operator-supplied one); only its hash is kept. */
   createToken(principalUin: bigint, description: string, nowMs: number, supplied?: string, journal?: Journal): Promise<{ record: TokenRecord; token: string }> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const p = this.requirePrincipal(principalUin);
       const { record, token, op } = this.newToken(p, description, nowMs, supplied);
-      await this.state.write(journal, [op]);
-      this.state.putToken(record);
-      return { record, token };
+      return { ops: [op], result: { record, token } };
     });
   }
 
@@ -491,73 +725,60 @@ export class AccountDirectory {
   }
 
   deleteToken(tokenId: string, journal?: Journal): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       if (!TOKEN_ID_RE.test(tokenId)) throw new KmsError("InvalidParameterValue", "TokenId must be kmst followed by 16 letters and digits");
-      const record = this.getToken(tokenId);
-      if (!record) throw new KmsError("ResourceNotFound", `token ${tokenId} does not exist`);
-      await this.state.write(journal, [{ type: "del", key: keyspace.token(this.key, tokenId) }]);
-      this.state.tokens.delete(tokenId);
-      this.state.tokenByHash.delete(record.hash);
+      if (!this.getToken(tokenId)) throw new KmsError("ResourceNotFound", `token ${tokenId} does not exist`);
+      return { ops: [{ type: "del", key: keyspace.token(this.key, tokenId) }], result: undefined };
     });
   }
 
   /** Binds a certificate (by fingerprint) to a sub-user. */
   registerCertificate(principalUin: bigint, cert: CertificateInfo, description: string, nowMs: number, journal?: Journal): Promise<CertificateRecord> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const p = this.requirePrincipal(principalUin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root authenticates with tokens and access keys only, never with a certificate");
       if (this.state.certificates.has(cert.fingerprint)) throw new KmsError("ResourceInUse", `certificate ${cert.fingerprint} is already registered`);
       const record: CertificateRecord = { fingerprint: cert.fingerprint, account: this.key, principalUin: p.uin, subject: cert.subject, notBefore: cert.notBefore, notAfter: cert.notAfter, description, createTime: nowMs };
       // From its first registration on, the principal authenticates by registered certificates only (deleting them all does not bring its CN back).
       const pinned: PrincipalRecord | undefined = p.certificatesOnly ? undefined : { ...p, certificatesOnly: true };
-      await this.state.write(journal, [this.state.put(keyspace.certificate(this.key, cert.fingerprint), record), ...(pinned ? [this.state.put(keyspace.principal(this.key, p.uin), pinned)] : [])]);
-      this.state.certificates.set(cert.fingerprint, record);
-      if (pinned) this.state.putPrincipal(pinned);
-      return record;
+      return { ops: [this.state.put(keyspace.certificate(this.key, cert.fingerprint), record), ...(pinned ? [this.state.put(keyspace.principal(this.key, p.uin), pinned)] : [])], result: record };
     });
   }
 
   deleteCertificate(fingerprint: string, journal?: Journal): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       assertFingerprint(fingerprint);
       if (!this.getCertificate(fingerprint)) throw new KmsError("ResourceNotFound", `certificate ${fingerprint} is not registered`);
-      await this.state.write(journal, [{ type: "del", key: keyspace.certificate(this.key, fingerprint) }]);
-      this.state.certificates.delete(fingerprint);
+      return { ops: [{ type: "del", key: keyspace.certificate(this.key, fingerprint) }], result: undefined };
     });
   }
 
   createPolicy(name: string, description: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       assertPolicyName(name);
       this.requireAccount();
       if (this.state.policies.has(scoped(this.key, name))) throw new KmsError("ResourceInUse", `a policy named ${name} already exists`);
-      const compiled = parsePolicy(document);
+      parsePolicy(document);
       const record: PolicyRecord = { account: this.key, name, description, document, createTime: nowMs, updateTime: nowMs };
-      await this.state.write(journal, [this.state.put(keyspace.policy(this.key, name), record)]);
-      this.state.policies.set(scoped(this.key, name), { record, compiled });
-      return record;
+      return { ops: [this.state.put(keyspace.policy(this.key, name), record)], result: record };
     });
   }
 
   updatePolicy(name: string, document: string, nowMs: number, journal?: Journal): Promise<PolicyRecord> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const e = this.requirePolicy(name);
-      const compiled = parsePolicy(document);
+      parsePolicy(document);
       const record: PolicyRecord = { ...e.record, document, updateTime: nowMs };
-      await this.state.write(journal, [this.state.put(keyspace.policy(this.key, name), record)]);
-      this.state.policies.set(scoped(this.key, name), { record, compiled });
-      this.state.grants.clear();
-      return record;
+      return { ops: [this.state.put(keyspace.policy(this.key, name), record)], result: record };
     });
   }
 
   deletePolicy(name: string, journal?: Journal): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       this.requirePolicy(name);
       const users = this.listPrincipals().filter((p) => p.policies.includes(name)).map((p) => p.name);
       if (users.length > 0) throw new KmsError("ResourceInUse", `policy ${name} is attached to ${users.slice(0, 5).join(", ")}${users.length > 5 ? ", ..." : ""}; detach it first`);
-      await this.state.write(journal, [{ type: "del", key: keyspace.policy(this.key, name) }]);
-      this.state.policies.delete(scoped(this.key, name));
+      return { ops: [{ type: "del", key: keyspace.policy(this.key, name) }], result: undefined };
     });
   }
 
@@ -580,16 +801,14 @@ export class AccountDirectory {
 
   /** Attaching needs the policy; detaching does not (a refused or lost policy can still be detached). */
   private changePolicies(uin: bigint, name: string, change: (list: string[]) => string[], journal: Journal | undefined, mustExist: boolean): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const p = this.requirePrincipal(uin);
       if (p.root) throw new KmsError("UnsupportedOperation", "the account root is not restricted by policies");
       if (mustExist) this.requirePolicy(name);
       else assertPolicyName(name);
       const policies = change(p.policies);
-      if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return;
-      const record = { ...p, policies };
-      await this.state.write(journal, [this.state.put(keyspace.principal(this.key, p.uin), record)]);
-      this.state.putPrincipal(record);
+      if (policies.length === p.policies.length && policies.every((n, i) => n === p.policies[i])) return { ops: [], result: undefined };
+      return { ops: [this.state.put(keyspace.principal(this.key, p.uin), { ...p, policies })], result: undefined };
     });
   }
 
@@ -634,8 +853,9 @@ export interface CreatedAccount {
  * the credential lookups of the request path, and the accounts themselves.
  */
 export class Directory extends AccountDirectory {
-  /** Store keys of the records refused at the last open (not loaded). */
-  refused: readonly string[] = [];
+  /** For the replica's store watch (src/replica/sync.ts Follower): what it keeps. */
+  readonly name = "directory";
+  readonly prefixes: readonly string[] = [...SPACE_PREFIXES, DIRECTORY_SEQ_KEY];
 
   constructor(store: KvStore, rootKey: RootKey, readonly accountUin: bigint) {
     super(new DirectoryState(store, rootKey, accountUin), accountUin);
@@ -655,46 +875,47 @@ export class Directory extends AccountDirectory {
    * records into the default account in one batch.
    */
   async open(nowMs: number, options: DirectoryOpenOptions = {}): Promise<void> {
-    const warn = options.warn ?? ((m: string) => process.stderr.write(`${m}\n`));
-    const { store, rootKey } = this.state;
+    if (options.warn) this.state.warn = options.warn;
     if (options.legacy?.pending) {
       await this.adoptLegacy();
       await options.legacy.done();
     }
     await this.moveIntoDefaultAccount();
-    const refused: string[] = [];
-    const load = async <T>(space: { prefix: string; place: PlaceOf<T> }, put: (record: T) => void) => {
-      for await (const [k, v] of store.scan({ prefix: space.prefix })) {
-        try {
-          put(assertPlace(k, space.prefix, verifiedRecord<T>(rootKey, k, v), space.place));
-        } catch (err) {
-          if (!(err instanceof RefusedRecord)) throw err;
-          refused.push(k);
-          warn(`kms: directory record refused: ${err.message}; it is ignored (restore it from a backup, or delete and recreate it)`);
-        }
-      }
-    };
-    await load(SPACES.accounts, (r) => this.state.putAccount(r));
-    await load(SPACES.principals, (r) => this.state.putPrincipal(r));
-    await load(SPACES.policies, (record) => this.state.policies.set(scoped(record.account, record.name), { record, compiled: tryParsePolicy(record.document) }));
-    await load(SPACES.accessKeys, (record) => {
-      let secret: Uint8Array;
-      try {
-        secret = rootKey.unseal(Buffer.from(record.sealedSecretKey, "base64"), secretLabel(record.secretId));
-      } catch {
-        throw new RefusedRecord(`${keyspace.accessKey(record.uin, record.secretId)}: its secret key does not unseal`);
-      }
-      this.state.accessKeys.set(record.secretId, { record, secretKey: Buffer.from(secret).toString("utf8") });
-    });
-    await load(SPACES.tokens, (record) => this.state.putToken(record));
-    await load(SPACES.certificates, (record) => this.state.certificates.set(record.fingerprint, record));
-    await load(SPACES.principalDeletions, (record) => this.state.principalDeletions.set(scoped(record.account, record.name), record.deletedAt));
-    this.refused = refused;
+    await this.state.load();
     await this.ensureDefaultAccount(nowMs);
   }
 
+  /** Store keys of the records refused at load (not loaded), and since, from the watch. */
+  get refused(): readonly string[] {
+    return this.state.refused;
+  }
+
+  /**
+   * Follows the store's watch from now on: applyCommit is fed every commit
+   * under the directory's spaces, and a change returns once `settle` says
+   * this replica has applied it.
+   */
+  follow(settle: (revision: Revision) => Promise<void>): void {
+    this.state.follow(settle);
+  }
+
+  /** One commit from the store's watch, in commit order; idempotent (a replay changes nothing). */
+  applyCommit(changes: readonly BatchOp[]): void {
+    this.state.applyCommit(changes);
+  }
+
+  /** The watch lost history: everything is read again. */
+  rebuild(): Promise<void> {
+    return this.state.rebuild();
+  }
+
   /** The default account and its root, created on first start (or re-created when refused at load). */
-  private async ensureDefaultAccount(nowMs: number): Promise<void> {
+  private ensureDefaultAccount(nowMs: number): Promise<void> {
+    return this.state.change(undefined, () => this.defaultAccountOps(nowMs));
+  }
+
+  /** What the default account and its root need written (nothing when both are as they must be). */
+  private defaultAccountOps(nowMs: number): Decision<undefined> {
     const uin = this.key;
     const ops: BatchOp[] = [];
     let account = this.state.accounts.get(uin);
@@ -709,16 +930,12 @@ export class Directory extends AccountDirectory {
       ops.push(this.state.put(keyspace.account(uin), account));
     }
     const existing = this.state.principals.get(uin);
-    let root: PrincipalRecord | undefined;
     if (!existing?.root || existing.account !== uin) {
       // No root record (first start), or a refused one: the root is re-created as it always is.
-      root = { uin, account: uin, name: ROOT_NAME, description: "the account root", createTime: existing?.createTime ?? nowMs, root: true, policies: [] };
+      const root: PrincipalRecord = { uin, account: uin, name: ROOT_NAME, description: "the account root", createTime: existing?.createTime ?? nowMs, root: true, policies: [] };
       ops.push(this.state.put(keyspace.principal(uin, uin), root));
     }
-    if (ops.length === 0) return;
-    await this.state.store.batch(ops);
-    this.state.putAccount(account);
-    if (root) this.state.putPrincipal(root);
+    return { ops, result: undefined };
   }
 
   /** MACs every record written before records were authenticated, in one batch. */
@@ -908,7 +1125,7 @@ export class Directory extends AccountDirectory {
 
   /** Creates an account, its root, a root token and a root access key, in one batch. */
   createAccount(spec: { name: string; description: string; uin: bigint; appId: bigint }, nowMs: number, journal?: Journal): Promise<CreatedAccount> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       if (!ACCOUNT_NAME_RE.test(spec.name)) throw new KmsError("InvalidParameterValue", "Name must be 1 to 64 of A-Z a-z 0-9 and _+=,.@-");
       if (this.state.accountByName.has(spec.name)) throw new KmsError("ResourceInUse", `an account named ${spec.name} already exists`);
       if (spec.uin !== 0n && (spec.uin < ACCOUNT_UIN_MIN || spec.uin > ACCOUNT_UIN_MAX)) throw new KmsError("InvalidParameterValue", "Uin must be 0 (generated) or 5 to 20 digits");
@@ -919,29 +1136,25 @@ export class Directory extends AccountDirectory {
       // newToken and newAccessKey write under the principal's account, not this view's.
       const token = this.newToken(root, "root token (CreateAccount)", nowMs);
       const key = this.newAccessKey(root, "root access key (CreateAccount)", nowMs);
-      await this.state.write(journal, [this.state.put(keyspace.account(uin), account), this.state.put(keyspace.principal(uin, uin), root), token.op, key.op]);
-      this.state.putAccount(account);
-      this.state.putPrincipal(root);
-      this.state.putToken(token.record);
-      this.state.accessKeys.set(key.record.secretId, { record: key.record, secretKey: key.secretKey });
-      return { account, token: token.token, secretId: key.record.secretId, secretKey: key.secretKey };
+      return {
+        ops: [this.state.put(keyspace.account(uin), account), this.state.put(keyspace.principal(uin, uin), root), token.op, key.op],
+        result: { account, token: token.token, secretId: key.record.secretId, secretKey: key.secretKey },
+      };
     });
   }
 
   setAccountStatus(uin: bigint, status: AccountStatus, journal?: Journal): Promise<void> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const a = this.requireAccountOf(uin);
       if (a.uin === this.key && status === "Disabled") throw new KmsError("UnsupportedOperation", "the default account (the operator's) cannot be disabled");
-      if (a.status === status) return;
-      const record = { ...a, status };
-      await this.state.write(journal, [this.state.put(keyspace.account(a.uin), record)]);
-      this.state.putAccount(record);
+      if (a.status === status) return { ops: [], result: undefined };
+      return { ops: [this.state.put(keyspace.account(a.uin), { ...a, status })], result: undefined };
     });
   }
 
   /** Makes `member` a member of `organization` (0: of none). Organisations are one level deep. */
   setOrganization(member: bigint, organization: bigint, journal?: Journal): Promise<AccountRecord> {
-    return this.state.exclusive(async () => {
+    return this.state.change(journal, () => {
       const m = this.requireAccountOf(member);
       if (organization !== 0n) {
         const org = this.requireAccountOf(organization);
@@ -953,10 +1166,8 @@ export class Directory extends AccountDirectory {
       const record: AccountRecord = { ...m };
       if (organization === 0n) delete record.organization;
       else record.organization = organization.toString();
-      if (record.organization === m.organization) return m;
-      await this.state.write(journal, [this.state.put(keyspace.account(m.uin), record)]);
-      this.state.putAccount(record);
-      return record;
+      if (record.organization === m.organization) return { ops: [], result: m };
+      return { ops: [this.state.put(keyspace.account(m.uin), record)], result: record };
     });
   }
 

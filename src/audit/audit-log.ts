@@ -14,28 +14,37 @@
  * writes, not an fsync per group. A crash can lose only such a tail, never a
  * link in the middle (batches are atomic and the log is sequential).
  *
- * One AuditLog per store: two writers would fork the chain.
+ * One AuditLog per chain. The store's one chain (LevelDB: one process) is
+ * written by one AuditLog; with replicas (options.chain) each writes its own
+ * chain, registers it, guards its head record by the bytes it last wrote (a
+ * second process started with the same replica id gets a conflict, reloads
+ * the head and goes on after the other's events: the chain never forks), and
+ * regularly records the other chains' heads in a witness event (replicas.ts).
  */
 import type { KeyObject } from "node:crypto";
 import { randomBytes } from "../crypto/random.js";
 import type { RootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
-import { keyspace } from "../store/keyspace.js";
-import { batchBytes, type BatchOp, type KvStore } from "../store/store.js";
+import { batchBytes, StoreConflictError, type BatchOp, type Guard, type KvStore, type Revision } from "../store/store.js";
 import {
-  AUDIT_HEAD_STORE_KEY,
   auditMacKey,
+  blockKey,
+  decodeHead,
+  LEGACY_CHAIN,
+  LEGACY_LAYOUT,
+  replicaLayout,
+  type ChainLayout,
   canonicalJson,
   chainMac,
   encodeBlock,
   encodeHead,
   GENESIS_MAC,
   loadOrCreateAuditKey,
-  readHead,
   storedLines,
-  verifyChain,
   type VerifyReport,
 } from "./chain.js";
+import { verifyDeployment, type DeploymentReport } from "./deployment.js";
+import { CHAIN_REGISTRY_PREFIX, encodeRegistration, otherHeads, witnessEvent } from "./replicas.js";
 import { normalizeEvent, parseStoredEvent, type AuditEvent, type ChainedRecord, type StoredAuditEvent } from "./event.js";
 import type { AuditCheckpointConfig } from "../config.js";
 import type { Logger } from "../log.js";
@@ -44,7 +53,18 @@ import { Checkpointer, loadOrCreateCheckpointSigner, readCheckpointFile, type Ch
 export interface AuditLogOptions {
   /** Signed checkpoints of the head, outside the data directory (KMS_AUDIT_CHECKPOINT_*). */
   checkpoints?: { config: AuditCheckpointConfig; log: Logger; now: () => number };
+  /** This replica's id: write its own chain (absent: the store's one chain, as one process does). */
+  chain?: string;
+  /** With a chain: how often it records the other chains' heads (default 10 s). */
+  witnessMs?: number;
+  /** Wall clock of witness events (default Date.now). */
+  now?: () => number;
+  /** Told when another process writes this replica's chain (two replicas started with one id). */
+  log?: Logger;
 }
+
+/** How often a replica's chain records the other chains' heads, by default. */
+const WITNESS_MS = 10_000;
 
 /** Events per store batch: bounds one write's size and the latency of the events behind it. */
 const MAX_BATCH_EVENTS = 512;
@@ -95,10 +115,15 @@ interface Pending {
   durable: boolean;
   /** A state change written in the same batch as its event (commitWith). */
   change?: readonly BatchOp[];
+  /** What the change relies on: if any guard fails, this change (alone) is refused with StoreConflictError. */
+  guards?: readonly Guard[];
   /** Absent for record(): nobody waits for the stored event. */
-  resolve?: (stored: StoredAuditEvent) => void;
+  resolve?: (stored: StoredAuditEvent, revision: Revision) => void;
   reject: (err: unknown) => void;
 }
+
+/** A state change's event once stored, with the store revision of the batch that holds both. */
+export type CommittedEvent = StoredAuditEvent & { readonly revision: Revision };
 
 function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
   return (
@@ -141,14 +166,31 @@ export class AuditLog {
   private checkpointFile: string | undefined;
   private checkpointSigner: CheckpointSigner | undefined;
 
+  private witnessTimer: NodeJS.Timeout | undefined;
+  private witnessing: Promise<void> | undefined;
+  private sharedChainWarned = false;
+  private now: () => number = () => Date.now();
+  private log: Logger | undefined;
+
   private constructor(
     private readonly store: KvStore,
     private readonly key: KeyObject,
+    /** Where this log's chain lives. */
+    private readonly layout: ChainLayout,
+    /** Guard the head by its bytes (replica chains: the store is shared). */
+    private readonly guardHead: boolean,
     /** Seq of the last durable event (0 before the first). */
     private headSeq: number,
     /** MAC of the last durable event. */
     private headMac: Buffer,
+    /** The head record as stored (what the next batch guards). */
+    private headBytes: Uint8Array | undefined,
   ) {}
+
+  /** The chain this log writes (LEGACY_CHAIN for the store's one chain). */
+  get chain(): string {
+    return this.layout.id;
+  }
 
   /**
    * Loads (or on first use creates) the audit key and resumes the chain from
@@ -158,8 +200,14 @@ export class AuditLog {
    */
   static async open(store: KvStore, rootKey: RootKey, options: AuditLogOptions = {}): Promise<AuditLog> {
     const auditKey = await loadOrCreateAuditKey(store, rootKey, () => randomBytes(32));
-    const head = await readHead(store);
-    const log = new AuditLog(store, auditMacKey(auditKey), head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC);
+    const key = auditMacKey(auditKey);
+    const layout = options.chain === undefined ? LEGACY_LAYOUT : replicaLayout(options.chain);
+    if (options.chain !== undefined) await registerChain(store, key, options.chain, (options.now ?? Date.now)());
+    const headBytes = await store.get(layout.headKey);
+    const head = decodeHead(headBytes);
+    const log = new AuditLog(store, key, layout, options.chain !== undefined, head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC, headBytes);
+    if (options.now) log.now = options.now;
+    log.log = options.log ?? options.checkpoints?.log;
     const cp = options.checkpoints;
     if (cp) {
       const signer = await loadOrCreateCheckpointSigner(store, rootKey);
@@ -175,11 +223,33 @@ export class AuditLog {
       }
       log.checkpointer = new Checkpointer(
         signer,
-        { file: cp.config.file, logLines: cp.config.log, everyEvents: cp.config.everyEvents, intervalMs: cp.config.intervalMs, now: cp.now, log: cp.log },
+        { ...(options.chain !== undefined ? { chain: options.chain } : {}), file: cp.config.file, logLines: cp.config.log, everyEvents: cp.config.everyEvents, intervalMs: cp.config.intervalMs, now: cp.now, log: cp.log },
         head,
       );
     }
+    if (options.chain !== undefined) {
+      log.witnessTimer = setInterval(() => void log.witness(), options.witnessMs ?? WITNESS_MS);
+      log.witnessTimer.unref();
+      void log.witness();
+    }
     return log;
+  }
+
+  /**
+   * Records the other chains' heads as the store holds them now, in this
+   * chain (replicas only; written with the next group commit, unsynced).
+   */
+  witness(): Promise<void> {
+    if (!this.guardHead || this.closed) return Promise.resolve();
+    this.witnessing ??= (async () => {
+      try {
+        const heads = await otherHeads(this.store, this.key, this.layout.id);
+        if (heads.length > 0 && !this.closed) await this.append(witnessEvent(heads, this.now()), { durable: false });
+      } catch (err) {
+        this.log?.error(`kms: audit chain ${this.layout.id}: cannot record the other chains' heads`, err);
+      }
+    })().finally(() => (this.witnessing = undefined));
+    return this.witnessing;
   }
 
   /** Writes a checkpoint of the current head now (when checkpoints are configured and the head moved). */
@@ -193,16 +263,20 @@ export class AuditLog {
    * and MAC. Events chain in call order.
    */
   append(event: AuditEvent, options: { durable: boolean } = { durable: true }): Promise<StoredAuditEvent> {
-    return this.enqueue(event, options.durable, undefined);
+    return new Promise<StoredAuditEvent>((resolve, reject) => this.queued(event, { durable: options.durable, resolve, reject }));
   }
 
   /**
    * Writes a state change and its event in one batch: the change lands if and
    * only if its event does, and the answer waits for the disk. Used by the
-   * gate for every call that changes state.
+   * gate for every call that changes state. With `guards`, the change lands
+   * only if they hold; otherwise it (and its event) is refused with
+   * StoreConflictError while the other changes of the group commit still land.
    */
-  commitWith(change: readonly BatchOp[], event: AuditEvent): Promise<StoredAuditEvent> {
-    return this.enqueue(event, true, change);
+  commitWith(change: readonly BatchOp[], event: AuditEvent, guards?: readonly Guard[]): Promise<CommittedEvent> {
+    return new Promise<CommittedEvent>((resolve, reject) =>
+      this.queued(event, { durable: true, change, ...(guards && guards.length > 0 ? { guards } : {}), resolve: (stored, revision) => resolve({ ...stored, revision }), reject }),
+    );
   }
 
   /**
@@ -212,10 +286,6 @@ export class AuditLog {
    */
   record(event: AuditEvent, onError: (err: unknown) => void): void {
     this.queued(event, { durable: false, reject: onError });
-  }
-
-  private enqueue(event: AuditEvent, durable: boolean, change: readonly BatchOp[] | undefined): Promise<StoredAuditEvent> {
-    return new Promise<StoredAuditEvent>((resolve, reject) => this.queued(event, { durable, ...(change ? { change } : {}), resolve, reject }));
   }
 
   /** Normalizes the event and queues it for the next group commit; a closed log or a malformed event goes to `reject`. */
@@ -236,15 +306,25 @@ export class AuditLog {
     while (this.draining) await this.draining;
   }
 
-  /** Writes what is queued and a last checkpoint, then refuses further appends. The store stays open: it is the caller's. */
+  /** Writes what is queued (and, for a replica, a last witness) and a last checkpoint, then refuses further appends. The store stays open: it is the caller's. */
   async close(): Promise<void> {
+    clearInterval(this.witnessTimer);
+    await this.witnessing;
+    await this.witness();
     this.closed = true;
     await this.flush();
     await this.checkpointer?.close();
   }
 
-  /** Matching events in seq order after opts.afterSeq, at most opts.limit of them. */
-  async query(filter: AuditFilter, opts: AuditQueryOptions): Promise<AuditPage> {
+  /**
+   * Matching events of one chain (default: the one this log writes; with
+   * replicas, any other by its replica id, or LEGACY_CHAIN) in seq order
+   * after opts.afterSeq, at most opts.limit of them.
+   */
+  async query(filter: AuditFilter, opts: AuditQueryOptions, chain?: string): Promise<AuditPage> {
+    const layout = chain === undefined || chain === "" || chain === this.layout.id ? this.layout : chain === LEGACY_CHAIN ? LEGACY_LAYOUT : replicaLayout(chain);
+    if (layout !== this.layout && layout !== LEGACY_LAYOUT && (await this.store.get(`${CHAIN_REGISTRY_PREFIX}${chain}`)) === undefined)
+      throw new KmsError("ResourceNotFound", `no audit chain ${String(chain).slice(0, 64)}`);
     const afterSeq = opts.afterSeq ?? 0;
     if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw invalidParameter("afterSeq must be a non-negative integer");
     if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_QUERY_LIMIT)
@@ -254,7 +334,7 @@ export class AuditLog {
     const events: StoredAuditEvent[] = [];
     let scanned = 0;
     let lastSeq = afterSeq;
-    for await (const item of storedLines(this.store, afterSeq + 1)) {
+    for await (const item of storedLines(this.store, afterSeq + 1, layout)) {
       // One event past a full page: more may follow, and lastSeq is still the page's last event.
       if (events.length === opts.limit) return { events, nextAfterSeq: lastSeq };
       if (scanned === MAX_QUERY_SCAN) break;
@@ -273,16 +353,17 @@ export class AuditLog {
   }
 
   /**
-   * Recomputes the whole chain. Events committed while it runs are left for
-   * the next run; this log's own head serves as an anchor, so a rollback of
-   * events together with the head record is caught too.
+   * Recomputes every chain of the deployment (deployment.ts), and checks each
+   * chain's witnesses of the others. Events committed while it runs are left
+   * for the next run; this log's own head serves as an anchor, so a rollback
+   * of its events together with its head record is caught too.
    */
-  async verify(): Promise<VerifyReport> {
-    // The checkpoints are read before the head: every one of them is then at or below the head the scan reads.
+  async verify(): Promise<DeploymentReport> {
+    // The checkpoints are read before the heads: every one of them is then at or below the head the scan reads.
     const checkpoints =
       this.checkpointFile && this.checkpointSigner ? { checkpoints: { set: await readCheckpointFile(this.checkpointFile), storeKey: this.checkpointSigner.publicKey } } : {};
     const anchor = this.headSeq > 0 ? { seq: this.headSeq, mac: this.headMac.toString("hex") } : undefined;
-    return verifyChain(this.store, this.key, { stopAtHead: true, ...(anchor ? { anchor } : {}), ...checkpoints });
+    return verifyDeployment(this.store, this.key, { stopAtHead: true, own: { chain: this.layout.id, anchor }, ...checkpoints });
   }
 
   private async drain(): Promise<void> {
@@ -314,11 +395,17 @@ export class AuditLog {
     let ops = 2;
     let bytes = 0;
     let n = 0;
+    const touched = new Set<string>();
     for (const p of this.queue) {
       if (n === MAX_BATCH_EVENTS) break;
-      const more = p.change?.length ?? 0;
-      const size = (p.change ? batchBytes(p.change) : 0) + EVENT_BYTES + KEY_ID_BYTES * p.record.keyIds.length;
+      const more = (p.change?.length ?? 0) + (p.guards?.length ?? 0);
+      const size = (p.change ? batchBytes(p.change, p.guards) : 0) + EVENT_BYTES + KEY_ID_BYTES * p.record.keyIds.length;
       if (n > 0 && (ops + more > maxOps || bytes + size > maxBytes / 2)) break;
+      // A guard is checked before any op of the batch applies: one on a key an earlier change of the
+      // group writes (or guards) would not see that change, so such a change waits for the next batch.
+      if (n > 0 && p.guards?.some((g) => touched.has(g.key))) break;
+      for (const op of p.change ?? []) touched.add(op.key);
+      for (const g of p.guards ?? []) touched.add(g.key);
       ops += more;
       bytes += size;
       n++;
@@ -326,17 +413,70 @@ export class AuditLog {
     return n;
   }
 
-  /** Writes one batch; never throws (failures go to the batch's appenders). */
+  /**
+   * Writes one batch; never throws (failures go to the batch's appenders).
+   * When guards fail, the changes that relied on them are refused and the
+   * rest of the group is written again without them (renumbered: nothing of
+   * the failed batch was stored).
+   */
   private async commit(items: Pending[]): Promise<void> {
+    for (;;) {
+      const conflict = await this.tryCommit(items);
+      if (!conflict) return;
+      if (conflict.keys.includes(this.layout.headKey)) {
+        // Another process appended to this chain (started with the same replica id): chain after its events.
+        await this.reloadHead().catch((err: unknown) => {
+          for (const p of items) p.reject(err);
+          items = [];
+        });
+        if (items.length === 0) return;
+        continue;
+      }
+      const failed = new Set(conflict.keys);
+      const kept: Pending[] = [];
+      for (const p of items) {
+        if (p.guards?.some((g) => failed.has(g.key))) p.reject(conflict);
+        else kept.push(p);
+      }
+      // A guard that failed yet names no change's key: refuse everything rather than loop.
+      if (kept.length === items.length) {
+        for (const p of items) p.reject(conflict);
+        return;
+      }
+      if (kept.length === 0) return;
+      items = kept;
+    }
+  }
+
+  private async reloadHead(): Promise<void> {
+    const bytes = await this.store.get(this.layout.headKey);
+    const head = decodeHead(bytes);
+    if (!this.sharedChainWarned) {
+      this.sharedChainWarned = true;
+      this.log?.error(`kms: audit chain ${this.layout.id} is being written by another process too (two replicas with KMS_REPLICA_ID=${this.layout.id}?); its events are chained after the other's, but give every replica its own id`);
+    }
+    this.headBytes = bytes;
+    this.headSeq = head?.seq ?? 0;
+    this.headMac = head ? Buffer.from(head.mac, "hex") : GENESIS_MAC;
+  }
+
+  /** One attempt: undefined when written (or failed for good), the conflict when guards failed. */
+  private async tryCommit(items: Pending[]): Promise<StoreConflictError | undefined> {
     let seq = this.headSeq;
     let mac = this.headMac;
-    const done: [(stored: StoredAuditEvent) => void, StoredAuditEvent][] = [];
+    // The MACs are attached to the records only once the batch is stored: an attempt refused by a guard
+    // is chained again from the records as they were.
+    const done: [(stored: StoredAuditEvent, revision: Revision) => void, ChainedRecord, string][] = [];
+    let revision: Revision;
+    let headBytes: Uint8Array;
     try {
       const ops: BatchOp[] = [];
+      const guards: Guard[] = [];
       const lines: string[] = [];
       const first = seq + 1;
       for (const p of items) {
         if (p.change) ops.push(...p.change);
+        if (p.guards) guards.push(...p.guards);
         seq++;
         const record = p.record;
         record.seq = seq;
@@ -345,19 +485,36 @@ export class AuditLog {
         const macHex = mac.toString("hex");
         // The stored JSON is the canonical JSON plus the MAC: one stringify per event.
         lines.push(`${body.slice(0, -1)},"mac":"${macHex}"}`);
-        if (p.resolve) done.push([p.resolve, Object.assign(record, { mac: macHex })]);
+        if (p.resolve) done.push([p.resolve, record, macHex]);
       }
       // The whole group is one record (chain.ts): one store operation per batch, not per event.
-      ops.push({ type: "put", key: keyspace.auditEvent(first), value: encodeBlock(lines) });
-      ops.push({ type: "put", key: AUDIT_HEAD_STORE_KEY, value: encodeHead({ seq, mac: mac.toString("hex") }) });
-      await this.store.batch(ops, { durable: items.some((p) => p.durable) });
+      ops.push({ type: "put", key: blockKey(this.layout, first), value: encodeBlock(lines) });
+      headBytes = encodeHead({ seq, mac: mac.toString("hex") });
+      ops.push({ type: "put", key: this.layout.headKey, value: headBytes });
+      if (this.guardHead) guards.push({ key: this.layout.headKey, value: this.headBytes });
+      revision = await this.store.batch(ops, { durable: items.some((p) => p.durable), ...(guards.length > 0 ? { guards } : {}) });
     } catch (err) {
+      if (err instanceof StoreConflictError) return err;
       for (const p of items) p.reject(err);
-      return;
+      return undefined;
     }
     this.headSeq = seq;
     this.headMac = mac;
+    this.headBytes = headBytes;
     this.checkpointer?.advance({ seq, mac: mac.toString("hex") });
-    for (const [resolve, stored] of done) resolve(stored);
+    for (const [resolve, record, macHex] of done) resolve(Object.assign(record, { mac: macHex }), revision);
+    return undefined;
+  }
+}
+
+/** Registers a replica's chain (once: a restarted replica finds its record and goes on with its chain). */
+async function registerChain(store: KvStore, key: KeyObject, chain: string, now: number): Promise<void> {
+  const storeKey = `${CHAIN_REGISTRY_PREFIX}${chain}`;
+  if ((await store.get(storeKey)) !== undefined) return;
+  try {
+    await store.batch([{ type: "put", key: storeKey, value: encodeRegistration(key, chain, now) }], { guards: [{ key: storeKey, value: undefined }] });
+  } catch (err) {
+    // Registered meanwhile by another process with the same id: the record stands.
+    if (!(err instanceof StoreConflictError)) throw err;
   }
 }

@@ -12,6 +12,11 @@
  * holding its events as lines of JSON (JSON escapes newlines inside strings).
  * One LevelDB operation per batch instead of one per event: measured, the
  * per-operation cost of the write path dominated the audit's price.
+ *
+ * Where a chain lives is its layout: the store's one chain (LevelDB, and any
+ * store written before replicas) under v1/audit/ with its head in v1/meta/;
+ * with replicas, one chain per replica under v1-audit/<replica id>/ (outside
+ * v1/, so replicas' store watches do not carry every audit block).
  */
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { KmsError } from "../errors.js";
@@ -26,6 +31,32 @@ export const AUDIT_KEY_LABEL = "kms/v1/audit-key";
 export const AUDIT_KEY_STORE_KEY = keyspace.meta("audit-key");
 export const AUDIT_HEAD_STORE_KEY = keyspace.meta("audit-head");
 export const GENESIS_MAC: Buffer = Buffer.alloc(32);
+
+/** Where one chain's event blocks and head are stored. */
+export interface ChainLayout {
+  /** The chain's name in reports and witnesses: LEGACY_CHAIN, or the replica id. */
+  id: string;
+  /** Prefix of its event blocks; a block's key is the prefix and its first seq in 16 digits. */
+  eventsPrefix: string;
+  headKey: string;
+}
+
+/** The store's one chain: every store before replicas, and LevelDB's always. */
+export const LEGACY_CHAIN = "@store";
+export const LEGACY_LAYOUT: ChainLayout = { id: LEGACY_CHAIN, eventsPrefix: keyspace.auditPrefix, headKey: AUDIT_HEAD_STORE_KEY };
+
+/** Per-replica chains live outside v1/: replicas' store watches cover v1/ and need none of the audit blocks. */
+export const REPLICA_CHAINS_SPACE = "v1-audit/";
+
+/** The layout of one replica's chain. */
+export function replicaLayout(replicaId: string): ChainLayout {
+  return { id: replicaId, eventsPrefix: `${REPLICA_CHAINS_SPACE}${replicaId}/events/`, headKey: `${REPLICA_CHAINS_SPACE}${replicaId}/head` };
+}
+
+/** The store key of the block whose first event is `seq`. */
+export function blockKey(layout: ChainLayout, seq: number): string {
+  return `${layout.eventsPrefix}${String(seq).padStart(16, "0")}`;
+}
 
 /** The last committed event: written in the same batch as the events. */
 export interface ChainHead {
@@ -65,8 +96,13 @@ export interface VerifyOptions {
    * store's checkpoint public key (undefined when it has none). A chain that
    * ends before the newest checkpoint is `truncated` at that checkpoint's
    * seq; an event that differs from its checkpoint is `checkpoint-mismatch`.
+   * Only the checkpoints of the chain verified count (checkpointsOf).
    */
   checkpoints?: { set: CheckpointSet; storeKey: string | undefined };
+  /** Which chain (default: the store's one chain). */
+  layout?: ChainLayout;
+  /** Sees every event whose MAC checked out, in chain order (deployment.ts reads witnesses this way). */
+  onEvent?: (event: StoredAuditEvent) => void;
 }
 
 const MAC_HEX = /^[0-9a-f]{64}$/;
@@ -90,8 +126,12 @@ export function encodeHead(head: ChainHead): Uint8Array {
 }
 
 /** The head record, undefined before the first event. */
-export async function readHead(store: KvStore): Promise<ChainHead | undefined> {
-  const bytes = await store.get(AUDIT_HEAD_STORE_KEY);
+export async function readHead(store: KvStore, layout: ChainLayout = LEGACY_LAYOUT): Promise<ChainHead | undefined> {
+  return decodeHead(await store.get(layout.headKey));
+}
+
+/** A stored head record (undefined: none). */
+export function decodeHead(bytes: Uint8Array | undefined): ChainHead | undefined {
   if (bytes === undefined) return undefined;
   let parsed: unknown;
   try {
@@ -128,13 +168,13 @@ export function encodeBlock(lines: readonly string[]): Uint8Array {
  * Every stored event line from `fromSeq` on, in chain order. An unexpected
  * key in the audit space is yielded as `badKey` so callers can report it.
  */
-export async function* storedLines(store: KvStore, fromSeq = 1): AsyncGenerator<StoredLine | { badKey: string; position: number }> {
+export async function* storedLines(store: KvStore, fromSeq = 1, layout: ChainLayout = LEGACY_LAYOUT): AsyncGenerator<StoredLine | { badKey: string; position: number }> {
   // The block holding fromSeq starts at or before it: the last key below fromSeq + 1.
   let startKey: string | undefined;
-  for await (const k of store.scanKeys({ prefix: keyspace.auditPrefix, after: keyspace.auditEvent(fromSeq + 1), reverse: true, limit: 1 })) startKey = k;
+  for await (const k of store.scanKeys({ prefix: layout.eventsPrefix, after: blockKey(layout, fromSeq + 1), reverse: true, limit: 1 })) startKey = k;
   let expected = fromSeq;
   const emit = function* (key: string, bytes: Uint8Array): Generator<StoredLine | { badKey: string; position: number }> {
-    const first = seqOfKey(key);
+    const first = seqOfKey(key, layout);
     if (first === undefined) {
       yield { badKey: key, position: expected };
       return;
@@ -147,7 +187,7 @@ export async function* storedLines(store: KvStore, fromSeq = 1): AsyncGenerator<
     const bytes = await store.get(startKey);
     if (bytes) yield* emit(startKey, bytes);
   }
-  for await (const [key, bytes] of store.scan({ prefix: keyspace.auditPrefix, ...(startKey !== undefined ? { after: startKey } : {}) })) yield* emit(key, bytes);
+  for await (const [key, bytes] of store.scan({ prefix: layout.eventsPrefix, ...(startKey !== undefined ? { after: startKey } : {}) })) yield* emit(key, bytes);
 }
 
 /** The seq a stored line claims, undefined when it does not parse. */
@@ -160,9 +200,9 @@ function seqOfLine(line: string): number | undefined {
 }
 
 /** The seq a store key names, undefined when it is not an event key. */
-export function seqOfKey(storeKey: string): number | undefined {
-  const digits = storeKey.slice(keyspace.auditPrefix.length);
-  if (!storeKey.startsWith(keyspace.auditPrefix) || !SEQ_DIGITS.test(digits)) return undefined;
+export function seqOfKey(storeKey: string, layout: ChainLayout = LEGACY_LAYOUT): number | undefined {
+  const digits = storeKey.slice(layout.eventsPrefix.length);
+  if (!storeKey.startsWith(layout.eventsPrefix) || !SEQ_DIGITS.test(digits)) return undefined;
   const seq = Number(digits);
   return seq >= 1 && Number.isSafeInteger(seq) ? seq : undefined;
 }
@@ -229,9 +269,10 @@ export async function loadOrCreateAuditKey(store: KvStore, rootKey: RootKey, new
  */
 export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
   const key = auditKey instanceof Uint8Array ? auditMacKey(auditKey) : auditKey;
+  const layout = options.layout ?? LEGACY_LAYOUT;
   let stored: ChainHead | undefined;
   try {
-    stored = await readHead(store);
+    stored = await readHead(store, layout);
   } catch (err) {
     return { ok: false, checked: 0, headSeq: 0, failure: { seq: 0, reason: "unreadable", detail: (err as Error).message } };
   }
@@ -251,7 +292,7 @@ export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObje
 
   let expected = 1;
   let prev: Buffer = GENESIS_MAC;
-  const lines = storedLines(store)[Symbol.asyncIterator]();
+  const lines = storedLines(store, 1, layout)[Symbol.asyncIterator]();
   let next = await lines.next();
   while (!next.done) {
     const item = next.value;
@@ -286,6 +327,7 @@ export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObje
     const cp = cps.bySeq.get(seq);
     if (cp && cp.mac !== macHex)
       return fail(seq, "checkpoint-mismatch", `event ${seq} differs from the checkpoint of ${isoTime(cp.time)}: the log was rewritten or replaced after it`);
+    options.onEvent?.(record);
     prev = mac;
     checked++;
     expected++;

@@ -18,6 +18,13 @@
  * Written every `everyEvents` events, every `intervalMs` when the head moved,
  * and at shutdown; each append is fsync'd. Off the commit path: a failed
  * append is logged, never fails a call.
+ *
+ * With replicas each chain has its own checkpoints, naming it (version 2):
+ *
+ *   {"v":2,"chain":"<replica id>","seq":...,"mac":...,"time":...,"key":...,"sig":...}
+ *
+ * signed over "kms-audit-checkpoint\nv2\n<chain>\n<seq>\n<mac>\n<time>", so a
+ * checkpoint of one chain cannot be passed off as another's.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { open, readFile } from "node:fs/promises";
@@ -36,6 +43,8 @@ const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 const MAC_HEX = /^[0-9a-f]{64}$/;
 
 export interface Checkpoint extends ChainHead {
+  /** The replica chain it belongs to; absent for the store's one chain (version 1 lines). */
+  chain?: string;
   /** ms since epoch */
   time: number;
   /** Raw Ed25519 public key, base64. */
@@ -46,10 +55,11 @@ export interface Checkpoint extends ChainHead {
 export interface CheckpointSigner {
   /** Raw public key, base64. */
   publicKey: string;
-  sign(head: ChainHead, time: number): Checkpoint;
+  sign(head: ChainHead, time: number, chain?: string): Checkpoint;
 }
 
-function message(seq: number, mac: string, time: number): Buffer {
+function message(seq: number, mac: string, time: number, chain: string | undefined): Buffer {
+  if (chain !== undefined) return Buffer.from(`kms-audit-checkpoint\nv2\n${chain}\n${seq}\n${mac}\n${time}`, "utf8");
   return Buffer.from(`kms-audit-checkpoint\nv1\n${seq}\n${mac}\n${time}`, "utf8");
 }
 
@@ -65,9 +75,9 @@ function signerOf(privateKey: KeyObject): CheckpointSigner {
   const publicKey = rawPublicKey(privateKey);
   return {
     publicKey,
-    sign(head, time) {
-      const sig = sign(null, message(head.seq, head.mac, time), privateKey).toString("base64");
-      return { seq: head.seq, mac: head.mac, time, key: publicKey, sig };
+    sign(head, time, chain) {
+      const sig = sign(null, message(head.seq, head.mac, time, chain), privateKey).toString("base64");
+      return { ...(chain !== undefined ? { chain } : {}), seq: head.seq, mac: head.mac, time, key: publicKey, sig };
     },
   };
 }
@@ -108,7 +118,13 @@ export function checkpointKeySealedKind(): SealedRecordKind {
 }
 
 export function encodeCheckpoint(c: Checkpoint): string {
+  if (c.chain !== undefined) return JSON.stringify({ v: 2, chain: c.chain, seq: c.seq, mac: c.mac, time: c.time, key: c.key, sig: c.sig });
   return JSON.stringify({ v: 1, seq: c.seq, mac: c.mac, time: c.time, key: c.key, sig: c.sig });
+}
+
+/** The checkpoints of one chain (LEGACY_CHAIN: the version 1 lines). */
+export function checkpointsOf(set: CheckpointSet, chain: string, legacyChain: string): CheckpointSet {
+  return { valid: set.valid.filter((c) => (c.chain ?? legacyChain) === chain), rejected: set.rejected };
 }
 
 /** What a checkpoint file holds, once every line is checked. */
@@ -127,7 +143,8 @@ export function parseCheckpoints(text: string): CheckpointSet {
   const valid: Checkpoint[] = [];
   let rejected = 0;
   for (const raw of text.split("\n")) {
-    const brace = raw.indexOf('{"v":1,');
+    const v1 = raw.indexOf('{"v":1,');
+    const brace = v1 >= 0 ? v1 : raw.indexOf('{"v":2,');
     if (brace < 0) {
       if (raw.trim() !== "" && raw.includes("audit checkpoint")) rejected++;
       continue;
@@ -147,12 +164,14 @@ function parseLine(line: string): Checkpoint | undefined {
   } catch {
     return undefined;
   }
-  if (p.v !== 1 || !Number.isSafeInteger(p.seq) || (p.seq as number) < 0 || typeof p.mac !== "string" || !MAC_HEX.test(p.mac) || !Number.isSafeInteger(p.time) || typeof p.key !== "string" || typeof p.sig !== "string")
+  if ((p.v !== 1 && p.v !== 2) || !Number.isSafeInteger(p.seq) || (p.seq as number) < 0 || typeof p.mac !== "string" || !MAC_HEX.test(p.mac) || !Number.isSafeInteger(p.time) || typeof p.key !== "string" || typeof p.sig !== "string")
     return undefined;
-  const c: Checkpoint = { seq: p.seq as number, mac: p.mac, time: p.time as number, key: p.key, sig: p.sig };
+  if (p.v === 2 && (typeof p.chain !== "string" || p.chain === "")) return undefined;
+  const chain = p.v === 2 ? (p.chain as string) : undefined;
+  const c: Checkpoint = { ...(chain !== undefined ? { chain } : {}), seq: p.seq as number, mac: p.mac, time: p.time as number, key: p.key, sig: p.sig };
   try {
     if (Buffer.from(c.key, "base64").length !== 32) return undefined;
-    return verify(null, message(c.seq, c.mac, c.time), publicKeyObject(c.key), Buffer.from(c.sig, "base64")) ? c : undefined;
+    return verify(null, message(c.seq, c.mac, c.time, chain), publicKeyObject(c.key), Buffer.from(c.sig, "base64")) ? c : undefined;
   } catch {
     return undefined;
   }
@@ -170,6 +189,8 @@ export async function readCheckpointFile(file: string): Promise<CheckpointSet> {
 }
 
 export interface CheckpointerOptions {
+  /** The replica chain checkpointed (absent: the store's one chain, version 1 lines). */
+  chain?: string;
   file: string | undefined;
   /** Also log each line. */
   logLines: boolean;
@@ -220,7 +241,7 @@ export class Checkpointer {
   private async write(): Promise<void> {
     const head = this.head;
     if (!head || head.seq === 0 || (this.written && this.written.seq === head.seq)) return;
-    const line = encodeCheckpoint(this.signer.sign(head, this.opts.now()));
+    const line = encodeCheckpoint(this.signer.sign(head, this.opts.now(), this.opts.chain));
     try {
       if (this.opts.file) {
         const fh = await open(this.opts.file, "a", 0o600);

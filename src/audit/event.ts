@@ -5,9 +5,10 @@
  */
 import { KmsError } from "../errors.js";
 
-export type Transport = "grpc" | "grpc-web" | "connect" | "api3";
+/** How a call arrived; "internal" for the service's own events (audit witnesses between replicas' chains). */
+export type Transport = "grpc" | "grpc-web" | "connect" | "api3" | "internal";
 
-const TRANSPORTS: ReadonlySet<string> = new Set<Transport>(["grpc", "grpc-web", "connect", "api3"]);
+const TRANSPORTS: ReadonlySet<string> = new Set<Transport>(["grpc", "grpc-web", "connect", "api3", "internal"]);
 
 /** One call, allowed or denied. Never request data: no plaintext, key material, secrets, signatures. */
 export interface AuditEvent {

@@ -14,6 +14,10 @@
  * the chain against the signed checkpoints the server wrote outside the data
  * directory, which catches a log cut short or wiped.
  *
+ * With KMS_STORE=etcd it reads the etcd store (KMS_ETCD_*) instead, and
+ * verifies every replica's chain and their witnesses of each other; export
+ * writes every chain in turn, each event naming its chain.
+ *
  * Exit codes: 0 done (chain intact), 1 chain broken (verify), 2 could not run
  * (usage, configuration, store missing or locked, root key missing or wrong).
  */
@@ -22,7 +26,11 @@ import { realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AuditLog, loadAuditKey, MAX_QUERY_LIMIT, readCheckpointFile, storedCheckpointKey, toJsonLines, verifyChain, type AuditFilter, type VerifyOptions } from "../audit/index.js";
+import { AuditLog, loadAuditKey, MAX_QUERY_LIMIT, readCheckpointFile, storedCheckpointKey, toJsonLines, type AuditFilter } from "../audit/index.js";
+import { auditMacKey, LEGACY_CHAIN } from "../audit/chain.js";
+import { verifyDeployment, type DeploymentVerifyOptions } from "../audit/deployment.js";
+import { chainLayouts } from "../audit/replicas.js";
+import { openStore as openConfiguredStore } from "../store/open.js";
 import { ConfigError, loadConfig } from "../config.js";
 import type { RootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
@@ -185,8 +193,16 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (text !== "" && !out.write(text)) await once(out, "drain");
 }
 
-async function openStore(dataDir: string): Promise<KvStore> {
-  const dbDir = join(dataDir, "db");
+async function openStore(config: ReturnType<typeof loadConfig>): Promise<KvStore> {
+  if (config.store.kind === "etcd") {
+    try {
+      return await openConfiguredStore(config);
+    } catch (err) {
+      if (err instanceof StoreOpenError) throw new CannotRun(err.message);
+      throw err;
+    }
+  }
+  const dbDir = join(config.dataDir, "db");
   // LevelDB would create an empty store in a mistyped directory; look before opening.
   const current = await stat(join(dbDir, "CURRENT")).catch(() => undefined);
   if (!current?.isFile()) throw new CannotRun(`no KMS store in ${dbDir} (set KMS_DATA_DIR or --data-dir)`);
@@ -211,7 +227,7 @@ async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStor
   }
   if (args.command === "verify") {
     // Offline: the stored head is the whole truth, so events past it are flagged rather than skipped.
-    let options: VerifyOptions = {};
+    let options: DeploymentVerifyOptions = {};
     if (checkpointFile !== undefined) {
       const set = await readCheckpointFile(checkpointFile).catch((err: Error) => {
         throw new CannotRun(`cannot read the checkpoint file ${checkpointFile}: ${err.message}`);
@@ -219,19 +235,24 @@ async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStor
       if (set.valid.length === 0 && set.rejected === 0) await write(io.stderr, `kms-audit: ${checkpointFile} holds no checkpoints yet\n`);
       options = { checkpoints: { set, storeKey: await storedCheckpointKey(store, rootKey) } };
     }
-    const report = await verifyChain(store, auditKey, options);
-    await write(io.stdout, `${JSON.stringify(report)}\n`);
+    const report = await verifyDeployment(store, auditKey, options);
+    // A store of one process reports as it always did; with replicas, one line per chain follows in "chains".
+    const printed = report.chains.length <= 1 ? { ok: report.ok, checked: report.checked, headSeq: report.headSeq, ...(report.failure ? { failure: report.failure } : {}), ...(report.checkpoint ? { checkpoint: report.checkpoint } : {}) } : report;
+    await write(io.stdout, `${JSON.stringify(printed)}\n`);
     return report.ok ? EXIT_OK : EXIT_BROKEN;
   }
   // The audit key exists (loaded above), so open() only reads.
   const log = await AuditLog.open(store, rootKey);
   try {
-    let afterSeq = 0;
-    for (;;) {
-      const page = await log.query(args.filter, { afterSeq, limit: MAX_QUERY_LIMIT });
-      await write(io.stdout, toJsonLines(page.events));
-      if (page.nextAfterSeq === undefined) break;
-      afterSeq = page.nextAfterSeq;
+    const chains = (await chainLayouts(store, auditMacKey(auditKey))).map((c) => c.layout.id);
+    for (const chain of chains) {
+      let afterSeq = 0;
+      for (;;) {
+        const page = await log.query(args.filter, { afterSeq, limit: MAX_QUERY_LIMIT }, chain);
+        await write(io.stdout, toJsonLines(page.events, chain === LEGACY_CHAIN ? undefined : chain));
+        if (page.nextAfterSeq === undefined) break;
+        afterSeq = page.nextAfterSeq;
+      }
     }
   } finally {
     await log.close();
@@ -260,7 +281,7 @@ export async function runAuditCli(argv: readonly string[], env: NodeJS.ProcessEn
   let store: KvStore | undefined;
   try {
     const config = loadConfig(args.dataDir === undefined ? env : { ...env, KMS_DATA_DIR: args.dataDir });
-    store = await openStore(config.dataDir);
+    store = await openStore(config);
     const rootKey = await openKeyringReadOnly(config, store);
     const checkpointFile = args.command === "verify" ? (args.checkpoint ?? config.auditCheckpoint?.file) : undefined;
     return await runCommand(args, store, rootKey, io, checkpointFile);

@@ -6,7 +6,7 @@ import { KmsError } from "../errors.js";
 import type { CallContext } from "../call.js";
 import type { KmsDeps } from "./deps.js";
 import type { CloudBinding, KeyRecord } from "./key.js";
-import { keyLock } from "./locks.js";
+import { changeKeys } from "./change.js";
 import { resolveKey } from "./resolver.js";
 import { assertKeyId } from "./validate.js";
 
@@ -44,13 +44,13 @@ export async function changeBindings(
   assertKeyId(req.keyId);
   assertBinding(req.productId, req.resourceId);
   const binding = { productId: req.productId, resourceId: req.resourceId };
-  await deps.locks.run([keyLock(req.keyId)], async () => {
+  await changeKeys(deps, [req.keyId], async () => {
     const key = await resolveKey(deps, call, purpose, req.keyId);
     const bindings = change(key, binding);
     if (!bindings) return;
     const after: KeyRecord = { ...key, bindings };
     if (bindings.length === 0) delete after.bindings;
-    await deps.repo.commit([deps.repo.putKey(after)], call.journal);
+    await deps.repo.commit([deps.repo.putKey(after)], call.journal, [deps.repo.guardOf(key)]);
   });
 }
 

@@ -9,16 +9,21 @@
  * the first region then configured), so a later change of KMS_ACCOUNT_UIN or
  * KMS_REGIONS never moves them. The alias index is keyed by scope; that
  * start also moves the old unscoped alias entries under the legacy scope.
+ *
+ * Several replicas may share the store (etcd): what this repository keeps in
+ * memory (the record cache, the listing index, the key count) is then kept
+ * current from the store's watch (applyCommit), and a change guards what it
+ * read (guardOf, absent) so that a concurrent change elsewhere makes it fail
+ * with StoreConflictError instead of being lost (change.ts re-runs it).
  */
 import { DEFAULT_ACCOUNT_UIN, DEFAULT_REGION } from "../config.js";
 import { KmsError } from "../errors.js";
 import { keyspace, legacyKeyspace, type ScheduleKind } from "../store/keyspace.js";
-import type { BatchOp, KvStore } from "../store/store.js";
+import type { BatchOp, Guard, KvStore } from "../store/store.js";
 import type { Journal } from "../call.js";
 import type { ImportTokenRecord, KeyRecord, KeyScope, KeyVersion } from "./key.js";
 import { ScopedSummaries, summaryOf, type KeySummary } from "./summary-index.js";
 import { decodeRecord, encodeRecord } from "../store/record-codec.js";
-
 
 export interface ScheduleEntry {
   storeKey: string;
@@ -26,8 +31,6 @@ export interface ScheduleEntry {
   subject: string;
   dateMs: number;
 }
-
-
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
@@ -54,8 +57,17 @@ function parseScope(bytes: Uint8Array): KeyScope | undefined {
 }
 
 export class KeyRepository {
-  /** Number of stored keys; counted at open, kept current by commit(). */
-  private keyCount = 0;
+  /** Ids of the stored keys (the count): read at open, kept current by commits and the watch. */
+  private readonly ids = new Set<string>();
+  /** The stored bytes each record was decoded from: what a change guards (guardOf). */
+  private readonly storedBytes = new WeakMap<KeyRecord, Uint8Array>();
+  /** Set once the store's watch feeds applyCommit: then only the watch updates the index and the count. */
+  private watched = false;
+  /** Told when a key record is deleted (by this replica or another): its unsealed material can go. */
+  onRemoved: ((keyId: string) => void) | undefined;
+  /** For the replica's store watch (src/replica/sync.ts Follower): what it keeps. */
+  readonly name = "key repository";
+  readonly prefixes: readonly string[] = [keyspace.keysPrefix];
   /**
    * Key records read on the hot path (every Encrypt reads one), frozen so no
    * caller can change a cached record. commit() drops the keys it touched;
@@ -79,11 +91,30 @@ export class KeyRepository {
   /** Records behind putKey ops, so commit() can update the summaries without decoding. */
   private readonly written = new WeakMap<BatchOp, KeyRecord>();
 
-  constructor(readonly store: KvStore) {}
+  /**
+   * Other processes write the store too (etcd replicas): changes read fresh
+   * and carry their guards. On a store this process alone writes (LevelDB)
+   * the in-process key locks already serialise every change of a key and the
+   * cache is never behind, so both are skipped: the guard check would cost a
+   * store read on every change (measured: CreateKey 10-40% slower).
+   */
+  readonly shared: boolean;
+
+  constructor(
+    readonly store: KvStore,
+    options: { shared?: boolean } = {},
+  ) {
+    this.shared = options.shared ?? true;
+  }
 
   /** The listing index (built on first use if start has not built it yet). */
   summaries(): Promise<ScopedSummaries> {
-    this.indexReady ??= (async () => {
+    this.indexReady ??= this.buildIndex();
+    return this.index ? Promise.resolve(this.index) : this.indexReady;
+  }
+
+  private buildIndex(): Promise<ScopedSummaries> {
+    return (async () => {
       const list: KeySummary[] = [];
       const unreadable: string[] = [];
       for await (const [k, bytes] of this.store.scan({ prefix: keyspace.keysPrefix })) {
@@ -101,7 +132,6 @@ export class KeyRepository {
       for (const ops of this.duringBuild.splice(0)) this.applyToSummaries(ops);
       return this.index;
     })();
-    return this.index ? Promise.resolve(this.index) : this.indexReady;
   }
 
   private applyToSummaries(ops: readonly BatchOp[]): void {
@@ -112,9 +142,66 @@ export class KeyRepository {
     }
     for (const op of ops) {
       if (!op.key.startsWith(keyspace.keysPrefix)) continue;
-      const record = op.type === "put" ? this.written.get(op) : undefined;
+      const keyId = op.key.slice(keyspace.keysPrefix.length);
+      const record = op.type === "put" ? (this.written.get(op) ?? this.readable(keyId, op.value)) : undefined;
       if (record) index.put(summaryOf(record));
-      else index.remove(op.key.slice(keyspace.keysPrefix.length));
+      else index.remove(keyId);
+    }
+  }
+
+  /** A record from the watch, or undefined (and listed as unreadable) when it does not decode. */
+  private readable(keyId: string, bytes: Uint8Array): KeyRecord | undefined {
+    try {
+      const record = this.decodeKey(bytes, `key ${keyId}`);
+      if (this.unreadableKeys.includes(keyId)) this.unreadableKeys = this.unreadableKeys.filter((k) => k !== keyId);
+      return record;
+    } catch (err) {
+      if (!(err instanceof KmsError)) throw err;
+      if (!this.unreadableKeys.includes(keyId)) this.unreadableKeys = [...this.unreadableKeys, keyId];
+      return undefined;
+    }
+  }
+
+  /**
+   * One commit as the store's watch delivers it (every replica's, this one's
+   * included), in commit order. Idempotent: replaying commits the caches
+   * already hold (after a scan taken since their revision) changes nothing.
+   */
+  applyCommit(changes: readonly BatchOp[]): void {
+    const touched = changes.filter((op) => op.key.startsWith(keyspace.keysPrefix));
+    if (touched.length === 0) return;
+    this.epoch++;
+    for (const op of touched) {
+      const keyId = op.key.slice(keyspace.keysPrefix.length);
+      this.cache.delete(keyId);
+      if (op.type === "put") this.ids.add(keyId);
+      else if (this.ids.delete(keyId)) this.onRemoved?.(keyId);
+    }
+    this.applyToSummaries(touched);
+  }
+
+  /** From now on the store's watch feeds applyCommit: commit() leaves the index and the count to it. */
+  follow(): void {
+    this.watched = true;
+  }
+
+  /**
+   * The watch lost history (etcd compacted it): everything kept is rebuilt
+   * from a scan. Reads meanwhile go to the store (the cache is empty).
+   */
+  async rebuild(): Promise<void> {
+    this.epoch++;
+    this.cache.clear();
+    const fresh = new Set<string>();
+    for await (const k of this.store.scanKeys({ prefix: keyspace.keysPrefix })) fresh.add(k.slice(keyspace.keysPrefix.length));
+    for (const id of this.ids) if (!fresh.has(id)) this.onRemoved?.(id);
+    this.ids.clear();
+    for (const id of fresh) this.ids.add(id);
+    if (this.indexReady) {
+      this.index = undefined;
+      this.duringBuild = [];
+      this.indexReady = this.buildIndex();
+      await this.indexReady;
     }
   }
 
@@ -137,9 +224,8 @@ export class KeyRepository {
     this.legacy = scope ?? legacy ?? this.legacy;
     if (!scope) await this.store.batch([{ type: "put", key: LEGACY_SCOPE_KEY, value: Buffer.from(JSON.stringify(this.legacy), "utf8") }]);
     await this.moveLegacyAliases();
-    let n = 0;
-    for await (const _ of this.store.scanKeys({ prefix: keyspace.keysPrefix })) n++;
-    this.keyCount = n;
+    this.ids.clear();
+    for await (const k of this.store.scanKeys({ prefix: keyspace.keysPrefix })) this.ids.add(k.slice(keyspace.keysPrefix.length));
   }
 
   /**
@@ -166,9 +252,10 @@ export class KeyRepository {
     return this.legacy;
   }
 
-  /** A stored key record, with the legacy scope when it names none. */
+  /** A stored key record, with the legacy scope when it names none; its bytes remembered for guardOf. */
   private decodeKey(bytes: Uint8Array, what: string): KeyRecord {
     const record = decodeRecord<KeyRecord>(bytes, what);
+    this.storedBytes.set(record, bytes);
     if (record.account === undefined) record.account = this.legacy.account;
     if (record.region === undefined) record.region = this.legacy.region;
     return record;
@@ -176,7 +263,7 @@ export class KeyRepository {
 
   /** Keys stored, in every scope. */
   get count(): number {
-    return this.keyCount;
+    return this.ids.size;
   }
 
   /** Keys one account keeps in one region (every state but purged). */
@@ -190,6 +277,30 @@ export class KeyRepository {
     const epoch = this.epoch;
     const bytes = await this.store.get(keyspace.key(keyId));
     return bytes && this.remember(keyId, this.decodeKey(bytes, `key ${keyId}`), epoch);
+  }
+
+  /**
+   * Drops these keys from the cache, so that the next read of each comes
+   * from the store: a change reads what it decides on fresh (with replicas,
+   * the cache may be a few milliseconds behind another replica's change, and
+   * a refusal must not rest on that).
+   */
+  forget(keyIds: readonly string[]): void {
+    if (keyIds.length === 0) return;
+    this.epoch++;
+    for (const id of keyIds) this.cache.delete(id);
+  }
+
+  /** The guard of a change based on `record` as read here: the store must still hold exactly those bytes. */
+  guardOf(record: KeyRecord): Guard {
+    const bytes = this.storedBytes.get(record);
+    if (!bytes) throw new Error(`key ${record.keyId}: the record to guard was not read from the store`);
+    return { key: keyspace.key(record.keyId), value: bytes };
+  }
+
+  /** The guard of a new key record or alias: nothing may be stored there yet. */
+  absent(storeKey: string): Guard {
+    return { key: storeKey, value: undefined };
   }
 
   /**
@@ -217,8 +328,10 @@ export class KeyRepository {
    * synced writes, a fifth of CreateKey's main-thread time), else from the store.
    */
   async aliasOwner(scope: KeyScope, alias: string): Promise<string | undefined> {
-    // An unreadable key record hides its alias from the index: then only the store can say.
-    if (this.index && this.unreadableKeys.length === 0) return this.index.in(scope).aliasOwner(alias);
+    // An unreadable key record hides its alias from the index: then only the store can say. The index can
+    // also lag another replica's change: a taken alias is confirmed in the store before a refusal rests on
+    // it; a free one is guarded by the change that takes it (absent()).
+    if (this.index && this.unreadableKeys.length === 0 && this.index.in(scope).aliasOwner(alias) === undefined) return undefined;
     const bytes = await this.store.get(keyspace.alias(scope.account, scope.region, alias));
     return bytes && Buffer.from(bytes).toString("utf8");
   }
@@ -300,21 +413,33 @@ export class KeyRepository {
   /**
    * Writes one change as one batch: through the call's journal (its audit
    * event in the same batch), or straight to the store for the scheduler's
-   * own work (null). `keysDelta` is how many keys the batch adds (+1) or
-   * purges (-n), applied to the count only once the batch is durable.
+   * own work (null). With `guards` (what the change read: guardOf, absent),
+   * it lands only if the store still holds that; otherwise it rejects with
+   * StoreConflictError and nothing is written.
    */
-  async commit(ops: readonly BatchOp[], journal: Journal | null, keysDelta = 0): Promise<void> {
+  async commit(ops: readonly BatchOp[], journal: Journal | null, allGuards: readonly Guard[] = []): Promise<void> {
     const keyIds = keyIdsOf(ops);
+    const guards = this.shared ? allGuards : [];
     try {
-      if (journal) await journal(ops, keyIds);
-      else await this.store.batch(ops);
+      if (journal) await journal(ops, keyIds, guards);
+      else await this.store.batch(ops, guards.length > 0 ? { guards } : {});
     } finally {
       // Whether or not the batch landed, what was cached for these keys may be stale now.
-      this.epoch++;
-      for (const id of keyIds) this.cache.delete(id);
+      this.forget(keyIds);
     }
+    // Without a watch (a store no other process writes, tests), this replica applies its own change;
+    // with one, the watch delivers it (before the batch resolves on LevelDB, moments later on etcd).
+    if (!this.watched) this.applyLocally(ops);
+  }
+
+  private applyLocally(ops: readonly BatchOp[]): void {
     this.applyToSummaries(ops);
-    this.keyCount += keysDelta;
+    for (const op of ops) {
+      if (!op.key.startsWith(keyspace.keysPrefix)) continue;
+      const keyId = op.key.slice(keyspace.keysPrefix.length);
+      if (op.type === "put") this.ids.add(keyId);
+      else if (this.ids.delete(keyId)) this.onRemoved?.(keyId);
+    }
   }
 }
 

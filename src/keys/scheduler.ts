@@ -6,12 +6,18 @@
  * may be stale: cancelled, rescheduled) and commits one batch. Time comes
  * from the injected clock; a pass runs at start, so work that fell due while
  * the service was down happens then.
+ *
+ * Every item is idempotent: its batch is guarded by the key record it read
+ * (change.ts), and the record it writes no longer matches the entry. Run
+ * twice, even at once by two replicas that both believe they lead, the second
+ * run is refused by the store, re-reads the record, and finds the entry
+ * stale: a key is never rotated or purged twice for one entry.
  */
 import type { ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
-import { keyLock } from "./locks.js";
+import { changeKeys } from "./change.js";
 import { forgetMaterial } from "./version-material.js";
 import type { ScheduleEntry } from "./repository.js";
 import { rotateNow } from "./rotation.js";
@@ -45,7 +51,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
   async "key-deletion"(deps, key, entry) {
     if (!allows(key, "PurgeKey") || key.deletionDate !== entry.dateMs) return "stale";
     const versions = await deps.repo.versionKeys(key.keyId);
-    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key, key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], null, -1);
+    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key, key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], null, [deps.repo.guardOf(key)]);
     return "done";
   },
 
@@ -53,7 +59,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
     if (!key.rotation.enabled || key.rotation.nextRotateTime !== entry.dateMs) return "stale";
     // Only usable keys rotate; a disabled or archived key keeps its entry and rotates once it is enabled again.
     if (!allows(key, "RotateKey")) return "keep";
-    await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops, null);
+    await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops, null, [deps.repo.guardOf(key)]);
     return "done";
   },
 
@@ -61,7 +67,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
     if (key.origin !== "EXTERNAL" || key.validTo !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: [], keyState: assertTransition(key, "ExpireKeyMaterial") };
     delete after.validTo;
-    await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)], null);
+    await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)], null, [deps.repo.guardOf(key)]);
     return "done";
   },
 
@@ -70,7 +76,7 @@ const HANDLERS: Record<ScheduleKind, Handler> = {
     const info = key.versions.find((v) => v.version === version);
     if (!info || !versionAllows(info, "PurgeVersion") || info.deletionDate !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: key.versions.filter((v) => v.version !== version) };
-    await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)], null);
+    await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)], null, [deps.repo.guardOf(key)]);
     return "done";
   },
 
@@ -98,7 +104,7 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
       const slash = entry.subject.indexOf("/");
       const keyId = slash < 0 ? entry.subject : entry.subject.slice(0, slash);
       const rest = slash < 0 ? undefined : entry.subject.slice(slash + 1);
-      await deps.locks.run([keyLock(keyId)], async () => {
+      await changeKeys(deps, [keyId], async () => {
         // The service's own work, for every account: not a call, so not through the resolver.
         const key = await deps.repo.getKey(keyId);
         const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest) : "stale";

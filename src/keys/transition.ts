@@ -3,7 +3,7 @@ import type { BatchOp } from "../store/store.js";
 import type { CallContext } from "../call.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord } from "./key.js";
-import { keyLock } from "./locks.js";
+import { changeKeys } from "./change.js";
 import { findKeys, keyNotFound } from "./resolver.js";
 import { assertTransition, type LifecycleAction } from "./state.js";
 import { assertKeyId } from "./validate.js";
@@ -22,7 +22,7 @@ export async function transitionKeys(
   extra?: (before: KeyRecord, after: KeyRecord) => BatchOp[],
 ): Promise<KeyRecord[]> {
   for (const id of keyIds) assertKeyId(id, keyIds.length > 1 ? "KeyIds" : "KeyId");
-  return deps.locks.run(keyIds.map(keyLock), async () => {
+  return changeKeys(deps, keyIds, async () => {
     const found = await findKeys(deps, call, keyIds);
     const updated: KeyRecord[] = [];
     const ops: BatchOp[] = [];
@@ -33,7 +33,7 @@ export async function transitionKeys(
       if (after.keyState !== key.keyState || more.length > 0) ops.push(deps.repo.putKey(after), ...more);
       updated.push(after);
     });
-    await deps.repo.commit(ops, call.journal);
+    await deps.repo.commit(ops, call.journal, found.map((key) => deps.repo.guardOf(key as KeyRecord)));
     return updated;
   });
 }

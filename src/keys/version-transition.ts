@@ -4,7 +4,7 @@ import type { BatchOp } from "../store/store.js";
 import type { CallContext } from "../call.js";
 import type { KmsDeps } from "./deps.js";
 import type { KeyRecord, KeyVersionInfo } from "./key.js";
-import { keyLock } from "./locks.js";
+import { changeKeys } from "./change.js";
 import { resolveKey } from "./resolver.js";
 import { assertVersionTransition, type VersionAction } from "./version-state.js";
 
@@ -30,14 +30,14 @@ export async function transitionVersion(
   action: VersionAction,
   extra?: (key: KeyRecord, before: KeyVersionInfo, after: KeyVersionInfo) => BatchOp[],
 ): Promise<KeyVersionInfo> {
-  return deps.locks.run([keyLock(keyId)], async () => {
+  return changeKeys(deps, [keyId], async () => {
     const key = await resolveKey(deps, call, "manage-versions", keyId);
     const before = findVersion(key, version);
     const after: KeyVersionInfo = { ...before, state: assertVersionTransition(key, before, action) };
     const ops = extra?.(key, before, after) ?? [];
     if (after.state === before.state && ops.length === 0) return before;
     const updated: KeyRecord = { ...key, versions: key.versions.map((x) => (x.version === version ? after : x)) };
-    await deps.repo.commit([...ops, deps.repo.putKey(updated)], call.journal);
+    await deps.repo.commit([...ops, deps.repo.putKey(updated)], call.journal, [deps.repo.guardOf(key)]);
     return after;
   });
 }

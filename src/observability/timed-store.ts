@@ -21,7 +21,7 @@ export function timedStore(store: KvStore, observe: (seconds: number, durable: b
     async batch(ops: readonly BatchOp[], options?: BatchOptions) {
       const start = performance.now();
       try {
-        await store.batch(ops, options);
+        return await store.batch(ops, options);
       } finally {
         observe((performance.now() - start) / 1000, options?.durable !== false);
       }

@@ -22,7 +22,7 @@ import { RESOURCE_NAMES, type CallContext, type Identity, type ItemResult, type 
 import { newRequestId } from "../crypto/random.js";
 import { KmsError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { BatchOp } from "../store/store.js";
+import type { BatchOp, Guard, Revision } from "../store/store.js";
 import { identify, type Credentials } from "./credentials.js";
 import { InFlight } from "./in-flight.js";
 import { outcomeOf, type Outcome } from "./outcome.js";
@@ -33,8 +33,22 @@ import type { Message, MessageInit, Route, RouteTable } from "./routes.js";
 export interface AuditSink {
   /** Queues the event of a call that changed nothing; a failed write is reported to onError. */
   record(event: AuditEvent, onError: (err: unknown) => void): void;
-  /** Writes `change` and `event` in one durable batch. */
-  commitWith(change: readonly BatchOp[], event: AuditEvent): Promise<unknown>;
+  /** Writes `change` and `event` in one durable batch (refused with StoreConflictError if a guard fails); resolves with its store revision. */
+  commitWith(change: readonly BatchOp[], event: AuditEvent, guards?: readonly Guard[]): Promise<{ readonly revision: Revision }>;
+}
+
+/**
+ * How current a replica is with a store other replicas write too (etcd).
+ * Absent on a store only this process writes (LevelDB): every call is then
+ * current by construction.
+ */
+export interface Consistency {
+  /** Refuses (UnsupportedOperation.ServiceTemporaryUnavailable) when this replica cannot show it is current. */
+  assertFresh(): void;
+  /** Waits until this replica has applied `revision` (a caller's earlier write, named by kms-min-revision); refuses past the bound. */
+  waitFor(revision: Revision): Promise<void>;
+  /** Waits (bounded) until this replica has applied its own write, so the answer and what follows on this replica see it. */
+  settle(revision: Revision): Promise<void>;
 }
 
 export interface PipelineDeps {
@@ -56,6 +70,8 @@ export interface PipelineDeps {
   /** Wall clock of audit events (the domain clock). */
   now: () => number;
   log: Logger;
+  /** Replicas on a shared store: freshness and read-your-writes (absent: one process). */
+  consistency?: Consistency | undefined;
   /** Told of every call's end (metrics, the per-call log line); none by default. */
   observers?: readonly CallObserver[];
 }
@@ -84,6 +100,8 @@ export interface Call {
   action: string;
   /** Set once the call is past admission: from then on execute records its event. */
   dispatched: boolean;
+  /** The store revision of the call's change, once journaled (answered as kms-revision on a shared store). */
+  revision?: Revision;
 }
 
 /** Whether a built-in stream's caller is authenticated (CallPipeline.authenticate). */
@@ -209,6 +227,23 @@ export class CallPipeline {
     this.deps.log.warn(`kms: ${n} refusal(s) of unauthenticated calls from ${source || "an unknown address"} were not written to the audit log in the last minute (more than ${UNAUTHENTICATED_EVENTS_PER_S} a second)`);
   }
 
+  /**
+   * Before a call is identified (credentials are checked against the
+   * directory this replica holds): on a shared store, refuses when this
+   * replica cannot show it is current, and waits until it has applied the
+   * revision the caller names (kms-min-revision, from an earlier answer's
+   * kms-revision on any replica), so a caller reads its own writes anywhere.
+   */
+  async admit(call: Call, minRevision: string | string[] | undefined): Promise<void> {
+    const consistency = this.deps.consistency;
+    if (!consistency || call.route?.public) return;
+    consistency.assertFresh();
+    if (minRevision === undefined || minRevision === "") return;
+    const value = Array.isArray(minRevision) ? minRevision[0] ?? "" : minRevision;
+    if (!/^\d{1,19}$/.test(value)) throw new KmsError("InvalidParameterValue", "kms-min-revision must be a store revision (decimal digits) from a kms-revision answer header");
+    await consistency.waitFor(BigInt(value));
+  }
+
   /** Establishes who is calling, or throws AuthFailure.*. A public route's caller without credentials is anonymous. */
   identify(call: Call, credentials: Credentials): Identity {
     const access = this.deps.access;
@@ -262,12 +297,15 @@ export class CallPipeline {
     let journaled = false;
     let members: readonly bigint[] = [];
     // A change and its Success event go in one batch: stored together or not at all.
-    const journal: Journal = async (ops, written = []) => {
+    const journal: Journal = async (ops, written = [], guards) => {
       for (const id of written) if (!subjects.includes(id)) subjects.push(id);
       const audit = this.deps.audit;
       if (!audit) throw new Error("a change was journaled while the service is sealed");
-      await audit.commitWith(ops, this.event(call, identity, route.action, [...subjects], "Success", members));
+      const committed = await audit.commitWith(ops, this.event(call, identity, route.action, [...subjects], "Success", members), guards);
       journaled = true;
+      // Only a batch that changed records is one the store's watch delivers (an event alone is not).
+      if (ops.length > 0 && (call.revision === undefined || committed.revision > call.revision)) call.revision = committed.revision;
+      return committed;
     };
     let result = "Success";
     try {
@@ -276,7 +314,9 @@ export class CallPipeline {
       if (!identity.root && !route.public && !route.authorizesPerItem) await this.authorize(call, route, identity, message, scope);
       const context: CallContext = { requestId: call.requestId, uin: scope.uin, region: call.region, principal: identity, journal, ...(scope.accounts ? { accounts: scope.accounts } : {}) };
       if (route.authorizesPerItem) context.invoke = (method, request, index) => this.invokeItem(call, identity, method, request, index);
-      return await route.run(message, context);
+      const output = await route.run(message, context);
+      if (call.revision !== undefined) await this.deps.consistency?.settle(call.revision);
+      return output;
     } catch (err) {
       result = err instanceof KmsError ? err.code : "InternalError";
       throw err;

@@ -143,6 +143,8 @@ export interface SecretsOptions {
   products?: ProductRegistry;
   /** Where the product flows report what they could not do. */
   log?: (msg: string) => void;
+  /** Replicas: the secret counts follow the store's watch (the caller hands `repo` to it as a follower). */
+  followed?: boolean;
 }
 
 /**
@@ -154,6 +156,7 @@ export interface SecretsOptions {
  */
 export async function openSecretsOverKeys(store: KvStore, kms: KmsDeps, options: SecretsOptions): Promise<SecretsDeps> {
   const repo = new SecretRepository(store);
+  if (options.followed) repo.follow();
   await repo.open();
   const cipher = createKeyCipher(kms, repo, options.locks);
   const products = new RotationEngine({

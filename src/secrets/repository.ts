@@ -24,17 +24,56 @@ export interface DueDeletion {
 }
 
 export class SecretRepository {
-  /** Secrets per (account, region), every state: counted at open, kept by commit(). */
+  /** Secrets per (account, region), every state: counted at open, kept by commit() (or, with replicas, by the store's watch). */
   private readonly counts = new Map<string, number>();
+  /** Store keys of the stored secret records, once the store's watch feeds applyCommit (follow()). */
+  private records: Set<string> | undefined;
+  /** For the replica's store watch (src/replica/sync.ts Follower): what it keeps. */
+  readonly name = "secret counts";
+  readonly prefixes: readonly string[] = [ks.allRecordsPrefix];
 
   constructor(readonly store: KvStore) {}
 
   async open(): Promise<void> {
     this.counts.clear();
+    this.records?.clear();
     for await (const k of this.store.scanKeys({ prefix: ks.allRecordsPrefix })) {
       const parsed = parseRecordKey(k);
-      if (parsed) this.counts.set(scopeKey(parsed.scope), (this.counts.get(scopeKey(parsed.scope)) ?? 0) + 1);
+      if (!parsed) continue;
+      this.records?.add(k);
+      this.counts.set(scopeKey(parsed.scope), (this.counts.get(scopeKey(parsed.scope)) ?? 0) + 1);
     }
+  }
+
+  /**
+   * Replicas: from now on the counts follow the store's watch (every
+   * replica's creates and purges), not this process's commits. Call before
+   * open() so the records it counts are remembered.
+   */
+  follow(): void {
+    this.records ??= new Set();
+  }
+
+  /** One commit from the store's watch: a record key seen for the first time counts one, a deleted one uncounts. Idempotent. */
+  applyCommit(changes: readonly BatchOp[]): void {
+    const records = this.records;
+    if (!records) return;
+    for (const op of changes) {
+      const parsed = parseRecordKey(op.key);
+      if (!parsed) continue;
+      const scope = scopeKey(parsed.scope);
+      if (op.type === "put" && !records.has(op.key)) {
+        records.add(op.key);
+        this.counts.set(scope, (this.counts.get(scope) ?? 0) + 1);
+      } else if (op.type === "del" && records.delete(op.key)) {
+        this.counts.set(scope, Math.max(0, (this.counts.get(scope) ?? 0) - 1));
+      }
+    }
+  }
+
+  /** The watch lost history: count again. */
+  rebuild(): Promise<void> {
+    return this.open();
   }
 
   /** Secrets the account keeps in the region. */
@@ -147,6 +186,7 @@ export class SecretRepository {
   async commit(ops: readonly BatchOp[], journal: Journal | null, subjects: readonly string[], added?: { scope: SecretScope; delta: number }): Promise<void> {
     if (journal) await journal(ops, subjects);
     else await this.store.batch(ops);
-    if (added && added.delta !== 0) this.counts.set(scopeKey(added.scope), Math.max(0, this.count(added.scope) + added.delta));
+    // Followed by the watch, the count moves when the watch delivers this commit (and every other replica's).
+    if (!this.records && added && added.delta !== 0) this.counts.set(scopeKey(added.scope), Math.max(0, this.count(added.scope) + added.delta));
   }
 }

@@ -27,6 +27,7 @@ import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from "cockatiel"
 import { CompareResult, CompareTarget, Etcd3, isRecoverableError, SortOrder, SortTarget } from "etcd3";
 import type { IDuplexStream, IKeyValue, IRangeRequest, IRangeResponse, IRequestOp, ITxnRequest, ITxnResponse, IWatchRequest, IWatchResponse } from "etcd3";
 import { KmsError } from "../errors.js";
+import type { Campaign, Coordination } from "./coordination.js";
 import {
   batchBytes,
   bytesEqual,
@@ -67,7 +68,12 @@ export interface EtcdStoreOptions {
   pageSize?: number;
   /** Time one operation may take, retries included (default 10 s). */
   timeoutMs?: number;
-  /** Time one attempt may take before it counts as failed (default 3 s). */
+  /**
+   * Time one attempt may take before it counts as failed and the next goes
+   * to another member (default 1 s). A frozen or cut-off member answers
+   * nothing: this bounds how long one call waits on it (measured in the
+   * reliability suite's SIGSTOP fault).
+   */
   attemptTimeoutMs?: number;
 }
 
@@ -127,8 +133,17 @@ function limitError(err: unknown, opts: { maxTxnOps: number; maxRequestBytes: nu
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The coordination of each open etcd store (etcdCoordination), on the store's own client. */
+const coordinations = new WeakMap<KvStore, Coordination>();
+
+/** Leader election over the store's connection (coordination.ts), or undefined when `store` is not an etcd store. */
+export function etcdCoordination(store: KvStore): Coordination | undefined {
+  return coordinations.get(store);
+}
+
 export async function openEtcdStore(options: EtcdStoreOptions): Promise<KvStore> {
   const store = new EtcdStore(options);
+  coordinations.set(store, store.coordination);
   try {
     await store.revision();
   } catch (err) {
@@ -148,14 +163,29 @@ class EtcdStore implements KvStore {
   private readonly maxTxnOps: number;
   private readonly maxRequestBytes: number;
   private readonly watches = new Set<EtcdWatch>();
+  private readonly campaigns = new Set<EtcdCampaign>();
   private closed = false;
+  /** Leader election on this client, with keys under `<prefix>coord/leader/` (outside the service's `v1/`). */
+  readonly coordination: Coordination = {
+    campaign: (role, candidate, ttlS, onLead) => {
+      this.checkOpen();
+      const c = new EtcdCampaign(this.client, this.enc(`coord/leader/${role}`), candidate, ttlS, onLead, () => this.campaigns.delete(c));
+      this.campaigns.add(c);
+      return c;
+    },
+    leader: async (role) => {
+      const res = await this.range({ key: this.enc(`coord/leader/${role}`) });
+      const kv = res.kvs[0];
+      return kv ? kv.value.toString("utf8") : undefined;
+    },
+  };
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new StoreOpenError("etcd needs at least one endpoint");
     this.ns = Buffer.from(options.prefix ?? "", "utf8");
     this.pageSize = options.pageSize ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 3_000;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 1_000;
     this.maxTxnOps = options.maxTxnOps ?? ETCD_DEFAULT_MAX_TXN_OPS;
     this.maxRequestBytes = options.maxRequestBytes ?? ETCD_DEFAULT_MAX_REQUEST_BYTES;
     this.limits = { maxOps: this.maxTxnOps, maxBytes: this.maxRequestBytes };
@@ -248,10 +278,10 @@ class EtcdStore implements KvStore {
     return BigInt(res.header.revision);
   }
 
-  async batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<void> {
+  async batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<Revision> {
     const changes = lastOpPerKey(ops);
     const guards = distinctGuards(options?.guards ?? []);
-    if (changes.length === 0 && guards.length === 0) return;
+    if (changes.length === 0 && guards.length === 0) return this.revision();
     this.checkLimits(changes, guards);
     const txn: ITxnRequest = {
       compare: guards.map((g) =>
@@ -269,6 +299,7 @@ class EtcdStore implements KvStore {
     };
     const outcome = await this.commit(txn, changes);
     if (!outcome.succeeded) throw new StoreConflictError(failedGuards(guards, outcome.current));
+    return outcome.revision;
   }
 
   private checkLimits(changes: readonly BatchOp[], guards: readonly Guard[]): void {
@@ -381,7 +412,7 @@ class EtcdStore implements KvStore {
   async watch(prefix: string, listener: WatchListener, options?: { afterRevision?: Revision }): Promise<Unwatch> {
     this.checkOpen();
     const { start, end } = this.rangeOf(prefix);
-    const w = new EtcdWatch(this.client, { start, end }, (key) => this.dec(key), listener, options?.afterRevision, this.timeoutMs);
+    const w = new EtcdWatch(this.client, { start, end }, (key) => this.dec(key), listener, options?.afterRevision, this.timeoutMs, this.attemptTimeoutMs);
     this.watches.add(w);
     try {
       await w.started;
@@ -398,6 +429,7 @@ class EtcdStore implements KvStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await Promise.all([...this.campaigns].map((c) => c.resign().catch(() => undefined)));
     this.closed = true;
     for (const w of this.watches) w.cancel();
     this.watches.clear();
@@ -444,6 +476,8 @@ class EtcdWatch {
     private readonly listener: WatchListener,
     afterRevision: Revision | undefined,
     startTimeoutMs: number,
+    /** A member that does not confirm the watch within this long is left for another (a frozen one never will). */
+    private readonly attemptTimeoutMs: number,
   ) {
     this.last = afterRevision;
     this.started = new Promise<void>((resolve, reject) => {
@@ -483,7 +517,10 @@ class EtcdWatch {
       stream.cancel();
       this.retry();
     };
+    const unconfirmed = setTimeout(onBreak, this.attemptTimeoutMs);
+    unconfirmed.unref();
     stream.on("data", (res: IWatchResponse) => {
+      if (res.created) clearTimeout(unconfirmed);
       if (this.handle(res) === "restart") onBreak();
     });
     stream.on("error", onBreak);
@@ -549,6 +586,139 @@ class EtcdWatch {
       queueMicrotask(() => {
         throw err;
       });
+    }
+  }
+}
+
+/** A promise that rejects after `ms` (a call to a frozen member must not hold a leader past its lease). */
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One candidacy: a lease of `ttlS`, and the role's key created under it only
+ * if absent. The holder renews the lease every third of its life and counts
+ * it valid until (time the last renewal was asked) + ttl - margin: past that,
+ * etcd may already have expired it and another candidate may lead, so it
+ * gives the role up first. The others look for the key every 200 ms and try
+ * again when it is gone (the leader resigned, or its lease expired).
+ */
+class EtcdCampaign implements Campaign {
+  private resigned = false;
+  private isLeading = false;
+  private leaseId: string | undefined;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly key: Buffer,
+    private readonly candidate: string,
+    private readonly ttlS: number,
+    private readonly onLead: (leading: boolean) => void,
+    private readonly forget: () => void,
+  ) {
+    void this.run().finally(forget);
+  }
+
+  get leading(): boolean {
+    return this.isLeading;
+  }
+
+  async resign(): Promise<void> {
+    if (this.resigned) return;
+    this.resigned = true;
+    this.setLeading(false);
+    // Revoking the lease deletes the role's key: another candidate may lead at once.
+    const id = this.leaseId;
+    if (id !== undefined) await within(2_000, this.client.leaseClient.leaseRevoke({ ID: id })).catch(() => undefined);
+  }
+
+  private setLeading(leading: boolean): void {
+    if (this.isLeading === leading) return;
+    this.isLeading = leading;
+    this.onLead(leading);
+  }
+
+  private get ttlMs(): number {
+    return this.ttlS * 1000;
+  }
+
+  /** Margin kept between the end of the lease as this process counts it and as etcd may. */
+  private get marginMs(): number {
+    return Math.min(1000, this.ttlMs / 5);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.resigned) {
+      try {
+        await this.term();
+      } catch {
+        // etcd unreachable or a member frozen: campaign again shortly.
+      }
+      this.setLeading(false);
+      const id = this.leaseId;
+      this.leaseId = undefined;
+      if (id !== undefined) void within(2_000, this.client.leaseClient.leaseRevoke({ ID: id })).catch(() => undefined);
+      if (!this.resigned) await sleep(200);
+    }
+  }
+
+  /** One attempt: lead until the lease cannot be shown alive, or wait until the role is free. */
+  private async term(): Promise<void> {
+    const asked = Date.now();
+    const grant = await within(this.ttlMs / 2, this.client.leaseClient.leaseGrant({ TTL: this.ttlS }));
+    this.leaseId = grant.ID;
+    if (this.resigned) return;
+    const res = await within(this.ttlMs / 2, this.client.kv.txn({
+      compare: [{ key: this.key, target: CompareTarget.Version, result: CompareResult.Equal, version: 0 }],
+      success: [{ request_put: { key: this.key, value: Buffer.from(this.candidate, "utf8"), lease: grant.ID } }],
+      failure: [{ request_range: { key: this.key } }],
+    }));
+    if (!res.succeeded) {
+      // Someone leads: drop the unused lease and wait for the key to go.
+      const id = this.leaseId;
+      this.leaseId = undefined;
+      void within(2_000, this.client.leaseClient.leaseRevoke({ ID: id })).catch(() => undefined);
+      while (!this.resigned) {
+        await sleep(200);
+        const now = await within(this.ttlMs / 2, this.client.kv.range({ key: this.key, count_only: true }));
+        if (Number(now.count) === 0) return;
+      }
+      return;
+    }
+    let validUntil = asked + this.ttlMs - this.marginMs;
+    if (this.resigned || Date.now() >= validUntil) return;
+    this.setLeading(true);
+    const renewEvery = this.ttlMs / 3;
+    let nextRenewal = Date.now() + renewEvery;
+    while (!this.resigned && Date.now() < validUntil) {
+      await sleep(Math.max(0, Math.min(100, validUntil - Date.now(), nextRenewal - Date.now())));
+      if (this.resigned || Date.now() >= validUntil) break;
+      if (Date.now() < nextRenewal) continue;
+      const sent = Date.now();
+      nextRenewal = sent + renewEvery;
+      const renewed = await within(Math.max(50, validUntil - sent), this.keepAliveOnce(grant.ID)).catch(() => 0);
+      // TTL 0: etcd says the lease is gone.
+      if (renewed <= 0) break;
+      validUntil = Math.max(validUntil, sent + renewed * 1000 - this.marginMs);
+    }
+  }
+
+  /** One lease renewal; resolves with the TTL etcd granted (0: the lease no longer exists). */
+  private async keepAliveOnce(id: string): Promise<number> {
+    const stream = await this.client.leaseClient.leaseKeepAlive();
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        stream.on("data", (r: { TTL: string }) => resolve(Number(r.TTL)));
+        stream.on("error", reject);
+        stream.on("end", () => reject(new Error("the keepalive stream ended")));
+        stream.write({ ID: id });
+      });
+    } finally {
+      stream.end();
     }
   }
 }

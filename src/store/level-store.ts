@@ -121,16 +121,16 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
     },
     async batch(ops: readonly BatchOp[], batchOptions?: BatchOptions) {
       const guards = batchOptions?.guards ?? [];
-      if (ops.length === 0 && guards.length === 0) return;
+      if (ops.length === 0 && guards.length === 0) return commits.revision;
       const changes = lastOpPerKey(ops);
       const keys = changes.map((op) => op.key).concat(guards.map((g) => g.key));
-      await order.run(keys, async () => {
+      return order.run(keys, async () => {
         await writable();
         if (guards.length > 0) {
           const failed = failedGuards(guards, await db.getMany(guards.map((g) => g.key)));
           if (failed.length > 0) throw new StoreConflictError(failed);
         }
-        if (changes.length === 0) return;
+        if (changes.length === 0) return commits.revision;
         try {
           await db.batch(
             changes.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key })),
@@ -141,7 +141,7 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
           throw writeRefused(broken, err);
         }
         // Inside the key order: watchers of a key see its commits in the order they applied.
-        commits.append(changes);
+        return commits.append(changes);
       });
     },
     async *scan(opts) {

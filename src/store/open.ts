@@ -2,7 +2,8 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config.js";
-import { openEtcdStore, type EtcdTls } from "./etcd-store.js";
+import { localCoordination, type Coordination } from "./coordination.js";
+import { etcdCoordination, openEtcdStore, type EtcdTls } from "./etcd-store.js";
 import { openLevelStore } from "./level-store.js";
 import { StoreOpenError, type KvStore } from "./store.js";
 
@@ -31,4 +32,9 @@ export async function openStore(config: StoreSettings): Promise<KvStore> {
   const { endpoints, prefix, maxTxnOps, maxRequestBytes } = config.store;
   const tls = await etcdTls(config.store.tls);
   return openEtcdStore({ endpoints, prefix, maxTxnOps, maxRequestBytes, ...(tls ? { tls } : {}) });
+}
+
+/** Leader election among the processes sharing `store` (etcd), or the one process's own (LevelDB: it always leads). */
+export function coordinationOf(store: KvStore): Coordination {
+  return etcdCoordination(store) ?? localCoordination();
 }

@@ -98,8 +98,13 @@ export interface KvStore {
   readonly limits: StoreLimits;
   get(key: string): Promise<Uint8Array | undefined>;
   getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
-  /** Applies every op or none; with guards, only if every guard holds (else StoreConflictError). */
-  batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<void>;
+  /**
+   * Applies every op or none; with guards, only if every guard holds (else
+   * StoreConflictError). Resolves with the commit's revision (a batch that
+   * changes nothing: the store's revision when its guards were checked), so a
+   * writer can wait until a watcher, or another replica, has seen it.
+   */
+  batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<Revision>;
   /** One consistent snapshot, read a page at a time. */
   scan(opts: ScanOptions): AsyncIterable<[string, Uint8Array]>;
   /** Keys only: cheaper for counting and indexes. */

@@ -13,7 +13,7 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { KeyringRootKey } from "../crypto/seal.js";
 import type { Logger } from "../log.js";
-import type { BatchOp, KvStore } from "../store/store.js";
+import { StoreConflictError, type BatchOp, type Guard, type KvStore } from "../store/store.js";
 import { trustKeyspace } from "./keyspace.js";
 import type { SealedRecordKind, SealedRecordRegistry } from "../crypto/sealed-records.js";
 
@@ -148,9 +148,10 @@ export class KeyringRotation {
       this.progress = { ...this.progress, after: last };
       await this.store.batch([{ type: "put", key: trustKeyspace.rotation, value: encodeProgress(this.progress) }], { durable: false });
     } else {
-      const write = async () => {
+      const write = async (): Promise<void> => {
         const fresh = await this.store.getMany(stale.map((e) => e.storeKey));
         const ops: BatchOp[] = [];
+        const guards: Guard[] = [];
         const written: [string, Uint8Array][] = [];
         stale.forEach((e, i) => {
           const now = fresh[i];
@@ -159,11 +160,19 @@ export class KeyringRotation {
           const next = this.rewrapOrReport(kind, e.storeKey, now);
           if (next === undefined) return;
           ops.push({ type: "put", key: e.storeKey, value: next });
+          // Another replica may change the record between the read and the write: its change must not be undone.
+          guards.push({ key: e.storeKey, value: now });
           written.push([e.storeKey, next]);
         });
         const progress: RotationProgress = { ...this.progress, after: last, rewrapped: this.progress.rewrapped + ops.length, passRewrapped: this.progress.passRewrapped + ops.length };
         ops.push({ type: "put", key: trustKeyspace.rotation, value: encodeProgress(progress) });
-        await this.store.batch(ops);
+        try {
+          await this.store.batch(ops, { guards });
+        } catch (err) {
+          // Read the page again and rewrap what it now holds.
+          if (err instanceof StoreConflictError) return write();
+          throw err;
+        }
         this.progress = progress;
         for (const [k, v] of written) kind.stored?.(k, v);
       };

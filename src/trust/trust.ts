@@ -11,9 +11,9 @@ import { createKeyringRootKey, type KeyringRootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { SCHEMA } from "../store/keyspace.js";
-import type { KvStore } from "../store/store.js";
+import type { BatchOp, KvStore } from "../store/store.js";
 import { withNewVersion, withoutVersionsBelow, type StoredKeyring } from "./keyring.js";
-import { keyringAad, keyringOp, readKeyringRecord } from "./keyring-record.js";
+import { keyringAad, keyringOp, readKeyringRecord, unwrapKeyring } from "./keyring-record.js";
 import { trustKeyspace } from "./keyspace.js";
 import type { Pkcs11Root } from "./pkcs11-root.js";
 import { RootUnwrapError, softwareRoot, type RootOfTrust, type RootParams, type SealMode } from "./root.js";
@@ -254,6 +254,42 @@ export class Trust {
     } finally {
       await check.close();
     }
+  }
+
+  /**
+   * Replicas: another replica rewrote the keyring record (a keyring rotation
+   * began: a new current version; or ended: old versions dropped). It is
+   * unwrapped and installed here too, so records that replica seals under the
+   * new version open here (within the store watch's delay). For the replica's
+   * store watch (src/replica/sync.ts Follower).
+   */
+  keyringFollower(): { name: string; prefixes: readonly string[]; applyCommit(changes: readonly BatchOp[]): void; rebuild(): Promise<void> } {
+    return {
+      name: "keyring",
+      prefixes: [trustKeyspace.keyring],
+      applyCommit: (changes) => {
+        if (changes.some((op) => op.key === trustKeyspace.keyring && op.type === "put")) void this.reloadKeyring();
+      },
+      rebuild: () => this.reloadKeyring(),
+    };
+  }
+
+  private reloadKeyring(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed) return;
+      try {
+        const record = await readKeyringRecord(this.deps.store);
+        if (!record) return;
+        const next = await unwrapKeyring(this.root, record);
+        const same = next.current === this.keyring.current && next.entries.length === this.keyring.entries.length && next.entries.every((e, i) => e.version === this.keyring.entries[i]?.version);
+        if (same) return;
+        this.keyring = next;
+        this.rootKey.install(next);
+        this.deps.log.info(`kms: keyring version ${next.current} installed from the store (versions ${next.entries.map((e) => e.version).join(", ")})`);
+      } catch (err) {
+        this.deps.log.error("kms: the keyring record in the store changed and does not unwrap under this replica's root of trust (a root rotation elsewhere?): restart this replica", err);
+      }
+    });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -8,7 +8,9 @@ import { KeyState, KeyUsage } from "../../gen/kms/v1/kms_pb.js";
 import { startKms } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
-import { codeOf, connectClients } from "../helpers/clients.js";
+import { adminClient, codeOf, connectClients } from "../helpers/clients.js";
+import { etcdSkip, startEtcd } from "../helpers/etcd.js";
+import { etcdEnv } from "../helpers/replicas.js";
 import { newDataDir, startTestServer } from "../helpers/server.js";
 
 const dirs: string[] = [];
@@ -201,4 +203,41 @@ describe("the process", () => {
     expect(await p.exited).toBe(1);
     expect(p.log()).toMatch(/KMS_GRPC_ADDR must be host:port/);
   });
+
+  it.skipIf(etcdSkip !== undefined)("KMS_WORKERS=2 on etcd: two worker replicas serve one port, a killed worker is started again, SIGTERM drains both", async () => {
+    const cluster = await startEtcd({ members: 1 });
+    try {
+      const token = `root-${randomBytes(24).toString("base64url")}`;
+      const p = startProcess({ ...etcdEnv(cluster, "workers-test/"), KMS_WORKERS: "2", KMS_REPLICA_ID: "box", KMS_DATA_DIR: await tempDir(), KMS_GRPC_ADDR: "127.0.0.1:0", KMS_HTTP_ADDR: "127.0.0.1:0", KMS_ROOT_KEY: randomBytes(32).toString("base64"), KMS_ROOT_TOKEN: token });
+      const grpcPort = Number((await p.waitFor(/\(h2c\) listening on 127\.0\.0\.1:(\d+)/, 30_000))[1]);
+      const httpPort = Number((await p.waitFor(/\(HTTP\/1\.1\) listening on 127\.0\.0\.1:(\d+)/))[1]);
+      expect(p.log()).toMatch(/2 workers \(replicas box-0\.\.1\) on etcd/);
+      const endpoint = { grpcUrl: `http://127.0.0.1:${grpcPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, token };
+      // Connections are handed to the workers in turn: calls over several land on both, each writing its own audit chain.
+      const clients = Array.from({ length: 4 }, () => connectClients(endpoint));
+      const { keyId } = await clients[0]!.grpc.createKey({ alias: "on-workers" });
+      for (const c of clients) await c.grpc.encrypt({ keyId, plaintext: new Uint8Array(1) });
+      for (const c of clients) c.close();
+      const admin = adminClient(endpoint);
+      const report = await admin.client.verifyAuditLog({});
+      admin.close();
+      expect(report.ok).toBe(true);
+      expect(report.chains.map((c) => c.chain)).toEqual(["box-0", "box-1"]);
+      // A worker killed -9 is started again under its slot's name; the port serves throughout.
+      const workers = async () => (await readFile(`/proc/${p.child.pid}/task/${p.child.pid}/children`, "utf8")).trim().split(/\s+/).filter(Boolean).map(Number);
+      const [victim] = await workers();
+      process.kill(victim as number, "SIGKILL");
+      await p.waitFor(/worker \d exited \(SIGKILL\); starting it again/);
+      for (let i = 0; i < 100 && (await workers()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await workers()).toHaveLength(2);
+      const after = connectClients(endpoint);
+      await after.grpc.encrypt({ keyId, plaintext: new Uint8Array(1) });
+      after.close();
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+      expect(p.log()).toMatch(/SIGTERM received, draining 2 worker\(s\)[\s\S]*stopped/);
+    } finally {
+      await cluster.stop();
+    }
+  }, 60_000);
 });

@@ -19,10 +19,10 @@ import { CALL, clientsFor, outcome } from "./lib/rpc.js";
 import { newIdentity, pick, rnd, sleep, startServer } from "./lib/server.js";
 import type { Mode } from "./mode.js";
 
-type Life = "Enabled" | "Disabled" | "PendingDelete";
-type LifeOp = "EnableKey" | "DisableKey" | "ScheduleKeyDeletion" | "CancelKeyDeletion";
+export type Life = "Enabled" | "Disabled" | "PendingDelete";
+export type LifeOp = "EnableKey" | "DisableKey" | "ScheduleKeyDeletion" | "CancelKeyDeletion";
 
-interface Recorded {
+export interface Recorded {
   kind: LifeOp | "UpdateAlias" | "CreateKey";
   keyId: string;
   alias: string;
@@ -33,7 +33,7 @@ interface Recorded {
   createdKeyId?: string;
 }
 
-function lifeModel(s: Life, op: LifeOp): { next: Life; result: string } {
+export function lifeModel(s: Life, op: LifeOp): { next: Life; result: string } {
   switch (op) {
     case "EnableKey":
       return s === "PendingDelete" ? { next: s, result: "ResourceUnavailable.CmkStateNotSupport" } : { next: "Enabled", result: "ok" };
@@ -47,9 +47,9 @@ function lifeModel(s: Life, op: LifeOp): { next: Life; result: string } {
   }
 }
 
-type Aliases = ReadonlyMap<string, string>; // keyId → alias
+export type Aliases = ReadonlyMap<string, string>; // keyId → alias
 
-function aliasStep(s: Aliases, r: Recorded): Aliases | undefined {
+export function aliasStep(s: Aliases, r: Recorded): Aliases | undefined {
   const owner = [...s].find(([, a]) => a === r.alias)?.[0];
   if (r.kind === "CreateKey") {
     if (owner !== undefined) return r.result === "InvalidParameterValue.AliasAlreadyExists" ? s : undefined;
@@ -61,7 +61,7 @@ function aliasStep(s: Aliases, r: Recorded): Aliases | undefined {
   return r.result === "ok" ? new Map(s).set(r.keyId, r.alias) : undefined;
 }
 
-const STATE: Partial<Record<KeyState, Life>> = { [KeyState.ENABLED]: "Enabled", [KeyState.DISABLED]: "Disabled", [KeyState.PENDING_DELETE]: "PendingDelete" };
+export const STATE: Partial<Record<KeyState, Life>> = { [KeyState.ENABLED]: "Enabled", [KeyState.DISABLED]: "Disabled", [KeyState.PENDING_DELETE]: "PendingDelete" };
 
 export async function racesScenario(mode: Mode): Promise<ScenarioResult> {
   const rec = new Recorder("races");

@@ -19,6 +19,7 @@ import { loadScenario } from "./load.js";
 import { modeFromEnv, type Mode } from "./mode.js";
 import { propertiesScenario } from "./properties.js";
 import { racesScenario } from "./races.js";
+import { replicasScenario } from "./replicas.js";
 import { crashed, type ScenarioResult } from "./lib/report.js";
 
 const SCENARIOS: [string, (mode: Mode) => Promise<ScenarioResult>][] = [
@@ -31,6 +32,7 @@ const SCENARIOS: [string, (mode: Mode) => Promise<ScenarioResult>][] = [
   ["load", loadScenario],
   ["races", racesScenario],
   ["attacks", attacksScenario],
+  ["replicas", replicasScenario],
 ];
 
 function table(results: readonly ScenarioResult[]): string {

@@ -81,7 +81,8 @@ export async function openService(): Promise<Service> {
     uin: 100000000001n,
     region: "ap-guangzhou",
     principal: { uin: 100000000001n, account: 100000000001n, name: "root", root: true, operator: true, credential: "test" },
-    journal: (ops) => store.batch(ops),
+    // As the pipeline's journal does: the guards go to the store with the batch.
+    journal: (ops, _subjects, guards) => store.batch(ops, guards && guards.length > 0 ? { guards } : {}),
   };
   return {
     deps,

@@ -75,8 +75,8 @@ async function openReplica(config: Config, clock: ManualClock): Promise<Replica>
     region: config.regions[0] as string,
     principal,
     // As the pipeline does: the change and its audit event in one batch.
-    journal: async (ops, subjects) => {
-      await audit.commitWith(ops, {
+    journal: async (ops, subjects, guards) => {
+      return audit.commitWith(ops, {
         time: clock.now(),
         principalUin: String(principal.uin),
         principalName: principal.name,
@@ -88,7 +88,7 @@ async function openReplica(config: Config, clock: ManualClock): Promise<Replica>
         result: "Success",
         requestId: randomUUID(),
         latencyMs: 1,
-      });
+      }, guards);
     },
   };
   return {

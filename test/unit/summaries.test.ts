@@ -36,14 +36,14 @@ describe("key listing index", () => {
     const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
     const store = await openLevelStore(dir, { sync: false });
     const repo = new KeyRepository(store);
-    for (let i = 0; i < 500; i++) await repo.commit([repo.putKey(record(i))], null, 1);
+    for (let i = 0; i < 500; i++) await repo.commit([repo.putKey(record(i))], null);
 
     const fresh = new KeyRepository(store);
     const building = fresh.summaries();
     // While the scan runs: a new key, a state change, a deletion.
-    await fresh.commit([fresh.putKey(record(999))], null, 1);
+    await fresh.commit([fresh.putKey(record(999))], null);
     await fresh.commit([fresh.putKey({ ...record(10), keyState: "Disabled" })], null);
-    await fresh.commit([fresh.delKey(record(20).keyId)], null, -1);
+    await fresh.commit([fresh.delKey(record(20).keyId)], null);
     await building;
     const list = (await fresh.summaries()).all;
     expect(list).toHaveLength(500);
@@ -105,7 +105,7 @@ describe("key listing index", () => {
     const dir = await mkdtemp(join(tmpdir(), "kms-summaries-"));
     const store = await openLevelStore(dir, { sync: false });
     const repo = new KeyRepository(store);
-    for (let i = 0; i < 3; i++) await repo.commit([repo.putKey(record(i))], null, 1);
+    for (let i = 0; i < 3; i++) await repo.commit([repo.putKey(record(i))], null);
     await store.batch([{ type: "put", key: `v1/keys/${record(1).keyId}`, value: Buffer.from("{not json") }]);
     const fresh = new KeyRepository(store);
     expect((await fresh.summaries()).all.map((s) => s.keyId)).toEqual([record(0).keyId, record(2).keyId]);

@@ -23,6 +23,7 @@ export async function queryAuditEvents(deps: AdminDeps, req: QueryAuditEventsReq
     // The account's own trail: its callers' calls, and its organisation's calls that acted on it.
     account: { uin: call.uin.toString(), unattributed: call.uin === deps.directory.accountUin },
   };
-  const page = await deps.audit.query(filter, { afterSeq: Number(req.afterSeq), limit: req.limit || DEFAULT_LIMIT });
+  if (req.chain.length > 64) throw new KmsError("InvalidParameterValue", "Chain must be a replica id (at most 64 characters) or @store");
+  const page = await deps.audit.query(filter, { afterSeq: Number(req.afterSeq), limit: req.limit || DEFAULT_LIMIT }, req.chain || undefined);
   return { events: page.events.map((e) => auditEventMessage(e, deps.directory.accountUin)), nextAfterSeq: BigInt(page.nextAfterSeq ?? 0) };
 }

@@ -5,11 +5,12 @@ import { KmsError } from "../../errors.js";
 import type { AdminDeps } from "../deps.js";
 
 /**
- * VerifyAuditLog: recomputes the chain over every stored event and reports where it first breaks. The chain
- * spans every account, so only the operator's (default) account verifies it.
+ * VerifyAuditLog: recomputes every chain (one per replica) over every stored event, checks their witnesses of
+ * each other, and reports where it first breaks. The chains span every account, so only the operator's
+ * (default) account verifies them.
  */
 export async function verifyAuditLog(deps: AdminDeps, _req: VerifyAuditLogRequest, call: CallContext): Promise<MessageInitShape<typeof VerifyAuditLogResponseSchema>> {
-  if (call.uin !== deps.directory.accountUin) throw new KmsError("UnauthorizedOperation", "the audit chain spans every account: only the operator's account verifies it");
+  if (call.uin !== deps.directory.accountUin) throw new KmsError("UnauthorizedOperation", "the audit chains span every account: only the operator's account verifies them");
   await deps.audit.flush();
   const r = await deps.audit.verify();
   return {
@@ -19,5 +20,14 @@ export async function verifyAuditLog(deps: AdminDeps, _req: VerifyAuditLogReques
     failureSeq: BigInt(r.failure?.seq ?? 0),
     failureReason: r.failure?.reason ?? "",
     failureDetail: r.failure?.detail ?? "",
+    chains: r.chains.map((c) => ({
+      chain: c.chain,
+      ok: c.ok,
+      checked: BigInt(c.checked),
+      headSeq: BigInt(c.headSeq),
+      failureSeq: BigInt(c.failure?.seq ?? 0),
+      failureReason: c.failure?.reason ?? "",
+      failureDetail: c.failure?.detail ?? "",
+    })),
   };
 }

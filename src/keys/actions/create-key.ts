@@ -6,7 +6,9 @@ import { symmetricAlgorithmForKeyType } from "../../crypto/registry.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyRecord, KeyUsage, KeyVersionInfo } from "../key.js";
+import { changeKeys } from "../change.js";
 import { aliasLock } from "../locks.js";
+import { keyspace } from "../../store/keyspace.js";
 import type { BatchOp } from "../../store/store.js";
 import { asymmetricSpec } from "../../crypto/asymmetric/registry.js";
 import { KEY_USAGE_TO_ENUM, fromEnum, keyMetadata, metadataScope } from "../present.js";
@@ -95,11 +97,17 @@ export async function createKey(deps: KmsDeps, req: CreateKeyRequest, call: Call
   }
   ops.push(deps.repo.putKey(key));
 
-  await deps.locks.run([aliasLock(scope, key.alias)], async () => {
-    if ((await deps.repo.aliasOwner(scope, key.alias)) !== undefined)
-      throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${key.alias}" is already in use`);
-    await deps.repo.commit(ops, call.journal, 1);
-  });
+  await changeKeys(
+    deps,
+    [],
+    async () => {
+      if ((await deps.repo.aliasOwner(scope, key.alias)) !== undefined)
+        throw new KmsError("InvalidParameterValue.AliasAlreadyExists", `alias "${key.alias}" is already in use`);
+      // Another replica may take the alias (or, astronomically, the id) meanwhile: then this write is refused and re-run.
+      await deps.repo.commit(ops, call.journal, [deps.repo.absent(keyspace.alias(scope.account, scope.region, key.alias)), deps.repo.absent(keyspace.key(key.keyId))]);
+    },
+    [aliasLock(scope, key.alias)],
+  );
 
   const md = keyMetadata(key, metadataScope(deps));
   return {

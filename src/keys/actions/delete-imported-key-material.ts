@@ -3,7 +3,7 @@ import type { DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialRespons
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { KeyRecord } from "../key.js";
-import { keyLock } from "../locks.js";
+import { changeKeys } from "../change.js";
 import { resolveKey } from "../resolver.js";
 import { assertTransition } from "../state.js";
 import { assertKeyId } from "../validate.js";
@@ -16,13 +16,13 @@ export async function deleteImportedKeyMaterial(
   call: CallContext,
 ): Promise<MessageInitShape<typeof DeleteImportedKeyMaterialResponseSchema>> {
   assertKeyId(req.keyId);
-  await deps.locks.run([keyLock(req.keyId)], async () => {
+  await changeKeys(deps, [req.keyId], async () => {
     const key = await resolveKey(deps, call, "import", req.keyId);
     const after: KeyRecord = { ...key, keyState: assertTransition(key, "DeleteImportedKeyMaterial"), versions: [] };
     delete after.validTo;
     const ops = key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version));
     if (key.validTo !== undefined) ops.push(deps.repo.delSchedule("material-expiry", key.validTo, key.keyId));
-    await deps.repo.commit([...ops, deps.repo.putKey(after)], call.journal);
+    await deps.repo.commit([...ops, deps.repo.putKey(after)], call.journal, [deps.repo.guardOf(key)]);
   });
   forgetMaterial(deps, req.keyId);
   return {};

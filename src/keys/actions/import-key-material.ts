@@ -6,7 +6,7 @@ import { fingerprintsEqual, materialFingerprint } from "../../crypto/fingerprint
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
 import type { ImportTokenRecord, KeyRecord } from "../key.js";
-import { keyLock } from "../locks.js";
+import { changeKeys } from "../change.js";
 import { resolveKey } from "../resolver.js";
 import { assertTransition } from "../state.js";
 import { assertKeyId } from "../validate.js";
@@ -49,7 +49,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
   if (validToSeconds !== 0 && (validToSeconds <= Math.floor(now / 1000) || validToSeconds > MAX_VALID_TO))
     throw new KmsError("InvalidParameterValue", `ValidTo must be 0 (never) or a Unix time after now and at most ${MAX_VALID_TO}`);
 
-  await deps.locks.run([keyLock(req.keyId)], async () => {
+  await changeKeys(deps, [req.keyId], async () => {
     const key = await resolveKey(deps, call, "import", req.keyId);
     const imported = assertTransition(key, "ImportKeyMaterial");
     const token = await deps.repo.getImportToken(req.importToken);
@@ -72,7 +72,7 @@ export async function importKeyMaterial(deps: KmsDeps, req: ImportKeyMaterialReq
       } else {
         delete after.validTo;
       }
-      await deps.repo.commit([...ops, deps.repo.putKey(after)], call.journal);
+      await deps.repo.commit([...ops, deps.repo.putKey(after)], call.journal, [deps.repo.guardOf(key)]);
     } finally {
       material.fill(0);
     }

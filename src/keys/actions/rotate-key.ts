@@ -4,7 +4,7 @@ import { KmsError } from "../../errors.js";
 import { newRequestId } from "../../crypto/random.js";
 import type { CallContext } from "../../call.js";
 import type { KmsDeps } from "../deps.js";
-import { keyLock } from "../locks.js";
+import { changeKeys } from "../change.js";
 import { resolveKey } from "../resolver.js";
 import { rotateNow } from "../rotation.js";
 import { assertKeyId } from "../validate.js";
@@ -16,7 +16,7 @@ import { assertKeyId } from "../validate.js";
  */
 export async function rotateKey(deps: KmsDeps, req: RotateKeyRequest, call: CallContext): Promise<MessageInitShape<typeof RotateKeyResponseSchema>> {
   assertKeyId(req.keyId);
-  await deps.locks.run([keyLock(req.keyId)], async () => {
+  await changeKeys(deps, [req.keyId], async () => {
     const key = await resolveKey(deps, call, "rotate", req.keyId);
     if (!key.rotation.enabled) throw new KmsError("UnsupportedOperation", `key rotation is not enabled for key ${key.keyId}: call EnableKeyRotation first`);
     const now = deps.clock.now();
@@ -24,7 +24,7 @@ export async function rotateKey(deps: KmsDeps, req: RotateKeyRequest, call: Call
     const interval = deps.settings.manualRotationIntervalMs;
     if (last !== undefined && now - last < interval)
       throw new KmsError("LimitExceeded", `RotateKey may run once every ${interval / 3_600_000} hours per key; next at ${new Date(last + interval).toISOString()}`);
-    await deps.repo.commit(rotateNow(deps, key, now, true).ops, call.journal);
+    await deps.repo.commit(rotateNow(deps, key, now, true).ops, call.journal, [deps.repo.guardOf(key)]);
   });
   return { taskId: newRequestId() };
 }

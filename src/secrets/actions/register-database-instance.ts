@@ -32,7 +32,7 @@ export async function registerDatabaseInstance(
       adminPassword: req.adminPassword,
       description: req.description,
     },
-    (ops) => call.journal(ops, [instanceSubject(req.instanceId)]),
+    async (ops) => void (await call.journal(ops, [instanceSubject(req.instanceId)])),
   );
   return { instance: databaseInstance(record), replaced };
 }

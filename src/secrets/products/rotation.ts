@@ -207,8 +207,8 @@ export class RotationEngine {
     this.instances = new InstanceRepository(deps.store);
   }
 
-  private write(ops: readonly BatchOp[]): Promise<void> {
-    return this.deps.write ? this.deps.write(ops) : this.deps.store.batch(ops);
+  private async write(ops: readonly BatchOp[]): Promise<void> {
+    await (this.deps.write ? this.deps.write(ops) : this.deps.store.batch(ops));
   }
 
   private newPassword(): string {

@@ -17,6 +17,7 @@ import type { Call, CallPipeline } from "../../pipeline/pipeline.js";
 import type { Route } from "../../pipeline/routes.js";
 import { mediaType, readBody, type HttpRequest } from "../http/body.js";
 import { peerOf } from "../http/peer.js";
+import { MIN_REVISION_HEADER, revisionHeader } from "../http/headers.js";
 import { CONTENT_TYPE, errorBody, successBody } from "./envelope.js";
 import { parseQuery, unflatten, type ParamTree } from "./params.js";
 import { SignatureLedger } from "./replay.js";
@@ -197,6 +198,7 @@ async function accept(pipeline: CallPipeline, ledger: SignatureLedger, req: Http
   const body = await readBody(req, opts.maxBodyBytes);
   if ((req.url ?? "").length > opts.maxBodyBytes) throw new KmsError("RequestSizeLimitExceeded", `the query string exceeds ${opts.maxBodyBytes} bytes`);
   const api = parseRequest(req, body, now, opts);
+  await pipeline.admit(call, req.headers[MIN_REVISION_HEADER]);
   pipeline.identify(call, api.credentials);
   if (api.token) throw new KmsError("AuthFailure.TokenFailure", "temporary credentials (X-TC-Token, Token) are not issued by this service");
   const route = routeOf(pipeline, api);
@@ -218,7 +220,7 @@ export function createGatewayHandler(pipeline: CallPipeline, opts: GatewayOption
         const text = served.ok
           ? successBody(toApi(served.route.method.output, create(served.route.method.output as DescMessage, served.output) as unknown as Record<string, unknown>), served.call.requestId)
           : errorBody(served.outcome, served.call.requestId);
-        const headers: Record<string, string> = { "Content-Type": CONTENT_TYPE, "Content-Length": String(Buffer.byteLength(text)) };
+        const headers: Record<string, string> = { "Content-Type": CONTENT_TYPE, "Content-Length": String(Buffer.byteLength(text)), ...(served.ok ? revisionHeader(served.call.revision) : {}) };
         const traceId = req.headers["x-tc-traceid"];
         if (typeof traceId === "string") headers["X-TC-TraceId"] = traceId;
         res.writeHead(200, headers);

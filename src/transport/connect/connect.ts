@@ -17,7 +17,7 @@ import type { Outcome } from "../../pipeline/outcome.js";
 import type { CallPipeline } from "../../pipeline/pipeline.js";
 import type { MessageInit } from "../../pipeline/routes.js";
 import { mediaType, pathOf, readBody, type HttpRequest } from "../http/body.js";
-import { ERROR_CODE_HEADER, REGION_HEADER, REQUEST_ID_HEADER } from "../http/headers.js";
+import { ERROR_CODE_HEADER, MIN_REVISION_HEADER, REGION_HEADER, REQUEST_ID_HEADER, revisionHeader } from "../http/headers.js";
 import { credentialsOf, peerOf } from "../http/peer.js";
 import type { HttpResponse } from "../http/response.js";
 
@@ -113,6 +113,7 @@ export function createConnectHandler(pipeline: CallPipeline, opts: ConnectOption
         if (!route) throw new KmsError("InvalidAction", `no method ${pathOf(req).slice(0, 120)}`);
         pipeline.setRoute(call, route);
         if (req.method !== "POST" || !media) throw new KmsError("InvalidParameter", "Connect unary calls are POST requests of application/json or application/proto");
+        await pipeline.admit(call, req.headers[MIN_REVISION_HEADER]);
         pipeline.identify(call, credentialsOf(req.headers.authorization, peer));
         pipeline.setRegion(call, req.headers[REGION_HEADER] as string | undefined);
         const encoding = req.headers["content-encoding"];
@@ -123,7 +124,7 @@ export function createConnectHandler(pipeline: CallPipeline, opts: ConnectOption
       .then((served) => {
         const requestId = served.call.requestId;
         if (served.ok) {
-          res.writeHead(200, { "content-type": media === "proto" ? "application/proto" : "application/json", [REQUEST_ID_HEADER]: requestId });
+          res.writeHead(200, { "content-type": media === "proto" ? "application/proto" : "application/json", [REQUEST_ID_HEADER]: requestId, ...revisionHeader(served.call.revision) });
           res.end(encode(served.route.method.output, served.output, media !== "proto"));
           return;
         }

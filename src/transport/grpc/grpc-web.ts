@@ -12,7 +12,7 @@ import type { Logger } from "../../log.js";
 import type { CallPipeline } from "../../pipeline/pipeline.js";
 import type { MessageInit } from "../../pipeline/routes.js";
 import { mediaType, pathOf, readBody, type HttpRequest } from "../http/body.js";
-import { ERROR_CODE_HEADER, REGION_HEADER, REQUEST_ID_HEADER } from "../http/headers.js";
+import { ERROR_CODE_HEADER, MIN_REVISION_HEADER, REGION_HEADER, REQUEST_ID_HEADER, revisionHeader } from "../http/headers.js";
 import { credentialsOf, peerOf } from "../http/peer.js";
 import type { HttpResponse } from "../http/response.js";
 import { errorTrailers, frame, TRAILER_FLAG, unframe } from "./framing.js";
@@ -45,6 +45,7 @@ export function createGrpcWebHandler(pipeline: CallPipeline, opts: GrpcWebOption
         const route = pipeline.routes.byGrpcPath(pathOf(req));
         if (!route) throw new KmsError("InvalidAction", `no method ${pathOf(req).slice(0, 120)}`);
         pipeline.setRoute(call, route);
+        await pipeline.admit(call, req.headers[MIN_REVISION_HEADER]);
         pipeline.identify(call, credentialsOf(req.headers.authorization, peer));
         pipeline.setRegion(call, req.headers[REGION_HEADER] as string | undefined);
         const encoding = req.headers["grpc-encoding"];
@@ -61,7 +62,7 @@ export function createGrpcWebHandler(pipeline: CallPipeline, opts: GrpcWebOption
           return;
         }
         const body = encode(served.route.method.output, served.output, json);
-        res.writeHead(200, headers);
+        res.writeHead(200, { ...headers, ...revisionHeader(served.call.revision) });
         res.end(Buffer.concat([frame(body), frame(Buffer.from("grpc-status:0\r\ngrpc-message:\r\n"), TRAILER_FLAG)]));
       })
       .catch((err: unknown) => opts.log.error("grpc-web: answer not sent", err));

@@ -17,7 +17,7 @@ import type { Logger } from "../../log.js";
 import type { CallPipeline } from "../../pipeline/pipeline.js";
 import { outcomeOf, type Outcome } from "../../pipeline/outcome.js";
 import { newRequestId } from "../../crypto/random.js";
-import { ERROR_CODE_HEADER, REGION_HEADER, REQUEST_ID_HEADER } from "../http/headers.js";
+import { ERROR_CODE_HEADER, MIN_REVISION_HEADER, REGION_HEADER, REQUEST_ID_HEADER, revisionHeader } from "../http/headers.js";
 import { credentialsOf, peerOf } from "../http/peer.js";
 import { errorTrailers, frame, unframe } from "./framing.js";
 import { checkHealth, HEALTH_PATHS, listHealth, watchHealth, type ServingState } from "./health.js";
@@ -45,9 +45,9 @@ const BUILTIN_READ_MAX_BYTES = 16 * 1024;
 /** A stream the client reset mid-call takes no answer; respond() on it would throw, and nothing may throw from here. */
 const gone = (stream: ServerHttp2Stream) => stream.destroyed || stream.closed;
 
-function answer(stream: ServerHttp2Stream, requestId: string, payload: Uint8Array): void {
+function answer(stream: ServerHttp2Stream, requestId: string, payload: Uint8Array, revision?: bigint): void {
   if (gone(stream)) return;
-  stream.respond({ ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId }, { waitForTrailers: true });
+  stream.respond({ ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId, ...revisionHeader(revision) }, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
   stream.end(frame(payload));
 }
@@ -152,13 +152,16 @@ export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (s
         const route = pipeline.routes.byGrpcPath(path);
         if (!route) throw new KmsError("InvalidAction", `no method ${url.slice(0, 120)}`);
         pipeline.setRoute(call, route);
+        await pipeline.admit(call, headers[MIN_REVISION_HEADER]);
         pipeline.identify(call, credentialsOf(headers.authorization, peer));
         pipeline.setRegion(call, headers[REGION_HEADER] as string | undefined);
         const encoding = headers["grpc-encoding"];
         if (encoding !== undefined && encoding !== "identity") throw new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`);
         return decodeBinary(route.method.input, unframe(await readBody(stream, opts.readMaxBytes)));
       })
-      .then((served) => (served.ok ? answer(stream, served.call.requestId, toBinary(served.route.method.output, create(served.route.method.output, served.output))) : refuse(stream, served.call.requestId, served.outcome)))
+      .then((served) =>
+        served.ok ? answer(stream, served.call.requestId, toBinary(served.route.method.output, create(served.route.method.output, served.output)), served.call.revision) : refuse(stream, served.call.requestId, served.outcome),
+      )
       .catch((err: unknown) => opts.log.error("grpc: answer not sent", err));
   };
 }

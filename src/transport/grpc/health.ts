@@ -44,24 +44,36 @@ export class ServingState {
   private draining = false;
   private readonly watchers = new Set<Watcher>();
 
-  /** `services`: the names of the services the server serves; `serving: false` (a sealed server) reports NOT_SERVING from the start. */
+  private readonly fresh: () => boolean;
+
+  /**
+   * `services`: the names of the services the server serves; `serving: false`
+   * (a sealed server) reports NOT_SERVING from the start; `fresh`: whether this
+   * replica can show it is current with the shared store (NOT_SERVING while not).
+   */
   constructor(
     private readonly services: ReadonlySet<string>,
-    options: { serving?: boolean } = {},
+    options: { serving?: boolean; fresh?: () => boolean } = {},
   ) {
     this.draining = options.serving === false;
+    this.fresh = options.fresh ?? (() => true);
   }
 
   /** The status of a service ("" for the server), or undefined for a service this server does not have. */
   status(service: string): ServingStatus | undefined {
     if (service !== "" && !this.services.has(service)) return undefined;
-    return this.draining ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
+    return this.serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   }
 
   /** Every service's status, the server's ("") first. */
   all(): [string, ServingStatus][] {
-    const status = this.draining ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
+    const status = this.serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     return [["", status], ...[...this.services].sort().map((s): [string, ServingStatus] => [s, status])];
+  }
+
+  /** Neither draining (sealed, shutting down) nor a replica behind the store. */
+  get serving(): boolean {
+    return !this.draining && this.fresh();
   }
 
   get isDraining(): boolean {

@@ -4,6 +4,10 @@
  * order (an op that returned before another was called comes first), in which
  * a sequential model produces exactly the answers observed? Bounded by a step
  * budget; beyond it the answer is "unknown".
+ *
+ * An operation whose answer was never seen (the server died mid-call, the
+ * connection broke) is `maybe`: it may have taken effect or not, so the
+ * checker may place it anywhere after its call, or leave it out.
  */
 export interface HistoryOp<S> {
   /** Client-side times (ms): the call was sent at `call`, its answer seen at `ret`. */
@@ -12,6 +16,8 @@ export interface HistoryOp<S> {
   /** The model's next state if the observed answer is what the model answers from `s`; undefined otherwise. */
   step(s: S): S | undefined;
   label: string;
+  /** The outcome is unknown: it may be left out (no effect) as well as placed. Give it ret = Infinity. */
+  maybe?: boolean;
 }
 
 export type Verdict = { result: "linearizable"; order: string[] } | { result: "not linearizable"; longestPrefix: string[] } | { result: "unknown"; steps: number };
@@ -40,15 +46,16 @@ export function checkLinearizable<S>(history: readonly HistoryOp<S>[], init: S, 
       const op = ops[i] as HistoryOp<S>;
       if (op.call > minRet) break;
       if (done[i]) continue;
-      const next = op.step(state);
-      if (next === undefined) continue;
-      done[i] = 1;
-      order.push(i);
-      if (order.length > longest.length) longest = [...order];
-      if (dfs(next, count + 1)) return true;
-      order.pop();
-      done[i] = 0;
-      if (exhausted) return false;
+      for (const next of op.maybe ? [op.step(state), state] : [op.step(state)]) {
+        if (next === undefined) continue;
+        done[i] = 1;
+        order.push(i);
+        if (order.length > longest.length) longest = [...order];
+        if (dfs(next, count + 1)) return true;
+        order.pop();
+        done[i] = 0;
+        if (exhausted) return false;
+      }
     }
     memo.add(key);
     return false;
