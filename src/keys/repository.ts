@@ -331,7 +331,9 @@ export class KeyRepository {
     // An unreadable key record hides its alias from the index: then only the store can say. The index can
     // also lag another replica's change: a taken alias is confirmed in the store before a refusal rests on
     // it; a free one is guarded by the change that takes it (absent()).
-    if (this.index && this.unreadableKeys.length === 0 && this.index.in(scope).aliasOwner(alias) === undefined) return undefined;
+    // A store other processes write, without a watch to bring their changes here, is asked every time.
+    const trusted = this.index && this.unreadableKeys.length === 0 && (this.watched || !this.shared);
+    if (trusted && this.index?.in(scope).aliasOwner(alias) === undefined) return undefined;
     const bytes = await this.store.get(keyspace.alias(scope.account, scope.region, alias));
     return bytes && Buffer.from(bytes).toString("utf8");
   }

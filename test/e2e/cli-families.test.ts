@@ -427,7 +427,7 @@ describe("kms whitebox", () => {
     expect(table.stdout.toString()).toMatch(new RegExp(`^${aes} +cli-wb +AES_256 +Enabled `, "m"));
     expect(await json(["whitebox", "describe", aes])).toMatchObject({ KeyInfo: { KeyId: aes, Alias: "cli-wb", EncryptKey: "", DecryptKey: "", Algorithm: "WHITE_BOX_ALGORITHM_AES_256" } });
 
-    const sm4 = listed.KeyInfos[1]!.KeyId;
+    const sm4 = listed.KeyInfos.find((k) => k.KeyId !== aes)!.KeyId;
     expect(await json(["whitebox", "disable", aes])).toEqual({});
     await refused(["whitebox", "encrypt", aes, "--text", "x"], 1, /^kms: ResourceUnavailable\.KeyDisabled: /);
     expect((await json<Details>(["whitebox", "list", "--status", "Disabled"])).KeyInfos.map((k) => k.KeyId)).toEqual([aes]);
