@@ -469,47 +469,84 @@ export async function openCore(config: Config, options: StartOptions = {}): Prom
   return openCoreWith(store, opening.trust, undefined, config, clock, log);
 }
 
-export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
-  const log = options.log ?? consoleLogger;
-  const clock = options.clock ?? systemClock;
+/** Open listeners and the handlers they serve now (a sealed start swaps in the core's once unsealed). */
+interface Listening {
+  listeners: Listeners;
+  use(handlers: Handlers): void;
+}
+
+async function listen(handlers: Handlers, config: Config): Promise<Listening> {
+  let current = handlers;
+  const listeners = await startTransports(() => current, config);
+  return { listeners, use: (h) => (current = h) };
+}
+
+/** What is open once the root of trust is: the store, the core, and the listeners if a sealed start opened them already. */
+interface Opened {
+  store: KvStore;
+  core: KmsCore;
+  listening: Listening | undefined;
+}
+
+/**
+ * Opens the store and the root of trust, then the core. Sealed, the listeners
+ * open first and answer health checks and UnsealService only, until enough
+ * shares arrive. A failure closes whatever was opened.
+ */
+async function openUntilUnsealed(config: Config, options: StartOptions, clock: Clock, log: Logger): Promise<Opened> {
   const { store, opening } = await openStoreAndTrust(config, clock, log);
   const unsealer = opening.state === "sealed" ? opening.unsealer : undefined;
-  const sealedPipeline = unsealer ? createSealedPipeline(config, unsealer, clock, log) : undefined;
-  let handlers = sealedPipeline ? createHandlers(sealedPipeline, config, options, log, new ServingState(servicesOf(sealedPipeline), { serving: false })) : undefined;
-  let listeners: Listeners | undefined;
-  let core: KmsCore;
+  let listening: Listening | undefined;
   try {
-    // Sealed: listen now, answering health checks and UnsealService only, until enough shares arrive.
-    if (handlers) {
-      listeners = await startTransports(() => handlers as Handlers, config);
-      options.onListening?.(listeners.grpc, listeners.http, true);
+    if (unsealer) {
+      const sealed = createSealedPipeline(config, unsealer, clock, log);
+      listening = await listen(createHandlers(sealed, config, options, log, new ServingState(servicesOf(sealed), { serving: false })), config);
+      options.onListening?.(listening.listeners.grpc, listening.listeners.http, true);
     }
     const trust = opening.state === "sealed" ? await opening.unsealer.unsealed : opening.trust;
-    core = await openCoreWith(store, trust, unsealer, config, clock, log);
+    return { store, core: await openCoreWith(store, trust, unsealer, config, clock, log), listening };
   } catch (err) {
-    await listeners?.close(0);
+    await listening?.listeners.close(0);
     await unsealer?.close();
     await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The core's handlers behind the listeners (swapped in, if a sealed start opened them), and the metrics listener. */
+async function serveCore(opened: Opened, config: Config, options: StartOptions, log: Logger): Promise<{ listeners: Listeners; serving: ServingState; metricsListener: MetricsListener | undefined }> {
+  const { core } = opened;
   const sync = core.domain.replica.sync;
   const serving = new ServingState(servicesOf(core.pipeline), { fresh: () => sync.isFresh() });
-  handlers = createHandlers(core.pipeline, config, options, log, serving);
-  let metricsListener: MetricsListener | undefined;
+  const handlers = createHandlers(core.pipeline, config, options, log, serving);
+  let listeners: Listeners | undefined;
   try {
-    if (!listeners) {
-      listeners = await startTransports(() => handlers as Handlers, config);
+    if (opened.listening) {
+      opened.listening.use(handlers);
+      listeners = opened.listening.listeners;
+    } else {
+      listeners = (await listen(handlers, config)).listeners;
       options.onListening?.(listeners.grpc, listeners.http, false);
     }
+    let metricsListener: MetricsListener | undefined;
     if (core.metrics && config.metricsAddr) {
       metricsListener = await startMetricsListener(core.metrics, config.metricsAddr, log);
       log.info(`kms: metrics listening on http://${metricsListener.address.host}:${metricsListener.address.port}/metrics`);
     }
+    return { listeners, serving, metricsListener };
   } catch (err) {
     await listeners?.close(0);
     await core.close();
     throw err;
   }
+}
+
+export async function startKms(config: Config, options: StartOptions = {}): Promise<KmsServer> {
+  const log = options.log ?? consoleLogger;
+  const clock = options.clock ?? systemClock;
+  const opened = await openUntilUnsealed(config, options, clock, log);
+  const { store, core } = opened;
+  const { listeners, serving, metricsListener } = await serveCore(opened, config, options, log);
   const { deps, secrets, directory, audit } = core.domain;
   const jobs = createJobs(core.domain, config.sweepIntervalMs, log);
   const leadership = runWhileLeading(coordinationOf(store), config.replica.id, config.replica.leaderTtlS, leaderWork(secrets, jobs, log), log);
@@ -519,19 +556,18 @@ export async function startKms(config: Config, options: StartOptions = {}): Prom
   buildListingIndex(deps, log);
   buildDataKeyIndex(core.domain.dataKeys, log);
   let closing: Promise<void> | undefined;
-  const open = listeners;
   const close = async () => {
     const drainMs = options.drainMs ?? 10_000;
     // Health checks say NOT_SERVING from now on, so balancers stop sending before the listeners close.
     serving.drain();
     await Promise.race([core.pipeline.idle(), new Promise((r) => setTimeout(r, drainMs).unref())]);
     serving.close();
-    await open.close(drainMs);
+    await listeners.close(drainMs);
     await metricsListener?.close();
     await leadership.stop();
     await core.close();
   };
-  return { grpc: open.grpc, http: open.http, metrics: metricsListener?.address, deps, secrets, dataKeys: core.domain.dataKeys, directory, audit, scheduler: jobs, leadership, close: () => (closing ??= close()) };
+  return { grpc: listeners.grpc, http: listeners.http, metrics: metricsListener?.address, deps, secrets, dataKeys: core.domain.dataKeys, directory, audit, scheduler: jobs, leadership, close: () => (closing ??= close()) };
 }
 
 /**
