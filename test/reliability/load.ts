@@ -43,7 +43,8 @@ export async function loadScenario(mode: Mode): Promise<ScenarioResult> {
     const start = Date.now();
     const end = start + seconds * 1000;
     const sampler = (async () => {
-      const every = Math.max(250, Math.min(1000, (seconds * 1000) / 20));
+      // Twenty samples over the run (at least every 100 ms), so a short run still has a steady window to judge.
+      const every = Math.max(100, Math.min(1000, (seconds * 1000) / 20));
       for (let i = 0; i < 10_000 && Date.now() < end + every; i++) {
         const kb = await server.rssKb();
         if (kb !== undefined) samples.push({ t: Math.round((Date.now() - start) / 100) / 10, rssMb: Math.round(kb / 102.4) / 10 });

@@ -9,14 +9,19 @@ export interface StoredKey {
   keyId: string;
   alias: string;
   keyState: string;
+  /** Absent on records made before accounts: the store's pinned legacy scope applies. */
+  account?: string;
+  region?: string;
   versions: { version: number; state: string }[];
   rotation?: { enabled: boolean };
 }
 
 export interface OfflineView {
   keys: Map<string, StoredKey>;
-  /** alias → key id */
+  /** "<account>/<region>/<alias>" → key id */
   aliases: Map<string, string>;
+  /** The scope of key records that name none ("<account>/<region>"). */
+  legacyScope: string;
   /** "<keyId>/<version>" */
   versions: Set<string>;
   /** Store keys whose value did not parse. */
@@ -30,8 +35,13 @@ function openDb(dir: string): Level<string, Uint8Array> {
 export async function readStore(dbDir: string): Promise<OfflineView> {
   const db = openDb(dbDir);
   await db.open();
-  const view: OfflineView = { keys: new Map(), aliases: new Map(), versions: new Set(), unreadable: [] };
+  const view: OfflineView = { keys: new Map(), aliases: new Map(), versions: new Set(), unreadable: [], legacyScope: "" };
   try {
+    const legacy = await db.get("v1/meta/legacy-key-scope").catch(() => undefined);
+    if (legacy) {
+      const s = JSON.parse(Buffer.from(legacy).toString("utf8")) as { account: string; region: string };
+      view.legacyScope = `${s.account}/${s.region}`;
+    }
     for await (const [k, v] of db.iterator({ gte: "v1/keys/", lt: "v1/keys/\xff" })) {
       try {
         const rec = JSON.parse(Buffer.from(v).toString("utf8")) as StoredKey;
@@ -51,6 +61,12 @@ export async function readStore(dbDir: string): Promise<OfflineView> {
   return view;
 }
 
+/** The alias index's key for a key record: aliases are unique per account and region. */
+function scopedAlias(view: OfflineView, key: StoredKey): string {
+  const scope = key.account !== undefined && key.region !== undefined ? `${key.account}/${key.region}` : view.legacyScope;
+  return `${scope}/${key.alias}`;
+}
+
 /** Every way the alias index and the key records can disagree, or a key's versions lack their material record. */
 export function inconsistencies(view: OfflineView): string[] {
   const out: string[] = [];
@@ -58,14 +74,15 @@ export function inconsistencies(view: OfflineView): string[] {
   for (const [alias, keyId] of view.aliases) {
     const key = view.keys.get(keyId);
     if (!key) out.push(`alias ${alias} points to missing key ${keyId}`);
-    else if (key.alias !== alias) out.push(`alias ${alias} points to key ${keyId} whose alias is ${key.alias}`);
+    else if (scopedAlias(view, key) !== alias) out.push(`alias ${alias} points to key ${keyId} whose alias is ${key.alias}`);
   }
   const seen = new Map<string, string>();
   for (const key of view.keys.values()) {
-    if (view.aliases.get(key.alias) !== key.keyId) out.push(`key ${key.keyId} has alias ${key.alias} but the index says ${String(view.aliases.get(key.alias))}`);
-    const dup = seen.get(key.alias);
-    if (dup) out.push(`alias ${key.alias} held by both ${dup} and ${key.keyId}`);
-    seen.set(key.alias, key.keyId);
+    const alias = scopedAlias(view, key);
+    if (view.aliases.get(alias) !== key.keyId) out.push(`key ${key.keyId} has alias ${alias} but the index says ${String(view.aliases.get(alias))}`);
+    const dup = seen.get(alias);
+    if (dup) out.push(`alias ${alias} held by both ${dup} and ${key.keyId}`);
+    seen.set(alias, key.keyId);
     for (const v of key.versions) if (!view.versions.has(`${key.keyId}/${v.version}`)) out.push(`key ${key.keyId} version ${v.version} has no material record`);
   }
   return out;

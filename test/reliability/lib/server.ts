@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -124,7 +125,8 @@ export async function startServer(id: ServerIdentity, extraEnv: Record<string, s
     },
     async rssKb() {
       try {
-        const s = await readFile(`/proc/${pid}/status`, "utf8");
+        // Synchronous: /proc reads are cheap, and the thread pool is busy under load (a queued read came back after seconds).
+        const s = readFileSync(`/proc/${pid}/status`, "utf8");
         const m = /VmRSS:\s+(\d+)\s+kB/.exec(s);
         return m ? Number(m[1]) : undefined;
       } catch {
