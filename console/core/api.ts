@@ -8,8 +8,10 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { AdminService } from "../../gen/kms/v1/admin_pb.js";
 import { BackupService } from "../../gen/kms/v1/backup_pb.js";
+import { DataKeyService } from "../../gen/kms/v1/datakeys_pb.js";
 import { ErrorInfoSchema, KeyManagementService } from "../../gen/kms/v1/kms_pb.js";
 import { MetricsService } from "../../gen/kms/v1/metrics_pb.js";
+import { OperatorService } from "../../gen/kms/v1/operator_pb.js";
 import { TrustService } from "../../gen/kms/v1/trust_pb.js";
 import { KeyVersionService } from "../../gen/kms/v1/versions_pb.js";
 import { WhiteBoxKeyService } from "../../gen/kms/v1/whitebox_pb.js";
@@ -24,6 +26,8 @@ export interface Api {
   trust: Client<typeof TrustService>;
   backup: Client<typeof BackupService>;
   metrics: Client<typeof MetricsService>;
+  datakeys: Client<typeof DataKeyService>;
+  operator: Client<typeof OperatorService>;
 }
 
 /** A refused or failed call as the console shows it. */
@@ -55,6 +59,8 @@ export function createApi(token: string, baseUrl = location.origin): Api {
     trust: createClient(TrustService, transport),
     backup: createClient(BackupService, transport),
     metrics: createClient(MetricsService, transport),
+    datakeys: createClient(DataKeyService, transport),
+    operator: createClient(OperatorService, transport),
   };
 }
 

@@ -72,8 +72,9 @@ export function App() {
   if (!current) return <SignIn />;
   const path = loc.path || "dashboard";
   // The navigation entry whose path is the longest prefix of this page's.
-  const active = families
-    .flatMap((f) => f.nav.map((n) => n.href))
+  const nav = families.flatMap((f) => f.nav).filter((n) => !n.operatorOnly || current.operator);
+  const active = nav
+    .map((n) => n.href)
     .filter((h) => path === h.slice(2) || path.startsWith(`${h.slice(2)}/`))
     .sort((a, b) => b.length - a.length)[0];
   return (
@@ -89,15 +90,13 @@ export function App() {
             </li>
           </ul>
           <ul>
-            {families.flatMap((f) =>
-              f.nav.map((n) => (
-                <li key={n.href}>
-                  <a href={n.href} aria-current={n.href === active ? "page" : undefined}>
-                    {n.label}
-                  </a>
-                </li>
-              )),
-            )}
+            {nav.map((n) => (
+              <li key={n.href}>
+                <a href={n.href} aria-current={n.href === active ? "page" : undefined}>
+                  {n.label}
+                </a>
+              </li>
+            ))}
           </ul>
           <ul>
             <li>

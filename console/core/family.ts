@@ -26,7 +26,7 @@ export interface ConsoleRoute {
 export interface ConsoleFamily {
   /** The first path segment its routes share, e.g. "keys". */
   id: string;
-  /** Navigation entries, in order. */
-  nav: readonly { href: string; label: string }[];
+  /** Navigation entries, in order; `operatorOnly` ones are shown to the operator alone (Session.operator). */
+  nav: readonly { href: string; label: string; operatorOnly?: boolean }[];
   routes: readonly ConsoleRoute[];
 }

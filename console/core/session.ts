@@ -11,6 +11,12 @@ export interface Session {
   api: Api;
   /** The token's public id ("kmst…") when it has one, for display; never the secret. */
   label: string;
+  /**
+   * Whether the caller is the operator (the default account's root), the only
+   * caller of OperatorService: the console then offers the Accounts page. The
+   * server decides every call regardless; this only hides what would be refused.
+   */
+  operator: boolean;
 }
 
 let current: Session | undefined;
@@ -36,6 +42,20 @@ export function onSessionChange(listener: () => void): () => void {
 }
 
 /**
+ * Whether OperatorService answers this caller. Nothing else tells who the
+ * operator is (there is no caller-identity call), so a non-operator's sign-in
+ * leaves one refused ListAccounts in its audit trail.
+ */
+async function isOperator(api: Api): Promise<boolean> {
+  try {
+    await api.operator.listAccounts({});
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Checks the token with one call that every valid token may reach the gate
  * with: a refusal by policy (UnauthorizedOperation) still proves the token;
  * only AuthFailure.* means it is not one.
@@ -56,7 +76,7 @@ export async function signIn(token: string, remember: boolean): Promise<ApiFailu
   } catch {
     // Storage may be unavailable (privacy settings): memory is enough.
   }
-  set({ api, label: labelOf(trimmed) });
+  set({ api, label: labelOf(trimmed), operator: await isOperator(api) });
   return undefined;
 }
 
@@ -77,5 +97,11 @@ export function restore(): void {
   } catch {
     return;
   }
-  if (token) set({ api: createApi(token), label: labelOf(token) });
+  if (!token) return;
+  const api = createApi(token);
+  const restored: Session = { api, label: labelOf(token), operator: false };
+  set(restored);
+  void isOperator(api).then((operator) => {
+    if (operator && current === restored) set({ ...restored, operator });
+  });
 }

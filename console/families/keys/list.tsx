@@ -103,6 +103,9 @@ export function KeyList({ api }: RouteContext) {
       <p>
         <a href="#/keys/new" role="button">
           Create key
+        </a>{" "}
+        <a href="#/members" role="button" class="secondary outline">
+          Member accounts
         </a>
       </p>
       <Form label="Key filters" class="filters" onSubmit={() => change({ search: draft.search, tags: draft.tags })}>

@@ -75,6 +75,9 @@ export function SecretList({ api }: RouteContext) {
         <a href="#/secrets/import" role="button" class="secondary">
           Import secret
         </a>
+        <a href="#/secrets/databases" role="button" class="secondary outline">
+          Database instances
+        </a>
       </div>
       <Form label="Secret filters" class="filters" onSubmit={() => change({ search: draft.search, tags: draft.tags, product: draft.product, instance: draft.instance })}>
         <div class="grid">

@@ -52,7 +52,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
   const program = new Command("kms");
   const cli = new Cli(io, () => program.opts<GlobalOptions>());
   program
-    .description("Command line for tc-kms over gRPC: keys, secrets, white-box keys, cryptography, files, access, audit and operations")
+    .description("Command line for tc-kms over gRPC: keys, data keys, secrets, white-box keys, cryptography, files, access, audit and operations")
     .configureHelp({
       visibleOptions(this: Help, cmd: Command) {
         const options = Help.prototype.visibleOptions.call(this, cmd);

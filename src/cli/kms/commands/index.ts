@@ -5,6 +5,7 @@
  */
 import type { CommandGroup } from "../cli.js";
 import { accessKeys } from "./access-keys.js";
+import { accounts } from "./accounts.js";
 import { asymmetric } from "./asymmetric.js";
 import { audit } from "./audit.js";
 import { backup } from "./backup.js";
@@ -13,6 +14,7 @@ import { configure } from "./configure.js";
 import { dataKeys } from "./data-keys.js";
 import { files } from "./files.js";
 import { health } from "./health.js";
+import { hostedDataKeys } from "./hosted-data-keys.js";
 import { keyring } from "./keyring.js";
 import { keys } from "./keys.js";
 import { policies } from "./policies.js";
@@ -32,6 +34,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   versions,
   files,
   dataKeys,
+  hostedDataKeys,
   batch,
   random,
   asymmetric,
@@ -42,6 +45,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   policies,
   tokens,
   accessKeys,
+  accounts,
   audit,
   service,
   keyring,

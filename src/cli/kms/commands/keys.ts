@@ -15,11 +15,14 @@ import {
 } from "../../../../gen/kms/v1/kms_pb.js";
 import { enumArg, intArg, tagArg, tagFilterArg, type TagFilterValue } from "../args.js";
 import { act, type Cli, type CommandGroup } from "../cli.js";
+import { memberAccountOf, memberAccountsOf, withMemberAccount, withMemberAccounts, type MemberListOption, type MemberOption } from "../member.js";
 import type { TableView } from "../output.js";
 import { keyImport } from "./key-import.js";
 import { keyRotation } from "./key-rotation.js";
 
 const KEY_COLUMNS: TableView = { columns: ["KeyId", "Alias", "KeyState", "KeyUsage", "Origin", "CreateTime", "Description"] };
+/** With --member-accounts: whose each key is. */
+const MEMBER_KEY_COLUMNS: TableView = { columns: ["KeyId", "Alias", "KeyState", "KeyUsage", "Origin", "CreateTime", "AccountUin"] };
 /** ListKeyDetail's largest page. */
 const MAX_PAGE = 200;
 
@@ -31,7 +34,7 @@ interface CreateOptions {
   tag?: [string, string][];
 }
 
-interface ListOptions {
+interface ListOptions extends MemberListOption {
   state?: number;
   usage?: number | "all";
   origin?: number;
@@ -69,20 +72,15 @@ export const keys: CommandGroup = (program, cli) => {
       }),
     );
 
-  group
-    .command("describe")
-    .description("show a CMK's metadata (DescribeKey; several ids: DescribeKeys)")
-    .argument("<key-id...>", "one or more key ids")
-    .action(
-      act(async ([...ids]) => {
-        const kms = await cli.kms();
-        if (ids.length === 1) await cli.print(DescribeKeyResponseSchema, await kms.describeKey({ keyId: ids[0]! }));
-        else await cli.print(DescribeKeysResponseSchema, await kms.describeKeys({ keyIds: ids }), KEY_COLUMNS);
-      }),
-    );
+  withMemberAccount(group.command("describe").description("show a CMK's metadata (DescribeKey; several ids: DescribeKeys)").argument("<key-id...>", "one or more key ids")).action(
+    act<MemberOption>(async ([...ids], o) => {
+      const kms = await cli.kms();
+      if (ids.length === 1) await cli.print(DescribeKeyResponseSchema, await kms.describeKey({ keyId: ids[0]!, ...memberAccountOf(o) }));
+      else await cli.print(DescribeKeysResponseSchema, await kms.describeKeys({ keyIds: ids, ...memberAccountOf(o) }), KEY_COLUMNS);
+    }),
+  );
 
-  group
-    .command("list")
+  withMemberAccounts(group.command("list"))
     .description("list CMKs with their metadata (ListKeyDetail); every usage unless --usage")
     .option("--state <state>", "Enabled, Disabled, PendingDelete, PendingImport or Archived", enumArg(KeyStateSchema))
     .option("--usage <usage>", "only this KeyUsage, or all (default)", usageOrAll)
@@ -95,85 +93,66 @@ export const keys: CommandGroup = (program, cli) => {
     .option("--all", "every match, fetched a page of 200 at a time")
     .action(act<ListOptions>(async (_a, o) => listKeys(cli, o)));
 
-  group
-    .command("update-alias")
-    .description("rename a CMK's alias (UpdateAlias)")
-    .argument("<key-id>")
-    .argument("<alias>")
-    .action(act(async ([keyId, alias]) => {
-      await (await cli.kms()).updateAlias({ keyId: keyId!, alias: alias! });
+  withMemberAccount(group.command("update-alias").description("rename a CMK's alias (UpdateAlias)").argument("<key-id>").argument("<alias>")).action(
+    act<MemberOption>(async ([keyId, alias], o) => {
+      await (await cli.kms()).updateAlias({ keyId: keyId!, alias: alias!, ...memberAccountOf(o) });
       await cli.printEmpty();
-    }));
+    }),
+  );
 
-  group
-    .command("update-description")
-    .description("change a CMK's description (UpdateKeyDescription)")
-    .argument("<key-id>")
-    .argument("<description>")
-    .action(act(async ([keyId, description]) => {
-      await (await cli.kms()).updateKeyDescription({ keyId: keyId!, description: description! });
+  withMemberAccount(group.command("update-description").description("change a CMK's description (UpdateKeyDescription)").argument("<key-id>").argument("<description>")).action(
+    act<MemberOption>(async ([keyId, description], o) => {
+      await (await cli.kms()).updateKeyDescription({ keyId: keyId!, description: description!, ...memberAccountOf(o) });
       await cli.printEmpty();
-    }));
+    }),
+  );
 
-  group
-    .command("enable")
-    .description("enable CMKs (EnableKey; several ids: EnableKeys)")
-    .argument("<key-id...>")
-    .action(
-      act(async ([...ids]) => {
-        const kms = await cli.kms();
-        await (ids.length === 1 ? kms.enableKey({ keyId: ids[0]! }) : kms.enableKeys({ keyIds: ids }));
-        await cli.printEmpty();
-      }),
-    );
-
-  group
-    .command("disable")
-    .description("disable CMKs (DisableKey; several ids: DisableKeys)")
-    .argument("<key-id...>")
-    .action(
-      act(async ([...ids]) => {
-        const kms = await cli.kms();
-        await (ids.length === 1 ? kms.disableKey({ keyId: ids[0]! }) : kms.disableKeys({ keyIds: ids }));
-        await cli.printEmpty();
-      }),
-    );
-
-  group
-    .command("schedule-deletion")
-    .description("schedule a CMK's deletion after a waiting period (ScheduleKeyDeletion)")
-    .argument("<key-id>")
-    .option("--days <n>", "days until it is purged, 7 to 30 (default 7)", intArg(7, 30))
-    .action(
-      act<{ days?: number }>(async ([keyId], o) => {
-        const res = await (await cli.kms()).scheduleKeyDeletion({ keyId: keyId!, pendingWindowInDays: o.days ?? 7 });
-        await cli.print(ScheduleKeyDeletionResponseSchema, res);
-      }),
-    );
-
-  group
-    .command("cancel-deletion")
-    .description("cancel a scheduled deletion; the key returns Disabled (CancelKeyDeletion)")
-    .argument("<key-id>")
-    .action(act(async ([keyId]) => cli.print(CancelKeyDeletionResponseSchema, await (await cli.kms()).cancelKeyDeletion({ keyId: keyId! }))));
-
-  group
-    .command("archive")
-    .description("archive a CMK: it decrypts but no longer encrypts (ArchiveKey)")
-    .argument("<key-id>")
-    .action(act(async ([keyId]) => {
-      await (await cli.kms()).archiveKey({ keyId: keyId! });
+  withMemberAccount(group.command("enable").description("enable CMKs (EnableKey; several ids: EnableKeys)").argument("<key-id...>")).action(
+    act<MemberOption>(async ([...ids], o) => {
+      const kms = await cli.kms();
+      await (ids.length === 1 ? kms.enableKey({ keyId: ids[0]!, ...memberAccountOf(o) }) : kms.enableKeys({ keyIds: ids, ...memberAccountOf(o) }));
       await cli.printEmpty();
-    }));
+    }),
+  );
 
-  group
-    .command("unarchive")
-    .description("return an archived CMK to Enabled (CancelKeyArchive)")
-    .argument("<key-id>")
-    .action(act(async ([keyId]) => {
-      await (await cli.kms()).cancelKeyArchive({ keyId: keyId! });
+  withMemberAccount(group.command("disable").description("disable CMKs (DisableKey; several ids: DisableKeys)").argument("<key-id...>")).action(
+    act<MemberOption>(async ([...ids], o) => {
+      const kms = await cli.kms();
+      await (ids.length === 1 ? kms.disableKey({ keyId: ids[0]!, ...memberAccountOf(o) }) : kms.disableKeys({ keyIds: ids, ...memberAccountOf(o) }));
       await cli.printEmpty();
-    }));
+    }),
+  );
+
+  withMemberAccount(
+    group
+      .command("schedule-deletion")
+      .description("schedule a CMK's deletion after a waiting period (ScheduleKeyDeletion)")
+      .argument("<key-id>")
+      .option("--days <n>", "days until it is purged, 7 to 30 (default 7)", intArg(7, 30)),
+  ).action(
+    act<MemberOption & { days?: number }>(async ([keyId], o) => {
+      const res = await (await cli.kms()).scheduleKeyDeletion({ keyId: keyId!, pendingWindowInDays: o.days ?? 7, ...memberAccountOf(o) });
+      await cli.print(ScheduleKeyDeletionResponseSchema, res);
+    }),
+  );
+
+  withMemberAccount(group.command("cancel-deletion").description("cancel a scheduled deletion; the key returns Disabled (CancelKeyDeletion)").argument("<key-id>")).action(
+    act<MemberOption>(async ([keyId], o) => cli.print(CancelKeyDeletionResponseSchema, await (await cli.kms()).cancelKeyDeletion({ keyId: keyId!, ...memberAccountOf(o) }))),
+  );
+
+  withMemberAccount(group.command("archive").description("archive a CMK: it decrypts but no longer encrypts (ArchiveKey)").argument("<key-id>")).action(
+    act<MemberOption>(async ([keyId], o) => {
+      await (await cli.kms()).archiveKey({ keyId: keyId!, ...memberAccountOf(o) });
+      await cli.printEmpty();
+    }),
+  );
+
+  withMemberAccount(group.command("unarchive").description("return an archived CMK to Enabled (CancelKeyArchive)").argument("<key-id>")).action(
+    act<MemberOption>(async ([keyId], o) => {
+      await (await cli.kms()).cancelKeyArchive({ keyId: keyId!, ...memberAccountOf(o) });
+      await cli.printEmpty();
+    }),
+  );
 
   group
     .command("bind")
@@ -211,10 +190,12 @@ async function listKeys(cli: Cli, o: ListOptions): Promise<void> {
     keyUsage: typeof o.usage === "number" ? o.usage : 0,
     allKeyUsages: o.usage === undefined || o.usage === "all",
     tagFilters: o.tagFilter ?? [],
+    ...memberAccountsOf(o),
   };
+  const columns = o.memberAccounts ? MEMBER_KEY_COLUMNS : KEY_COLUMNS;
   if (!o.all) {
     const res = await kms.listKeyDetail({ ...base, offset: o.offset ?? 0, limit: o.limit ?? 0 });
-    await cli.print(ListKeyDetailResponseSchema, res, KEY_COLUMNS);
+    await cli.print(ListKeyDetailResponseSchema, res, columns);
     return;
   }
   const found: KeyMetadata[] = [];
@@ -227,5 +208,5 @@ async function listKeys(cli: Cli, o: ListOptions): Promise<void> {
     offset += page.keyMetadatas.length;
     if (page.keyMetadatas.length === 0 || offset >= total) break;
   }
-  await cli.print(ListKeyDetailResponseSchema, create(ListKeyDetailResponseSchema, { totalCount: total, keyMetadatas: found }), KEY_COLUMNS);
+  await cli.print(ListKeyDetailResponseSchema, create(ListKeyDetailResponseSchema, { totalCount: total, keyMetadatas: found }), columns);
 }
