@@ -151,7 +151,9 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
   const rootKey = trust.rootKey;
   // Before anything is read: the store watch replays every commit after it, so nothing falls between load and watch.
   const from = await store.revision();
-  const repo = new KeyRepository(store, { shared: config.store.kind === "etcd" });
+  // Other processes write the store (etcd replicas): changes read fresh and carry guards. LevelDB: the in-process locks suffice.
+  const shared = config.store.kind === "etcd";
+  const repo = new KeyRepository(store, { shared });
   // Keys made before accounts existed belong to the default account and the first region (pinned once).
   await repo.open({ account: config.accountUin.toString(), region: config.regions[0] ?? "" });
   const directory = new Directory(store, rootKey, config.accountUin);
@@ -191,10 +193,10 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     },
     accountLabel: (account) => directory.accountLabel(account),
   };
-  const dataKeys = openDataKeys(store, deps, { locks: deps.locks, clock, rootKey, settings: { dataKeyLimit: config.dataKeyLimit, hsmClusterId: config.hsmClusterId } });
+  const dataKeys = openDataKeys(store, deps, { locks: deps.locks, clock, rootKey, settings: { dataKeyLimit: config.dataKeyLimit, hsmClusterId: config.hsmClusterId }, shared });
   deps.hostedDataKeys = hostedDataKeysPort(dataKeys);
   const whiteBox: WhiteBoxDeps = {
-    repo: new WhiteBoxRepository(store, rootKey),
+    repo: new WhiteBoxRepository(store, rootKey, { shared }),
     locks: new LockSet(),
     tables: workerTableGenerator(deps.asymmetric),
     clock,
@@ -208,26 +210,30 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     settings: { secretLimit: config.secretLimit, regions: config.regions },
     log: (m) => log.info(`secrets: ${m}`),
     followed: true,
+    shared,
   });
-  const replica = await followStore(store, from, deps, directory, secrets, trust, config, log);
+  const replica = await followStore(store, from, deps, directory, secrets, dataKeys, trust, config, log);
   await trust.startRotations();
   return { deps, secrets, dataKeys, directory, audit, trust, whiteBox, replica };
 }
 
 /**
- * From here on the key repository, the directory and the secret counts are
- * kept by the store's watch (their own changes included: on LevelDB before
- * the batch resolves, on etcd when the watch delivers them, which a change's
- * answer waits for).
+ * From here on the key repository, the directory, the keyring, the secret
+ * counts and the data keys' listing index and counts are kept by the store's
+ * watch (their own changes included: on LevelDB before the batch resolves,
+ * on etcd when the watch delivers them, which a change's answer waits for).
+ * White-box keys and secrets keep nothing else in memory.
  */
-async function followStore(store: KvStore, from: bigint, deps: KmsDeps, directory: Directory, secrets: SecretsDeps, trust: Trust, config: Config, log: Logger): Promise<Replica> {
+async function followStore(store: KvStore, from: bigint, deps: KmsDeps, directory: Directory, secrets: SecretsDeps, dataKeys: DataKeysDeps, trust: Trust, config: Config, log: Logger): Promise<Replica> {
   deps.repo.onRemoved = (keyId) => {
     deps.materials.evict(keyId);
     deps.privateKeys.evict(keyId);
   };
   deps.repo.follow();
-  const replica = await startReplica(store, from, [deps.repo, directory, trust.keyringFollower(), secrets.repo], config.replica, config.store.kind === "etcd", log);
+  const followers = [deps.repo, directory, trust.keyringFollower(), secrets.repo, dataKeys.repo];
+  const replica = await startReplica(store, from, followers, config.replica, config.store.kind === "etcd", log);
   directory.follow((revision) => replica.settle(revision));
+  dataKeys.repo.follow((revision) => replica.settle(revision));
   return replica;
 }
 

@@ -124,6 +124,7 @@ export const PLAIN_SPACES: readonly string[] = [
   `${SCHEMA}/datakeys/names/`,
   `${SCHEMA}/datakeys/deletions/`,
   `${SCHEMA}/whitebox/aliases/`,
+  `${SCHEMA}/whitebox/creates/`,
   `${SCHEMA}/secrets-products/bindings/`,
   `${SCHEMA}/secrets-products/active-flows/`,
   `${SCHEMA}/secrets-products/history/`,

@@ -79,6 +79,8 @@ export interface DataKeysOptions {
   clock: Clock;
   rootKey: RootKey;
   settings: DataKeysSettings;
+  /** Other processes write the store too (etcd replicas): changes carry their guards (default true). */
+  shared?: boolean;
 }
 
 /**
@@ -89,7 +91,7 @@ export interface DataKeysOptions {
  */
 export function openDataKeys(store: KvStore, kms: KmsDeps, options: DataKeysOptions): DataKeysDeps {
   return {
-    repo: new DataKeyRepository(store),
+    repo: new DataKeyRepository(store, options.shared === undefined ? {} : { shared: options.shared }),
     locks: options.locks,
     cipher: createCmkCipher(kms),
     rootKey: options.rootKey,

@@ -34,6 +34,15 @@ export function parseDeletionKey(storeKey: string): { dateMs: number; scope: Dat
   return { dateMs, scope: { account, region }, dataKeyId };
 }
 
+/** The scope and id a record key names; undefined for any other key. */
+export function parseRecordKey(storeKey: string): { scope: DataKeyScope; dataKeyId: string } | undefined {
+  if (!storeKey.startsWith(dataKeysKeyspace.allRecordsPrefix)) return undefined;
+  const rest = storeKey.slice(dataKeysKeyspace.allRecordsPrefix.length).split("/");
+  if (rest.length !== 3) return undefined;
+  const [account, region, dataKeyId] = rest as [string, string, string];
+  return { scope: { account, region }, dataKeyId };
+}
+
 /** The scope key of the listing index: "<account>/<region>". */
 export function scopeKey(s: DataKeyScope): string {
   return scopePath(s);

@@ -4,11 +4,19 @@
  * all, check all against state.ts, write one batch, write nothing on
  * refusal), the data key limit, and keeping a new data key (name unique,
  * limit kept, one batch).
+ *
+ * Every change runs under the in-process locks of what it touches and is
+ * guarded by what it read (repository.ts guardOf, absent*): when another
+ * replica changed it in between, the store refuses the batch and the change
+ * runs again (changeDataKeys), so it applies once and a loser answers as a
+ * second caller would. The limit is exact within a replica and soft across
+ * replicas (each counts the others' data keys once its watch delivers them).
  */
 import { newKeyId } from "../crypto/random.js";
 import { KmsError } from "../errors.js";
 import type { CallContext } from "../call.js";
-import type { BatchOp } from "../store/store.js";
+import { retryOnConflict } from "../store/guarded.js";
+import type { BatchOp, Guard } from "../store/store.js";
 import type { DataKeyOrigin, DataKeyRecord, DataKeyScope, DataKeyTag } from "./data-key.js";
 import type { DataKeysDeps } from "./deps.js";
 import { scopeKey } from "./keyspace.js";
@@ -21,6 +29,11 @@ export const dataKeyLock = (s: DataKeyScope, id: string) => `datakey:${scopeKey(
 export const nameLock = (s: DataKeyScope, name: string) => `datakey-name:${scopeKey(s)}/${name}`;
 /** Held while a place is counted and reserved (reservePlace), so the limit holds under concurrency. */
 const countLock = (s: DataKeyScope) => `datakey-count:${scopeKey(s)}`;
+
+/** Runs one change under `locks`, again (from its reads) when another replica's change made its guarded batch fail. */
+export function changeDataKeys<T>(deps: DataKeysDeps, what: string, locks: readonly string[], fn: () => Promise<T>): Promise<T> {
+  return retryOnConflict(what, () => deps.locks.run(locks, fn));
+}
 
 export function dataKeyNotFound(id: string): KmsError {
   return new KmsError("ResourceUnavailable.DataKeyNotFound", `data key ${id} does not exist`);
@@ -71,11 +84,13 @@ export async function transitionDataKeys(
   const field = ids.length > 1 ? "DataKeyIds" : "DataKeyId";
   for (const id of ids) assertDataKeyId(id, field);
   const scope = scopeOf(call);
-  return deps.locks.run(ids.map((id) => dataKeyLock(scope, id)), async () => {
+  const what = ids.length === 1 ? `data key ${ids[0]}` : "these data keys";
+  return changeDataKeys(deps, what, ids.map((id) => dataKeyLock(scope, id)), async () => {
     const found = await deps.repo.getMany(scope, ids);
     const updated: DataKeyRecord[] = [];
     const changed: DataKeyRecord[] = [];
     const ops: BatchOp[] = [];
+    const guards: Guard[] = [];
     found.forEach((record, i) => {
       if (!record) throw dataKeyNotFound(ids[i] as string);
       const after: DataKeyRecord = { ...record, state: assertDataKeyAction(record, action) };
@@ -83,10 +98,11 @@ export async function transitionDataKeys(
       if (changedFields(record, after) || more.length > 0) {
         ops.push(deps.repo.putRecord(after), ...more);
         changed.push(after);
+        guards.push(deps.repo.guardOf(record));
       }
       updated.push(after);
     });
-    await deps.repo.commit(ops, call.journal, { put: changed }, ids);
+    await deps.repo.commit(ops, call.journal, { put: changed }, ids, guards);
     return updated;
   });
 }
@@ -127,12 +143,14 @@ export async function keepDataKey(deps: DataKeysDeps, call: CallContext, input: 
     sealedBlob: sealBlob(deps.rootKey, scope, dataKeyId, input.blob),
     encryptionContext: input.encryptionContext,
   };
-  await deps.locks.run([nameLock(scope, record.name)], async () => {
+  // Another replica may take the name meanwhile: then this batch is refused, re-run, and answers DataKeyNameAlreadyExists.
+  await changeDataKeys(deps, `data key name "${record.name}"`, [nameLock(scope, record.name)], async () => {
     if ((await deps.repo.nameOwner(scope, record.name)) !== undefined)
       throw new KmsError("InvalidParameterValue.DataKeyNameAlreadyExists", `data key name "${record.name}" is already in use`);
     const release = COUNTED[record.state] ? await reservePlace(deps, scope) : () => undefined;
     try {
-      await deps.repo.commit([deps.repo.putRecord(record), deps.repo.putName(record)], call.journal, { put: [record] }, [dataKeyId]);
+      const guards = [deps.repo.absentName(scope, record.name), deps.repo.absentRecord(scope, dataKeyId)];
+      await deps.repo.commit([deps.repo.putRecord(record), deps.repo.putName(record)], call.journal, { put: [record] }, [dataKeyId], guards);
     } finally {
       release();
     }

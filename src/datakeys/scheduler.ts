@@ -7,7 +7,7 @@
  */
 import type { DataKeysDeps } from "./deps.js";
 import type { DueDeletion } from "./repository.js";
-import { dataKeyLock } from "./records.js";
+import { changeDataKeys, dataKeyLock } from "./records.js";
 import { dataKeyAllows } from "./state.js";
 
 /** One piece of work done: a data key purged. */
@@ -25,7 +25,8 @@ async function purge(deps: DataKeysDeps, entry: DueDeletion): Promise<boolean> {
     return false;
   }
   const ops = [deps.repo.delRaw(entry.storeKey), deps.repo.delRecord(record), deps.repo.delName(record, record.name)];
-  await deps.repo.commit(ops, null, { remove: [record] });
+  // Guarded by the record as read: two replicas purging at once (two leaders around a failover) purge it once.
+  await deps.repo.commit(ops, null, { remove: [record] }, undefined, [deps.repo.guardOf(record)]);
   return true;
 }
 
@@ -35,7 +36,7 @@ export async function runDataKeysDueWork(deps: DataKeysDeps, nowMs: number): Pro
   for await (const entry of deps.repo.dueDeletions(nowMs)) due.push(entry);
   const done: DataKeyWorkDone[] = [];
   for (const entry of due) {
-    const purged = await deps.locks.run([dataKeyLock(entry.scope, entry.dataKeyId)], () => purge(deps, entry));
+    const purged = await changeDataKeys(deps, `data key ${entry.dataKeyId}`, [dataKeyLock(entry.scope, entry.dataKeyId)], () => purge(deps, entry));
     if (purged) done.push({ kind: "datakey-deletion", subject: `${entry.scope.account}/${entry.scope.region}/${entry.dataKeyId}` });
   }
   return done;

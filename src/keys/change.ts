@@ -12,20 +12,9 @@
  * alone serialise every change of a key and the cache is never behind, so
  * the fresh reads and the guards are skipped.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { KmsError } from "../errors.js";
-import { StoreConflictError } from "../store/store.js";
+import { retryOnConflict } from "../store/guarded.js";
 import type { KmsDeps } from "./deps.js";
 import { keyLock } from "./locks.js";
-
-/** Attempts before a change that keeps colliding gives up (each collision means another change won). */
-export const MAX_CHANGE_ATTEMPTS = 8;
-
-/** Backoff before attempt n+1: 1, 2, 4... ms with jitter, so two colliding replicas drift apart. */
-function backoffMs(attempt: number): number {
-  const base = Math.min(2 ** (attempt - 1), 64);
-  return base / 2 + Math.random() * base;
-}
 
 /**
  * Runs `fn` as one change of `keyIds` (and of the extra lock names, e.g. an
@@ -34,21 +23,11 @@ function backoffMs(attempt: number): number {
  */
 export async function changeKeys<T>(deps: KmsDeps, keyIds: readonly string[], fn: () => Promise<T>, extraLocks: readonly string[] = []): Promise<T> {
   const names = [...keyIds.map(keyLock), ...extraLocks];
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await deps.locks.run(names, () => {
-        if (deps.repo.shared) deps.repo.forget(keyIds);
-        return fn();
-      });
-    } catch (err) {
-      if (!(err instanceof StoreConflictError)) throw err;
-      if (attempt >= MAX_CHANGE_ATTEMPTS)
-        throw new KmsError(
-          "UnsupportedOperation.ServiceTemporaryUnavailable",
-          `${keyIds.length === 1 ? `key ${keyIds[0]}` : "these keys"} changed under this request ${attempt} times in a row (other requests won); nothing was changed: try again`,
-          err,
-        );
-      await sleep(backoffMs(attempt));
-    }
-  }
+  const what = keyIds.length === 1 ? `key ${keyIds[0]}` : "these keys";
+  return retryOnConflict(what, () =>
+    deps.locks.run(names, () => {
+      if (deps.repo.shared) deps.repo.forget(keyIds);
+      return fn();
+    }),
+  );
 }

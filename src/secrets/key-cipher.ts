@@ -7,13 +7,13 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { CreateKeyRequestSchema } from "../../gen/kms/v1/kms_pb.js";
-import type { CallContext } from "../call.js";
+import type { CallContext, Journal } from "../call.js";
 import type { Clock } from "../clock.js";
 import { decryptBlob, parseBlob } from "../crypto/ciphertext.js";
 import { canonicalContext } from "../crypto/context.js";
 import { randomAlphanumeric } from "../crypto/random.js";
 import { KmsError } from "../errors.js";
-import type { KvStore } from "../store/store.js";
+import { StoreConflictError, type KvStore } from "../store/store.js";
 import { createKey } from "../keys/actions/create-key.js";
 import type { KmsDeps } from "../keys/deps.js";
 import { openBlob, sealUnderKey } from "../keys/cmk-blobs.js";
@@ -118,21 +118,42 @@ export function createKeyCipher(kms: KmsDeps, repo: SecretRepository, locks: Loc
       return locks.run([defaultKeyLock(scope.account, scope.region)], async () => {
         const existing = await repo.defaultKeyId(scope);
         if (existing !== undefined) return existing;
-        // Created as the account (the key's creator), audited as the caller; the pointer goes in the key's own batch.
-        const journal = (ops: Parameters<CallContext["journal"]>[0], subjects?: readonly string[]) => {
+        // Created as the account (the key's creator), audited as the caller; the pointer goes in the key's own batch,
+        // guarded by its absence: another replica making the default key at the same time wins, and its key is used.
+        const journal: Journal = async (ops, subjects, guards = []) => {
           const keyId = subjects?.[0];
           if (keyId === undefined) throw new Error("secrets: the default key's batch names no key");
-          return call.journal([...ops, repo.putDefaultKey(scope, keyId)], subjects);
+          try {
+            return await call.journal([...ops, repo.putDefaultKey(scope, keyId)], subjects, repo.shared ? [...guards, repo.absentDefaultKey(scope)] : guards);
+          } catch (err) {
+            // Out of the key domain's own re-runs (its alias and id guards), which cannot help here.
+            const taken = err instanceof StoreConflictError ? await repo.defaultKeyId(scope) : undefined;
+            if (taken !== undefined) throw new DefaultKeyTaken(taken);
+            throw err;
+          }
         };
         const req = create(CreateKeyRequestSchema, {
           alias: defaultKeyAlias(),
           description: `Default key of Secrets Manager for account ${scope.account} in ${scope.region}, created on first use`,
         });
-        const created = await viaKms(() => createKey(kms, req, { ...call, journal, principal: { ...call.principal, uin: call.uin, account: call.uin } }));
-        return created.keyId as string;
+        try {
+          const created = await viaKms(() => createKey(kms, req, { ...call, journal, principal: { ...call.principal, uin: call.uin, account: call.uin } }));
+          return created.keyId as string;
+        } catch (err) {
+          if (err instanceof DefaultKeyTaken) return err.keyId;
+          throw err;
+        }
       });
     },
   };
+}
+
+/** Another replica set the default key first: nothing of ours was written; use its key. */
+class DefaultKeyTaken extends Error {
+  override readonly name = "DefaultKeyTaken";
+  constructor(readonly keyId: string) {
+    super(`the default key is ${keyId}`);
+  }
 }
 
 export interface SecretsOptions {
@@ -145,6 +166,8 @@ export interface SecretsOptions {
   log?: (msg: string) => void;
   /** Replicas: the secret counts follow the store's watch (the caller hands `repo` to it as a follower). */
   followed?: boolean;
+  /** Other processes write the store too (etcd replicas): changes carry their guards (default true). */
+  shared?: boolean;
 }
 
 /**
@@ -155,7 +178,7 @@ export interface SecretsOptions {
  * caller runs once the service is up.
  */
 export async function openSecretsOverKeys(store: KvStore, kms: KmsDeps, options: SecretsOptions): Promise<SecretsDeps> {
-  const repo = new SecretRepository(store);
+  const repo = new SecretRepository(store, options.shared === undefined ? {} : { shared: options.shared });
   if (options.followed) repo.follow();
   await repo.open();
   const cipher = createKeyCipher(kms, repo, options.locks);
@@ -166,6 +189,7 @@ export async function openSecretsOverKeys(store: KvStore, kms: KmsDeps, options:
     locks: options.locks,
     products: options.products ?? PRODUCTS,
     values: createProductValues({ repo, cipher }),
+    ...(options.shared === undefined ? {} : { shared: options.shared }),
     ...(options.log ? { log: options.log } : {}),
   });
   return { repo, locks: options.locks, clock: options.clock, settings: options.settings, cipher, products };

@@ -11,7 +11,9 @@
  *                   the newest MAX_VERSIONS are kept (DescribeRotationHistory's VersionIDs)
  *
  * The flows call commitOps and failOps under the secret's lock (locks.ts), so
- * the record they read cannot change before their batch is written.
+ * the record they read cannot change in this process before their batch is
+ * written; the guards they return keep another replica's change from being
+ * lost (the flow's batch is refused and the step runs again).
  */
 import type { CallContext } from "../call.js";
 import { KmsError } from "../errors.js";
@@ -109,7 +111,7 @@ export function createProductValues(deps: Pick<SecretsDeps, "repo" | "cipher">):
         deps.repo.putValue(scope, secret.name, versionId, committed),
         ...dropped.map((v) => deps.repo.delValue(scope, secret.name, v.versionId)),
       ];
-      return { ops, versionId };
+      return { ops, versionId, guards: [deps.repo.guardOf(secret)] };
     },
 
     async assertRotatable(ref) {
@@ -119,10 +121,10 @@ export function createProductValues(deps: Pick<SecretsDeps, "repo" | "cipher">):
     },
 
     async failOps(ref, at) {
-      if (at.kind !== "create") return [];
+      if (at.kind !== "create") return { ops: [] };
       const secret = await load(ref);
-      if (!secret || !allows(secret, "ProductCreateFailed")) return [];
-      return [deps.repo.putRecord({ ...secret, status: assertSecretAction(secret, "ProductCreateFailed") })];
+      if (!secret || !allows(secret, "ProductCreateFailed")) return { ops: [] };
+      return { ops: [deps.repo.putRecord({ ...secret, status: assertSecretAction(secret, "ProductCreateFailed") })], guards: [deps.repo.guardOf(secret)] };
     },
   };
 }

@@ -3,15 +3,22 @@
  * default-key pointers and the purge schedule over the storage port. Reads
  * return records; writes are returned as ops, so an action puts everything it
  * changes into one batch and writes it once through the call's journal.
+ *
+ * Replicas (several processes on one etcd): every record read here keeps the
+ * stored bytes it came from (guardOf), and a change's batch is guarded by
+ * them, or by absent() for a name it takes, so a concurrent change on
+ * another replica makes it fail with StoreConflictError instead of being
+ * lost (actions/common.ts re-runs it). Records are never cached: every read
+ * goes to the store. On a store only this process writes (shared false:
+ * LevelDB) the secret's in-process lock already serialises its changes, and
+ * the guards are left out.
  */
 import type { Journal } from "../call.js";
-import type { BatchOp, KvStore } from "../store/store.js";
+import { absent, GuardedReads } from "../store/guarded.js";
+import type { BatchOp, Guard, KvStore } from "../store/store.js";
 import { parseDeletionKey, parseRecordKey, secretsKeyspace as ks } from "./keyspace.js";
 import type { SealedValue, SecretRecord, SecretScope } from "./secret.js";
 import { decodeRecord, encodeRecord } from "../store/record-codec.js";
-
-
-
 
 const scopeKey = (s: SecretScope) => `${s.account}/${s.region}`;
 
@@ -31,8 +38,41 @@ export class SecretRepository {
   /** For the replica's store watch (src/replica/sync.ts Follower): what it keeps. */
   readonly name = "secret counts";
   readonly prefixes: readonly string[] = [ks.allRecordsPrefix];
+  /** The stored bytes of each record read, for guardOf. */
+  private readonly reads = new GuardedReads<SecretRecord>();
+  /** Other processes write the store too (etcd replicas): changes carry their guards. */
+  readonly shared: boolean;
 
-  constructor(readonly store: KvStore) {}
+  constructor(
+    readonly store: KvStore,
+    options: { shared?: boolean } = {},
+  ) {
+    this.shared = options.shared ?? true;
+  }
+
+  private decode(storeKey: string, bytes: Uint8Array, name: string): SecretRecord {
+    return this.reads.remember(decodeRecord<SecretRecord>(bytes, `secret ${name}`), storeKey, bytes);
+  }
+
+  /** The guard of a change based on `secret` as read here: the store must still hold exactly those bytes. */
+  guardOf(secret: SecretRecord): Guard {
+    return this.reads.guardOf(secret, `secret ${secret.name}`);
+  }
+
+  /** The guard of a secret about to be created under `name`: nothing may be stored there yet. */
+  absentRecord(scope: SecretScope, name: string): Guard {
+    return absent(ks.record(scope, name));
+  }
+
+  /** The guard of an SSH key pair id about to be indexed: nobody may hold it yet. */
+  absentSshKey(scope: SecretScope, sshKeyId: string): Guard {
+    return absent(ks.sshKey(scope, sshKeyId));
+  }
+
+  /** The guard of the default-key pointer about to be set: none may be set yet. */
+  absentDefaultKey(scope: SecretScope): Guard {
+    return absent(ks.defaultKey(scope));
+  }
 
   async open(): Promise<void> {
     this.counts.clear();
@@ -82,21 +122,23 @@ export class SecretRepository {
   }
 
   async get(scope: SecretScope, name: string): Promise<SecretRecord | undefined> {
-    const bytes = await this.store.get(ks.record(scope, name));
-    return bytes && decodeRecord<SecretRecord>(bytes, `secret ${name}`);
+    const key = ks.record(scope, name);
+    const bytes = await this.store.get(key);
+    return bytes && this.decode(key, bytes, name);
   }
 
   /** A secret and one version's sealed value, read together (one store round trip: the hot path of GetSecretValue). */
   async getWithValue(scope: SecretScope, name: string, versionId: string): Promise<[SecretRecord | undefined, SealedValue | undefined]> {
-    const [record, value] = await this.store.getMany([ks.record(scope, name), ks.value(scope, name, versionId)]);
-    return [record && decodeRecord<SecretRecord>(record, `secret ${name}`), value && decodeRecord<SealedValue>(value, `version ${versionId} of secret ${name}`)];
+    const key = ks.record(scope, name);
+    const [record, value] = await this.store.getMany([key, ks.value(scope, name, versionId)]);
+    return [record && this.decode(key, record, name), value && decodeRecord<SealedValue>(value, `version ${versionId} of secret ${name}`)];
   }
 
   /** Every secret of the account and region (ListSecrets filters and pages in memory). */
   async list(scope: SecretScope): Promise<SecretRecord[]> {
     const out: SecretRecord[] = [];
     const prefix = ks.recordsPrefix(scope);
-    for await (const [k, bytes] of this.store.scan({ prefix })) out.push(decodeRecord<SecretRecord>(bytes, `secret ${k.slice(prefix.length)}`));
+    for await (const [k, bytes] of this.store.scan({ prefix })) out.push(this.decode(k, bytes, k.slice(prefix.length)));
     return out;
   }
 
@@ -181,11 +223,15 @@ export class SecretRepository {
    * Writes one change as one batch: through the call's journal (its audit
    * event in the same batch), or straight to the store for the scheduler's own
    * work (null). `added` is how many secrets of `scope` the batch creates
-   * (+1) or removes (-1), applied once the batch is durable.
+   * (+1) or removes (-1), applied once the batch is durable. With `guards`
+   * (what the change read: guardOf, absent*), it lands only if the store
+   * still holds that, else it rejects with StoreConflictError and nothing is
+   * written; on a store only this process writes they are left out.
    */
-  async commit(ops: readonly BatchOp[], journal: Journal | null, subjects: readonly string[], added?: { scope: SecretScope; delta: number }): Promise<void> {
-    if (journal) await journal(ops, subjects);
-    else await this.store.batch(ops);
+  async commit(ops: readonly BatchOp[], journal: Journal | null, subjects: readonly string[], added?: { scope: SecretScope; delta: number }, allGuards: readonly Guard[] = []): Promise<void> {
+    const guards = this.shared ? allGuards : [];
+    if (journal) await journal(ops, subjects, guards);
+    else await this.store.batch(ops, guards.length > 0 ? { guards } : {});
     // Followed by the watch, the count moves when the watch delivers this commit (and every other replica's).
     if (!this.records && added && added.delta !== 0) this.counts.set(scopeKey(added.scope), Math.max(0, this.count(added.scope) + added.delta));
   }

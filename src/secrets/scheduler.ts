@@ -13,8 +13,9 @@
  * honoured then.
  */
 import { KmsError } from "../errors.js";
+import type { Guard } from "../store/store.js";
 import type { SecretsDeps } from "./deps.js";
-import { refOf, secretLock } from "./actions/common.js";
+import { refOf, underSecretLocks } from "./actions/common.js";
 import { allows } from "./state.js";
 
 /** One secret purged, or (postponed) why its purge waits. */
@@ -31,7 +32,8 @@ export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number): Promi
   for await (const entry of deps.repo.dueDeletions(nowMs)) due.push(entry);
   const purged: PurgedSecret[] = [];
   for (const entry of due) {
-    await deps.locks.run([secretLock(entry.scope, entry.name)], async () => {
+    // Guarded by the secret as read: run by two replicas at once (two leaders around a failover), one purges and the other finds the entry stale.
+    await underSecretLocks(deps, entry.scope, entry.name, async () => {
       const secret = await deps.repo.get(entry.scope, entry.name);
       if (!secret || !allows(secret, "Purge") || secret.deleteTime !== entry.dateMs) {
         // Stale: restored, purged already, or the name now belongs to another secret.
@@ -39,6 +41,7 @@ export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number): Promi
         return;
       }
       const ops = deps.repo.purgeOps(secret);
+      const guards: Guard[] = [deps.repo.guardOf(secret)];
       if (secret.secretType === 1) {
         const ref = refOf(entry.scope, secret.name);
         if (secret.product?.dropAccounts) {
@@ -50,9 +53,11 @@ export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number): Promi
             return;
           }
         }
-        ops.push(...(await deps.products.purgeOps(ref)));
+        const purge = await deps.products.purgeOps(ref);
+        ops.push(...purge.ops);
+        guards.push(...purge.guards);
       }
-      await deps.repo.commit(ops, null, [], { scope: entry.scope, delta: -1 });
+      await deps.repo.commit(ops, null, [], { scope: entry.scope, delta: -1 }, guards);
       purged.push({ ...entry.scope, name: entry.name });
     });
   }

@@ -177,6 +177,13 @@ export interface Pkcs11Root extends RootOfTrust {
   readonly params: { mode: "pkcs11"; keyLabel: string; keyId: string };
   /** A new key in the token under the same label (the old one is kept). The returned root shares this one's session. */
   rotate(): Pkcs11Root;
+  /**
+   * The root over another key of the token with the same label, by its id
+   * (the key another replica's rotate() made: a replica follows a root
+   * rotation this way). Shares this one's session; TrustError when the token
+   * holds no such key, or one that could leave it.
+   */
+  withKeyId(keyId: string): Pkcs11Root;
 }
 
 function rootOver(token: Token, key: Handle, label: string, id: Buffer, owner: { open: number }): Pkcs11Root {
@@ -204,6 +211,15 @@ function rootOver(token: Token, key: Handle, label: string, id: Buffer, owner: {
       const fresh = token.generateKey(label);
       owner.open++;
       return rootOver(token, fresh.key, label, fresh.id, owner);
+    },
+    withKeyId(keyId) {
+      const wanted = Buffer.from(keyId, "hex");
+      const found = token.findKeys(label, wanted);
+      if (found.length !== 1) throw new TrustError(`the token holds ${found.length} keys labelled "${label}" with id ${keyId}`);
+      const other = found[0] as Handle;
+      token.assertProtected(other, label);
+      owner.open++;
+      return rootOver(token, other, label, wanted, owner);
     },
     async close() {
       if (--owner.open === 0) token.close();

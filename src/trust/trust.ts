@@ -5,15 +5,30 @@
  * in the background; the root: the keyring rewrapped under a new HSM key or
  * new Shamir shares). Every change of the keyring record is one batch, made
  * one at a time.
+ *
+ * Replicas (several processes on one etcd): each holds the keyring in memory
+ * and follows the record from the store's watch (keyringFollower): a keyring
+ * rotation elsewhere is unwrapped and installed here; a root rotation
+ * elsewhere is followed when this replica can open the new root (an HSM
+ * root: the new key, by the id the record names, in the same token; a
+ * development root never rotates online). A Shamir rekey elsewhere cannot be
+ * followed (the new key exists only as the new shares): this replica keeps
+ * the keyring it holds, which a rekey does not change, says so in its log,
+ * and refuses to change the keyring or the root until it is restarted and
+ * unsealed with the new shares. Every change of the keyring record here reads
+ * it fresh, installs what another replica stored, and is guarded by those
+ * bytes, so two replicas rotating at once cannot lose a keyring version or
+ * wrap the keyring back under a root that was rotated away.
  */
 import type { Clock } from "../clock.js";
 import { createKeyringRootKey, type KeyringRootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { retryOnConflict } from "../store/guarded.js";
 import { SCHEMA } from "../store/keyspace.js";
-import type { BatchOp, KvStore } from "../store/store.js";
+import { bytesEqual, type BatchOp, type KvStore } from "../store/store.js";
 import { withNewVersion, withoutVersionsBelow, type StoredKeyring } from "./keyring.js";
-import { keyringAad, keyringOp, readKeyringRecord, unwrapKeyring } from "./keyring-record.js";
+import { keyringAad, keyringOp, parseKeyringRecord, readKeyringRecord, unwrapKeyring, type KeyringRecord } from "./keyring-record.js";
 import { trustKeyspace } from "./keyspace.js";
 import type { Pkcs11Root } from "./pkcs11-root.js";
 import { RootUnwrapError, softwareRoot, type RootOfTrust, type RootParams, type SealMode } from "./root.js";
@@ -52,6 +67,10 @@ export class Trust {
   private rotation: KeyringRotation | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The stored keyring record this replica's keyring and root match (undefined: not read yet). */
+  private stored: Uint8Array | undefined;
+  /** A stored record this replica's root cannot open (reported once). */
+  private unopenable: Uint8Array | undefined;
 
   constructor(
     private readonly deps: TrustDeps,
@@ -74,10 +93,10 @@ export class Trust {
 
   /** Clears the one-time adoption flag: called by the directory once its records are authenticated. */
   legacyDirectoryAdopted(): Promise<void> {
-    return this.exclusive(async () => {
+    return this.changeKeyring(async (read) => {
       if (!this.keyring.adoptLegacyDirectory) return;
       const next = { ...this.keyring, adoptLegacyDirectory: false };
-      await this.deps.store.batch([await keyringOp(this.root, next)]);
+      await this.writeKeyring(read, this.root, next);
       this.keyring = next;
     });
   }
@@ -111,15 +130,18 @@ export class Trust {
 
   /** Starts a keyring rotation: a new current version now, every record rewrapped in the background. */
   rotateKeyring(): Promise<RotationProgress> {
-    return this.exclusive(async () => {
+    return this.changeKeyring(async (read) => {
       if (this.closed) throw new KmsError("UnsupportedOperation", "the service is shutting down");
       if (this.rotation) {
         const p = this.rotation.status();
         throw new KmsError("UnsupportedOperation", `a keyring rotation to version ${p.target} is still running (pass ${p.pass}); wait for it to finish`);
       }
+      // Another replica's rotation, still running there.
+      const running = await this.deps.store.get(trustKeyspace.rotation);
+      if (running !== undefined) throw new KmsError("UnsupportedOperation", "a keyring rotation started by another replica is still running; wait for it to finish");
       const next = withNewVersion(this.keyring, this.deps.clock.now());
       const progress = newProgress(next.current, this.deps.clock.now());
-      await this.deps.store.batch([await keyringOp(this.root, next), { type: "put", key: trustKeyspace.rotation, value: encodeProgress(progress) }]);
+      await this.writeKeyring(read, this.root, next, [{ type: "put", key: trustKeyspace.rotation, value: encodeProgress(progress) }]);
       this.keyring = next;
       this.rootKey.install(next);
       this.deps.log.info(`kms: keyring version ${next.current} now seals new records; rewrapping the stored ones in the background`);
@@ -133,7 +155,7 @@ export class Trust {
    * HSM, or (with the current quorum) new Shamir shares, returned once.
    */
   rotateRoot(rekey?: ShamirRekey): Promise<{ root: RootParams; shares: string[] }> {
-    return this.exclusive(async () => {
+    return this.changeKeyring(async (read) => {
       const mode = this.root.params.mode;
       if (mode === "dev")
         throw new KmsError("UnsupportedOperation", "the development root (KMS_ROOT_KEY or root.key) cannot rotate online; move to KMS_SEAL=pkcs11 or shamir");
@@ -156,7 +178,7 @@ export class Trust {
         }
       }
       try {
-        await this.deps.store.batch([await keyringOp(next, this.keyring)]);
+        await this.writeKeyring(read, next, this.keyring);
       } catch (err) {
         await next.close();
         throw err;
@@ -213,9 +235,9 @@ export class Trust {
   }
 
   private completeRotation(target: number): Promise<void> {
-    return this.exclusive(async () => {
+    return this.changeKeyring(async (read) => {
       const next = withoutVersionsBelow(this.keyring, target);
-      await this.deps.store.batch([await keyringOp(this.root, next), { type: "del", key: trustKeyspace.rotation }]);
+      await this.writeKeyring(read, this.root, next, [{ type: "del", key: trustKeyspace.rotation }]);
       const dropped = this.keyring.entries.filter((e) => e.version < target);
       this.keyring = next;
       this.rootKey.install(next);
@@ -258,10 +280,10 @@ export class Trust {
 
   /**
    * Replicas: another replica rewrote the keyring record (a keyring rotation
-   * began: a new current version; or ended: old versions dropped). It is
-   * unwrapped and installed here too, so records that replica seals under the
-   * new version open here (within the store watch's delay). For the replica's
-   * store watch (src/replica/sync.ts Follower).
+   * began: a new current version; or ended: old versions dropped; or the root
+   * rotated). What it holds is installed here too, so records that replica
+   * seals under a new version open here (within the store watch's delay).
+   * For the replica's store watch (src/replica/sync.ts Follower).
    */
   keyringFollower(): { name: string; prefixes: readonly string[]; applyCommit(changes: readonly BatchOp[]): void; rebuild(): Promise<void> } {
     return {
@@ -278,18 +300,120 @@ export class Trust {
     return this.exclusive(async () => {
       if (this.closed) return;
       try {
-        const record = await readKeyringRecord(this.deps.store);
-        if (!record) return;
-        const next = await unwrapKeyring(this.root, record);
-        const same = next.current === this.keyring.current && next.entries.length === this.keyring.entries.length && next.entries.every((e, i) => e.version === this.keyring.entries[i]?.version);
-        if (same) return;
-        this.keyring = next;
-        this.rootKey.install(next);
-        this.deps.log.info(`kms: keyring version ${next.current} installed from the store (versions ${next.entries.map((e) => e.version).join(", ")})`);
+        const bytes = await this.deps.store.get(trustKeyspace.keyring);
+        if (bytes === undefined || (this.stored !== undefined && bytesEqual(bytes, this.stored))) return;
+        await this.adopt(bytes);
       } catch (err) {
-        this.deps.log.error("kms: the keyring record in the store changed and does not unwrap under this replica's root of trust (a root rotation elsewhere?): restart this replica", err);
+        this.deps.log.error("kms: the keyring record in the store changed and could not be read", err);
       }
     });
+  }
+
+  /**
+   * One change of the keyring record, one at a time in this process: `change`
+   * gets the record's bytes as stored now (what it guards its batch with,
+   * writeKeyring), after whatever they hold has been installed here. Run
+   * again when another replica changed the record in between.
+   */
+  private changeKeyring<T>(change: (read: Uint8Array) => Promise<T>): Promise<T> {
+    return this.exclusive(() =>
+      retryOnConflict("the keyring", async () => {
+        const bytes = await this.deps.store.get(trustKeyspace.keyring);
+        if (bytes === undefined) throw new KmsError("InternalError", "the keyring record is missing");
+        if (this.stored === undefined || !bytesEqual(bytes, this.stored)) {
+          if (!(await this.adopt(bytes)))
+            throw new KmsError(
+              "UnsupportedOperation",
+              `the keyring record was re-wrapped by another replica under ${describeRoot(parseKeyringRecord(bytes).root)}, which this replica's root of trust cannot open: restart this replica${this.mode === "shamir" ? " and unseal it with the new shares" : ""} before changing the keyring or the root here`,
+            );
+        }
+        return change(bytes);
+      }),
+    );
+  }
+
+  /** Stores `keyring` wrapped under `root` (with `more` ops), only if the record still holds `read`. */
+  private async writeKeyring(read: Uint8Array, root: RootOfTrust, keyring: StoredKeyring, more: readonly BatchOp[] = []): Promise<void> {
+    const op = await keyringOp(root, keyring);
+    await this.deps.store.batch([op, ...more], { guards: [{ key: trustKeyspace.keyring, value: read }] });
+    if (op.type === "put") this.stored = op.value;
+  }
+
+  /**
+   * Installs what a stored keyring record holds, following a root rotation
+   * when this replica can open the new root. False when it cannot (said once
+   * in the log): this replica keeps the keyring it holds.
+   */
+  private async adopt(bytes: Uint8Array): Promise<boolean> {
+    const record = parseKeyringRecord(bytes);
+    let keyring: StoredKeyring;
+    try {
+      keyring = await unwrapKeyring(this.root, record);
+    } catch (err) {
+      if (!(err instanceof RootUnwrapError)) throw err;
+      const followed = await this.followRoot(record);
+      if (!followed) {
+        this.cannotOpen(bytes, record);
+        return false;
+      }
+      keyring = followed.keyring;
+      const old = this.root;
+      this.root = followed.root;
+      await old.close();
+      this.deps.log.info(`kms: the keyring is now wrapped by ${describeRoot(followed.root.params)} (rotated by another replica); this replica follows it`);
+    }
+    const same = keyring.current === this.keyring.current && keyring.entries.length === this.keyring.entries.length && keyring.entries.every((e, i) => e.version === this.keyring.entries[i]?.version);
+    this.keyring = keyring;
+    if (!same) {
+      this.rootKey.install(keyring);
+      this.deps.log.info(`kms: keyring version ${keyring.current} installed from the store (versions ${keyring.entries.map((e) => e.version).join(", ")})`);
+    }
+    this.stored = bytes;
+    this.unopenable = undefined;
+    return true;
+  }
+
+  /**
+   * Another replica rotated the root to one this replica can open too: the
+   * HSM root's new key, by the id the record names, in the same token (a
+   * development root does not rotate; a Shamir root's new key exists only as
+   * its shares). Undefined when it cannot.
+   */
+  private async followRoot(record: KeyringRecord): Promise<{ root: RootOfTrust; keyring: StoredKeyring } | undefined> {
+    const mine = this.root.params;
+    const theirs = record.root;
+    if (mine.mode !== "pkcs11" || theirs.mode !== "pkcs11" || theirs.keyLabel !== mine.keyLabel || theirs.keyId === mine.keyId) return undefined;
+    let next: RootOfTrust;
+    try {
+      next = (this.root as Pkcs11Root).withKeyId(theirs.keyId);
+    } catch (err) {
+      this.deps.log.error(`kms: the keyring is now wrapped by ${describeRoot(theirs)}, which this replica's token does not offer`, err);
+      return undefined;
+    }
+    try {
+      return { root: next, keyring: await unwrapKeyring(next, record) };
+    } catch (err) {
+      await next.close();
+      if (err instanceof RootUnwrapError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Says (once per stored record) that this replica cannot open the keyring record, and what that means for it. */
+  private cannotOpen(bytes: Uint8Array, record: KeyringRecord): void {
+    if (this.unopenable !== undefined && bytesEqual(bytes, this.unopenable)) return;
+    this.unopenable = bytes;
+    const ring = record.ring;
+    const unchanged = ring !== undefined && ring.current === this.keyring.current && ring.versions.length === this.keyring.entries.length && ring.versions.every((v, i) => v === this.keyring.entries[i]?.version);
+    const where = `the keyring record is now wrapped by ${describeRoot(record.root)}, which this replica's root of trust (${describeRoot(this.root.params)}) cannot open`;
+    if (unchanged)
+      this.deps.log.warn(
+        `kms: ${where}. The keyring itself is unchanged (versions ${ring.versions.join(", ")}): this replica keeps serving with the keyring it holds, but cannot follow a keyring rotation, nor rotate the keyring or the root, until it is restarted${record.root.mode === "shamir" ? " and unsealed with the new shares" : " with that root"}`,
+      );
+    else
+      this.deps.log.error(
+        `kms: ${where}, and the keyring changed${ring ? ` (current version ${ring.current}, this replica holds ${this.keyring.current})` : ""}: records sealed under versions this replica lacks do not open here. Restart this replica${record.root.mode === "shamir" ? " and unseal it with the current shares" : " with that root"}`,
+      );
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@
  *   v1/whitebox/material/<account>/<region>/<keyId>/encrypt-tables   the EncryptKey file, sealed
  *   v1/whitebox/material/<account>/<region>/<keyId>/decrypt-tables   the DecryptKey file (unbound), sealed
  *   v1/whitebox/fingerprints/<account>/<region>/<keyId>          device fingerprints (JSON), sealed; absent when none
+ *   v1/whitebox/creates/<account>/<region>                       creations so far (decimal): replicas serialise creates by it
  */
 import { SCHEMA } from "../store/keyspace.js";
 import type { MaterialPart, WhiteBoxScope } from "./key.js";
@@ -26,6 +27,8 @@ export const whiteBoxKeyspace = {
   alias: (s: WhiteBoxScope, alias: string) => `${SPACE}/aliases/${scopePath(s)}/${alias}`,
   material: (s: WhiteBoxScope, keyId: string, part: MaterialPart) => `${SPACE}/material/${scopePath(s)}/${keyId}/${part}`,
   fingerprints: (s: WhiteBoxScope, keyId: string) => `${SPACE}/fingerprints/${scopePath(s)}/${keyId}`,
+  creates: (s: WhiteBoxScope) => `${SPACE}/creates/${scopePath(s)}`,
+  createsPrefix: `${SPACE}/creates/`,
 } as const;
 
 /**

@@ -4,31 +4,87 @@
  * unsealed bytes; writes come back as ops (sealing on the way), so an action
  * puts everything it changes into one batch and writes it once through the
  * call's journal.
+ *
+ * Nothing is kept in memory: listings, counts and alias owners are read from
+ * the store, so every replica sees every other's keys at once. Replicas
+ * (several processes on one etcd): every record read keeps the stored bytes
+ * it came from (guardOf), and a change's batch is guarded by them (a state
+ * change, a device list overwrite, a deletion), or by absent() for an alias
+ * or id it takes; creations in one account and region also guard and bump
+ * the scope's creation counter, so two replicas creating at once are
+ * serialised by the store and the key limit holds exactly. Such a batch fails
+ * with StoreConflictError and the change runs again (changeWhiteBox). On a
+ * store only this process writes (shared false: LevelDB) the in-process locks
+ * serialise every change and no guard or counter is written.
  */
+import type { Journal } from "../call.js";
 import type { RootKey } from "../crypto/seal.js";
 import { KmsError } from "../errors.js";
-import type { BatchOp, KvStore } from "../store/store.js";
+import { absent, GuardedReads } from "../store/guarded.js";
+import type { BatchOp, Guard, KvStore } from "../store/store.js";
 import type { DeviceFingerprintEntry, MaterialPart, WhiteBoxKeyRecord, WhiteBoxScope } from "./key.js";
 import { sealLabel, whiteBoxKeyspace as ks } from "./keyspace.js";
 import { decodeRecord, encodeRecord } from "../store/record-codec.js";
 
-
-
+/** What a creation in a scope rests on: the scope's creation counter as read, and the op that bumps it. */
+export interface ScopeCreation {
+  guard: Guard;
+  bump: BatchOp;
+}
 
 export class WhiteBoxRepository {
+  /** The stored bytes of each record read, for guardOf. */
+  private readonly reads = new GuardedReads<WhiteBoxKeyRecord>();
+  /** Other processes write the store too (etcd replicas): changes carry their guards. */
+  readonly shared: boolean;
+
   constructor(
     readonly store: KvStore,
     private readonly rootKey: RootKey,
-  ) {}
+    options: { shared?: boolean } = {},
+  ) {
+    this.shared = options.shared ?? true;
+  }
 
   async get(scope: WhiteBoxScope, keyId: string): Promise<WhiteBoxKeyRecord | undefined> {
-    const bytes = await this.store.get(ks.record(scope, keyId));
-    return bytes && decodeRecord<WhiteBoxKeyRecord>(bytes, `white-box key ${keyId}`);
+    const key = ks.record(scope, keyId);
+    const bytes = await this.store.get(key);
+    return bytes && this.reads.remember(decodeRecord<WhiteBoxKeyRecord>(bytes, `white-box key ${keyId}`), key, bytes);
   }
 
   async getMany(scope: WhiteBoxScope, keyIds: readonly string[]): Promise<(WhiteBoxKeyRecord | undefined)[]> {
-    const found = await this.store.getMany(keyIds.map((id) => ks.record(scope, id)));
-    return found.map((bytes, i) => bytes && decodeRecord<WhiteBoxKeyRecord>(bytes, `white-box key ${keyIds[i]}`));
+    const keys = keyIds.map((id) => ks.record(scope, id));
+    const found = await this.store.getMany(keys);
+    return found.map((bytes, i) => bytes && this.reads.remember(decodeRecord<WhiteBoxKeyRecord>(bytes, `white-box key ${keyIds[i]}`), keys[i] as string, bytes));
+  }
+
+  /** The guard of a change based on `key` as read here: the store must still hold exactly those bytes. */
+  guardOf(key: WhiteBoxKeyRecord): Guard {
+    return this.reads.guardOf(key, `white-box key ${key.keyId}`);
+  }
+
+  /** The guards of a new key: its alias and id free in the scope. */
+  absentKey(record: WhiteBoxKeyRecord): Guard[] {
+    return [absent(ks.alias(record, record.alias)), absent(ks.record(record, record.keyId))];
+  }
+
+  /**
+   * The scope's creation counter, read now, as a guard and the op that bumps
+   * it: a creation guarded by it lands only if no other creation in the scope
+   * landed since it counted the keys. Undefined on a store only this process
+   * writes (the scope's in-process lock serialises creations there).
+   */
+  async creation(scope: WhiteBoxScope): Promise<ScopeCreation | undefined> {
+    if (!this.shared) return undefined;
+    const key = ks.creates(scope);
+    const bytes = await this.store.get(key);
+    const n = bytes === undefined ? 0 : Number(Buffer.from(bytes).toString("utf8"));
+    return { guard: { key, value: bytes }, bump: { type: "put", key, value: Buffer.from(String((Number.isSafeInteger(n) ? n : 0) + 1), "utf8") } };
+  }
+
+  /** Writes one change through the call's journal, guarded on a shared store (StoreConflictError when a guard fails). */
+  async commit(journal: Journal, ops: readonly BatchOp[], subjects: readonly string[] | undefined, guards: readonly Guard[]): Promise<void> {
+    await journal(ops, subjects, this.shared ? guards : []);
   }
 
   /** Every key of the account and region (at most the configured limit, 50 by default). */

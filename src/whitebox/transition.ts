@@ -1,10 +1,20 @@
-/** Loading keys by id, and applying one lifecycle action to one or many keys atomically, under their locks. */
+/**
+ * Loading keys by id, running a change of keys (under their in-process locks,
+ * again when another replica's change made its guarded batch fail), and
+ * applying one lifecycle action to one or many keys atomically.
+ */
 import type { Journal } from "../call.js";
 import { KmsError } from "../errors.js";
-import type { BatchOp } from "../store/store.js";
+import { retryOnConflict } from "../store/guarded.js";
+import type { BatchOp, Guard } from "../store/store.js";
 import { keyLock, type WhiteBoxDeps } from "./deps.js";
 import type { WhiteBoxKeyRecord, WhiteBoxScope } from "./key.js";
 import { assertWhiteBoxAction } from "./state.js";
+
+/** Runs one change under `locks`; re-run from its reads when its guarded batch was refused (another replica's change landed first). */
+export function changeWhiteBox<T>(deps: WhiteBoxDeps, what: string, locks: readonly string[], fn: () => Promise<T>): Promise<T> {
+  return retryOnConflict(what, () => deps.locks.run(locks, fn));
+}
 
 export function keyNotFound(keyId: string): KmsError {
   return new KmsError("ResourceNotFound", `white-box key ${keyId} does not exist`);
@@ -23,17 +33,24 @@ export async function loadKey(deps: WhiteBoxDeps, scope: WhiteBoxScope, keyId: s
  * keys already in the target state write nothing.
  */
 export async function transitionKeys(deps: WhiteBoxDeps, journal: Journal, scope: WhiteBoxScope, keyIds: readonly string[], action: "EnableWhiteBoxKey" | "DisableWhiteBoxKey"): Promise<void> {
-  await deps.locks.run(
+  const what = keyIds.length === 1 ? `white-box key ${keyIds[0]}` : "these white-box keys";
+  await changeWhiteBox(
+    deps,
+    what,
     keyIds.map((id) => keyLock(scope, id)),
     async () => {
       const found = await deps.repo.getMany(scope, keyIds);
       const ops: BatchOp[] = [];
+      const guards: Guard[] = [];
       found.forEach((key, i) => {
         if (!key) throw keyNotFound(keyIds[i] as string);
         const next = assertWhiteBoxAction(key, action);
-        if (next !== "Deleted" && next !== key.status) ops.push(deps.repo.putRecord({ ...key, status: next }));
+        if (next !== "Deleted" && next !== key.status) {
+          ops.push(deps.repo.putRecord({ ...key, status: next }));
+          guards.push(deps.repo.guardOf(key));
+        }
       });
-      if (ops.length > 0) await journal(ops);
+      if (ops.length > 0) await deps.repo.commit(journal, ops, undefined, guards);
     },
   );
 }

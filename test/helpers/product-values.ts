@@ -47,9 +47,9 @@ export function sealedProductValues(store: KvStore, rootKey: RootKey): ProductSe
       // Every secret of this store may rotate: it has no states of its own.
     },
     async failOps(ref, at) {
-      if (at.kind !== "create") return [];
+      if (at.kind !== "create") return { ops: [] };
       const s = await load(ref);
-      return [put(ref, { ...s, failed: at.reason })];
+      return { ops: [put(ref, { ...s, failed: at.reason })] };
     },
     async failure(ref) {
       return (await load(ref)).failed;

@@ -60,7 +60,7 @@ async function productIn(state: SecretStatus, name: string): Promise<void> {
   const values = createProductValues(h.secrets);
   if (state === "Creating") return;
   if (state === "Failed") {
-    await h.store.batch(await values.failOps(ref(name), { flowId: 1, nowMs: h.clock.now(), kind: "create", reason: "test" }));
+    await h.store.batch((await values.failOps(ref(name), { flowId: 1, nowMs: h.clock.now(), kind: "create", reason: "test" })).ops);
     return;
   }
   const { ops } = await values.commitOps(ref(name), { UserName: "pSSM001", Password: `pw-${name}` }, { flowId: 1, nowMs: h.clock.now() });

@@ -5,7 +5,7 @@ import { KmsError } from "../../errors.js";
 import type { DataKeyRecord } from "../data-key.js";
 import type { DataKeysDeps } from "../deps.js";
 import { scopeOf } from "../present.js";
-import { dataKeyLock, findDataKey, nameLock } from "../records.js";
+import { changeDataKeys, dataKeyLock, findDataKey, nameLock } from "../records.js";
 import { assertDataKeyAction } from "../state.js";
 import { assertDataKeyId, assertDataKeyName } from "../validate.js";
 
@@ -14,7 +14,7 @@ export async function updateDataKeyName(deps: DataKeysDeps, req: UpdateDataKeyNa
   assertDataKeyId(req.dataKeyId);
   assertDataKeyName(req.dataKeyName);
   const scope = scopeOf(call);
-  await deps.locks.run([dataKeyLock(scope, req.dataKeyId), nameLock(scope, req.dataKeyName)], async () => {
+  await changeDataKeys(deps, `data key ${req.dataKeyId}`, [dataKeyLock(scope, req.dataKeyId), nameLock(scope, req.dataKeyName)], async () => {
     const record = await findDataKey(deps, call, req.dataKeyId);
     assertDataKeyAction(record, "UpdateDataKeyName");
     if (record.name === req.dataKeyName) return;
@@ -22,7 +22,8 @@ export async function updateDataKeyName(deps: DataKeysDeps, req: UpdateDataKeyNa
       throw new KmsError("InvalidParameterValue.DataKeyNameAlreadyExists", `data key name "${req.dataKeyName}" is already in use`);
     const after: DataKeyRecord = { ...record, name: req.dataKeyName };
     const ops = [deps.repo.delName(scope, record.name), deps.repo.putName(after), deps.repo.putRecord(after)];
-    await deps.repo.commit(ops, call.journal, { put: [after] }, [record.dataKeyId]);
+    // Guarded by the record as read and the new name's absence: another replica's change meanwhile re-runs this.
+    await deps.repo.commit(ops, call.journal, { put: [after] }, [record.dataKeyId], [deps.repo.guardOf(record), deps.repo.absentName(scope, req.dataKeyName)]);
   });
   return {};
 }

@@ -1,7 +1,8 @@
 /** Shared steps of the secrets actions: scope, locks, load a secret or version, resolve the CMK, write one change. */
 import type { CallContext } from "../../call.js";
 import { KmsError } from "../../errors.js";
-import type { BatchOp } from "../../store/store.js";
+import { retryOnConflict } from "../../store/guarded.js";
+import type { BatchOp, Guard } from "../../store/store.js";
 import type { SecretsDeps } from "../deps.js";
 import { countLockName, secretLockName } from "../locks.js";
 import { subjectOf, type ProductView } from "../present.js";
@@ -63,24 +64,44 @@ export function secretExists(name: string): KmsError {
 }
 
 /**
+ * Runs one change of a secret under its in-process locks (calls on one
+ * replica wait for each other) and re-runs it when another replica changed
+ * what it read (StoreConflictError from its guarded batch), at most
+ * MAX_CHANGE_ATTEMPTS times. `fn` reads what it decides on inside and guards
+ * its commit with it (repo.guardOf, repo.absent*).
+ */
+export function underSecretLocks<T>(deps: SecretsDeps, scope: SecretScope, name: string, fn: () => Promise<T>, extraLocks: readonly string[] = []): Promise<T> {
+  return retryOnConflict(`secret ${name}`, () => deps.locks.run([...extraLocks, secretLock(scope, name)], fn));
+}
+
+/**
  * Loads the secret under its lock, lets `change` compute the new record and
- * extra ops, and writes them in one batch through the call's journal. A
- * refusal inside `change` writes nothing. Returns the record written.
+ * extra ops, and writes them in one batch through the call's journal,
+ * guarded by the record as read (and any `guards` of the change's own). A
+ * refusal inside `change` writes nothing; a change another replica made
+ * meanwhile runs it again on the new record. Returns the record written.
  */
 export async function changeSecret(
   deps: SecretsDeps,
   call: CallContext,
   name: string,
-  change: (secret: SecretRecord) => Promise<{ record: SecretRecord; ops?: BatchOp[] }> | { record: SecretRecord; ops?: BatchOp[] },
+  change: (secret: SecretRecord) => Promise<SecretChange> | SecretChange,
 ): Promise<SecretRecord> {
   assertSecretName(name);
   const scope = scopeOf(call);
-  return deps.locks.run([secretLock(scope, name)], async () => {
+  return underSecretLocks(deps, scope, name, async () => {
     const secret = await loadSecret(deps, scope, name);
-    const { record, ops = [] } = await change(secret);
-    await deps.repo.commit([deps.repo.putRecord(record), ...ops], call.journal, [subjectOf(name)]);
+    const { record, ops = [], guards = [] } = await change(secret);
+    await deps.repo.commit([deps.repo.putRecord(record), ...ops], call.journal, [subjectOf(name)], undefined, [deps.repo.guardOf(secret), ...guards]);
     return record;
   });
+}
+
+/** What a change of one secret writes: the record, and ops and guards of its own. */
+export interface SecretChange {
+  record: SecretRecord;
+  ops?: BatchOp[];
+  guards?: Guard[];
 }
 
 /** The products/ name of a secret of this call. */

@@ -75,7 +75,9 @@ export async function createProductSecret(
       assertRoomFor(deps, scope);
     },
     extraOps: [deps.repo.putRecord(record)],
-    write: (ops) => deps.repo.commit(ops, call.journal, [subjectOf(record.name)], { scope, delta: 1 }),
+    // Another replica may take the name meanwhile: the batch is refused, re-run, and the precheck answers SecretExists.
+    extraGuards: [deps.repo.absentRecord(scope, record.name)],
+    write: (ops, guards) => deps.repo.commit(ops, call.journal, [subjectOf(record.name)], { scope, delta: 1 }, guards),
   });
   return { secretName: record.name, tagCode: 0, tagMsg: "Success", flowId: BigInt(flow.flowId) };
 }

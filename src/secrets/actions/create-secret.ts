@@ -18,7 +18,7 @@ import {
   valueOf,
 } from "../validate.js";
 import { sealValue } from "../values.js";
-import { assertRoomFor, countLock, resolveKmsKey, scopeOf, secretExists, secretLock, tagsOf } from "./common.js";
+import { assertRoomFor, countLock, resolveKmsKey, scopeOf, secretExists, tagsOf, underSecretLocks } from "./common.js";
 
 /** CreateSecret: validate → resolve the CMK (the default one is created on first use) → encrypt the first version → check name and limit under locks → one batch. */
 export async function createSecret(deps: SecretsDeps, req: CreateSecretRequest, call: CallContext): Promise<MessageInitShape<typeof CreateSecretResponseSchema>> {
@@ -59,13 +59,18 @@ export async function createSecret(deps: SecretsDeps, req: CreateSecretRequest, 
   const sealed = await sealValue(deps, call, record, versionId, value);
   if (value.kind === "string") value.bytes.fill(0);
 
-  await deps.locks.run([countLock(scope), secretLock(scope, record.name)], async () => {
-    if (await deps.repo.get(scope, record.name)) throw secretExists(record.name);
-    assertRoomFor(deps, scope);
-    await deps.repo.commit([deps.repo.putRecord(record), deps.repo.putValue(scope, record.name, versionId, sealed)], call.journal, [subjectOf(record.name)], {
-      scope,
-      delta: 1,
-    });
-  });
+  // Another replica may take the name meanwhile: then this write is refused, re-run, and answers SecretExists.
+  await underSecretLocks(
+    deps,
+    scope,
+    record.name,
+    async () => {
+      if (await deps.repo.get(scope, record.name)) throw secretExists(record.name);
+      assertRoomFor(deps, scope);
+      const ops = [deps.repo.putRecord(record), deps.repo.putValue(scope, record.name, versionId, sealed)];
+      await deps.repo.commit(ops, call.journal, [subjectOf(record.name)], { scope, delta: 1 }, [deps.repo.absentRecord(scope, record.name)]);
+    },
+    [countLock(scope)],
+  );
   return { secretName: record.name, versionId, tagCode: 0, tagMsg: "Success" };
 }

@@ -19,7 +19,7 @@ import {
   isSshKeyName,
 } from "../validate.js";
 import { sealValue } from "../values.js";
-import { assertRoomFor, countLock, resolveKmsKey, scopeOf, secretExists, secretLock, tagsOf } from "./common.js";
+import { assertRoomFor, countLock, resolveKmsKey, scopeOf, secretExists, tagsOf, underSecretLocks } from "./common.js";
 
 /** The version id that holds an SSH key pair secret's private key. */
 export const SSH_VERSION_ID = DEFAULT_VERSION_ID;
@@ -67,7 +67,8 @@ export async function createSSHKeyPairSecret(
 
   const { kmsKeyId, kmsKeyType } = await resolveKmsKey(deps, call, req.kmsKeyId);
   const now = deps.clock.now();
-  return deps.locks.run([countLock(scope), secretLock(scope, req.secretName)], async () => {
+  // Another replica may take the name (or, astronomically, the key pair id) meanwhile: the write is refused and re-run.
+  return underSecretLocks(deps, scope, req.secretName, async () => {
     if (await deps.repo.get(scope, req.secretName)) throw secretExists(req.secretName);
     assertRoomFor(deps, scope);
     const keyId = await newSshKeyId(deps, scope);
@@ -92,7 +93,7 @@ export async function createSSHKeyPairSecret(
     const sealed = await sealValue(deps, call, record, SSH_VERSION_ID, { kind: "string", bytes: privateKey });
     privateKey.fill(0);
     const ops = [deps.repo.putRecord(record), deps.repo.putValue(scope, record.name, SSH_VERSION_ID, sealed), deps.repo.putSshKey(scope, keyId, record.name)];
-    await deps.repo.commit(ops, call.journal, [subjectOf(record.name)], { scope, delta: 1 });
+    await deps.repo.commit(ops, call.journal, [subjectOf(record.name)], { scope, delta: 1 }, [deps.repo.absentRecord(scope, record.name), deps.repo.absentSshKey(scope, keyId)]);
     return { secretName: record.name, sshKeyId: keyId, sshKeyName: keyName, tagCode: 0, tagMsg: "Success" };
-  });
+  }, [countLock(scope)]);
 }

@@ -2,13 +2,13 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DeleteSecretRequest, DeleteSecretResponseSchema } from "../../../gen/ssm/v1/ssm_pb.js";
 import type { CallContext } from "../../call.js";
 import { KmsError } from "../../errors.js";
-import type { BatchOp } from "../../store/store.js";
+import type { BatchOp, Guard } from "../../store/store.js";
 import type { SecretsDeps } from "../deps.js";
 import { seconds, subjectOf } from "../present.js";
 import type { SecretRecord } from "../secret.js";
 import { assertSecretAction } from "../state.js";
 import { assertOneOf, assertRecoveryWindow, assertSecretName } from "../validate.js";
-import { loadSecret, refOf, scopeOf, secretLock } from "./common.js";
+import { loadSecret, refOf, scopeOf, underSecretLocks } from "./common.js";
 
 const DAY_MS = 86_400_000;
 
@@ -31,7 +31,8 @@ export async function deleteSecret(deps: SecretsDeps, req: DeleteSecretRequest, 
   const scope = scopeOf(call);
   const now = deps.clock.now();
   const deleteTime = now + req.recoveryWindowInDays * DAY_MS;
-  await deps.locks.run([secretLock(scope, req.secretName)], async () => {
+  // Guarded by the secret (and its binding) as read: a change on another replica meanwhile re-runs it.
+  await underSecretLocks(deps, scope, req.secretName, async () => {
     const secret = await loadSecret(deps, scope, req.secretName);
     const next = assertSecretAction(secret, "DeleteSecret");
     if (secret.ssh && req.recoveryWindowInDays !== 0)
@@ -43,18 +44,22 @@ export async function deleteSecret(deps: SecretsDeps, req: DeleteSecretRequest, 
     const binding = secret.secretType === 1 ? await deps.products.binding(ref) : undefined;
     if (binding?.flowInProgress !== undefined)
       throw new KmsError("FailedOperation", `flow ${binding.flowInProgress} of secret ${secret.name} is running: delete the secret once it ends (DescribeAsyncRequestInfo)`);
+    const guards: Guard[] = [deps.repo.guardOf(secret)];
     if (req.recoveryWindowInDays === 0) {
       const productOps: BatchOp[] = [];
       if (secret.secretType === 1) {
         if (req.deleteMode === 1) await deps.products.dropAccounts(ref);
-        productOps.push(...(await deps.products.purgeOps(ref)));
+        const purge = await deps.products.purgeOps(ref);
+        productOps.push(...purge.ops);
+        guards.push(...purge.guards);
       }
-      await deps.repo.commit([...deps.repo.purgeOps(secret), ...productOps], call.journal, subjects, { scope, delta: -1 });
+      await deps.repo.commit([...deps.repo.purgeOps(secret), ...productOps], call.journal, subjects, { scope, delta: -1 }, guards);
       return;
     }
     const after: SecretRecord = { ...secret, status: next, deleteTime };
     if (secret.product && req.deleteMode === 1) after.product = { ...secret.product, dropAccounts: true };
-    await deps.repo.commit([deps.repo.putRecord(after), deps.repo.putDeletion(deleteTime, scope, secret.name)], call.journal, subjects);
+    if (binding) guards.push(deps.products.repo.guardOf(binding));
+    await deps.repo.commit([deps.repo.putRecord(after), deps.repo.putDeletion(deleteTime, scope, secret.name)], call.journal, subjects, undefined, guards);
   });
   return { secretName: req.secretName, deleteTime: seconds(deleteTime), flowId: 0n };
 }

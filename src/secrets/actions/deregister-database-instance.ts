@@ -13,6 +13,6 @@ export async function deregisterDatabaseInstance(
   call: CallContext,
 ): Promise<MessageInitShape<typeof DeregisterDatabaseInstanceResponseSchema>> {
   validateInstanceId(req.instanceId);
-  await deps.products.deregisterInstance(refOf(scopeOf(call), ""), req.instanceId, async (ops) => void (await call.journal(ops, [instanceSubject(req.instanceId)])));
+  await deps.products.deregisterInstance(refOf(scopeOf(call), ""), req.instanceId, async (ops, guards) => void (await call.journal(ops, [instanceSubject(req.instanceId)], guards)));
   return { instanceId: req.instanceId };
 }

@@ -10,7 +10,7 @@ import type { SealedValue, SecretRecord, SecretScope, SecretVersionInfo } from "
 import { assertSecretAction, importableStatus, isVersionState } from "../state.js";
 import { assertDescription, assertKmsKeyId, assertSecretName, assertTags, assertVersionId, MAX_VALUE_BYTES, MAX_VERSIONS } from "../validate.js";
 import { sealValue } from "../values.js";
-import { assertRoomFor, countLock, resolveKmsKey, scopeOf, secretExists, secretLock } from "./common.js";
+import { assertRoomFor, countLock, resolveKmsKey, scopeOf, secretExists, underSecretLocks } from "./common.js";
 
 /** The package's data key, unwrapped by the named CMK (or the one the package names). */
 async function dataKeyOf(deps: SecretsDeps, call: CallContext, wrappedKey: string, secretName: string, kmsKeyId: string): Promise<Uint8Array> {
@@ -98,9 +98,11 @@ export async function importSecret(deps: SecretsDeps, req: ImportSecretRequest, 
     const sealed: [string, SealedValue][] = [];
     for (const [i, v] of body.versions.entries()) sealed.push([v.versionId, await sealValue(deps, call, record, v.versionId, { kind: v.kind, bytes: values[i]! })]);
 
-    const overwritten = await deps.locks.run([countLock(scope), secretLock(scope, name)], async () => {
+    // Guarded by what it replaces (or the name's absence) and the SSH index entry it takes: another replica's change meanwhile re-runs it.
+    const overwritten = await underSecretLocks(deps, scope, name, async () => {
       const current = await deps.repo.get(scope, name);
       const ops: BatchOp[] = [];
+      const guards = [current ? deps.repo.guardOf(current) : deps.repo.absentRecord(scope, name)];
       if (current) {
         if (!req.overwrite) throw secretExists(name);
         assertSecretAction(current, "ImportSecret");
@@ -112,12 +114,13 @@ export async function importSecret(deps: SecretsDeps, req: ImportSecretRequest, 
         const owner = await deps.repo.sshKeyOwner(scope, record.ssh.keyId);
         if (owner !== undefined && owner !== current?.name)
           throw new KmsError("FailedOperation", `SSH key pair ${record.ssh.keyId} is already held by secret ${owner}`);
+        if (owner === undefined) guards.push(deps.repo.absentSshKey(scope, record.ssh.keyId));
         ops.push(deps.repo.putSshKey(scope, record.ssh.keyId, name));
       }
       ops.push(deps.repo.putRecord(record), ...sealed.map(([versionId, value]) => deps.repo.putValue(scope, name, versionId, value)));
-      await deps.repo.commit(ops, call.journal, [subjectOf(name)], { scope, delta: current ? 0 : 1 });
+      await deps.repo.commit(ops, call.journal, [subjectOf(name)], { scope, delta: current ? 0 : 1 }, guards);
       return current !== undefined;
-    });
+    }, [countLock(scope)]);
     return { secretName: name, kmsKeyId, versionCount: record.versions.length, overwritten };
   } finally {
     for (const b of values) b.fill(0);

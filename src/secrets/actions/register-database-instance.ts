@@ -32,7 +32,7 @@ export async function registerDatabaseInstance(
       adminPassword: req.adminPassword,
       description: req.description,
     },
-    async (ops) => void (await call.journal(ops, [instanceSubject(req.instanceId)])),
+    async (ops, guards) => void (await call.journal(ops, [instanceSubject(req.instanceId)], guards)),
   );
   return { instance: databaseInstance(record), replaced };
 }

@@ -21,7 +21,7 @@ export async function rotateProductSecret(
   const secret = await loadSecret(deps, scope, req.secretName);
   assertSecretAction(secret, "RotateProductSecret");
   const flow = await deps.products.startRotation(refOf(scope, secret.name), {
-    write: (ops) => deps.repo.commit(ops, call.journal, [subjectOf(secret.name)]),
+    write: (ops, guards) => deps.repo.commit(ops, call.journal, [subjectOf(secret.name)], undefined, guards),
   });
   return { flowId: BigInt(flow.flowId) };
 }

@@ -36,7 +36,7 @@ export async function updateRotationStatus(
   await deps.products.updateRotation(
     refOf(scope, secret.name),
     { enabled: req.enableRotation, ...(req.frequency !== undefined ? { frequencyDays: req.frequency } : {}), ...(beginTime !== undefined ? { beginTime } : {}) },
-    { write: (ops) => deps.repo.commit(ops, call.journal, [subjectOf(secret.name)]) },
+    { write: (ops, guards) => deps.repo.commit(ops, call.journal, [subjectOf(secret.name)], undefined, guards) },
   );
   return {};
 }

@@ -9,7 +9,8 @@
 import { isIP } from "node:net";
 import { KmsError } from "../../errors.js";
 import type { RootKey } from "../../crypto/seal.js";
-import type { BatchOp, KvStore } from "../../store/store.js";
+import { absent, GuardedReads } from "../../store/guarded.js";
+import type { BatchOp, Guard, KvStore } from "../../store/store.js";
 import { productKeys } from "./keyspace.js";
 import type { InstanceEndpoint } from "./product.js";
 import { productOf, type ProductRegistry } from "./registry.js";
@@ -39,6 +40,13 @@ export interface InstanceRecord {
   description: string;
   createTime: number;
   updateTime: number;
+  /**
+   * Product secrets bound to it since it was (re-)registered: a change
+   * counter, bumped by every CreateProductSecret in the batch that binds, so
+   * a deregistration guarded by the record it read (on another replica) is
+   * refused by the store when a secret was bound meanwhile.
+   */
+  binds?: number;
 }
 
 /** What an administrator sends to register (or re-register) an instance. */
@@ -134,7 +142,20 @@ export function presentInstance(record: InstanceRecord): Omit<InstanceRecord, "a
 
 
 export class InstanceRepository {
+  /** The stored bytes of each record read, for guardOf. */
+  private readonly reads = new GuardedReads<InstanceRecord>();
+
   constructor(private readonly store: KvStore) {}
+
+  /** The guard of a change based on `record` as read here. */
+  guardOf(record: InstanceRecord): Guard {
+    return this.reads.guardOf(record, `instance ${record.instanceId}`);
+  }
+
+  /** The guard of an instance about to be registered: none may be stored under its id yet. */
+  absent(scope: Scope, instanceId: string): Guard {
+    return absent(productKeys.instance(scope.uin, scope.region, instanceId));
+  }
 
   /** The instance of that id in the scope, or ResourceNotFound (also for another account's or region's instance). */
   async get(scope: Scope, instanceId: string): Promise<InstanceRecord> {
@@ -145,9 +166,10 @@ export class InstanceRepository {
 
   async find(scope: Scope, instanceId: string): Promise<InstanceRecord | undefined> {
     validateInstanceId(instanceId);
-    const bytes = await this.store.get(productKeys.instance(scope.uin, scope.region, instanceId));
+    const key = productKeys.instance(scope.uin, scope.region, instanceId);
+    const bytes = await this.store.get(key);
     if (!bytes) return undefined;
-    const record = decodeRecord<InstanceRecord>(bytes, `instance ${instanceId}`);
+    const record = this.reads.remember(decodeRecord<InstanceRecord>(bytes, `instance ${instanceId}`), key, bytes);
     return record.uin === scope.uin && record.region === scope.region ? record : undefined;
   }
 

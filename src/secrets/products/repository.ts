@@ -5,7 +5,8 @@
  * writes return ops, so a flow's every change is one batch.
  */
 import { KmsError } from "../../errors.js";
-import type { BatchOp, KvStore } from "../../store/store.js";
+import { absent, GuardedReads } from "../../store/guarded.js";
+import type { BatchOp, Guard, KvStore } from "../../store/store.js";
 import { decodeRecord, encodeRecord } from "../../store/record-codec.js";
 import type { Scope } from "./instance.js";
 import { flowIdOfKey, productKeys } from "./keyspace.js";
@@ -72,12 +73,31 @@ export function isTerminal(state: FlowState): boolean {
 }
 
 export class ProductRepository {
+  /** The stored bytes of each binding and flow read, for guardOf. */
+  private readonly reads = new GuardedReads<ProductBinding | FlowRecord>();
+
   constructor(readonly store: KvStore) {}
 
+  /** The guard of a change based on a binding or flow as read here: the store must still hold exactly those bytes. */
+  guardOf(record: ProductBinding | FlowRecord): Guard {
+    return this.reads.guardOf(record, "flowId" in record ? `flow ${record.flowId}` : `product secret ${record.secretName}`);
+  }
+
+  /** The guard of a binding about to be created. */
+  absentBinding(ref: SecretRef): Guard {
+    return absent(productKeys.binding(ref.uin, ref.region, ref.secretName));
+  }
+
+  /** The guard of a flow about to be created: its id must be free (another replica may have taken it). */
+  absentFlow(flowId: number): Guard {
+    return absent(productKeys.flow(flowId));
+  }
+
   async findBinding(ref: SecretRef): Promise<ProductBinding | undefined> {
-    const bytes = await this.store.get(productKeys.binding(ref.uin, ref.region, ref.secretName));
+    const key = productKeys.binding(ref.uin, ref.region, ref.secretName);
+    const bytes = await this.store.get(key);
     if (!bytes) return undefined;
-    const b = decodeRecord<ProductBinding>(bytes, `product secret ${ref.secretName}`);
+    const b = this.reads.remember(decodeRecord<ProductBinding>(bytes, `product secret ${ref.secretName}`), key, bytes);
     return b.uin === ref.uin && b.region === ref.region ? b : undefined;
   }
 
@@ -90,7 +110,7 @@ export class ProductRepository {
   async bindingsOf(scope: Scope): Promise<ProductBinding[]> {
     const out: ProductBinding[] = [];
     for await (const [key, bytes] of this.store.scan({ prefix: productKeys.bindingsPrefix(scope.uin, scope.region) }))
-      out.push(decodeRecord<ProductBinding>(bytes, key));
+      out.push(this.reads.remember(decodeRecord<ProductBinding>(bytes, key), key, bytes));
     return out;
   }
 
@@ -115,8 +135,9 @@ export class ProductRepository {
 
   async findFlow(flowId: number): Promise<FlowRecord | undefined> {
     if (!Number.isSafeInteger(flowId) || flowId < 1) return undefined;
-    const bytes = await this.store.get(productKeys.flow(flowId));
-    return bytes && decodeRecord<FlowRecord>(bytes, `flow ${flowId}`);
+    const key = productKeys.flow(flowId);
+    const bytes = await this.store.get(key);
+    return bytes && this.reads.remember(decodeRecord<FlowRecord>(bytes, `flow ${flowId}`), key, bytes);
   }
 
   /** DescribeAsyncRequestInfo's lookup: another account's or region's flow is not found either. */

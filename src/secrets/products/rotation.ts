@@ -23,12 +23,25 @@
  * password the database was not verified to accept. A failure marks the flow
  * Failed with its reason and leaves the current credentials as they were; a
  * failed rotation also tries to put the standby's previous password back.
+ *
+ * Replicas (several processes on one etcd): every write is guarded by the
+ * records it rests on (the flow, the binding, the secret, the instance, as
+ * read), and a flow id must be free in the store. A start or a policy change
+ * that collides with another replica's runs again (ResourceInUse then, if
+ * that one started a flow). A flow normally runs on the replica that started
+ * it (RotateProductSecret is served by any replica) or on the elected leader
+ * (scheduled rotations, flows resumed after a crash); around a leader
+ * failover two replicas may drive one flow at once: each step is idempotent
+ * on the database with the same sealed password, and a step whose guarded
+ * write loses goes on from the state the other recorded, so the flow's record
+ * never goes back and its commit lands once.
  */
 import { randomInt } from "node:crypto";
 import type { Clock } from "../../clock.js";
 import { KmsError } from "../../errors.js";
 import type { RootKey } from "../../crypto/seal.js";
-import type { BatchOp, KvStore } from "../../store/store.js";
+import { retryOnConflict } from "../../store/guarded.js";
+import { StoreConflictError, type BatchOp, type Guard, type KvStore } from "../../store/store.js";
 import type { Locks } from "../deps.js";
 import { secretLockName } from "../locks.js";
 import {
@@ -99,7 +112,13 @@ export interface RotationDeps {
   products: ProductRegistry;
   values: ProductSecretValues;
   /** How background steps write (default store.batch); calls pass their journal to the start functions instead. */
-  write?: (ops: readonly BatchOp[]) => Promise<void>;
+  write?: Writer;
+  /**
+   * Other processes write the store too (etcd replicas): writes carry their
+   * guards and flow ids are checked against the store (default true). False
+   * (LevelDB, one process): the in-process locks serialise every change.
+   */
+  shared?: boolean;
   newPassword?: () => string;
   log?: (msg: string) => void;
   retryDelayMs?: number;
@@ -115,11 +134,16 @@ export interface CreateInput {
   rotation?: { enabled: boolean; frequencyDays?: number; beginTime?: number };
 }
 
+/** Writes one batch, guarded (StoreConflictError, nothing written, when a guard fails). */
+export type Writer = (ops: readonly BatchOp[], guards?: readonly Guard[]) => Promise<void>;
+
 export interface StartOptions {
   /** Writes the start batch (an action passes its call's journal). Default: the engine's writer. */
-  write?: (ops: readonly BatchOp[]) => Promise<void>;
+  write?: Writer;
   /** Ops of the caller's own that belong in the same batch (the secret record of CreateProductSecret). */
   extraOps?: readonly BatchOp[];
+  /** Guards of the caller's own for that batch (the secret's name is free). */
+  extraGuards?: readonly Guard[];
   /** Run the flow in the background once written (default true). */
   launch?: boolean;
   /** More locks to hold with the secret's (the caller's count lock), taken together in one sorted set. */
@@ -207,8 +231,16 @@ export class RotationEngine {
     this.instances = new InstanceRepository(deps.store);
   }
 
-  private async write(ops: readonly BatchOp[]): Promise<void> {
-    await (this.deps.write ? this.deps.write(ops) : this.deps.store.batch(ops));
+  private get shared(): boolean {
+    return this.deps.shared ?? true;
+  }
+
+  /** Writes one batch through `via` (a call's journal) or the engine's writer; guards only on a shared store. */
+  private async write(ops: readonly BatchOp[], allGuards: readonly Guard[] = [], via?: Writer): Promise<void> {
+    const guards = this.shared ? allGuards : [];
+    if (via) return via(ops, guards);
+    if (this.deps.write) return this.deps.write(ops, guards);
+    await this.deps.store.batch(ops, guards.length > 0 ? { guards } : {});
   }
 
   private newPassword(): string {
@@ -224,10 +256,15 @@ export class RotationEngine {
     return Buffer.from(this.deps.rootKey.unseal(Buffer.from(flow.passwordSealed, "base64"), flowPasswordLabel(flow))).toString("utf8");
   }
 
-  /** A new FlowID, above every stored one (ids are numbers: the SDK's FlowID is an integer). */
+  /**
+   * A new FlowID, above every stored one (ids are numbers: the SDK's FlowID
+   * is an integer). With replicas the store is asked every time (another
+   * replica may have used the next id), and the flow's batch guards that the
+   * id is still free.
+   */
   private async allocateFlowId(): Promise<number> {
     return this.deps.locks.run([FLOW_ID_LOCK], async () => {
-      this.lastFlowId ??= await this.repo.lastFlowId();
+      if (this.lastFlowId === undefined || this.shared) this.lastFlowId = Math.max(this.lastFlowId ?? 0, await this.repo.lastFlowId());
       this.lastFlowId += 1;
       return this.lastFlowId;
     });
@@ -242,8 +279,9 @@ export class RotationEngine {
     const ref = input.ref;
     const { backend, prefix, hosts, privileges, rotation, frequencyDays } = this.validateCreate(input);
 
-    return this.deps.locks.run([secretLock(ref), instanceLock(ref, input.instanceId), ...(opts.lockNames ?? [])], async () => {
-      // Under the instance's lock: a deregistration cannot slip between this check and the binding.
+    return retryOnConflict(`product secret ${ref.secretName}`, () => this.deps.locks.run([secretLock(ref), instanceLock(ref, input.instanceId), ...(opts.lockNames ?? [])], async () => {
+      // Under the instance's lock: a deregistration cannot slip between this check and the binding (on
+      // another replica: the instance's change counter, bumped in this batch, makes its guard fail).
       const instance = await this.instances.get(ref, input.instanceId);
       if (instance.product !== backend.name)
         throw new KmsError("InvalidParameterValue", `InstanceID ${input.instanceId} is a ${instance.product} instance, not ${backend.name}`);
@@ -265,10 +303,13 @@ export class RotationEngine {
       };
       const flow = this.newFlow(ref, flowId, "create", false, now);
       flow.passwordSealed = this.seal(flow, this.newPassword());
-      await (opts.write ?? ((o) => this.write(o)))([...(opts.extraOps ?? []), ...this.repo.putBinding(binding), ...this.repo.putFlow(flow)]);
+      const bound: InstanceRecord = { ...instance, binds: (instance.binds ?? 0) + 1 };
+      const ops = [...(opts.extraOps ?? []), ...this.repo.putBinding(binding), ...this.repo.putFlow(flow), this.instances.put(bound)];
+      const guards = [...(opts.extraGuards ?? []), this.instances.guardOf(instance), this.repo.absentBinding(ref), this.repo.absentFlow(flowId)];
+      await this.write(ops, guards, opts.write);
       if (opts.launch !== false) this.launch(flowId);
       return flow;
-    });
+    }));
   }
 
   /** Every check of a create request that needs no lock: throws the field's code, writes nothing. */
@@ -290,7 +331,7 @@ export class RotationEngine {
    * Refuses while another flow of the secret runs (ResourceInUse).
    */
   async startRotation(ref: SecretRef, opts: StartOptions & { scheduled?: boolean } = {}): Promise<FlowRecord> {
-    return this.deps.locks.run([secretLock(ref), ...(opts.lockNames ?? [])], async () => {
+    return retryOnConflict(`product secret ${ref.secretName}`, () => this.deps.locks.run([secretLock(ref), ...(opts.lockNames ?? [])], async () => {
       await opts.precheck?.();
       await this.deps.values.assertRotatable(ref);
       const binding = await this.repo.getBinding(ref);
@@ -306,10 +347,12 @@ export class RotationEngine {
       flow.user = standby;
       flow.passwordSealed = this.seal(flow, this.newPassword());
       const after: ProductBinding = { ...binding, flowInProgress: flowId };
-      await (opts.write ?? ((o) => this.write(o)))([...(opts.extraOps ?? []), ...this.repo.putBinding(after, binding), ...this.repo.putFlow(flow)]);
+      // Another replica starting a flow of this secret changes the binding: this batch is refused, re-run, and answers ResourceInUse.
+      const guards = [...(opts.extraGuards ?? []), this.repo.guardOf(binding), this.repo.absentFlow(flowId)];
+      await this.write([...(opts.extraOps ?? []), ...this.repo.putBinding(after, binding), ...this.repo.putFlow(flow)], guards, opts.write);
       if (opts.launch !== false) this.launch(flowId);
       return flow;
-    });
+    }));
   }
 
   /**
@@ -319,10 +362,10 @@ export class RotationEngine {
   async updateRotation(
     ref: SecretRef,
     change: { enabled: boolean; frequencyDays?: number; beginTime?: number },
-    opts: { write?: (ops: readonly BatchOp[]) => Promise<void> } = {},
+    opts: { write?: Writer } = {},
   ): Promise<ProductBinding> {
     const frequencyDays = change.frequencyDays === undefined ? undefined : validateFrequency(change.frequencyDays, "Frequency");
-    return this.deps.locks.run([secretLock(ref)], async () => {
+    return retryOnConflict(`product secret ${ref.secretName}`, () => this.deps.locks.run([secretLock(ref)], async () => {
       const binding = await this.repo.getBinding(ref);
       const now = this.deps.clock.now();
       const rotation: RotationPolicy = { ...binding.rotation, enabled: change.enabled, frequencyDays: frequencyDays ?? binding.rotation.frequencyDays, failures: 0 };
@@ -330,9 +373,9 @@ export class RotationEngine {
       rotation.nextRotateTime = nextRotationTime(rotation);
       if (rotation.nextRotateTime === undefined) delete rotation.nextRotateTime;
       const after: ProductBinding = { ...binding, rotation };
-      await (opts.write ?? ((o) => this.write(o)))(this.repo.putBinding(after, binding));
+      await this.write(this.repo.putBinding(after, binding), [this.repo.guardOf(binding)], opts.write);
       return after;
-    });
+    }));
   }
 
   private newFlow(ref: SecretRef, flowId: number, kind: FlowKind, scheduled: boolean, now: number): FlowRecord {
@@ -360,10 +403,14 @@ export class RotationEngine {
    * leaves it where it was recorded, for recover() to resume.
    */
   async run(flowId: number): Promise<FlowRecord> {
-    let flow = await this.loadFlow(flowId);
+    let flow = await retryOnConflict(`flow ${flowId}`, async () => {
+      const loaded = await this.loadFlow(flowId);
+      if (isTerminal(loaded.state)) return loaded;
+      const next = { ...loaded, attempts: loaded.attempts + 1, updateTime: this.deps.clock.now() };
+      await this.write(this.repo.putFlow(next), [this.repo.guardOf(loaded)]);
+      return next;
+    });
     if (isTerminal(flow.state)) return flow;
-    flow = { ...flow, attempts: flow.attempts + 1, updateTime: this.deps.clock.now() };
-    await this.write(this.repo.putFlow(flow));
     if (flow.attempts > MAX_ATTEMPTS) return this.fail(flow, `flow ${flowId} was interrupted ${MAX_ATTEMPTS} times; giving up`);
     while (!isTerminal(flow.state)) flow = await this.step(flow.flowId);
     return flow;
@@ -373,14 +420,19 @@ export class RotationEngine {
   async step(flowId: number): Promise<FlowRecord> {
     const flow = await this.loadFlow(flowId);
     if (isTerminal(flow.state)) return flow;
-    let ctx: StepContext;
     try {
-      ctx = await this.context(flow);
-      return await this.advance(ctx);
+      try {
+        return await this.advance(await this.context(flow));
+      } catch (err) {
+        // A refusal (the database's, or the secret's value store's, e.g. a disabled CMK) fails the flow;
+        // anything else (the store, a bug, a simulated crash) leaves it for recover().
+        if (err instanceof ProductError || err instanceof KmsError) return await this.fail(flow, err.message);
+        throw err;
+      }
     } catch (err) {
-      // A refusal (the database's, or the secret's value store's, e.g. a disabled CMK) fails the flow;
-      // anything else (the store, a bug, a simulated crash) leaves it for recover().
-      if (err instanceof ProductError || err instanceof KmsError) return this.fail(flow, err.message);
+      // Another runner of this flow (a replica, around a leader failover) or a change of its secret or binding
+      // landed first: nothing was written; go on from what the store now holds.
+      if (err instanceof StoreConflictError) return this.loadFlow(flowId);
       throw err;
     }
   }
@@ -447,10 +499,10 @@ export class RotationEngine {
         } else {
           await backend.setPassword(instance, flow.user ?? "", binding.hosts, password);
         }
-        return this.record({ ...flow, state: to });
+        return this.record(flow, to);
       case "Verified":
         await backend.verifyLogin(instance, flow.user ?? "", binding.hosts, password);
-        return this.record({ ...flow, state: to });
+        return this.record(flow, to);
       case "Done":
         return this.commit(ctx);
       default:
@@ -478,14 +530,15 @@ export class RotationEngine {
       if (!fresh) throw new ProductError("Failed", `product secret ${flow.secretName} no longer exists`);
       const after: ProductBinding = { ...fresh, users: names };
       const next: FlowRecord = { ...flow, state: "Claimed", user: names[0], updateTime: this.deps.clock.now() };
-      await this.write([...this.repo.putBinding(after, fresh), ...this.repo.putFlow(next)]);
+      await this.write([...this.repo.putBinding(after, fresh), ...this.repo.putFlow(next)], [this.repo.guardOf(fresh), this.repo.guardOf(flow)]);
       return next;
     });
   }
 
-  private async record(flow: FlowRecord): Promise<FlowRecord> {
-    const next = { ...flow, updateTime: this.deps.clock.now() };
-    await this.write(this.repo.putFlow(next));
+  /** The flow (as loaded for this step) moved to `state`, guarded: a second runner that recorded it first wins. */
+  private async record(flow: FlowRecord, state: FlowState): Promise<FlowRecord> {
+    const next = { ...flow, state, updateTime: this.deps.clock.now() };
+    await this.write(this.repo.putFlow(next), [this.repo.guardOf(flow)]);
     return next;
   }
 
@@ -497,7 +550,7 @@ export class RotationEngine {
       if (!binding) throw new ProductError("Failed", `product secret ${flow.secretName} no longer exists`);
       const now = this.deps.clock.now();
       const credentials: ProductCredentials = { UserName: flow.user ?? "", Password: password };
-      const { ops, versionId } = await this.deps.values.commitOps(flow, credentials, { flowId: flow.flowId, nowMs: now });
+      const { ops, versionId, guards = [] } = await this.deps.values.commitOps(flow, credentials, { flowId: flow.flowId, nowMs: now });
       const rotation: RotationPolicy = { ...binding.rotation, failures: 0 };
       if (flow.kind === "rotate") rotation.lastRotateTime = now;
       rotation.nextRotateTime = nextRotationTime(rotation);
@@ -506,7 +559,7 @@ export class RotationEngine {
       delete after.flowInProgress;
       const done: FlowRecord = { ...flow, state: "Done", versionId, updateTime: now };
       delete done.passwordSealed;
-      await this.write([...ops, ...this.repo.putBinding(after, binding), ...this.repo.putFlow(done)]);
+      await this.write([...ops, ...this.repo.putBinding(after, binding), ...this.repo.putFlow(done)], [...guards, this.repo.guardOf(binding), this.repo.guardOf(flow)]);
       return done;
     });
   }
@@ -519,21 +572,28 @@ export class RotationEngine {
   private async fail(flow: FlowRecord, reason: string): Promise<FlowRecord> {
     const note = await this.cleanUp(flow).catch((err: unknown) => `; clean-up failed: ${err instanceof ProductError ? err.message : "internal error"}`);
     return this.deps.locks.run([secretLock(flow)], async () => {
+      // The flow as stored now: another runner may have ended it meanwhile.
+      const stored = await this.loadFlow(flow.flowId);
+      if (isTerminal(stored.state)) return stored;
       const binding = await this.repo.findBinding(flow);
       const now = this.deps.clock.now();
       const ops: BatchOp[] = [];
+      const guards: Guard[] = [this.repo.guardOf(stored)];
       if (binding && binding.flowInProgress === flow.flowId) {
         const after: ProductBinding = { ...binding };
         delete after.flowInProgress;
         if (flow.scheduled && binding.rotation.enabled)
           after.rotation = { ...binding.rotation, nextRotateTime: now + (this.deps.retryDelayMs ?? RETRY_DELAY_MS), failures: (binding.rotation.failures ?? 0) + 1 };
         ops.push(...this.repo.putBinding(after, binding));
+        guards.push(this.repo.guardOf(binding));
       }
-      ops.push(...(await this.deps.values.failOps(flow, { flowId: flow.flowId, nowMs: now, kind: flow.kind, reason })));
-      const failed: FlowRecord = { ...flow, state: "Failed", reason: reason + note, updateTime: now };
+      const failOps = await this.deps.values.failOps(flow, { flowId: flow.flowId, nowMs: now, kind: flow.kind, reason });
+      ops.push(...failOps.ops);
+      guards.push(...(failOps.guards ?? []));
+      const failed: FlowRecord = { ...stored, state: "Failed", reason: reason + note, updateTime: now };
       delete failed.passwordSealed;
       ops.push(...this.repo.putFlow(failed));
-      await this.write(ops);
+      await this.write(ops, guards);
       return failed;
     });
   }
@@ -586,16 +646,24 @@ export class RotationEngine {
     return [...binding.users];
   }
 
-  /** Every op that removes a product secret's binding, schedule entry, flows and history (with the secret's purge). */
-  async purgeOps(ref: SecretRef): Promise<BatchOp[]> {
+  /**
+   * Every op that removes a product secret's binding, schedule entry, flows
+   * and history (with the secret's purge), and the guard that the binding is
+   * still as read (a flow another replica starts meanwhile refuses the purge).
+   */
+  async purgeOps(ref: SecretRef): Promise<{ ops: BatchOp[]; guards: Guard[] }> {
     const ops: BatchOp[] = [];
+    const guards: Guard[] = [];
     const binding = await this.repo.findBinding(ref);
-    if (binding) ops.push(...this.repo.delBinding(binding));
+    if (binding) {
+      ops.push(...this.repo.delBinding(binding));
+      guards.push(this.repo.guardOf(binding));
+    }
     for await (const key of this.deps.store.scanKeys({ prefix: productKeys.historyPrefix(ref.uin, ref.region, ref.secretName) })) {
       const flowId = flowIdOfKey(key);
       ops.push({ type: "del", key }, { type: "del", key: productKeys.flow(flowId) }, { type: "del", key: productKeys.activeFlow(flowId) });
     }
-    return ops;
+    return { ops, guards };
   }
 
   /** The binding of a product secret, if it has one (DescribeSecret, ListSecrets, DeleteSecret). */
@@ -613,7 +681,7 @@ export class RotationEngine {
    * under the instance's lock, stores the record (admin password sealed)
    * through `write` (the call's journal). Nothing is stored when a check fails.
    */
-  async registerInstance(scope: Scope, input: RegisterInstanceInput, write: (ops: readonly BatchOp[]) => Promise<void>): Promise<{ record: InstanceRecord; replaced: boolean }> {
+  async registerInstance(scope: Scope, input: RegisterInstanceInput, write: Writer): Promise<{ record: InstanceRecord; replaced: boolean }> {
     validateInstanceInput(input, this.deps.products);
     const backend = productOf(this.deps.products, input.product);
     try {
@@ -622,24 +690,26 @@ export class RotationEngine {
       if (err instanceof ProductError) throw productErrorToKms(err);
       throw err;
     }
-    return this.deps.locks.run([instanceLock(scope, input.instanceId)], async () => {
+    // Registered on two replicas at once: one batch lands, the other is refused, re-run, and replaces it (replaced: true).
+    return retryOnConflict(`instance ${input.instanceId}`, () => this.deps.locks.run([instanceLock(scope, input.instanceId)], async () => {
       const existing = await this.instances.find(scope, input.instanceId);
       if (existing && existing.product !== input.product && (await this.bindingsOn(scope, input.instanceId)) > 0)
         throw new KmsError("ResourceInUse", `InstanceID ${input.instanceId} holds ${existing.product} secrets: its product cannot change`);
       const record = buildInstanceRecord(input, scope, this.deps.rootKey, this.deps.products, this.deps.clock.now(), existing);
-      await write([this.instances.put(record)]);
+      await this.write([this.instances.put(record)], [existing ? this.instances.guardOf(existing) : this.instances.absent(scope, input.instanceId)], write);
       return { record, replaced: existing !== undefined };
-    });
+    }));
   }
 
   /** DeregisterDatabaseInstance: refused (ResourceInUse) while a product secret is bound to the instance. */
-  async deregisterInstance(scope: Scope, instanceId: string, write: (ops: readonly BatchOp[]) => Promise<void>): Promise<void> {
-    await this.deps.locks.run([instanceLock(scope, instanceId)], async () => {
-      await this.instances.get(scope, instanceId);
+  async deregisterInstance(scope: Scope, instanceId: string, write: Writer): Promise<void> {
+    // Guarded by the record as read: a secret bound on another replica meanwhile bumped it (startCreate), so this re-runs and refuses.
+    await retryOnConflict(`instance ${instanceId}`, () => this.deps.locks.run([instanceLock(scope, instanceId)], async () => {
+      const instance = await this.instances.get(scope, instanceId);
       const used = await this.bindingsOn(scope, instanceId);
       if (used > 0) throw new KmsError("ResourceInUse", `InstanceID ${instanceId} is used by ${used} product secret(s): delete them first`);
-      await write([this.instances.del(scope, instanceId)]);
-    });
+      await this.write([this.instances.del(scope, instanceId)], [this.instances.guardOf(instance)], write);
+    }));
   }
 
   private async bindingsOn(scope: Scope, instanceId: string): Promise<number> {

@@ -8,7 +8,7 @@
  * {"UserName": "...", "Password": "..."}: what Tencent's SSM rotation SDKs
  * parse from GetSecretValue(VersionId "SSM_Current").
  */
-import type { BatchOp } from "../../store/store.js";
+import type { BatchOp, Guard } from "../../store/store.js";
 import type { Scope } from "./instance.js";
 
 export interface ProductCredentials {
@@ -34,18 +34,19 @@ export interface ProductSecretValues {
   read(ref: SecretRef): Promise<{ current?: ProductCredentials; previous?: ProductCredentials }>;
   /**
    * Ops that make `next` the current value and the current one previous.
-   * Nothing is written by this call: the ops go into the flow's final batch.
+   * Nothing is written by this call: the ops go into the flow's final batch,
+   * guarded by `guards` (what the ops rest on: the secret record as read).
    * Returns the version id the new value gets (DescribeRotationHistory).
    */
-  commitOps(ref: SecretRef, next: ProductCredentials, at: CommitContext): Promise<{ ops: BatchOp[]; versionId: string }>;
+  commitOps(ref: SecretRef, next: ProductCredentials, at: CommitContext): Promise<{ ops: BatchOp[]; versionId: string; guards?: Guard[] }>;
   /**
    * Throws (a KmsError with the code to answer) unless the secret may rotate
    * now: the engine asks under the secret's lock before it starts a rotation,
    * and the scheduler skips a secret that may not.
    */
   assertRotatable(ref: SecretRef): Promise<void>;
-  /** Ops written with a flow's Failed record (a secret whose create flow failed becomes Failed); may be none. */
-  failOps(ref: SecretRef, at: CommitContext & { kind: "create" | "rotate"; reason: string }): Promise<BatchOp[]>;
+  /** Ops written with a flow's Failed record (a secret whose create flow failed becomes Failed); may be none. `guards`: what they rest on. */
+  failOps(ref: SecretRef, at: CommitContext & { kind: "create" | "rotate"; reason: string }): Promise<{ ops: BatchOp[]; guards?: Guard[] }>;
 }
 
 /** The SecretString of product credentials, as GetSecretValue returns it. */

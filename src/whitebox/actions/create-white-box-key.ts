@@ -7,6 +7,7 @@ import { KmsError } from "../../errors.js";
 import { scopeLock, scopeOf, type WhiteBoxDeps } from "../deps.js";
 import type { WhiteBoxKeyRecord, WhiteBoxScope } from "../key.js";
 import { algorithmOf } from "../present.js";
+import { changeWhiteBox } from "../transition.js";
 import { assertAlias, assertDescription, assertTags } from "../validate.js";
 
 /** The alias is free in the scope and the scope has room for one more key. */
@@ -21,6 +22,10 @@ async function assertRoom(deps: WhiteBoxDeps, scope: WhiteBoxScope, alias: strin
  * CreateWhiteBoxKey: validate → check alias and room → a fresh key and its
  * two table files (generated off the event loop) → under the scope's lock,
  * check again and write record, alias and the three sealed parts in one batch.
+ * With replicas the batch is guarded by the alias's absence and the scope's
+ * creation counter read before the count: a creation on another replica
+ * meanwhile refuses it, and the check runs again (AliasAlreadyExists or
+ * KeyLimitExceeded as a second caller would get).
  */
 export async function createWhiteBoxKey(
   deps: WhiteBoxDeps,
@@ -60,9 +65,11 @@ export async function createWhiteBoxKey(
       deps.repo.putMaterial(scope, record.keyId, "encrypt-tables", files.encryptTables),
       deps.repo.putMaterial(scope, record.keyId, "decrypt-tables", files.decryptTables),
     ];
-    await deps.locks.run([scopeLock(scope)], async () => {
+    await changeWhiteBox(deps, `white-box alias "${record.alias}"`, [scopeLock(scope)], async () => {
+      // Read before the count: a creation that lands after this read fails this batch's guard.
+      const creation = await deps.repo.creation(scope);
       await assertRoom(deps, scope, record.alias);
-      await call.journal(ops, [record.keyId]);
+      await deps.repo.commit(call.journal, creation ? [...ops, creation.bump] : ops, [record.keyId], [...deps.repo.absentKey(record), ...(creation ? [creation.guard] : [])]);
     });
     return { encryptKey: files.encryptTables, decryptKey: files.decryptTables, keyId: record.keyId, tagCode: 0, tagMsg: "Success" };
   } finally {

@@ -3,7 +3,7 @@ import type { OverwriteWhiteBoxDeviceFingerprintsRequest, OverwriteWhiteBoxDevic
 import type { CallContext } from "../../call.js";
 import { keyLock, scopeOf, type WhiteBoxDeps } from "../deps.js";
 import { assertWhiteBoxAction } from "../state.js";
-import { loadKey } from "../transition.js";
+import { changeWhiteBox, loadKey } from "../transition.js";
 import { assertFingerprints, assertKeyId } from "../validate.js";
 
 /**
@@ -20,10 +20,12 @@ export async function overwriteWhiteBoxDeviceFingerprints(
   const list = req.deviceFingerprints.map((d) => ({ identity: d.identity, description: d.description }));
   assertFingerprints(list);
   const scope = scopeOf(call);
-  await deps.locks.run([keyLock(scope, req.keyId)], async () => {
+  // Guarded by the record as read: a deletion or state change on another replica meanwhile re-runs it.
+  await changeWhiteBox(deps, `white-box key ${req.keyId}`, [keyLock(scope, req.keyId)], async () => {
     const key = await loadKey(deps, scope, req.keyId);
     assertWhiteBoxAction(key, "OverwriteWhiteBoxDeviceFingerprints");
-    await call.journal([deps.repo.putRecord({ ...key, fingerprintCount: list.length }), deps.repo.putFingerprints(scope, key.keyId, list)]);
+    const ops = [deps.repo.putRecord({ ...key, fingerprintCount: list.length }), deps.repo.putFingerprints(scope, key.keyId, list)];
+    await deps.repo.commit(call.journal, ops, undefined, [deps.repo.guardOf(key)]);
   });
   return {};
 }
