@@ -67,7 +67,7 @@ export function expectations(runner: Runner, code: string): string[][] {
   for (const line of code.split("\n")) {
     const m = marker.exec(line);
     if (!m) continue;
-    const fragments = m[1]
+    const fragments = (m[1] ?? "")
       .split("…")
       .map((f) => f.trim())
       .filter((f) => f !== "");
@@ -86,7 +86,7 @@ function toBlock(t: Tokens.Code, index: number, line: number, section: string, s
     const m = SKIP.exec(said);
     if (!m) throw new ReadmeError(`README.md:${line}: unknown directive "readme: ${said}" (only "skip (reason)")`);
     if (runner === undefined) throw new ReadmeError(`README.md:${line}: a skip on a ${lang} block, which never runs`);
-    skip = m[1].trim();
+    skip = (m[1] ?? "").trim();
   }
   const block: Block = { index, line, section, lang, code: t.text, expects: runner ? expectations(runner, t.text) : [] };
   if (runner) block.runner = runner;
