@@ -19,6 +19,15 @@
  * - A block fails when any command in it fails, or when its output lacks
  *   what its `→` comments say it prints. `<!-- readme: skip (why) -->` above
  *   a fence keeps a block from running.
+ *
+ * Writing an example that runs: use the addresses' variables ($KMS_GRPC_ADDR,
+ * $KMS_HTTP_ADDR; $KMS2_* for a second server started with `node
+ * dist/main.js ... &` and `wait_ready`, and stopped in the same block), `kms`
+ * and `buf` as the PATH of the README's first block gives them, names no
+ * earlier block used, and shell variables for what a previous answer gave
+ * (`KEY_ID=$(... | jq -r .KeyId)`), never a placeholder. A command meant to
+ * fail says so (`cmd || echo "exit $?"`); nothing may read stdin unless piped.
+ * Only what the machine cannot do here is skipped, with its reason.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, existsSync } from "node:fs";
@@ -98,6 +107,18 @@ async function waitForHealth(httpAddr: string, server: ChildProcess, log: () => 
   throw new Error(`npm start did not answer /healthz on ${httpAddr} within 120 s:\n${log()}`);
 }
 
+/** Process groups this file started (the server, the session); a test process that dies must not leave them behind. */
+const groups = new Set<number>();
+process.once("exit", () => {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+});
+
 let scratch = "";
 let server: ChildProcess | undefined;
 let serverLog = "";
@@ -130,6 +151,7 @@ beforeAll(async () => {
   // The quick start: `npm start` in the repo (here, the working copy), on this run's ports.
   const starting = (async () => {
     server = spawn("npm", ["start"], { cwd: work, env: { ...base, KMS_GRPC_ADDR: preset.KMS_GRPC_ADDR, KMS_HTTP_ADDR: preset.KMS_HTTP_ADDR }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    if (server.pid !== undefined) groups.add(server.pid);
     server.stdout?.setEncoding("utf8").on("data", (d: string) => (serverLog += d));
     server.stderr?.setEncoding("utf8").on("data", (d: string) => (serverLog += d));
     await waitForHealth(preset.KMS_HTTP_ADDR as string, server, () => serverLog.slice(-4000));
@@ -139,6 +161,7 @@ beforeAll(async () => {
   Object.assign(preset, { DB_HOST: db.host, DB_PORT: String(db.port), DB_ROOT_USER: db.adminUser, DB_ROOT_PASSWORD: db.adminPassword });
 
   session = await BashSession.start(join(scratch, "session"), work, { ...base, ...preset }, join(REPO, "node_modules"));
+  groups.add(session.pid);
 }, 180_000);
 
 afterAll(async () => {

@@ -85,6 +85,11 @@ export class BashSession {
     return `( cd ${q(where)} && ${interpreter} ${q(block.file as string)} ) ${redirect}`;
   }
 
+  /** The session's process group. */
+  get pid(): number {
+    return this.proc.pid as number;
+  }
+
   /** Runs one block; the session ends (status "failed") when any command in it fails. */
   async run(block: Block, timeoutMs: number): Promise<BlockRun> {
     const t0 = Date.now();
