@@ -30,7 +30,7 @@
  * Only what the machine cannot do here is skipped, with its reason.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readlink, rm, symlink } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -61,8 +61,13 @@ if (skipAll) console.warn(`README test skipped: missing ${missing.join(", ")} (.
 
 /** The repo's top-level entries a clone has (tracked or new, not ignored), for the working copy. */
 function topLevelEntries(): string[] {
-  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO, encoding: "utf8" }).split("\n");
-  return [...new Set(files.filter(Boolean).map((f) => f.split("/")[0] as string))].filter((e) => existsSync(join(REPO, e)));
+  try {
+    const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO, encoding: "utf8" }).split("\n");
+    return [...new Set(files.filter(Boolean).map((f) => f.split("/")[0] as string))].filter((e) => existsSync(join(REPO, e)));
+  } catch {
+    // Not a git checkout: everything but what a run makes.
+    return readdirSync(REPO).filter((e) => !/^(\.git|node_modules|dist|data|data-.*|backups|py)$/.test(e));
+  }
 }
 
 /** A directory that looks like the repo after `npm ci`: symlinks, but bin/ and dist/ of its own (bin/kms.mjs runs ../dist/kms.js). */
