@@ -21,7 +21,7 @@
  *   a fence keeps a block from running.
  *
  * Writing an example that runs: use the addresses' variables ($KMS_GRPC_ADDR,
- * $KMS_HTTP_ADDR; $KMS2_* for a second server started with `node
+ * $KMS_HTTP_ADDR; $KMS2_* (and $KMS3_*) for a second (third) server started with `node
  * dist/main.js ... &` and `wait_ready`, and stopped in the same block), `kms`
  * and `buf` as the PATH of the README's first block gives them, names no
  * earlier block used, and shell variables for what a previous answer gave
@@ -95,7 +95,7 @@ async function makeWorkingCopy(work: string): Promise<void> {
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(KMS_|KMS2_|TENCENTCLOUD_|DB_|ETCD|METRICS_ADDR$|TOKEN$|NODE_OPTIONS$|VITEST|PYTHONPATH$)/.test(k)) continue;
+    if (/^(KMS_|KMS2_|KMS3_|TENCENTCLOUD_|DB_|ETCD|METRICS_ADDR$|TOKEN$|NODE_OPTIONS$|VITEST|PYTHONPATH$)/.test(k)) continue;
     env[k] = v;
   }
   return env;
@@ -140,13 +140,15 @@ beforeAll(async () => {
   const work = join(scratch, "repo");
   await makeWorkingCopy(work);
   await mkdir(join(scratch, "tmp"));
-  const [grpc, http, grpc2, http2, metrics, etcd, etcdPeer] = await freePorts(7);
+  const [grpc, http, grpc2, http2, grpc3, http3, metrics, etcd, etcdPeer] = await freePorts(9);
   const addr = (p: number | undefined) => `127.0.0.1:${p}`;
   const preset: Record<string, string> = {
     KMS_GRPC_ADDR: addr(grpc),
     KMS_HTTP_ADDR: addr(http),
     KMS2_GRPC_ADDR: addr(grpc2),
     KMS2_HTTP_ADDR: addr(http2),
+    KMS3_GRPC_ADDR: addr(grpc3),
+    KMS3_HTTP_ADDR: addr(http3),
     METRICS_ADDR: addr(metrics),
     ETCD_ADDR: addr(etcd),
     ETCD_PEER_ADDR: addr(etcdPeer),
