@@ -74,9 +74,14 @@ function readBody(stream: ServerHttp2Stream, max: number): Promise<Buffer> {
       }
       chunks.push(c);
     };
+    // Every stream closes, most after their request ended: the error (and its stack trace) only for one that did not.
+    let ended = false;
     stream.on("data", onData);
-    stream.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-    stream.once("close", () => reject(new KmsError("InvalidParameter", "the client closed the stream before the request ended")));
+    stream.once("end", () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    stream.once("close", () => ended || reject(new KmsError("InvalidParameter", "the client closed the stream before the request ended")));
   });
 }
 
