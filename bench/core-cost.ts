@@ -30,7 +30,7 @@ const CONCURRENCY = 32;
 const dataDir = await mkdtemp(join(tmpdir(), "kms-core-cost-"));
 const token = `root-${randomBytes(24).toString("base64url")}`;
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m, err) => console.error(m, err) };
-const config = loadConfig({ KMS_DATA_DIR: dataDir, KMS_ROOT_KEY: randomBytes(32).toString("base64"), KMS_ROOT_TOKEN: token, KMS_SWEEP_INTERVAL_MS: "3600000" });
+const config = loadConfig({ KMS_DATA_DIR: dataDir, KMS_ROOT_KEY: randomBytes(32).toString("base64"), KMS_ROOT_TOKEN: token, KMS_SWEEP_INTERVAL_MS: "3600000", KMS_RATE_LIMIT: "0", KMS_RPC_RATE_LIMIT: "0" });
 const core = await openCore(config, { log: quiet });
 const pipeline = core.pipeline;
 const m = KeyManagementService.method;

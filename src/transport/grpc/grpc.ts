@@ -158,7 +158,7 @@ export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (s
         if (!route) throw new KmsError("InvalidAction", `no method ${url.slice(0, 120)}`);
         pipeline.setRoute(call, route);
         await pipeline.admit(call, headers[MIN_REVISION_HEADER]);
-        pipeline.identify(call, credentialsOf(headers.authorization, peer));
+        pipeline.identify(call, credentialsOf(headers.authorization, peer, stream.session));
         pipeline.setRegion(call, headers[REGION_HEADER] as string | undefined);
         const encoding = headers["grpc-encoding"];
         if (encoding !== undefined && encoding !== "identity") throw new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`);
