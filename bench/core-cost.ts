@@ -7,7 +7,10 @@
  * test and not part of `npm run bench`; run by hand for an A/B of a change
  * without the noise of a second process and a load generator:
  *
- *   npx tsx bench/core-cost.ts [encrypt|decrypt|gdk|describe] [seconds] [rounds]
+ *   npx tsx bench/core-cost.ts [encrypt|decrypt|gdk|describe] [seconds] [rounds] [session|nosession]
+ *
+ * `nosession` verifies the bearer token on every call (as over HTTP/1.1); by
+ * default the calls share one HTTP/2 session's remembered token.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -35,15 +38,16 @@ const core = await openCore(config, { log: quiet });
 const pipeline = core.pipeline;
 const m = KeyManagementService.method;
 const authorization = `Bearer ${token}`;
-// One connection's peer, as node:http2 gives one socket per session.
+// One connection's peer, as node:http2 gives one socket per session, and that session.
 const peer = peerOf(undefined);
+const session = process.argv[5] === "nosession" ? undefined : {};
 
 async function call(method: (typeof m)[keyof typeof m], body: Uint8Array): Promise<Uint8Array> {
   const served = await pipeline.serve("grpc", peer.source, async (c) => {
     const route = pipeline.routes.byGrpcPath(`/${method.parent.typeName}/${method.name}`);
     if (!route) throw new Error(`no route for ${method.name}`);
     pipeline.setRoute(c, route);
-    pipeline.identify(c, credentialsOf(authorization, peer));
+    pipeline.identify(c, credentialsOf(authorization, peer, session));
     return decodeBinary(route.method.input, body);
   });
   if (!served.ok) throw new Error(`${served.outcome.code}: ${served.outcome.message}`);
