@@ -8,6 +8,8 @@ import { printReplicaBench, type ReplicaBench } from "./replicas.js";
 export interface Ceiling {
   name: string;
   rps: number;
+  /** An echo's server CPU per call in the same run (load ceilings only). */
+  cpuUsPerCall?: number;
 }
 
 export interface Row {
@@ -17,10 +19,12 @@ export interface Row {
   load: LoadResult;
   /** Failures among the sample sent by a real client before the run. */
   sampleErrors: number;
-  /** Server (or echo server) CPU seconds over the run, warm-up included. */
+  /** Server (or echo server) CPU seconds in the measured window (after the warm-up, bench/window.ts). */
   cpuS: number;
-  /** cpuS / wall seconds of the run. */
+  /** cpuS / wall seconds of that window. */
   cores: number;
+  /** cpuS / requests completed in the window, in µs. */
+  cpuUsPerCall: number;
   /** Ceilings that bound this scenario (empty for a ceiling's own row). */
   bounds: Ceiling[];
   efficiency: number | undefined;
@@ -91,7 +95,7 @@ export function printReport(r: Report): string {
     String(row.sampleErrors),
     row.cpuS.toFixed(2),
     row.cores.toFixed(2),
-    fmt(row.load.rps > 0 ? (row.cores / row.load.rps) * 1e6 : NaN),
+    fmt(row.cpuUsPerCall),
     row.boundBy ? `${row.boundBy} ${fmt(row.bounds.find((b) => b.name === row.boundBy)?.rps ?? NaN)}` : "",
     row.efficiency === undefined ? "" : row.efficiency.toFixed(2),
   ]);

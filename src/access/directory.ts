@@ -254,6 +254,12 @@ class DirectoryState {
   readonly principalDeletions = new Map<string, number>();
   /** Compiled policies per principal uin; cleared on any change. */
   readonly grants = new Map<string, readonly CompiledPolicy[]>();
+  /**
+   * Counts the records applied (written, deleted, from load or the watch):
+   * whatever remembers a credential's identity is valid only while this has
+   * not moved (a token deleted, a principal deleted, an account disabled).
+   */
+  generation = 0;
   private tail: Promise<unknown> = Promise.resolve();
   /** Store keys of the records refused at load, and since, from the watch. */
   refused: readonly string[] = [];
@@ -390,6 +396,7 @@ class DirectoryState {
   applyRecord(storeKey: string, bytes: Uint8Array | undefined): void {
     const prefix = SPACE_PREFIXES.find((p) => storeKey.startsWith(p));
     if (prefix === undefined) return;
+    this.generation++;
     this.removeRecord(prefix, storeKey);
     if (bytes === undefined) {
       if (this.refused.includes(storeKey)) this.refused = this.refused.filter((k) => k !== storeKey);
@@ -1037,6 +1044,11 @@ export class Directory extends AccountDirectory {
     if (!e || e.record.status !== "Enabled") return undefined;
     const identity = this.state.identity(this.state.principals.get(e.record.principalUin ?? e.record.uin), secretId);
     return identity && { secretKey: e.secretKey, identity };
+  }
+
+  /** Moves with every change of the directory (DirectoryState.generation): an identity remembered at one value is current while it holds. */
+  get generation(): number {
+    return this.state.generation;
   }
 
   /** The identity a bearer token proves, if it is one of ours. */

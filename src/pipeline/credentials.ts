@@ -3,13 +3,17 @@
  * prove. Transports only parse (a header, a certificate, a signature); which
  * principal that is, and whether it may still call, the directory says here.
  */
+import { timingSafeEqual } from "node:crypto";
 import type { Directory } from "../access/directory.js";
 import type { Identity } from "../call.js";
 import { KmsError } from "../errors.js";
 
 export type Credentials =
-  /** "authorization: Bearer <token>" on gRPC, gRPC-Web and Connect. */
-  | { kind: "token"; token: string }
+  /**
+   * "authorization: Bearer <token>" on gRPC, gRPC-Web and Connect; `session`:
+   * the HTTP/2 session it came on, where the verified token is remembered.
+   */
+  | { kind: "token"; token: string; session?: object | undefined }
   /** A TLS client certificate the listener verified against KMS_TLS_CLIENT_CA (and KMS_TLS_CRL); notBefore in ms. */
   | { kind: "certificate"; cn: string; fingerprint: string; notBefore: number }
   /**
@@ -19,6 +23,38 @@ export type Credentials =
    */
   | { kind: "signature"; verify: (secretKeyOf: (secretId: string) => string | undefined) => string }
   | { kind: "none" };
+
+/** A token verified on one HTTP/2 session, with the identity it proved and the directory's generation then. */
+interface RememberedToken {
+  directory: Directory;
+  token: Buffer;
+  identity: Identity;
+  generation: number;
+}
+
+/**
+ * The last token verified on each HTTP/2 session. A call that sends the same
+ * token again (checked in constant time) gets the same identity without the
+ * hash and the lookups, as long as the directory has not changed since: any
+ * change (a token deleted, a principal deleted, an account disabled, anything
+ * else) moves its generation and the next call verifies afresh. A session
+ * that is gone takes its entry with it (WeakMap).
+ */
+export class TokenMemory {
+  private readonly sessions = new WeakMap<object, RememberedToken>();
+
+  identify(directory: Directory, credentials: Credentials): Identity {
+    if (credentials.kind !== "token" || credentials.session === undefined) return identify(directory, credentials);
+    const presented = Buffer.from(credentials.token, "utf8");
+    const known = this.sessions.get(credentials.session);
+    if (known && known.directory === directory && known.generation === directory.generation && known.token.length === presented.length && timingSafeEqual(known.token, presented)) return known.identity;
+    const generation = directory.generation;
+    const identity = identify(directory, credentials);
+    // Shared by the calls that follow: frozen, so none can change what another sees.
+    this.sessions.set(credentials.session, { directory, token: presented, identity: Object.freeze(identity), generation });
+    return identity;
+  }
+}
 
 export function identify(directory: Directory, credentials: Credentials): Identity {
   switch (credentials.kind) {

@@ -23,7 +23,7 @@ import { newRequestId } from "../crypto/random.js";
 import { KmsError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { BatchOp, Guard, Revision } from "../store/store.js";
-import { identify, type Credentials } from "./credentials.js";
+import { TokenMemory, type Credentials } from "./credentials.js";
 import { InFlight } from "./in-flight.js";
 import { outcomeOf, type Outcome } from "./outcome.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -141,6 +141,8 @@ export class CallPipeline {
   private readonly unauthenticated = new RateLimiter(UNAUTHENTICATED_EVENTS_PER_S);
   private readonly suppressed = new Map<string, number>();
   private auditFailures = 0;
+  /** Bearer tokens verified per HTTP/2 session. */
+  private readonly tokens = new TokenMemory();
   /** Undefined when nobody observes, so an unobserved call pays one check. */
   private readonly observers: readonly CallObserver[] | undefined;
 
@@ -249,7 +251,7 @@ export class CallPipeline {
     const access = this.deps.access;
     if (call.route?.public && (credentials.kind === "none" || !access)) call.identity = ANONYMOUS;
     else if (!access) throw new KmsError("UnsupportedOperation.ServiceTemporaryUnavailable", "the service is sealed: only GetSealStatus and SubmitUnsealShare are served until it is unsealed");
-    else call.identity = identify(access.directory, credentials);
+    else call.identity = this.tokens.identify(access.directory, credentials);
     return call.identity;
   }
 

@@ -18,7 +18,7 @@ import type { CallPipeline } from "../../pipeline/pipeline.js";
 import type { MessageInit } from "../../pipeline/routes.js";
 import { mediaType, pathOf, readBody, type HttpRequest } from "../http/body.js";
 import { ERROR_CODE_HEADER, MIN_REVISION_HEADER, REGION_HEADER, REQUEST_ID_HEADER, revisionHeader } from "../http/headers.js";
-import { credentialsOf, peerOf } from "../http/peer.js";
+import { credentialsOf, peerOf, sessionOf } from "../http/peer.js";
 import type { HttpResponse } from "../http/response.js";
 
 export interface ConnectOptions {
@@ -114,7 +114,7 @@ export function createConnectHandler(pipeline: CallPipeline, opts: ConnectOption
         pipeline.setRoute(call, route);
         if (req.method !== "POST" || !media) throw new KmsError("InvalidParameter", "Connect unary calls are POST requests of application/json or application/proto");
         await pipeline.admit(call, req.headers[MIN_REVISION_HEADER]);
-        pipeline.identify(call, credentialsOf(req.headers.authorization, peer));
+        pipeline.identify(call, credentialsOf(req.headers.authorization, peer, sessionOf(req)));
         pipeline.setRegion(call, req.headers[REGION_HEADER] as string | undefined);
         const encoding = req.headers["content-encoding"];
         if (encoding !== undefined && encoding !== "identity") throw new KmsError("UnsupportedOperation", `content-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`);

@@ -13,7 +13,7 @@ import type { CallPipeline } from "../../pipeline/pipeline.js";
 import type { MessageInit } from "../../pipeline/routes.js";
 import { mediaType, pathOf, readBody, type HttpRequest } from "../http/body.js";
 import { ERROR_CODE_HEADER, MIN_REVISION_HEADER, REGION_HEADER, REQUEST_ID_HEADER, revisionHeader } from "../http/headers.js";
-import { credentialsOf, peerOf } from "../http/peer.js";
+import { credentialsOf, peerOf, sessionOf } from "../http/peer.js";
 import type { HttpResponse } from "../http/response.js";
 import { errorTrailers, frame, TRAILER_FLAG, unframe } from "./framing.js";
 
@@ -46,7 +46,7 @@ export function createGrpcWebHandler(pipeline: CallPipeline, opts: GrpcWebOption
         if (!route) throw new KmsError("InvalidAction", `no method ${pathOf(req).slice(0, 120)}`);
         pipeline.setRoute(call, route);
         await pipeline.admit(call, req.headers[MIN_REVISION_HEADER]);
-        pipeline.identify(call, credentialsOf(req.headers.authorization, peer));
+        pipeline.identify(call, credentialsOf(req.headers.authorization, peer, sessionOf(req)));
         pipeline.setRegion(call, req.headers[REGION_HEADER] as string | undefined);
         const encoding = req.headers["grpc-encoding"];
         if (encoding !== undefined && encoding !== "identity") throw new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`);

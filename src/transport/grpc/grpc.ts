@@ -74,9 +74,14 @@ function readBody(stream: ServerHttp2Stream, max: number): Promise<Buffer> {
       }
       chunks.push(c);
     };
+    // Every stream closes, most after their request ended: the error (and its stack trace) only for one that did not.
+    let ended = false;
     stream.on("data", onData);
-    stream.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-    stream.once("close", () => reject(new KmsError("InvalidParameter", "the client closed the stream before the request ended")));
+    stream.once("end", () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    stream.once("close", () => ended || reject(new KmsError("InvalidParameter", "the client closed the stream before the request ended")));
   });
 }
 
@@ -153,7 +158,7 @@ export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (s
         if (!route) throw new KmsError("InvalidAction", `no method ${url.slice(0, 120)}`);
         pipeline.setRoute(call, route);
         await pipeline.admit(call, headers[MIN_REVISION_HEADER]);
-        pipeline.identify(call, credentialsOf(headers.authorization, peer));
+        pipeline.identify(call, credentialsOf(headers.authorization, peer, stream.session));
         pipeline.setRegion(call, headers[REGION_HEADER] as string | undefined);
         const encoding = headers["grpc-encoding"];
         if (encoding !== undefined && encoding !== "identity") throw new KmsError("UnsupportedOperation", `grpc-encoding ${String(encoding).slice(0, 32)} is not supported; send identity`);

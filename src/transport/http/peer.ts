@@ -5,6 +5,8 @@
  * certificate present. Which principal they prove is the pipeline's question.
  */
 import { createHash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { KmsError } from "../../errors.js";
@@ -47,12 +49,20 @@ function readPeer(socket: Socket): Peer {
 
 const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
 
-/** A bearer token if the header carries one (a malformed header is refused, not ignored), else the client certificate. */
-export function credentialsOf(authorization: string | null | undefined, peer: Peer): Credentials {
+/** The HTTP/2 session a request came on (where its verified token is remembered); none over HTTP/1.1. */
+export function sessionOf(req: IncomingMessage | Http2ServerRequest): object | undefined {
+  return "stream" in req ? req.stream.session : undefined;
+}
+
+/**
+ * A bearer token if the header carries one (a malformed header is refused, not ignored), else the client certificate.
+ * `session`: the HTTP/2 session the header came on, if any (CallPipeline remembers a verified token per session).
+ */
+export function credentialsOf(authorization: string | null | undefined, peer: Peer, session?: object): Credentials {
   if (authorization !== undefined && authorization !== null && authorization !== "") {
     const m = BEARER.exec(authorization);
     if (!m?.[1]) throw new KmsError("AuthFailure.InvalidAuthorization", "the authorization header must be: Bearer <token>");
-    return { kind: "token", token: m[1] };
+    return { kind: "token", token: m[1], session };
   }
   if (peer.certificate) return { kind: "certificate", ...peer.certificate };
   return { kind: "none" };
