@@ -22,10 +22,8 @@
  * (usage, configuration, store missing or locked, root key missing or wrong).
  */
 import { once } from "node:events";
-import { realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AuditLog, loadAuditKey, MAX_QUERY_LIMIT, readCheckpointFile, storedCheckpointKey, toJsonLines, type AuditFilter } from "../audit/index.js";
 import { auditMacKey, LEGACY_CHAIN } from "../audit/chain.js";
 import { verifyDeployment, type DeploymentVerifyOptions } from "../audit/deployment.js";
@@ -38,6 +36,7 @@ import { openKeyringReadOnly } from "../trust/open.js";
 import { TrustError } from "../trust/root.js";
 import { openLevelStore } from "../store/level-store.js";
 import { StoreOpenError, type KvStore } from "../store/store.js";
+import { invokedDirectly } from "./invoked.js";
 
 export const EXIT_OK = 0;
 export const EXIT_BROKEN = 1;
@@ -294,17 +293,7 @@ export async function runAuditCli(argv: readonly string[], env: NodeJS.ProcessEn
   }
 }
 
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
+if (invokedDirectly(import.meta.url)) {
   // A closed pipe (| head) ends the export early; that is the reader's choice, not an error.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(EXIT_OK);

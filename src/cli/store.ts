@@ -20,14 +20,13 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { realpathSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ConfigError, parseStore } from "../config.js";
 import { openLevelStore } from "../store/level-store.js";
 import { openStore } from "../store/open.js";
 import { StoreOpenError, type BatchOp, type KvStore } from "../store/store.js";
+import { invokedDirectly } from "./invoked.js";
 
 export const EXIT_OK = 0;
 export const EXIT_DIFFERENT = 1;
@@ -263,17 +262,7 @@ export async function runStoreCli(argv: readonly string[], env: NodeJS.ProcessEn
   }
 }
 
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
+if (invokedDirectly(import.meta.url)) {
   runStoreCli(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr }).then(
     (code) => {
       process.exitCode = code;

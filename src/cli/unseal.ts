@@ -12,13 +12,12 @@
  * 0 done, 1 refused by the service (the message says why), 2 could not run
  * (usage, no answer).
  */
-import { realpathSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "../../gen/kms/v1/kms_pb.js";
 import { UnsealService, type SealStatus } from "../../gen/kms/v1/unseal_pb.js";
+import { invokedDirectly } from "./invoked.js";
 
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
@@ -182,17 +181,7 @@ export async function runUnsealCli(argv: readonly string[], env: NodeJS.ProcessE
   }
 }
 
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
+if (invokedDirectly(import.meta.url)) {
   runUnsealCli(process.argv.slice(2), process.env, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
     (code) => {
       process.exitCode = code;
