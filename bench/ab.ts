@@ -15,7 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -57,7 +57,7 @@ interface Server {
 function startBuild(dir: string, i: number): Promise<Started> {
   const nodeArgs = profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, dir.replace(/\W/g, "_"))}`] : [];
   return startProcess(
-    join(dir, "main.js"),
+    resolve(dir, "main.js"), // the caller's dist/, wherever this file lives
     {
       KMS_DATA_DIR: join(work, `data-${i}`),
       KMS_GRPC_ADDR: "127.0.0.1:0",
