@@ -35,9 +35,9 @@ import {
   replicaLayout,
   type ChainLayout,
   canonicalJson,
-  chainMac,
-  encodeBlock,
+  encodeGroupBlock,
   encodeHead,
+  groupMac,
   GENESIS_MAC,
   loadOrCreateAuditKey,
   storedLines,
@@ -342,7 +342,7 @@ export class AuditLog {
       if ("badKey" in item) throw new KmsError("InternalError", `unexpected key "${item.badKey}" in the audit log`);
       let event: StoredAuditEvent;
       try {
-        event = parseStoredEvent(item.line);
+        event = parseStoredEvent(item.line, item.blockMac);
       } catch (err) {
         throw new KmsError("InternalError", `audit event ${item.position} is unreadable; run a verification`, err);
       }
@@ -464,15 +464,15 @@ export class AuditLog {
   private async tryCommit(items: Pending[]): Promise<StoreConflictError | undefined> {
     let seq = this.headSeq;
     let mac = this.headMac;
-    // The MACs are attached to the records only once the batch is stored: an attempt refused by a guard
+    // The MAC is attached to the records only once the batch is stored: an attempt refused by a guard
     // is chained again from the records as they were.
-    const done: [(stored: StoredAuditEvent, revision: Revision) => void, ChainedRecord, string][] = [];
+    const done: [(stored: StoredAuditEvent, revision: Revision) => void, ChainedRecord][] = [];
     let revision: Revision;
     let headBytes: Uint8Array;
     try {
       const ops: BatchOp[] = [];
       const guards: Guard[] = [];
-      const lines: string[] = [];
+      let body = "";
       const first = seq + 1;
       for (const p of items) {
         if (p.change) ops.push(...p.change);
@@ -480,15 +480,12 @@ export class AuditLog {
         seq++;
         const record = p.record;
         record.seq = seq;
-        const body = canonicalJson(record);
-        mac = chainMac(this.key, mac, body);
-        const macHex = mac.toString("hex");
-        // The stored JSON is the canonical JSON plus the MAC: one stringify per event.
-        lines.push(`${body.slice(0, -1)},"mac":"${macHex}"}`);
-        if (p.resolve) done.push([p.resolve, record, macHex]);
+        body += seq === first ? canonicalJson(record) : `\n${canonicalJson(record)}`;
+        if (p.resolve) done.push([p.resolve, record]);
       }
-      // The whole group is one record (chain.ts): one store operation per batch, not per event.
-      ops.push({ type: "put", key: blockKey(this.layout, first), value: encodeBlock(lines) });
+      // The whole group is one record with one MAC (chain.ts, format 2): one store operation and one HMAC per batch, not per event.
+      mac = groupMac(this.key, mac, body);
+      ops.push({ type: "put", key: blockKey(this.layout, first), value: encodeGroupBlock(mac.toString("hex"), body) });
       headBytes = encodeHead({ seq, mac: mac.toString("hex") });
       ops.push({ type: "put", key: this.layout.headKey, value: headBytes });
       if (this.guardHead) guards.push({ key: this.layout.headKey, value: this.headBytes });
@@ -502,7 +499,8 @@ export class AuditLog {
     this.headMac = mac;
     this.headBytes = headBytes;
     this.checkpointer?.advance({ seq, mac: mac.toString("hex") });
-    for (const [resolve, record, macHex] of done) resolve(Object.assign(record, { mac: macHex }), revision);
+    const macHex = mac.toString("hex");
+    for (const [resolve, record] of done) resolve(Object.assign(record, { mac: macHex }), revision);
     return undefined;
   }
 }

@@ -17,7 +17,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { KvStore } from "../store/store.js";
-import { auditMacKey, LEGACY_CHAIN, REPLICA_CHAINS_SPACE, storedLines, verifyChain, type ChainHead, type VerifyFailureReason, type VerifyReport } from "./chain.js";
+import { auditMacKey, LEGACY_CHAIN, REPLICA_CHAINS_SPACE, storedLines, verifyChain, type StoredLine, type ChainHead, type VerifyFailureReason, type VerifyReport } from "./chain.js";
 import { checkpointsOf, type CheckpointSet } from "./checkpoint.js";
 import { parseStoredEvent } from "./event.js";
 import { chainLayouts, witnessedHeads, type WitnessedHead } from "./replicas.js";
@@ -46,15 +46,24 @@ export interface DeploymentVerifyOptions {
 
 /** The MAC of event `seq` of the chain, as stored (undefined: not there or unreadable). */
 async function storedMac(store: KvStore, layout: Parameters<typeof storedLines>[2], seq: number): Promise<string | undefined> {
+  let found: StoredLine | undefined;
   for await (const item of storedLines(store, seq, layout)) {
-    if ("badKey" in item || item.position !== seq) return undefined;
-    try {
-      return parseStoredEvent(item.line).mac;
-    } catch {
-      return undefined;
+    if ("badKey" in item) return undefined;
+    if (found) {
+      // Format 2: the block's MAC is the chain value after its last event only; a head never falls inside a group.
+      return item.blockMac !== undefined && item.blockMac === found.blockMac ? "(inside a group commit)" : found.blockMac;
     }
+    if (item.position !== seq) return undefined;
+    if (item.blockMac === undefined) {
+      try {
+        return parseStoredEvent(item.line).mac;
+      } catch {
+        return undefined;
+      }
+    }
+    found = item;
   }
-  return undefined;
+  return found?.blockMac;
 }
 
 export async function verifyDeployment(store: KvStore, auditKey: Uint8Array | KeyObject, options: DeploymentVerifyOptions = {}): Promise<DeploymentReport> {
