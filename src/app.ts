@@ -28,6 +28,7 @@ import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
 import { Gate } from "./access/gate.js";
 import { AuditLog } from "./audit/audit-log.js";
+import { auditRetentionJob } from "./audit/retention.js";
 import { backupActions } from "./backup/actions/index.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
@@ -170,6 +171,7 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     ...(config.store.kind === "etcd" ? { chain: config.replica.id, witnessMs: config.replica.witnessMs } : {}),
     now: () => clock.now(),
     log,
+    retention: config.auditArchive,
   });
   const deps: KmsDeps = {
     repo,
@@ -285,7 +287,8 @@ function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner 
       name: "product rotations",
       // Started here and run in the background (a database may be slow or down): DescribeAsyncRequestInfo follows each.
       run: async () => (await secrets.products.runDue()).map((f) => ({ kind: "product-rotation", subject: `${f.uin}/${f.region}/${f.secretName} flow ${f.flowId}` })),
-    });
+    })
+    .add(auditRetentionJob(domain.audit, () => deps.clock.now()));
 }
 
 /** While sealed: UnsealService alone, with no directory to check credentials against and no audit key. */

@@ -44,7 +44,8 @@ import {
   type VerifyReport,
 } from "./chain.js";
 import { verifyDeployment, type DeploymentReport } from "./deployment.js";
-import { CHAIN_REGISTRY_PREFIX, encodeRegistration, otherHeads, witnessEvent } from "./replicas.js";
+import { chainLayouts, CHAIN_REGISTRY_PREFIX, encodeRegistration, otherHeads, witnessEvent } from "./replicas.js";
+import { archiveChain, type ArchivedSegment, type RetentionPolicy } from "./retention.js";
 import { normalizeEvent, parseStoredEvent, type AuditEvent, type ChainedRecord, type StoredAuditEvent } from "./event.js";
 import type { AuditCheckpointConfig } from "../config.js";
 import type { Logger } from "../log.js";
@@ -61,6 +62,12 @@ export interface AuditLogOptions {
   now?: () => number;
   /** Told when another process writes this replica's chain (two replicas started with one id). */
   log?: Logger;
+  /**
+   * Retention (KMS_AUDIT_ARCHIVE_DIR, KMS_AUDIT_RETENTION_*): where archived
+   * events go, which verify() proves them through, and when archive() moves
+   * events there (no limit set: never).
+   */
+  retention?: RetentionPolicy;
 }
 
 /** How often a replica's chain records the other chains' heads, by default. */
@@ -125,7 +132,8 @@ interface Pending {
 /** A state change's event once stored, with the store revision of the batch that holds both. */
 export type CommittedEvent = StoredAuditEvent & { readonly revision: Revision };
 
-function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
+/** Whether an event passes a filter (query, and export of archived events). */
+export function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
   return (
     (f.fromMs === undefined || e.time >= f.fromMs) &&
     (f.toMs === undefined || e.time < f.toMs) &&
@@ -171,6 +179,7 @@ export class AuditLog {
   private sharedChainWarned = false;
   private now: () => number = () => Date.now();
   private log: Logger | undefined;
+  private retention: RetentionPolicy | undefined;
 
   private constructor(
     private readonly store: KvStore,
@@ -207,6 +216,7 @@ export class AuditLog {
     const head = decodeHead(headBytes);
     const log = new AuditLog(store, key, layout, options.chain !== undefined, head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC, headBytes);
     if (options.now) log.now = options.now;
+    log.retention = options.retention;
     log.log = options.log ?? options.checkpoints?.log;
     const cp = options.checkpoints;
     if (cp) {
@@ -363,7 +373,31 @@ export class AuditLog {
     const checkpoints =
       this.checkpointFile && this.checkpointSigner ? { checkpoints: { set: await readCheckpointFile(this.checkpointFile), storeKey: this.checkpointSigner.publicKey } } : {};
     const anchor = this.headSeq > 0 ? { seq: this.headSeq, mac: this.headMac.toString("hex") } : undefined;
-    return verifyDeployment(this.store, this.key, { stopAtHead: true, own: { chain: this.layout.id, anchor }, ...checkpoints });
+    const archive = this.retention ? { archive: this.retention.dir } : {};
+    return verifyDeployment(this.store, this.key, { stopAtHead: true, own: { chain: this.layout.id, anchor }, ...checkpoints, ...archive });
+  }
+
+  /**
+   * Moves the events the policy (default: the log's own) says are due out of
+   * the store into archive segments, for every chain of the deployment
+   * (retention.ts): the elected leader's job. A chain that cannot be archived (it does not verify) keeps
+   * its events; the others are still archived, then the first error is thrown.
+   */
+  async archive(nowMs: number, policy = this.retention): Promise<ArchivedSegment[]> {
+    const done: ArchivedSegment[] = [];
+    if (!policy) return done;
+    let failed: unknown;
+    for (const { layout, registered } of await chainLayouts(this.store, this.key)) {
+      if (registered && !registered.authentic) continue;
+      try {
+        done.push(...(await archiveChain(this.store, this.key, layout, policy, nowMs)));
+      } catch (err) {
+        this.log?.error(`kms: audit chain ${layout.id}: archiving stopped`, err);
+        failed ??= err;
+      }
+    }
+    if (failed !== undefined) throw failed;
+    return done;
   }
 
   private async drain(): Promise<void> {

@@ -37,6 +37,7 @@ import { UnsealError, type RootKey } from "../crypto/seal.js";
 import { keyspace } from "../store/keyspace.js";
 import type { KvStore } from "../store/store.js";
 import { rawSealedKind, type SealedRecordKind } from "../crypto/sealed-records.js";
+import { verifyArchive, type ArchiveCheck } from "./archive.js";
 import { BadBaseError, decodeBase, type ChainBase } from "./base.js";
 import type { Checkpoint, CheckpointSet } from "./checkpoint.js";
 import { chainedRecord, parseStoredEvent, UnreadableRecordError, type ChainedRecord, type StoredAuditEvent } from "./event.js";
@@ -114,6 +115,8 @@ export interface VerifyReport {
   checkpoint?: { seq: number; time: number; checked: number; rejected: number };
   /** Events 1..seq were archived: the store's part starts after them (base.ts). */
   base?: { seq: number; archive: string; time: number };
+  /** The archive segments verified (with VerifyOptions.archive), and their events (counted in `checked` too). */
+  archive?: { segments: number; checked: number };
 }
 
 export interface VerifyOptions {
@@ -140,6 +143,13 @@ export interface VerifyOptions {
   layout?: ChainLayout;
   /** Sees every event whose MAC checked out, in chain order (deployment.ts reads witnesses this way). */
   onEvent?: (event: StoredAuditEvent) => void;
+  /**
+   * The archive directory (archive.ts): a chain whose oldest events were
+   * archived is verified from genesis through its segments into the store.
+   * Without it such a chain fails `archive-missing`: the store alone proves
+   * only the events after its base.
+   */
+  archive?: string;
 }
 
 const MAC_HEX = /^[0-9a-f]{64}$/;
@@ -543,14 +553,21 @@ async function verifyOnce(store: KvStore, key: KeyObject, options: VerifyOptions
     onEvent: options.onEvent,
     limit: { seq: head.seq, stop: options.stopAtHead === true },
   });
+  let archived: ArchiveCheck | undefined;
   const report = (): VerifyReport => ({
     ok: checker.failure === undefined,
-    checked: checker.checked,
+    checked: checker.checked + (archived?.checked ?? 0),
     headSeq: head.seq,
     ...(checker.failure ? { failure: checker.failure } : {}),
     ...cpReport,
     ...baseReport,
+    ...(archived ? { archive: { segments: archived.segments, checked: archived.checked } } : {}),
   });
+  // The archived events come first in the chain: checked first, against the same checkpoints.
+  if (base && options.archive !== undefined) {
+    archived = await verifyArchive(key, options.archive, base, { checkpoints: cps.bySeq, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+    if (archived.failure) return checker.fail(archived.failure.seq, archived.failure.reason, archived.failure.detail), report();
+  }
   if (head.seq < start.seq) return checker.fail(head.seq + 1, "head-mismatch", `the head says ${head.seq} events, but events up to ${start.seq} were archived`), report();
   const atBase = cps.bySeq.get(start.seq);
   if (base && atBase && atBase.mac !== base.mac)
@@ -596,6 +613,8 @@ async function verifyOnce(store: KvStore, key: KeyObject, options: VerifyOptions
   // The checkpoint key never changes for a log: lines under another one describe a log that is gone.
   if (cps.foreign)
     return checker.fail(cps.foreign.seq, "truncated", `the checkpoint of ${isoTime(cps.foreign.time)} (event ${cps.foreign.seq}) was signed by another checkpoint key than this store's: the audit log was wiped and started again`), report();
+  if (base && options.archive === undefined)
+    return checker.fail(base.seq, "archive-missing", `the store's chain ${layout.id} starts at event ${base.seq + 1}: events 1..${base.seq} were archived (last segment ${base.archive}); verify with the archive directory (--archive DIR, KMS_AUDIT_ARCHIVE_DIR)`), report();
   return report();
 }
 
