@@ -13,6 +13,7 @@
  * honoured then.
  */
 import { KmsError } from "../errors.js";
+import type { SystemJournals } from "../jobs.js";
 import type { SecretsDeps } from "./deps.js";
 import { refOf, secretLock } from "./actions/common.js";
 import { allows } from "./state.js";
@@ -25,8 +26,8 @@ export interface PurgedSecret {
   postponed?: string;
 }
 
-/** Purges every secret due at or before `nowMs`; returns what it purged or postponed. */
-export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number): Promise<PurgedSecret[]> {
+/** Purges every secret due at or before `nowMs` (with `journals`, each with its system event); returns what it purged or postponed. */
+export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number, journals?: SystemJournals): Promise<PurgedSecret[]> {
   const due = [];
   for await (const entry of deps.repo.dueDeletions(nowMs)) due.push(entry);
   const purged: PurgedSecret[] = [];
@@ -52,7 +53,7 @@ export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number): Promi
         }
         ops.push(...(await deps.products.purgeOps(ref)));
       }
-      await deps.repo.commit(ops, null, [], { scope: entry.scope, delta: -1 });
+      await deps.repo.commit(ops, journals ? journals("ssm:PurgeSecret", [entry.name], entry.scope.account) : null, [], { scope: entry.scope, delta: -1 });
       purged.push({ ...entry.scope, name: entry.name });
     });
   }

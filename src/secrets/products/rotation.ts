@@ -27,6 +27,7 @@
 import { randomInt } from "node:crypto";
 import type { Clock } from "../../clock.js";
 import { KmsError } from "../../errors.js";
+import type { SystemJournals } from "../../jobs.js";
 import type { RootKey } from "../../crypto/seal.js";
 import type { BatchOp, KvStore } from "../../store/store.js";
 import type { Locks } from "../deps.js";
@@ -403,12 +404,17 @@ export class RotationEngine {
     return out;
   }
 
-  /** One scheduler pass: starts (and runs) the rotation of every due secret; returns their flows. */
-  async runDue(): Promise<FlowRecord[]> {
+  /**
+   * One scheduler pass: starts (and runs) the rotation of every due secret;
+   * returns their flows. With `journals`, each start is written with its
+   * system event (ssm:RotateProductSecret, the secret's name and account).
+   */
+  async runDue(journals?: SystemJournals): Promise<FlowRecord[]> {
     const started: FlowRecord[] = [];
     for (const ref of await this.due(this.deps.clock.now())) {
+      const journal = journals?.("ssm:RotateProductSecret", [ref.secretName], ref.uin);
       try {
-        started.push(await this.startRotation(ref, { scheduled: true }));
+        started.push(await this.startRotation(ref, { scheduled: true, ...(journal ? { write: async (ops) => void (await journal(ops)) } : {}) }));
       } catch (err) {
         this.deps.log?.(`product secret ${ref.secretName}: automatic rotation not started: ${(err as Error).message}`);
       }
