@@ -225,6 +225,37 @@ describe("audit retention", () => {
     expect(await listSegments(s.archive, LEGACY_CHAIN)).toEqual([]);
   });
 
+  it("per-replica chains: the leader archives every chain; the deployment verifies through each one's segments, witnesses of archived events included", async () => {
+    const s = await setup();
+    const policy = { dir: s.archive, maxEvents: 4, maxAgeMs: undefined };
+    await append(s.log, 1, 8); // the store's one chain, from before replicas
+    const r1 = await AuditLog.open(s.store, s.root, { chain: "r1", witnessMs: 3_600_000, retention: policy });
+    const r2 = await AuditLog.open(s.store, s.root, { chain: "r2", witnessMs: 3_600_000, retention: policy });
+    try {
+      await append(r2, 1, 10);
+      await r1.witness(); // r1 records r2's head (event 10, plus r2's own witness of r1 if any)
+      await r1.flush();
+      await append(r1, 11, 20);
+      await append(r2, 21, 30);
+      const done = await r1.archive(T0);
+      expect(new Set(done.map((d) => d.chain))).toEqual(new Set(["r1", "r2", LEGACY_CHAIN]));
+      const { verifyDeployment } = await import("../../src/audit/deployment.js");
+      const key = await loadAuditKey(s.store, s.root);
+      const report = await verifyDeployment(s.store, key, { archive: s.archive });
+      expect(report.ok).toBe(true);
+      expect(report.witnessesChecked).toBeGreaterThan(0);
+      for (const c of report.chains.filter((c) => c.chain !== LEGACY_CHAIN)) expect(c).toMatchObject({ ok: true, checked: c.headSeq, base: { seq: c.headSeq - 4 } });
+      expect((await verifyDeployment(s.store, key)).failure).toMatchObject({ reason: "archive-missing" });
+      // One replica's segment gone: the deployment fails on that chain.
+      const [first] = await listSegments(s.archive, "r2");
+      await rm(first!.path);
+      expect((await verifyDeployment(s.store, key, { archive: s.archive })).failure).toMatchObject({ chain: "r2", seq: 1, reason: "archive-missing" });
+    } finally {
+      await r1.close();
+      await r2.close();
+    }
+  });
+
   it("config: KMS_AUDIT_RETENTION_DAYS / _EVENTS, the archive beside the data directory by default, never inside it", () => {
     const c = loadConfig({ KMS_DATA_DIR: "/srv/kms/data", KMS_AUDIT_RETENTION_DAYS: "90", KMS_AUDIT_RETENTION_EVENTS: "1000000" });
     expect(c.auditArchive).toEqual({ dir: "/srv/kms/data-audit-archive", maxAgeMs: 90 * DAY, maxEvents: 1_000_000 });
