@@ -8,7 +8,7 @@
  * (<chain> is "@store" for the store's one chain, else the replica id.) A
  * segment is gzip'd JSON lines: first a header
  *
- *   {"archive":"kms-audit","v":1,"chain":"<id>","first":F,"last":L,"prevMac":"<hex>","lastMac":"<hex>","created":<ms>}
+ *   {"archive":"kms-audit","v":1,"chain":"<id>","first":F,"last":L,"prevMac":"<hex>","lastMac":"<hex>"}
  *
  * where prevMac is the chain value before event F (32 zero bytes for event 1)
  * and lastMac the chain value after event L; then the events F..L in chain
@@ -23,10 +23,12 @@
  * segment breaks the chain somewhere.
  *
  * A file is written to a temporary name, fsync'd, renamed into place and its
- * directory fsync'd before the store forgets its events.
+ * directory fsync'd before the store forgets its events. Its bytes depend
+ * only on the events (no time, gzip without a name or mtime): two runs that
+ * archive the same range write the same file.
  */
 import { createHash, type KeyObject } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { randomBytes } from "../crypto/random.js";
@@ -41,7 +43,6 @@ export interface SegmentHeader {
   last: number;
   prevMac: string;
   lastMac: string;
-  created: number;
 }
 
 /** One block of a segment, at its place in the chain. */
@@ -74,8 +75,8 @@ export function chainDir(dir: string, chain: string): string {
 
 /** The segment file's bytes: gzip'd header and blocks. */
 export function encodeSegment(header: SegmentHeader, blocks: readonly SegmentBlock[]): Buffer {
-  const { chain, first, last, prevMac, lastMac, created } = header;
-  const lines = [JSON.stringify({ archive: "kms-audit", v: 1, chain, first, last, prevMac, lastMac, created })];
+  const { chain, first, last, prevMac, lastMac } = header;
+  const lines = [JSON.stringify({ archive: "kms-audit", v: 1, chain, first, last, prevMac, lastMac })];
   for (const { record } of blocks) {
     if (record.format === 2) lines.push(`{"v":2,"mac":"${record.mac}","n":${record.lines.length}}`);
     lines.push(...record.lines);
@@ -93,9 +94,9 @@ function parseHeader(line: string | undefined): SegmentHeader {
   const int = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
   if (h === null || typeof h !== "object" || h.archive !== "kms-audit" || h.v !== 1 || typeof h.chain !== "string" || !int(h.first) || !int(h.last) || h.last < h.first)
     throw new ArchiveFormatError("its header is not a kms-audit archive header");
-  if (typeof h.prevMac !== "string" || !MAC_HEX.test(h.prevMac) || typeof h.lastMac !== "string" || !MAC_HEX.test(h.lastMac) || !Number.isSafeInteger(h.created))
-    throw new ArchiveFormatError("its header's MACs or time are malformed");
-  return { chain: h.chain, first: h.first, last: h.last, prevMac: h.prevMac, lastMac: h.lastMac, created: h.created as number };
+  if (typeof h.prevMac !== "string" || !MAC_HEX.test(h.prevMac) || typeof h.lastMac !== "string" || !MAC_HEX.test(h.lastMac) || Object.keys(h).length !== 7)
+    throw new ArchiveFormatError("its header's MACs are malformed, or it has other fields");
+  return { chain: h.chain, first: h.first, last: h.last, prevMac: h.prevMac, lastMac: h.lastMac };
 }
 
 /** Parses a segment file's bytes; throws ArchiveFormatError. */
@@ -178,15 +179,28 @@ export async function listSegments(dir: string, chain: string): Promise<SegmentF
   return out.sort((a, b) => a.first - b.first || a.last - b.last);
 }
 
-/** Removes segments an interrupted retention run wrote past the base (never named by a base: not part of the trail). */
-export async function removeSegmentsAfter(dir: string, chain: string, seq: number): Promise<number> {
-  let n = 0;
+/**
+ * Segments past the base (never named by a base: not part of the trail):
+ * an interrupted run's, or one another run is writing right now (two
+ * leaders for a moment around a failover). Those older than `graceMs` are
+ * removed; `young` says whether any is newer (then the caller waits: it
+ * must not delete a file another run is about to record).
+ */
+export async function clearSegmentsAfter(dir: string, chain: string, seq: number, graceMs: number, nowMs = Date.now()): Promise<{ removed: number; young: boolean }> {
+  let removed = 0;
+  let young = false;
   for (const s of await listSegments(dir, chain)) {
     if (s.first <= seq) continue;
+    const st = await stat(s.path).catch(() => undefined);
+    if (!st) continue;
+    if (nowMs - st.mtimeMs < graceMs) {
+      young = true;
+      continue;
+    }
     await rm(s.path, { force: true });
-    n++;
+    removed++;
   }
-  return n;
+  return { removed, young };
 }
 
 export interface ArchiveCheck {

@@ -4,9 +4,11 @@
  * (archive.ts), per chain, oldest first, whole group commits at a time.
  *
  * One run, per segment:
- *   1. blocks left over at or below the base (an earlier run stopped after
- *      its base was written) are deleted, and segment files past the base
- *      (an earlier run stopped before it) removed;
+ *   1. blocks left over at or below the base are deleted, and segment
+ *      files past the base (a run stopped before recording its segment)
+ *      removed once older than a grace period; a younger one may be
+ *      another leader's, about to be recorded, so the run waits for a
+ *      later pass (the base's guard settles which of two runs wins);
  *   2. the oldest blocks that are due are read and re-verified from the base
  *      (a broken chain is never archived: the run stops and says where);
  *   3. the segment is written: temporary file, fsync, rename, directory fsync;
@@ -24,7 +26,7 @@ import type { KeyObject } from "node:crypto";
 import type { Job } from "../jobs.js";
 import type { AuditLog } from "./audit-log.js";
 import type { BatchOp, KvStore } from "../store/store.js";
-import { removeSegmentsAfter, writeSegment, type SegmentBlock } from "./archive.js";
+import { clearSegmentsAfter, writeSegment, type SegmentBlock } from "./archive.js";
 import { encodeBase, type ChainBase } from "./base.js";
 import { blockKey, ChainChecker, GENESIS_MAC_HEX, parseBlockRecord, readBase, readHead, storedBlocks, type ChainHead, type ChainLayout } from "./chain.js";
 import { parseStoredEvent } from "./event.js";
@@ -38,6 +40,12 @@ export interface RetentionPolicy {
   maxEvents?: number | undefined;
   /** Events one segment holds at most (default 50,000). */
   segmentEvents?: number;
+  /**
+   * A segment past the base younger than this may be another run's, about
+   * to be recorded: the run waits for the next pass instead of deleting it
+   * (default 10 minutes; an interrupted run's is removed once older).
+   */
+  straySegmentGraceMs?: number;
 }
 
 /** What one run did on one chain. */
@@ -55,6 +63,7 @@ export class RetentionError extends Error {
 }
 
 const DEFAULT_SEGMENT_EVENTS = 50_000;
+const STRAY_GRACE_MS = 600_000;
 /** Segments one run writes per chain at most, so one pass stays bounded; the next pass goes on. */
 const MAX_SEGMENTS_PER_RUN = 20;
 
@@ -125,11 +134,12 @@ export async function archiveChain(store: KvStore, key: KeyObject, layout: Chain
     const base = await readBase(store, key, layout);
     if (base) await dropLeftovers(store, layout, base);
     const start: ChainHead = base ?? { seq: 0, mac: GENESIS_MAC_HEX };
-    await removeSegmentsAfter(policy.dir, layout.id, start.seq);
+    const stray = await clearSegmentsAfter(policy.dir, layout.id, start.seq, policy.straySegmentGraceMs ?? STRAY_GRACE_MS);
+    if (stray.young) break;
     const due = await dueBlocks(store, key, layout, start, head, policy, nowMs);
     if (!due) break;
     const first = start.seq + 1;
-    const file = await writeSegment(policy.dir, { chain: layout.id, first, last: due.last, prevMac: start.mac, lastMac: due.lastMac, created: nowMs }, due.blocks);
+    const file = await writeSegment(policy.dir, { chain: layout.id, first, last: due.last, prevMac: start.mac, lastMac: due.lastMac }, due.blocks);
     const next: ChainBase = { chain: layout.id, seq: due.last, mac: due.lastMac, prevSeq: start.seq, prevMac: start.mac, archive: file.name, sha256: file.sha256, time: nowMs };
     const ops: BatchOp[] = [{ type: "put", key: layout.baseKey, value: encodeBase(key, next) }, ...due.keys.map((k): BatchOp => ({ type: "del", key: k }))];
     await store.batch(ops, { guards: [{ key: layout.baseKey, value: baseBytes }] });
