@@ -127,6 +127,24 @@ describe("audit checkpoints", () => {
     expect(restarted.report.failure?.detail).toContain("signed by another checkpoint key");
   });
 
+  it("checkpoints older than the store's first event verify against the archive", async () => {
+    const { env, file, dataDir } = await setup();
+    await appendEvents(env, 0, 35); // checkpoints at 10, 20, 30 and 35
+    const archive = `${dataDir}-audit-archive`; // the default KMS_AUDIT_ARCHIVE_DIR
+    const d = await openTrustedDomain(env);
+    expect((await d.audit.archive(Date.now(), { dir: archive, maxEvents: 8 })).at(-1)?.last).toBe(27);
+    expect(await d.audit.verify()).toMatchObject({ ok: true, checked: 35 });
+    await d.close();
+    const r = await verifyCli(env, ["--checkpoint", file]);
+    expect(r.code).toBe(0);
+    expect(r.report).toMatchObject({ ok: true, headSeq: 35, checkpoint: { seq: 35 }, base: { seq: 27 }, archive: { checked: 27 } });
+    // Without the archive the checkpoints at 10 and 20 cannot be checked: not OK.
+    await rm(archive, { recursive: true });
+    const missing = await verifyCli(env, ["--checkpoint", file]);
+    expect(missing.code).toBe(1);
+    expect(missing.report.failure).toMatchObject({ seq: 1, reason: "archive-missing" });
+  });
+
   it("ignores forged checkpoint lines and counts them", async () => {
     const { env, file } = await setup();
     await appendEvents(env, 0, 12);
