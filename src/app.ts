@@ -275,6 +275,7 @@ function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner 
   const { deps, secrets, dataKeys } = domain;
   // Every scheduled change is written with its system event (src/audit/system.ts).
   const journals = systemJournals(domain.audit, () => deps.clock.now());
+  secrets.products.auditWith(journals);
   return new JobRunner(intervalMs, (m) => log.info(m))
     .add({ name: "keys", run: () => runKeyDueWork(deps, journals) })
     .add({ name: "data key purges", run: () => runDataKeysDueWork(dataKeys, dataKeys.clock.now(), journals) })

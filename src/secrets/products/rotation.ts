@@ -202,6 +202,7 @@ export class RotationEngine {
   readonly instances: InstanceRepository;
   private lastFlowId: number | undefined;
   private readonly running = new Map<number, Promise<FlowRecord>>();
+  private journals: SystemJournals | undefined;
 
   constructor(private readonly deps: RotationDeps) {
     this.repo = new ProductRepository(deps.store);
@@ -210,6 +211,21 @@ export class RotationEngine {
 
   private async write(ops: readonly BatchOp[]): Promise<void> {
     await (this.deps.write ? this.deps.write(ops) : this.deps.store.batch(ops));
+  }
+
+  /**
+   * From now on a flow's end (its credentials made current, or the flow
+   * failed) is written with a system event (src/audit/system.ts): it runs in
+   * the background, after the call or the scheduler pass that started it.
+   */
+  auditWith(journals: SystemJournals): void {
+    this.journals = journals;
+  }
+
+  /** Writes a flow's last batch, with its system event when auditWith was called. */
+  private async writeEnd(flow: FlowRecord, action: string, ops: readonly BatchOp[]): Promise<void> {
+    if (!this.journals) return this.write(ops);
+    await this.journals(action, [flow.secretName, `flow:${flow.flowId}`], flow.uin)(ops);
   }
 
   private newPassword(): string {
@@ -512,7 +528,7 @@ export class RotationEngine {
       delete after.flowInProgress;
       const done: FlowRecord = { ...flow, state: "Done", versionId, updateTime: now };
       delete done.passwordSealed;
-      await this.write([...ops, ...this.repo.putBinding(after, binding), ...this.repo.putFlow(done)]);
+      await this.writeEnd(flow, "ssm:CompleteProductSecretFlow", [...ops, ...this.repo.putBinding(after, binding), ...this.repo.putFlow(done)]);
       return done;
     });
   }
@@ -539,7 +555,7 @@ export class RotationEngine {
       const failed: FlowRecord = { ...flow, state: "Failed", reason: reason + note, updateTime: now };
       delete failed.passwordSealed;
       ops.push(...this.repo.putFlow(failed));
-      await this.write(ops);
+      await this.writeEnd(flow, "ssm:FailProductSecretFlow", ops);
       return failed;
     });
   }
