@@ -261,6 +261,24 @@ describe("audit retention", () => {
     }
   });
 
+  it("keeps one segment's deletes within the store's batch limits (etcd's --max-txn-ops)", async () => {
+    const s = await setup();
+    await append(s.log, 1, 40);
+    // The store as etcd with --max-txn-ops 10 would be: the base, its guard and at most 8 deleted blocks per batch.
+    const limited = Object.create(s.store, { limits: { value: { maxOps: 10, maxBytes: Number.POSITIVE_INFINITY } } }) as KvStore;
+    const key = auditMacKey(await loadAuditKey(s.store, s.root));
+    const { archiveChain } = await import("../../src/audit/retention.js");
+    const done = await archiveChain(limited, key, LEGACY_LAYOUT, { dir: s.archive, maxEvents: 4 }, T0);
+    expect(done.map((d) => [d.first, d.last])).toEqual([[1, 8], [9, 16], [17, 24], [25, 32], [33, 36]]);
+    expect(await verify(s)).toMatchObject({ ok: true, checked: 40, archive: { segments: 5 } });
+  });
+
+  it("CLI: --archive for verify and export", async () => {
+    const { parseArgs } = await import("../../src/cli/audit.js");
+    expect(parseArgs(["verify", "--archive", "/srv/kms-archive"])).toMatchObject({ command: "verify", archive: "/srv/kms-archive" });
+    expect(parseArgs(["export", "--archive=/a", "--action", "kms:PurgeKey"])).toMatchObject({ command: "export", archive: "/a", filter: { action: "kms:PurgeKey" } });
+  });
+
   it("config: KMS_AUDIT_RETENTION_DAYS / _EVENTS, the archive beside the data directory by default, never inside it", () => {
     const c = loadConfig({ KMS_DATA_DIR: "/srv/kms/data", KMS_AUDIT_RETENTION_DAYS: "90", KMS_AUDIT_RETENTION_EVENTS: "1000000" });
     expect(c.auditArchive).toEqual({ dir: "/srv/kms/data-audit-archive", maxAgeMs: 90 * DAY, maxEvents: 1_000_000 });
