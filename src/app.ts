@@ -28,6 +28,8 @@ import { ensureRootCredentials } from "./access/bootstrap.js";
 import { Directory } from "./access/directory.js";
 import { Gate } from "./access/gate.js";
 import { AuditLog } from "./audit/audit-log.js";
+import { auditRetentionJob } from "./audit/retention.js";
+import { systemJournals } from "./audit/system.js";
 import { backupActions } from "./backup/actions/index.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config, ListenAddress, TlsConfig } from "./config.js";
@@ -172,6 +174,7 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     ...(config.store.kind === "etcd" ? { chain: config.replica.id, witnessMs: config.replica.witnessMs } : {}),
     now: () => clock.now(),
     log,
+    retention: config.auditArchive,
   });
   const deps: KmsDeps = {
     repo,
@@ -276,13 +279,16 @@ function registerServices(routes: RouteTable, { deps, secrets, dataKeys, directo
 /** Every family's time-driven work, as jobs of one runner (a later leader election decides where it runs). */
 function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner {
   const { deps, secrets, dataKeys } = domain;
+  // Every scheduled change is written with its system event (src/audit/system.ts).
+  const journals = systemJournals(domain.audit, () => deps.clock.now());
+  secrets.products.auditWith(journals);
   return new JobRunner(intervalMs, (m) => log.info(m))
-    .add({ name: "keys", run: () => runKeyDueWork(deps) })
-    .add({ name: "data key purges", run: () => runDataKeysDueWork(dataKeys, dataKeys.clock.now()) })
+    .add({ name: "keys", run: () => runKeyDueWork(deps, journals) })
+    .add({ name: "data key purges", run: () => runDataKeysDueWork(dataKeys, dataKeys.clock.now(), journals) })
     .add({
       name: "secret purges",
       run: async () =>
-        (await runSecretsDueWork(secrets, secrets.clock.now())).map((p) => ({
+        (await runSecretsDueWork(secrets, secrets.clock.now(), journals)).map((p) => ({
           kind: p.postponed === undefined ? "secret-purge" : "secret-purge-postponed",
           subject: `${p.account}/${p.region}/${p.name}`,
         })),
@@ -290,8 +296,9 @@ function createJobs(domain: Domain, intervalMs: number, log: Logger): JobRunner 
     .add({
       name: "product rotations",
       // Started here and run in the background (a database may be slow or down): DescribeAsyncRequestInfo follows each.
-      run: async () => (await secrets.products.runDue()).map((f) => ({ kind: "product-rotation", subject: `${f.uin}/${f.region}/${f.secretName} flow ${f.flowId}` })),
-    });
+      run: async () => (await secrets.products.runDue(journals)).map((f) => ({ kind: "product-rotation", subject: `${f.uin}/${f.region}/${f.secretName} flow ${f.flowId}` })),
+    })
+    .add(auditRetentionJob(domain.audit, () => deps.clock.now()));
 }
 
 /** While sealed: UnsealService alone, with no directory to check credentials against and no audit key. */

@@ -65,6 +65,8 @@ export interface Config {
   seal: SealConfig;
   /** Signed checkpoints of the audit chain head, written outside the data directory. */
   auditCheckpoint: AuditCheckpointConfig | undefined;
+  /** Audit retention (src/audit/retention.ts): where archived events go, and when events are archived. */
+  auditArchive: AuditArchiveConfig;
   /** Where records live: embedded LevelDB under dataDir (default), or an etcd cluster shared by replicas (KMS_STORE). */
   store: StoreConfig;
   /** White-box keys: whether the service is offered (KMS_WHITEBOX_ENABLED), and most keys one account keeps in one region (KMS_WHITEBOX_KEY_LIMIT). */
@@ -135,6 +137,15 @@ export interface AuditCheckpointConfig {
   everyEvents: number;
   /** ...or this long after the last one when the head moved. */
   intervalMs: number;
+}
+
+export interface AuditArchiveConfig {
+  /** Archive segments (KMS_AUDIT_ARCHIVE_DIR; default <data dir>-audit-archive beside it); must be outside the data directory. */
+  dir: string;
+  /** Events older than this are archived (KMS_AUDIT_RETENTION_DAYS; undefined: no age limit). */
+  maxAgeMs: number | undefined;
+  /** The store keeps at most this many events per chain (KMS_AUDIT_RETENTION_EVENTS; undefined: no count limit). */
+  maxEvents: number | undefined;
 }
 
 export type StoreConfig = { kind: "level" } | EtcdConfig;
@@ -286,6 +297,15 @@ function parseAuditCheckpoint(env: NodeJS.ProcessEnv, dataDir: string): AuditChe
   return { file, log, everyEvents, intervalMs };
 }
 
+function parseAuditArchive(env: NodeJS.ProcessEnv, dataDir: string): AuditArchiveConfig {
+  const dir = resolve(env.KMS_AUDIT_ARCHIVE_DIR || `${dataDir}-audit-archive`);
+  // Whoever can rewrite the data directory must not be able to rewrite the archive too.
+  if (dir === dataDir || dir.startsWith(`${dataDir}${sep}`)) throw new ConfigError(`KMS_AUDIT_ARCHIVE_DIR must be outside KMS_DATA_DIR (${dataDir})`);
+  const days = env.KMS_AUDIT_RETENTION_DAYS ? parseInteger("KMS_AUDIT_RETENTION_DAYS", env.KMS_AUDIT_RETENTION_DAYS, 0, 1, 36_500) : undefined;
+  const maxEvents = env.KMS_AUDIT_RETENTION_EVENTS ? parseInteger("KMS_AUDIT_RETENTION_EVENTS", env.KMS_AUDIT_RETENTION_EVENTS, 0, 1, 1_000_000_000) : undefined;
+  return { dir, maxAgeMs: days === undefined ? undefined : days * 86_400_000, maxEvents };
+}
+
 const ETCD_ENDPOINT_RE = /^(https?):\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const ETCD_VARS = ["KMS_ETCD_ENDPOINTS", "KMS_ETCD_PREFIX", "KMS_ETCD_CA", "KMS_ETCD_CERT", "KMS_ETCD_KEY", "KMS_ETCD_MAX_TXN_OPS", "KMS_ETCD_MAX_REQUEST_BYTES"] as const;
 
@@ -396,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     seal: parseSeal(env),
     auditCheckpoint: parseAuditCheckpoint(env, dataDir),
+    auditArchive: parseAuditArchive(env, dataDir),
     store,
     whiteBox: {
       enabled: parseBoolean("KMS_WHITEBOX_ENABLED", env.KMS_WHITEBOX_ENABLED, true),

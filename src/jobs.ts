@@ -10,6 +10,15 @@
  * elsewhere (today: every process; later: an elected leader).
  */
 
+import type { Journal } from "./call.js";
+
+/**
+ * How a job writes one change so that the audit trail shows it: a journal
+ * that adds a system event naming `action`, the `subjects` and the owning
+ * `account` to the change's batch (src/audit/system.ts). Absent: plain batches.
+ */
+export type SystemJournals = (action: string, subjects: readonly string[], account?: string) => Journal;
+
 /** One piece of work a pass did: its kind ("key-deletion", "secret-purge") and what it was about. */
 export interface JobDone {
   kind: string;

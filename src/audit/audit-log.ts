@@ -35,16 +35,17 @@ import {
   replicaLayout,
   type ChainLayout,
   canonicalJson,
-  chainMac,
-  encodeBlock,
+  encodeGroupBlock,
   encodeHead,
+  groupMac,
   GENESIS_MAC,
   loadOrCreateAuditKey,
   storedLines,
   type VerifyReport,
 } from "./chain.js";
 import { verifyDeployment, type DeploymentReport } from "./deployment.js";
-import { CHAIN_REGISTRY_PREFIX, encodeRegistration, otherHeads, witnessEvent } from "./replicas.js";
+import { chainLayouts, CHAIN_REGISTRY_PREFIX, encodeRegistration, otherHeads, witnessEvent } from "./replicas.js";
+import { archiveChain, type ArchivedSegment, type RetentionPolicy } from "./retention.js";
 import { normalizeEvent, parseStoredEvent, type AuditEvent, type ChainedRecord, type StoredAuditEvent } from "./event.js";
 import type { AuditCheckpointConfig } from "../config.js";
 import type { Logger } from "../log.js";
@@ -61,6 +62,12 @@ export interface AuditLogOptions {
   now?: () => number;
   /** Told when another process writes this replica's chain (two replicas started with one id). */
   log?: Logger;
+  /**
+   * Retention (KMS_AUDIT_ARCHIVE_DIR, KMS_AUDIT_RETENTION_*): where archived
+   * events go, which verify() proves them through, and when archive() moves
+   * events there (no limit set: never).
+   */
+  retention?: RetentionPolicy;
 }
 
 /** How often a replica's chain records the other chains' heads, by default. */
@@ -125,7 +132,8 @@ interface Pending {
 /** A state change's event once stored, with the store revision of the batch that holds both. */
 export type CommittedEvent = StoredAuditEvent & { readonly revision: Revision };
 
-function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
+/** Whether an event passes a filter (query, and export of archived events). */
+export function matches(e: StoredAuditEvent, f: AuditFilter): boolean {
   return (
     (f.fromMs === undefined || e.time >= f.fromMs) &&
     (f.toMs === undefined || e.time < f.toMs) &&
@@ -171,6 +179,7 @@ export class AuditLog {
   private sharedChainWarned = false;
   private now: () => number = () => Date.now();
   private log: Logger | undefined;
+  private retention: RetentionPolicy | undefined;
 
   private constructor(
     private readonly store: KvStore,
@@ -207,6 +216,7 @@ export class AuditLog {
     const head = decodeHead(headBytes);
     const log = new AuditLog(store, key, layout, options.chain !== undefined, head?.seq ?? 0, head ? Buffer.from(head.mac, "hex") : GENESIS_MAC, headBytes);
     if (options.now) log.now = options.now;
+    log.retention = options.retention;
     log.log = options.log ?? options.checkpoints?.log;
     const cp = options.checkpoints;
     if (cp) {
@@ -342,7 +352,7 @@ export class AuditLog {
       if ("badKey" in item) throw new KmsError("InternalError", `unexpected key "${item.badKey}" in the audit log`);
       let event: StoredAuditEvent;
       try {
-        event = parseStoredEvent(item.line);
+        event = parseStoredEvent(item.line, item.blockMac);
       } catch (err) {
         throw new KmsError("InternalError", `audit event ${item.position} is unreadable; run a verification`, err);
       }
@@ -363,7 +373,31 @@ export class AuditLog {
     const checkpoints =
       this.checkpointFile && this.checkpointSigner ? { checkpoints: { set: await readCheckpointFile(this.checkpointFile), storeKey: this.checkpointSigner.publicKey } } : {};
     const anchor = this.headSeq > 0 ? { seq: this.headSeq, mac: this.headMac.toString("hex") } : undefined;
-    return verifyDeployment(this.store, this.key, { stopAtHead: true, own: { chain: this.layout.id, anchor }, ...checkpoints });
+    const archive = this.retention ? { archive: this.retention.dir } : {};
+    return verifyDeployment(this.store, this.key, { stopAtHead: true, own: { chain: this.layout.id, anchor }, ...checkpoints, ...archive });
+  }
+
+  /**
+   * Moves the events the policy (default: the log's own) says are due out of
+   * the store into archive segments, for every chain of the deployment
+   * (retention.ts): the elected leader's job. A chain that cannot be archived (it does not verify) keeps
+   * its events; the others are still archived, then the first error is thrown.
+   */
+  async archive(nowMs: number, policy = this.retention): Promise<ArchivedSegment[]> {
+    const done: ArchivedSegment[] = [];
+    if (!policy) return done;
+    let failed: unknown;
+    for (const { layout, registered } of await chainLayouts(this.store, this.key)) {
+      if (registered && !registered.authentic) continue;
+      try {
+        done.push(...(await archiveChain(this.store, this.key, layout, policy, nowMs)));
+      } catch (err) {
+        this.log?.error(`kms: audit chain ${layout.id}: archiving stopped`, err);
+        failed ??= err;
+      }
+    }
+    if (failed !== undefined) throw failed;
+    return done;
   }
 
   private async drain(): Promise<void> {
@@ -464,15 +498,15 @@ export class AuditLog {
   private async tryCommit(items: Pending[]): Promise<StoreConflictError | undefined> {
     let seq = this.headSeq;
     let mac = this.headMac;
-    // The MACs are attached to the records only once the batch is stored: an attempt refused by a guard
+    // The MAC is attached to the records only once the batch is stored: an attempt refused by a guard
     // is chained again from the records as they were.
-    const done: [(stored: StoredAuditEvent, revision: Revision) => void, ChainedRecord, string][] = [];
+    const done: [(stored: StoredAuditEvent, revision: Revision) => void, ChainedRecord][] = [];
     let revision: Revision;
     let headBytes: Uint8Array;
     try {
       const ops: BatchOp[] = [];
       const guards: Guard[] = [];
-      const lines: string[] = [];
+      let body = "";
       const first = seq + 1;
       for (const p of items) {
         if (p.change) ops.push(...p.change);
@@ -480,15 +514,12 @@ export class AuditLog {
         seq++;
         const record = p.record;
         record.seq = seq;
-        const body = canonicalJson(record);
-        mac = chainMac(this.key, mac, body);
-        const macHex = mac.toString("hex");
-        // The stored JSON is the canonical JSON plus the MAC: one stringify per event.
-        lines.push(`${body.slice(0, -1)},"mac":"${macHex}"}`);
-        if (p.resolve) done.push([p.resolve, record, macHex]);
+        body += seq === first ? canonicalJson(record) : `\n${canonicalJson(record)}`;
+        if (p.resolve) done.push([p.resolve, record]);
       }
-      // The whole group is one record (chain.ts): one store operation per batch, not per event.
-      ops.push({ type: "put", key: blockKey(this.layout, first), value: encodeBlock(lines) });
+      // The whole group is one record with one MAC (chain.ts, format 2): one store operation and one HMAC per batch, not per event.
+      mac = groupMac(this.key, mac, body);
+      ops.push({ type: "put", key: blockKey(this.layout, first), value: encodeGroupBlock(mac.toString("hex"), body) });
       headBytes = encodeHead({ seq, mac: mac.toString("hex") });
       ops.push({ type: "put", key: this.layout.headKey, value: headBytes });
       if (this.guardHead) guards.push({ key: this.layout.headKey, value: this.headBytes });
@@ -502,7 +533,8 @@ export class AuditLog {
     this.headMac = mac;
     this.headBytes = headBytes;
     this.checkpointer?.advance({ seq, mac: mac.toString("hex") });
-    for (const [resolve, record, macHex] of done) resolve(Object.assign(record, { mac: macHex }), revision);
+    const macHex = mac.toString("hex");
+    for (const [resolve, record] of done) resolve(Object.assign(record, { mac: macHex }), revision);
     return undefined;
   }
 }

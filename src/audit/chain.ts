@@ -1,22 +1,35 @@
 /**
  * The MAC chain over audit events, its head record, the audit key, and the
- * verifier.
+ * verifier. Two block formats chain into one another:
  *
- *   mac(seq) = HMAC-SHA256(auditKey, mac(seq - 1) || canonical(seq, event))
+ *   format 1 (stores written before group MACs): one MAC per event,
+ *     mac(seq) = HMAC-SHA256(auditKey, mac(seq - 1) || canonical(seq, event))
+ *     stored as the event's JSON with its "mac";
+ *   format 2: one MAC per group commit (block), over all of its events,
+ *     mac(block) = HMAC-SHA256(auditKey, mac(previous) || "kms-audit-block\nv2\n" || body)
+ *     where body is the block's event lines (canonical JSON, no "mac") joined
+ *     by "\n", stored after a header line {"v":2,"mac":"<hex>"}.
  *
- * with mac(0) = 32 zero bytes. The audit key is its own random key, sealed
- * under the root key, so whoever can read the store can read the log but
- * cannot forge, edit or reorder events without the chain breaking.
+ * mac(0) is 32 zero bytes; "previous" is the chain value before the block
+ * (the last event's MAC of a format 1 block, or a format 2 block's MAC), so a
+ * store written before format 2 goes on in format 2 and verifies throughout.
+ * The domain string makes a group's input differ from any event's (which
+ * starts with '{"seq":'), so one cannot pass for the other. Each event's seq
+ * is inside the MAC'd body: an edited, removed, moved or added event breaks
+ * its block's MAC. The audit key is its own random key, sealed under the
+ * root key, so whoever can read the store can read the log but cannot forge,
+ * edit or reorder events without the chain breaking.
  *
- * Storage: one record per group commit, keyed by the seq of its first event,
- * holding its events as lines of JSON (JSON escapes newlines inside strings).
- * One LevelDB operation per batch instead of one per event: measured, the
- * per-operation cost of the write path dominated the audit's price.
+ * Storage: one record per group commit, keyed by the seq of its first event.
+ * One store operation and (format 2) one HMAC per batch instead of one per
+ * event: the per-event costs dominated the audit's price on the call path.
  *
  * Where a chain lives is its layout: the store's one chain (LevelDB, and any
  * store written before replicas) under v1/audit/ with its head in v1/meta/;
  * with replicas, one chain per replica under v1-audit/<replica id>/ (outside
- * v1/, so replicas' store watches do not carry every audit block).
+ * v1/, so replicas' store watches do not carry every audit block). A chain
+ * whose oldest events were archived and pruned starts after its base record
+ * (base.ts, retention.ts).
  */
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { KmsError } from "../errors.js";
@@ -24,6 +37,8 @@ import { UnsealError, type RootKey } from "../crypto/seal.js";
 import { keyspace } from "../store/keyspace.js";
 import type { KvStore } from "../store/store.js";
 import { rawSealedKind, type SealedRecordKind } from "../crypto/sealed-records.js";
+import { verifyArchive, type ArchiveCheck } from "./archive.js";
+import { BadBaseError, decodeBase, type ChainBase } from "./base.js";
 import type { Checkpoint, CheckpointSet } from "./checkpoint.js";
 import { chainedRecord, parseStoredEvent, UnreadableRecordError, type ChainedRecord, type StoredAuditEvent } from "./event.js";
 
@@ -31,26 +46,30 @@ export const AUDIT_KEY_LABEL = "kms/v1/audit-key";
 export const AUDIT_KEY_STORE_KEY = keyspace.meta("audit-key");
 export const AUDIT_HEAD_STORE_KEY = keyspace.meta("audit-head");
 export const GENESIS_MAC: Buffer = Buffer.alloc(32);
+export const GENESIS_MAC_HEX = GENESIS_MAC.toString("hex");
 
-/** Where one chain's event blocks and head are stored. */
+/** Where one chain's event blocks, head and base are stored. */
 export interface ChainLayout {
   /** The chain's name in reports and witnesses: LEGACY_CHAIN, or the replica id. */
   id: string;
   /** Prefix of its event blocks; a block's key is the prefix and its first seq in 16 digits. */
   eventsPrefix: string;
   headKey: string;
+  /** Where its events begin once older ones were archived (base.ts). */
+  baseKey: string;
 }
 
 /** The store's one chain: every store before replicas, and LevelDB's always. */
 export const LEGACY_CHAIN = "@store";
-export const LEGACY_LAYOUT: ChainLayout = { id: LEGACY_CHAIN, eventsPrefix: keyspace.auditPrefix, headKey: AUDIT_HEAD_STORE_KEY };
+export const LEGACY_LAYOUT: ChainLayout = { id: LEGACY_CHAIN, eventsPrefix: keyspace.auditPrefix, headKey: AUDIT_HEAD_STORE_KEY, baseKey: keyspace.meta("audit-base") };
 
 /** Per-replica chains live outside v1/: replicas' store watches cover v1/ and need none of the audit blocks. */
 export const REPLICA_CHAINS_SPACE = "v1-audit/";
 
 /** The layout of one replica's chain. */
 export function replicaLayout(replicaId: string): ChainLayout {
-  return { id: replicaId, eventsPrefix: `${REPLICA_CHAINS_SPACE}${replicaId}/events/`, headKey: `${REPLICA_CHAINS_SPACE}${replicaId}/head` };
+  const space = `${REPLICA_CHAINS_SPACE}${replicaId}/`;
+  return { id: replicaId, eventsPrefix: `${space}events/`, headKey: `${space}head`, baseKey: `${space}base` };
 }
 
 /** The store key of the block whose first event is `seq`. */
@@ -65,7 +84,24 @@ export interface ChainHead {
   mac: string;
 }
 
-export type VerifyFailureReason = "unreadable" | "sequence-mismatch" | "missing" | "mac-mismatch" | "head-mismatch" | "truncated" | "checkpoint-mismatch";
+export type VerifyFailureReason =
+  | "unreadable"
+  | "sequence-mismatch"
+  | "missing"
+  | "mac-mismatch"
+  | "head-mismatch"
+  | "truncated"
+  | "checkpoint-mismatch"
+  /** Archived events the verifier was given no archive for (or an archive that does not link up). */
+  | "archive-missing"
+  /** An archive file that is cut short, edited, or not signed by this store's key. */
+  | "archive-invalid";
+
+export interface ChainFailure {
+  seq: number;
+  reason: VerifyFailureReason;
+  detail: string;
+}
 
 export interface VerifyReport {
   ok: boolean;
@@ -73,10 +109,14 @@ export interface VerifyReport {
   checked: number;
   /** The head record's seq, 0 when there is none. */
   headSeq: number;
-  /** The first break in the chain. seq 0 means the head record itself. */
-  failure?: { seq: number; reason: VerifyFailureReason; detail: string };
+  /** The first break in the chain. seq 0 means the head (or base) record itself. */
+  failure?: ChainFailure;
   /** With checkpoints: the newest one checked against, and the lines that were not valid checkpoints. */
   checkpoint?: { seq: number; time: number; checked: number; rejected: number };
+  /** Events 1..seq were archived: the store's part starts after them (base.ts). */
+  base?: { seq: number; archive: string; time: number };
+  /** The archive segments verified (with VerifyOptions.archive), and their events (counted in `checked` too). */
+  archive?: { segments: number; checked: number };
 }
 
 export interface VerifyOptions {
@@ -103,6 +143,13 @@ export interface VerifyOptions {
   layout?: ChainLayout;
   /** Sees every event whose MAC checked out, in chain order (deployment.ts reads witnesses this way). */
   onEvent?: (event: StoredAuditEvent) => void;
+  /**
+   * The archive directory (archive.ts): a chain whose oldest events were
+   * archived is verified from genesis through its segments into the store.
+   * Without it such a chain fails `archive-missing`: the store alone proves
+   * only the events after its base.
+   */
+  archive?: string;
 }
 
 const MAC_HEX = /^[0-9a-f]{64}$/;
@@ -113,8 +160,22 @@ export function auditMacKey(auditKey: Uint8Array): KeyObject {
   return createSecretKey(auditKey);
 }
 
+/** Format 1: the MAC of one event. */
 export function chainMac(key: KeyObject, prev: Uint8Array, canonicalJson: string): Buffer {
   return createHmac("sha256", key).update(prev).update(canonicalJson, "utf8").digest();
+}
+
+const GROUP_DOMAIN = "kms-audit-block\nv2\n";
+const GROUP_HEADER_START = '{"v":';
+
+/** Format 2: the one MAC of a group commit whose event lines, joined by "\n", are `body`. */
+export function groupMac(key: KeyObject, prev: Uint8Array, body: string): Buffer {
+  return createHmac("sha256", key).update(prev).update(GROUP_DOMAIN, "utf8").update(body, "utf8").digest();
+}
+
+/** A format 2 block record: its header line, then the body. */
+export function encodeGroupBlock(macHex: string, body: string): Uint8Array {
+  return Buffer.from(`{"v":2,"mac":"${macHex}"}\n${body}`, "utf8");
 }
 
 export function canonicalJson(record: ChainedRecord): string {
@@ -128,6 +189,11 @@ export function encodeHead(head: ChainHead): Uint8Array {
 /** The head record, undefined before the first event. */
 export async function readHead(store: KvStore, layout: ChainLayout = LEGACY_LAYOUT): Promise<ChainHead | undefined> {
   return decodeHead(await store.get(layout.headKey));
+}
+
+/** A chain's base record, checked (undefined: nothing was archived). Throws BadBaseError. */
+export async function readBase(store: KvStore, key: KeyObject, layout: ChainLayout = LEGACY_LAYOUT): Promise<ChainBase | undefined> {
+  return decodeBase(key, layout.id, await store.get(layout.baseKey));
 }
 
 /** A stored head record (undefined: none). */
@@ -145,55 +211,87 @@ export function decodeHead(bytes: Uint8Array | undefined): ChainHead | undefined
   return { seq: h.seq as number, mac: h.mac };
 }
 
-/** One stored event line and the position its block gives it. */
+/** One block as stored, parsed: format 1 lines carry their own MACs, format 2 lines share the block's. */
+export type BlockRecord = { format: 1; lines: string[] } | { format: 2; mac: string; body: string; lines: string[] };
+
+const utf8 = new TextDecoder("utf-8");
+
+/** Parses a block record (stored bytes, or the text of one); throws UnreadableRecordError for a malformed format 2 header. */
+export function parseBlockRecord(bytes: Uint8Array | string): BlockRecord {
+  const text = typeof bytes === "string" ? bytes : utf8.decode(bytes);
+  if (!text.startsWith(GROUP_HEADER_START)) return { format: 1, lines: text.split("\n") };
+  const nl = text.indexOf("\n");
+  if (nl < 0) throw new UnreadableRecordError("a group block with no events");
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(text.slice(0, nl)) as Record<string, unknown>;
+  } catch {
+    throw new UnreadableRecordError("a group block header that is not JSON");
+  }
+  if (header === null || typeof header !== "object" || header.v !== 2 || typeof header.mac !== "string" || !MAC_HEX.test(header.mac) || Object.keys(header).length !== 2)
+    throw new UnreadableRecordError("a group block header that is not {v:2, mac}");
+  const body = text.slice(nl + 1);
+  return { format: 2, mac: header.mac, body, lines: body.split("\n") };
+}
+
+/** One stored block: its key, its first seq (undefined: not an event key), its bytes. */
+export interface StoredBlock {
+  key: string;
+  first: number | undefined;
+  bytes: Uint8Array;
+}
+
+/** Every stored block from the one holding `fromSeq` on, in key order (archived ones still awaiting their prune included). */
+export async function* storedBlocks(store: KvStore, layout: ChainLayout = LEGACY_LAYOUT, fromSeq = 1): AsyncGenerator<StoredBlock> {
+  // The block holding fromSeq starts at or before it: the last key below fromSeq + 1.
+  let startKey: string | undefined;
+  for await (const k of store.scanKeys({ prefix: layout.eventsPrefix, after: blockKey(layout, fromSeq + 1), reverse: true, limit: 1 })) startKey = k;
+  if (startKey !== undefined) {
+    const bytes = await store.get(startKey);
+    if (bytes) yield { key: startKey, first: seqOfKey(startKey, layout), bytes };
+  }
+  for await (const [key, bytes] of store.scan({ prefix: layout.eventsPrefix, ...(startKey !== undefined ? { after: startKey } : {}) })) yield { key, first: seqOfKey(key, layout), bytes };
+}
+
+/** One stored event line, the position its block gives it, and (format 2) its block's MAC. */
 export interface StoredLine {
   /** Block's first seq + the line's index: where the event sits in the stored chain. */
   position: number;
   line: string;
-}
-
-const utf8 = new TextDecoder("utf-8");
-
-/** The lines of one block record. */
-export function blockLines(bytes: Uint8Array): string[] {
-  return utf8.decode(bytes).split("\n");
-}
-
-/** Encodes a block of stored event lines. */
-export function encodeBlock(lines: readonly string[]): Uint8Array {
-  return Buffer.from(lines.join("\n"), "utf8");
+  blockMac?: string;
 }
 
 /**
  * Every stored event line from `fromSeq` on, in chain order. An unexpected
- * key in the audit space is yielded as `badKey` so callers can report it.
+ * key in the audit space is yielded as `badKey` so callers can report it; an
+ * unreadable block as one line of its raw text (which will not parse).
  */
 export async function* storedLines(store: KvStore, fromSeq = 1, layout: ChainLayout = LEGACY_LAYOUT): AsyncGenerator<StoredLine | { badKey: string; position: number }> {
-  // The block holding fromSeq starts at or before it: the last key below fromSeq + 1.
-  let startKey: string | undefined;
-  for await (const k of store.scanKeys({ prefix: layout.eventsPrefix, after: blockKey(layout, fromSeq + 1), reverse: true, limit: 1 })) startKey = k;
   let expected = fromSeq;
-  const emit = function* (key: string, bytes: Uint8Array): Generator<StoredLine | { badKey: string; position: number }> {
-    const first = seqOfKey(key, layout);
-    if (first === undefined) {
-      yield { badKey: key, position: expected };
-      return;
+  for await (const block of storedBlocks(store, layout, fromSeq)) {
+    if (block.first === undefined) {
+      yield { badKey: block.key, position: expected };
+      continue;
     }
-    const lines = blockLines(bytes);
-    for (let i = 0; i < lines.length; i++) if (first + i >= fromSeq) yield { position: first + i, line: lines[i] as string };
-    expected = first + lines.length;
-  };
-  if (startKey !== undefined) {
-    const bytes = await store.get(startKey);
-    if (bytes) yield* emit(startKey, bytes);
+    let record: BlockRecord;
+    try {
+      record = parseBlockRecord(block.bytes);
+    } catch {
+      if (block.first >= fromSeq) yield { position: block.first, line: utf8.decode(block.bytes) };
+      continue;
+    }
+    const lines = record.lines;
+    const blockMac = record.format === 2 ? record.mac : undefined;
+    for (let i = 0; i < lines.length; i++) if (block.first + i >= fromSeq) yield { position: block.first + i, line: lines[i] as string, ...(blockMac ? { blockMac } : {}) };
+    expected = block.first + lines.length;
   }
-  for await (const [key, bytes] of store.scan({ prefix: layout.eventsPrefix, ...(startKey !== undefined ? { after: startKey } : {}) })) yield* emit(key, bytes);
 }
 
 /** The seq a stored line claims, undefined when it does not parse. */
-function seqOfLine(line: string): number | undefined {
+function seqOfLine(line: string | undefined): number | undefined {
+  if (line === undefined) return undefined;
   try {
-    return parseStoredEvent(line).seq;
+    return (JSON.parse(line) as { seq?: unknown }).seq as number | undefined;
   } catch {
     return undefined;
   }
@@ -222,25 +320,25 @@ export function auditKeySealedKind(): SealedRecordKind {
   return rawSealedKind("audit-key", AUDIT_KEY_STORE_KEY, AUDIT_KEY_LABEL);
 }
 
-function isoTime(ms: number): string {
+export function isoTime(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }
 
 /** The checkpoints of this store's key by seq, and the newest of another key (a wiped and restarted log). */
-function checkpointIndex(options: VerifyOptions): { bySeq: Map<number, Checkpoint>; newest: Checkpoint | undefined; foreign: Checkpoint | undefined; rejected: number } {
+export function checkpointIndex(checkpoints: VerifyOptions["checkpoints"]): { bySeq: Map<number, Checkpoint>; newest: Checkpoint | undefined; foreign: Checkpoint | undefined; rejected: number } {
   const bySeq = new Map<number, Checkpoint>();
   let newest: Checkpoint | undefined;
   let foreign: Checkpoint | undefined;
-  const c = options.checkpoints;
-  for (const cp of c?.set.valid ?? []) {
-    if (cp.key !== c?.storeKey) {
+  for (const cp of checkpoints?.set.valid ?? []) {
+    if (cp.key !== checkpoints?.storeKey) {
       if (!foreign || cp.seq > foreign.seq) foreign = cp;
       continue;
     }
-    bySeq.set(cp.seq, cp);
+    // Two checkpoints of one seq with different MACs: the chain was rewritten after the first, which stands.
+    if (!bySeq.has(cp.seq)) bySeq.set(cp.seq, cp);
     if (!newest || cp.seq > newest.seq) newest = cp;
   }
-  return { bySeq, newest, foreign, rejected: c?.set.rejected ?? 0 };
+  return { bySeq, newest, foreign, rejected: checkpoints?.set.rejected ?? 0 };
 }
 
 /** The audit key of an existing log (for offline verification); fails when there is none. */
@@ -262,86 +360,269 @@ export async function loadOrCreateAuditKey(store: KvStore, rootKey: RootKey, new
   return key;
 }
 
+export interface CheckerOptions {
+  /** A head known to be committed: the chain value at its seq must be its MAC. */
+  anchor?: ChainHead | undefined;
+  /** This chain's checkpoints by seq (checkpoints fall on group ends: a head is always one). */
+  checkpoints?: ReadonlyMap<number, Checkpoint>;
+  onEvent?: ((event: StoredAuditEvent) => void) | undefined;
+  /** Events past `seq` are not this check's: stop before them (`stop`) or fail head-mismatch. */
+  limit?: { seq: number; stop: boolean };
+}
+
+/**
+ * Recomputes a chain block by block from a known start (genesis, a base, or
+ * an archive's first link), whatever the blocks' formats, and remembers the
+ * first break. Used over the store (verifyChain) and over archive files
+ * (archive.ts), so both prove the same things the same way.
+ */
+export class ChainChecker {
+  private expected: number;
+  private prev: Buffer;
+  checked = 0;
+  failure: ChainFailure | undefined;
+  /** Reached the limit with `stop`: the rest is not this check's. */
+  stopped = false;
+
+  constructor(
+    private readonly key: KeyObject,
+    start: ChainHead,
+    private readonly opts: CheckerOptions = {},
+  ) {
+    this.expected = start.seq + 1;
+    this.prev = Buffer.from(start.mac, "hex");
+  }
+
+  /** The last event that checked out (the start's seq before any). */
+  get last(): number {
+    return this.expected - 1;
+  }
+
+  /** The chain value after the last event that checked out. */
+  get headMac(): string {
+    return this.prev.toString("hex");
+  }
+
+  get done(): boolean {
+    return this.failure !== undefined || this.stopped;
+  }
+
+  /** Fails the check from outside (a bad key, an unreadable record). */
+  fail(seq: number, reason: VerifyFailureReason, detail: string): false {
+    this.failure ??= { seq, reason, detail };
+    return false;
+  }
+
+  /** One block at position `first`; false once the chain broke or reached its limit. `following` is the next block's first line. */
+  feed(first: number, record: BlockRecord, following?: string): boolean {
+    if (this.done) return false;
+    return record.format === 1 ? this.feedEvents(first, record.lines, following) : this.feedGroup(first, record, following);
+  }
+
+  /** An event that claims another seq than its place: missing when the one that belongs here appears nowhere next, moved otherwise. */
+  private misplaced(seq: number, claimed: number, next: string | undefined): false {
+    // A line removed inside a block shifts the ones after it: the event here is a later one, and the
+    // one that belongs here appears nowhere next. A moved event is followed by the one it displaced.
+    if (claimed > seq && seqOfLine(next) !== seq) return this.fail(seq, "missing", `event ${seq} is missing; event ${claimed} is stored in its place`);
+    return this.fail(seq, "sequence-mismatch", `the record stored as event ${seq} says seq ${claimed}`);
+  }
+
+  private position(seq: number): boolean {
+    const limit = this.opts.limit;
+    if (limit && seq > limit.seq) {
+      if (limit.stop) this.stopped = true;
+      else this.fail(seq, "head-mismatch", `event ${seq} is stored past the head (${limit.seq})`);
+      return false;
+    }
+    if (seq > this.expected) return this.fail(this.expected, "missing", `event ${this.expected} is missing; the next stored event is ${seq}`);
+    if (seq < this.expected) return this.fail(seq, "sequence-mismatch", `event ${seq} is stored again after event ${this.expected - 1}`);
+    return true;
+  }
+
+  private parse(seq: number, line: string, blockMac?: string): StoredAuditEvent | undefined {
+    try {
+      return parseStoredEvent(line, blockMac);
+    } catch (err) {
+      if (err instanceof UnreadableRecordError) {
+        this.fail(seq, "unreadable", `event ${seq}: ${err.message}`);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private checkAt(seq: number, macHex: string): boolean {
+    const anchor = this.opts.anchor;
+    if (anchor && seq === anchor.seq && macHex !== anchor.mac) return this.fail(seq, "head-mismatch", `event ${seq} differs from the one this process committed`);
+    const cp = this.opts.checkpoints?.get(seq);
+    if (cp && cp.mac !== macHex)
+      return this.fail(seq, "checkpoint-mismatch", `event ${seq} differs from the checkpoint of ${isoTime(cp.time)}: the log was rewritten or replaced after it`);
+    return true;
+  }
+
+  private feedEvents(first: number, lines: readonly string[], following: string | undefined): boolean {
+    for (let i = 0; i < lines.length; i++) {
+      const seq = first + i;
+      if (!this.position(seq)) return false;
+      const record = this.parse(seq, lines[i] as string);
+      if (!record) return false;
+      if (record.seq !== seq) return this.misplaced(seq, record.seq, i + 1 < lines.length ? lines[i + 1] : following);
+      const mac = chainMac(this.key, this.prev, canonicalJson(chainedRecord(seq, record)));
+      const macHex = mac.toString("hex");
+      // Plain comparison: the MACs are stored in the clear, nothing to hide by timing.
+      if (macHex !== record.mac) return this.fail(seq, "mac-mismatch", `event ${seq} does not match its MAC (edited, or chained onto an edited event)`);
+      if (!this.checkAt(seq, macHex)) return false;
+      this.opts.onEvent?.(record);
+      this.prev = mac;
+      this.checked++;
+      this.expected++;
+    }
+    return true;
+  }
+
+  private feedGroup(first: number, record: Extract<BlockRecord, { format: 2 }>, following: string | undefined): boolean {
+    const last = first + record.lines.length - 1;
+    if (!this.position(first)) return false;
+    const limit = this.opts.limit;
+    if (limit && last > limit.seq) return this.fail(limit.seq + 1, "head-mismatch", `events ${first}..${last} are one group commit, which goes past the head (${limit.seq})`);
+    const events: StoredAuditEvent[] = [];
+    for (let i = 0; i < record.lines.length; i++) {
+      const seq = first + i;
+      const event = this.parse(seq, record.lines[i] as string, record.mac);
+      if (!event) return false;
+      if (event.seq !== seq) return this.misplaced(seq, event.seq, i + 1 < record.lines.length ? record.lines[i + 1] : following);
+      events.push(event);
+    }
+    const mac = groupMac(this.key, this.prev, record.body);
+    const macHex = mac.toString("hex");
+    if (macHex !== record.mac) return this.fail(first, "mac-mismatch", `events ${first}..${last} (one group commit) do not match their MAC (edited, or chained onto an edited event)`);
+    // A head, a witness and a checkpoint always fall on a group's end: one inside a group names a chain this is not.
+    for (let seq = first; seq < last; seq++) {
+      if (this.opts.anchor?.seq === seq) return this.fail(seq, "head-mismatch", `event ${seq} differs from the one this process committed`);
+      const cp = this.opts.checkpoints?.get(seq);
+      if (cp) return this.fail(seq, "checkpoint-mismatch", `the checkpoint of ${isoTime(cp.time)} names event ${seq}, which this chain holds inside a group commit: the log was rewritten or replaced after it`);
+    }
+    if (!this.checkAt(last, macHex)) return false;
+    for (const event of events) this.opts.onEvent?.(event);
+    this.prev = mac;
+    this.checked += events.length;
+    this.expected = last + 1;
+    return true;
+  }
+}
+
 /**
  * Scans every stored event in key order, recomputes the chain and reports
  * the first place it breaks. Reads the head before the scan so a live log's
- * new events can only appear past it.
+ * new events can only appear past it. A chain whose oldest events were
+ * archived starts after its base; blocks at or below the base (archived,
+ * awaiting their prune) are skipped.
  */
 export async function verifyChain(store: KvStore, auditKey: Uint8Array | KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
   const key = auditKey instanceof Uint8Array ? auditMacKey(auditKey) : auditKey;
-  const layout = options.layout ?? LEGACY_LAYOUT;
-  let stored: ChainHead | undefined;
-  try {
-    stored = await readHead(store, layout);
-  } catch (err) {
-    return { ok: false, checked: 0, headSeq: 0, failure: { seq: 0, reason: "unreadable", detail: (err as Error).message } };
+  for (let attempt = 1; ; attempt++) {
+    const report = await verifyOnce(store, key, options);
+    // An archive run pruned events while this scan read them: when the base moved past the gap, look again.
+    if (report.ok || report.failure?.reason !== "missing" || attempt >= 3) return report;
+    const base = await readBase(store, key, options.layout ?? LEGACY_LAYOUT).catch(() => undefined);
+    if (!base || base.seq < report.failure.seq || base.seq === report.base?.seq) return report;
   }
-  const head = stored ?? { seq: 0, mac: GENESIS_MAC.toString("hex") };
-  let checked = 0;
-  const cps = checkpointIndex(options);
+}
+
+async function verifyOnce(store: KvStore, key: KeyObject, options: VerifyOptions): Promise<VerifyReport> {
+  const layout = options.layout ?? LEGACY_LAYOUT;
+  const cps = checkpointIndex(options.checkpoints);
   const cpReport = options.checkpoints
     ? { checkpoint: { seq: cps.newest?.seq ?? 0, time: cps.newest?.time ?? 0, checked: cps.bySeq.size, rejected: cps.rejected } }
     : {};
-  const fail = (seq: number, reason: VerifyFailureReason, detail: string): VerifyReport => ({
-    ok: false,
-    checked,
-    headSeq: head.seq,
-    failure: { seq, reason, detail },
-    ...cpReport,
-  });
-
-  let expected = 1;
-  let prev: Buffer = GENESIS_MAC;
-  const lines = storedLines(store, 1, layout)[Symbol.asyncIterator]();
-  let next = await lines.next();
-  while (!next.done) {
-    const item = next.value;
-    next = await lines.next();
-    if ("badKey" in item) return fail(expected, "unreadable", `unexpected key "${item.badKey}" in the audit space`);
-    const seq = item.position;
-    if (expected > head.seq) {
-      if (options.stopAtHead) break;
-      return fail(seq, "head-mismatch", `event ${seq} is stored past the head (${head.seq})`);
-    }
-    if (seq > expected) return fail(expected, "missing", `event ${expected} is missing; the next stored event is ${seq}`);
-    let record: StoredAuditEvent;
-    try {
-      record = parseStoredEvent(item.line);
-    } catch (err) {
-      if (err instanceof UnreadableRecordError) return fail(seq, "unreadable", `event ${seq}: ${err.message}`);
-      throw err;
-    }
-    if (record.seq !== seq) {
-      // A line removed inside a block shifts the ones after it: the event here is a later one, and the
-      // one that belongs here appears nowhere next. A moved event is followed by the one it displaced.
-      const following = next.done || "badKey" in next.value ? undefined : seqOfLine(next.value.line);
-      if (record.seq > seq && following !== seq) return fail(seq, "missing", `event ${seq} is missing; event ${record.seq} is stored in its place`);
-      return fail(seq, "sequence-mismatch", `the record stored as event ${seq} says seq ${record.seq}`);
-    }
-    const mac = chainMac(key, prev, canonicalJson(chainedRecord(seq, record)));
-    const macHex = mac.toString("hex");
-    // Plain comparison: the MACs are stored in the clear, nothing to hide by timing.
-    if (macHex !== record.mac) return fail(seq, "mac-mismatch", `event ${seq} does not match its MAC (edited, or chained onto an edited event)`);
-    if (options.anchor && seq === options.anchor.seq && macHex !== options.anchor.mac)
-      return fail(seq, "head-mismatch", `event ${seq} differs from the one this process committed`);
-    const cp = cps.bySeq.get(seq);
-    if (cp && cp.mac !== macHex)
-      return fail(seq, "checkpoint-mismatch", `event ${seq} differs from the checkpoint of ${isoTime(cp.time)}: the log was rewritten or replaced after it`);
-    options.onEvent?.(record);
-    prev = mac;
-    checked++;
-    expected++;
+  let stored: ChainHead | undefined;
+  let base: ChainBase | undefined;
+  try {
+    stored = await readHead(store, layout);
+    base = await readBase(store, key, layout);
+  } catch (err) {
+    if (!(err instanceof KmsError) && !(err instanceof BadBaseError)) throw err;
+    return { ok: false, checked: 0, headSeq: 0, failure: { seq: 0, reason: "unreadable", detail: err.message }, ...cpReport };
   }
+  const head = stored ?? { seq: 0, mac: GENESIS_MAC_HEX };
+  const baseReport = base ? { base: { seq: base.seq, archive: base.archive, time: base.time } } : {};
+  const start: ChainHead = base ? { seq: base.seq, mac: base.mac } : { seq: 0, mac: GENESIS_MAC_HEX };
+  const checker = new ChainChecker(key, start, {
+    anchor: options.anchor,
+    checkpoints: cps.bySeq,
+    onEvent: options.onEvent,
+    limit: { seq: head.seq, stop: options.stopAtHead === true },
+  });
+  let archived: ArchiveCheck | undefined;
+  const report = (): VerifyReport => ({
+    ok: checker.failure === undefined,
+    checked: checker.checked + (archived?.checked ?? 0),
+    headSeq: head.seq,
+    ...(checker.failure ? { failure: checker.failure } : {}),
+    ...cpReport,
+    ...baseReport,
+    ...(archived ? { archive: { segments: archived.segments, checked: archived.checked } } : {}),
+  });
+  // The archived events come first in the chain: checked first, against the same checkpoints.
+  if (base && options.archive !== undefined) {
+    archived = await verifyArchive(key, options.archive, base, { checkpoints: cps.bySeq, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+    if (archived.failure) return checker.fail(archived.failure.seq, archived.failure.reason, archived.failure.detail), report();
+  }
+  if (head.seq < start.seq) return checker.fail(head.seq + 1, "head-mismatch", `the head says ${head.seq} events, but events up to ${start.seq} were archived`), report();
+  const atBase = cps.bySeq.get(start.seq);
+  if (base && atBase && atBase.mac !== base.mac)
+    return checker.fail(start.seq, "checkpoint-mismatch", `the archive base (event ${start.seq}) differs from the checkpoint of ${isoTime(atBase.time)}`), report();
 
-  const last = expected - 1;
-  if (last < head.seq) return fail(last + 1, "head-mismatch", `the head says ${head.seq} events, the chain ends at ${last}`);
-  if (stored && prev.toString("hex") !== head.mac) return fail(head.seq, "head-mismatch", `the head MAC differs from event ${head.seq}'s`);
-  if (options.anchor && options.anchor.seq > head.seq)
-    return fail(head.seq + 1, "head-mismatch", `events ${head.seq + 1}..${options.anchor.seq} were committed but the stored head ends at ${head.seq}`);
+  const blocks = storedBlocks(store, layout, start.seq + 1)[Symbol.asyncIterator]();
+  let next = await blocks.next();
+  while (!next.done && !checker.done) {
+    const block = next.value;
+    next = await blocks.next();
+    if (block.first === undefined) {
+      checker.fail(checker.last + 1, "unreadable", `unexpected key "${block.key}" in the audit space`);
+      break;
+    }
+    let record: BlockRecord;
+    try {
+      record = parseBlockRecord(block.bytes);
+    } catch (err) {
+      if (!(err instanceof UnreadableRecordError)) throw err;
+      checker.fail(Math.max(block.first, checker.last + 1), "unreadable", `the block of event ${block.first}: ${err.message}`);
+      break;
+    }
+    const last = block.first + record.lines.length - 1;
+    if (last <= start.seq) continue;
+    if (block.first <= start.seq) {
+      checker.fail(start.seq + 1, "sequence-mismatch", `the block of events ${block.first}..${last} crosses the archive base (event ${start.seq})`);
+      break;
+    }
+    const following = next.done ? undefined : firstLineOf(next.value.bytes);
+    checker.feed(block.first, record, following);
+  }
+  if (checker.failure) return report();
+
+  const last = checker.last;
+  if (last < head.seq) return checker.fail(last + 1, "head-mismatch", `the head says ${head.seq} events, the chain ends at ${last}`), report();
+  if (stored && checker.headMac !== head.mac) return checker.fail(head.seq, "head-mismatch", `the head MAC differs from event ${head.seq}'s`), report();
+  const anchor = options.anchor;
+  if (anchor && anchor.seq > head.seq)
+    return checker.fail(head.seq + 1, "head-mismatch", `events ${head.seq + 1}..${anchor.seq} were committed but the stored head ends at ${head.seq}`), report();
+  if (anchor && anchor.seq === start.seq && anchor.seq > 0 && anchor.mac !== start.mac) return checker.fail(anchor.seq, "head-mismatch", `event ${anchor.seq} differs from the one this process committed`), report();
   if (cps.newest && cps.newest.seq > last)
-    return fail(cps.newest.seq, "truncated", `the checkpoint of ${isoTime(cps.newest.time)} records event ${cps.newest.seq}, but the stored chain ends at ${last}: events were cut off the end`);
+    return checker.fail(cps.newest.seq, "truncated", `the checkpoint of ${isoTime(cps.newest.time)} records event ${cps.newest.seq}, but the stored chain ends at ${last}: events were cut off the end`), report();
   // The checkpoint key never changes for a log: lines under another one describe a log that is gone.
   if (cps.foreign)
-    return fail(cps.foreign.seq, "truncated", `the checkpoint of ${isoTime(cps.foreign.time)} (event ${cps.foreign.seq}) was signed by another checkpoint key than this store's: the audit log was wiped and started again`);
-  return { ok: true, checked, headSeq: head.seq, ...cpReport };
+    return checker.fail(cps.foreign.seq, "truncated", `the checkpoint of ${isoTime(cps.foreign.time)} (event ${cps.foreign.seq}) was signed by another checkpoint key than this store's: the audit log was wiped and started again`), report();
+  if (base && options.archive === undefined)
+    return checker.fail(base.seq, "archive-missing", `the store's chain ${layout.id} starts at event ${base.seq + 1}: events 1..${base.seq} were archived (last segment ${base.archive}); verify with the archive directory (--archive DIR, KMS_AUDIT_ARCHIVE_DIR)`), report();
+  return report();
+}
+
+/** The first event line of a stored block (format 2: after its header), for telling a missing event from a moved one. */
+function firstLineOf(bytes: Uint8Array): string | undefined {
+  try {
+    return parseBlockRecord(bytes).lines[0];
+  } catch {
+    return undefined;
+  }
 }

@@ -17,7 +17,8 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { KvStore } from "../store/store.js";
-import { auditMacKey, LEGACY_CHAIN, REPLICA_CHAINS_SPACE, storedLines, verifyChain, type ChainHead, type VerifyFailureReason, type VerifyReport } from "./chain.js";
+import { archivedMac } from "./archive.js";
+import { auditMacKey, LEGACY_CHAIN, REPLICA_CHAINS_SPACE, storedLines, verifyChain, type StoredLine, type ChainHead, type VerifyFailureReason, type VerifyReport } from "./chain.js";
 import { checkpointsOf, type CheckpointSet } from "./checkpoint.js";
 import { parseStoredEvent } from "./event.js";
 import { chainLayouts, witnessedHeads, type WitnessedHead } from "./replicas.js";
@@ -42,19 +43,30 @@ export interface DeploymentVerifyOptions {
   own?: { chain: string; anchor: ChainHead | undefined };
   /** Signed checkpoints (all chains' lines in one set) and the store's checkpoint key. */
   checkpoints?: { set: CheckpointSet; storeKey: string | undefined };
+  /** The archive directory: every chain is verified through its archived events too (VerifyOptions.archive). */
+  archive?: string;
 }
 
 /** The MAC of event `seq` of the chain, as stored (undefined: not there or unreadable). */
 async function storedMac(store: KvStore, layout: Parameters<typeof storedLines>[2], seq: number): Promise<string | undefined> {
+  let found: StoredLine | undefined;
   for await (const item of storedLines(store, seq, layout)) {
-    if ("badKey" in item || item.position !== seq) return undefined;
-    try {
-      return parseStoredEvent(item.line).mac;
-    } catch {
-      return undefined;
+    if ("badKey" in item) return undefined;
+    if (found) {
+      // Format 2: the block's MAC is the chain value after its last event only; a head never falls inside a group.
+      return item.blockMac !== undefined && item.blockMac === found.blockMac ? "(inside a group commit)" : found.blockMac;
     }
+    if (item.position !== seq) return undefined;
+    if (item.blockMac === undefined) {
+      try {
+        return parseStoredEvent(item.line).mac;
+      } catch {
+        return undefined;
+      }
+    }
+    found = item;
   }
-  return undefined;
+  return found?.blockMac;
 }
 
 export async function verifyDeployment(store: KvStore, auditKey: Uint8Array | KeyObject, options: DeploymentVerifyOptions = {}): Promise<DeploymentReport> {
@@ -74,6 +86,7 @@ export async function verifyDeployment(store: KvStore, auditKey: Uint8Array | Ke
       layout,
       ...(options.stopAtHead ? { stopAtHead: true } : {}),
       ...(own ? { anchor: own } : {}),
+      ...(options.archive !== undefined ? { archive: options.archive } : {}),
       ...(options.checkpoints ? { checkpoints: { set: checkpointsOf(options.checkpoints.set, layout.id, LEGACY_CHAIN), storeKey: options.checkpoints.storeKey } } : {}),
       onEvent: (event) => {
         for (const head of witnessedHeads(event)) {
@@ -112,7 +125,9 @@ export async function verifyDeployment(store: KvStore, auditKey: Uint8Array | Ke
     const report = reports.find((r) => r.chain === chain);
     if (report && !report.ok) continue;
     witnessesChecked++;
-    const mac = await storedMac(store, target.layout, claim.seq);
+    // A witnessed event that was archived since is looked up in its segment (verified above).
+    const archived = report?.base && claim.seq <= report.base.seq && options.archive !== undefined;
+    const mac = archived ? await archivedMac(options.archive as string, chain, claim.seq) : await storedMac(store, target.layout, claim.seq);
     if (mac === undefined) {
       if (report) Object.assign(report, { ok: false, failure: { seq: claim.seq, reason: "truncated", detail: `${by}, but the chain ends before it: its later events were cut off` } });
     } else if (mac !== claim.mac) {

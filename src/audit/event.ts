@@ -43,7 +43,11 @@ export interface AuditEvent {
 
 export interface StoredAuditEvent extends AuditEvent {
   seq: number;
-  /** HMAC-SHA256 chain value, hex */
+  /**
+   * HMAC-SHA256 chain value that covers this event, hex: its own (events
+   * stored one MAC per event, format 1) or its group commit's (format 2,
+   * chain.ts), which covers every event of that commit at once.
+   */
   mac: string;
 }
 
@@ -136,9 +140,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /**
  * Parses a stored record, checking JSON types only: whether the values are
  * genuine is for the MAC to decide, so an edited value shows as a MAC
- * mismatch rather than as unreadable.
+ * mismatch rather than as unreadable. A line of a format 2 block carries no
+ * MAC of its own: `blockMac` is its group commit's, and the line must not
+ * have one.
  */
-export function parseStoredEvent(bytes: Uint8Array | string): StoredAuditEvent {
+export function parseStoredEvent(bytes: Uint8Array | string, blockMac?: string): StoredAuditEvent {
   let parsed: unknown;
   try {
     parsed = JSON.parse(typeof bytes === "string" ? bytes : utf8.decode(bytes));
@@ -161,7 +167,8 @@ export function parseStoredEvent(bytes: Uint8Array | string): StoredAuditEvent {
   const keyIds = r.keyIds;
   if (!Array.isArray(keyIds) || !keyIds.every((k): k is string => typeof k === "string"))
     throw new UnreadableRecordError(`field "keyIds" is not a list of strings`);
-  const mac = str("mac");
+  if (blockMac !== undefined && r.mac !== undefined) throw new UnreadableRecordError(`field "mac" in an event of a block with one MAC`);
+  const mac = blockMac ?? str("mac");
   if (!MAC_HEX.test(mac)) throw new UnreadableRecordError(`field "mac" is not 32 bytes of hex`);
   const account = r.account === undefined ? undefined : str("account");
   const members = r.memberAccounts;

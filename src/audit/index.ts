@@ -5,3 +5,6 @@ export type { AuditEvent, StoredAuditEvent, Transport } from "./event.js";
 export { toJsonLines } from "./export.js";
 export { auditKeySealedKind } from "./chain.js";
 export { checkpointKeySealedKind, parseCheckpoints, readCheckpointFile, storedCheckpointKey, type Checkpoint, type CheckpointSet } from "./checkpoint.js";
+export { archivedEvents, verifyArchive, type ArchiveCheck } from "./archive.js";
+export { auditRetentionJob, type ArchivedSegment, type RetentionPolicy } from "./retention.js";
+export { SYSTEM_PRINCIPAL, systemEvent, systemJournals } from "./system.js";

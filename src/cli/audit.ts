@@ -14,6 +14,10 @@
  * the chain against the signed checkpoints the server wrote outside the data
  * directory, which catches a log cut short or wiped.
  *
+ * `--archive DIR` (default: KMS_AUDIT_ARCHIVE_DIR, else <data dir>-audit-archive)
+ * names where retention moved old events: verify proves them from the first
+ * event into the store's, export writes them before the store's.
+ *
  * With KMS_STORE=etcd it reads the etcd store (KMS_ETCD_*) instead, and
  * verifies every replica's chain and their witnesses of each other; export
  * writes every chain in turn, each event naming its chain.
@@ -25,7 +29,10 @@ import { once } from "node:events";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AuditLog, loadAuditKey, MAX_QUERY_LIMIT, readCheckpointFile, storedCheckpointKey, toJsonLines, type AuditFilter } from "../audit/index.js";
-import { auditMacKey, LEGACY_CHAIN } from "../audit/chain.js";
+import { archivedEvents } from "../audit/archive.js";
+import { matches } from "../audit/audit-log.js";
+import { auditMacKey, LEGACY_CHAIN, readBase } from "../audit/chain.js";
+import type { StoredAuditEvent } from "../audit/event.js";
 import { verifyDeployment, type DeploymentVerifyOptions } from "../audit/deployment.js";
 import { chainLayouts } from "../audit/replicas.js";
 import { openStore as openConfiguredStore } from "../store/open.js";
@@ -53,6 +60,8 @@ options:
   --data-dir DIR     data directory (default: KMS_DATA_DIR, else ./data)
   --checkpoint FILE  verify: signed checkpoints to verify against (default: KMS_AUDIT_CHECKPOINT_FILE);
                      a chain that ends before one is reported as "truncated"
+  --archive DIR      archived events (default: KMS_AUDIT_ARCHIVE_DIR, else <data-dir>-audit-archive):
+                     verify proves them too, export writes them first
   --from ISO|ms      export: events at or after this time
   --to ISO|ms        export: events before this time
   --principal UIN    export: events of this principal
@@ -66,7 +75,7 @@ The keyring is opened as the server opens it (KMS_SEAL, KMS_ROOT_KEY or <data-di
 
 export type Command = "verify" | "export";
 
-export type CliArgs = { help: true } | { help: false; command: Command; dataDir: string | undefined; filter: AuditFilter; checkpoint?: string };
+export type CliArgs = { help: true } | { help: false; command: Command; dataDir: string | undefined; filter: AuditFilter; checkpoint?: string; archive?: string };
 
 /** A mistake in the command line: reported with the usage, exit 2. */
 export class UsageError extends Error {
@@ -74,7 +83,7 @@ export class UsageError extends Error {
 }
 
 /** Options that take a value, and the filter field each sets (dataDir is not a filter). */
-const VALUE_OPTIONS = ["--data-dir", "--from", "--to", "--principal", "--action", "--key", "--result", "--checkpoint"] as const;
+const VALUE_OPTIONS = ["--data-dir", "--from", "--to", "--principal", "--action", "--key", "--result", "--checkpoint", "--archive"] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function isValueOption(name: string): name is ValueOption {
@@ -137,6 +146,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const seen = new Set<string>();
   let dataDir: string | undefined;
   let checkpoint: string | undefined;
+  let archive: string | undefined;
   const filter: AuditFilter = {};
   for (const [name, value] of options) {
     if (seen.has(name)) throw new UsageError(`${name} given twice`);
@@ -148,6 +158,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case "--checkpoint":
         checkpoint = v;
+        break;
+      case "--archive":
+        archive = v;
         break;
       case "--from":
         filter.fromMs = parseTime(name, v);
@@ -174,7 +187,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   // Verify always checks the whole chain; a filter there would suggest otherwise.
   if (command === "verify" && Object.keys(filter).length > 0) throw new UsageError("filters apply to export only; verify checks the whole chain");
   if (command === "export" && checkpoint !== undefined) throw new UsageError("--checkpoint applies to verify only");
-  return { help: false, command, dataDir, filter, ...(checkpoint !== undefined ? { checkpoint } : {}) };
+  return { help: false, command, dataDir, filter, ...(checkpoint !== undefined ? { checkpoint } : {}), ...(archive !== undefined ? { archive } : {}) };
 }
 
 /** Where output goes; process.stdout/stderr in production. */
@@ -216,7 +229,7 @@ async function openStore(config: ReturnType<typeof loadConfig>): Promise<KvStore
   }
 }
 
-async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStore, rootKey: RootKey, io: Io, checkpointFile: string | undefined): Promise<number> {
+async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStore, rootKey: RootKey, io: Io, checkpointFile: string | undefined, archiveDir: string): Promise<number> {
   let auditKey: Uint8Array;
   try {
     auditKey = await loadAuditKey(store, rootKey);
@@ -226,26 +239,34 @@ async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStor
   }
   if (args.command === "verify") {
     // Offline: the stored head is the whole truth, so events past it are flagged rather than skipped.
-    let options: DeploymentVerifyOptions = {};
+    let options: DeploymentVerifyOptions = { archive: archiveDir };
     if (checkpointFile !== undefined) {
       const set = await readCheckpointFile(checkpointFile).catch((err: Error) => {
         throw new CannotRun(`cannot read the checkpoint file ${checkpointFile}: ${err.message}`);
       });
       if (set.valid.length === 0 && set.rejected === 0) await write(io.stderr, `kms-audit: ${checkpointFile} holds no checkpoints yet\n`);
-      options = { checkpoints: { set, storeKey: await storedCheckpointKey(store, rootKey) } };
+      options = { ...options, checkpoints: { set, storeKey: await storedCheckpointKey(store, rootKey) } };
     }
     const report = await verifyDeployment(store, auditKey, options);
     // A store of one process reports as it always did; with replicas, one line per chain follows in "chains".
-    const printed = report.chains.length <= 1 ? { ok: report.ok, checked: report.checked, headSeq: report.headSeq, ...(report.failure ? { failure: report.failure } : {}), ...(report.checkpoint ? { checkpoint: report.checkpoint } : {}) } : report;
+    const one = report.chains[0];
+    const printed =
+      report.chains.length <= 1
+        ? { ok: report.ok, checked: report.checked, headSeq: report.headSeq, ...(report.failure ? { failure: report.failure } : {}), ...(report.checkpoint ? { checkpoint: report.checkpoint } : {}), ...(one?.base ? { base: one.base } : {}), ...(one?.archive ? { archive: one.archive } : {}) }
+        : report;
     await write(io.stdout, `${JSON.stringify(printed)}\n`);
     return report.ok ? EXIT_OK : EXIT_BROKEN;
   }
   // The audit key exists (loaded above), so open() only reads.
   const log = await AuditLog.open(store, rootKey);
   try {
-    const chains = (await chainLayouts(store, auditMacKey(auditKey))).map((c) => c.layout.id);
-    for (const chain of chains) {
-      let afterSeq = 0;
+    const key = auditMacKey(auditKey);
+    for (const { layout } of await chainLayouts(store, key)) {
+      const chain = layout.id;
+      // Archived events first (up to the base: a segment past it is an interrupted run's), then the store's after the base.
+      const base = await readBase(store, key, layout);
+      if (base) await exportArchived(io, archiveDir, base.seq, chain, args.filter);
+      let afterSeq = base?.seq ?? 0;
       for (;;) {
         const page = await log.query(args.filter, { afterSeq, limit: MAX_QUERY_LIMIT }, chain);
         await write(io.stdout, toJsonLines(page.events, chain === LEGACY_CHAIN ? undefined : chain));
@@ -257,6 +278,22 @@ async function runCommand(args: Extract<CliArgs, { help: false }>, store: KvStor
     await log.close();
   }
   return EXIT_OK;
+}
+
+/** A chain's archived events 1..baseSeq that pass the filter, as export lines. */
+async function exportArchived(io: Io, dir: string, baseSeq: number, chain: string, filter: AuditFilter): Promise<void> {
+  const page: StoredAuditEvent[] = [];
+  const tag = chain === LEGACY_CHAIN ? undefined : chain;
+  let seen = 0;
+  for await (const event of archivedEvents(dir, chain)) {
+    if (event.seq > baseSeq) break;
+    seen++;
+    if (!matches(event, filter)) continue;
+    page.push(event);
+    if (page.length === MAX_QUERY_LIMIT) await write(io.stdout, toJsonLines(page.splice(0), tag));
+  }
+  await write(io.stdout, toJsonLines(page, tag));
+  if (seen < baseSeq) await write(io.stderr, `kms-audit: chain ${chain}: events 1..${baseSeq} were archived, ${dir} holds ${seen} of them (run verify)\n`);
 }
 
 /** The whole tool, given argv (without node and script), the environment and where to write. Returns the exit code. */
@@ -283,7 +320,7 @@ export async function runAuditCli(argv: readonly string[], env: NodeJS.ProcessEn
     store = await openStore(config);
     const rootKey = await openKeyringReadOnly(config, store);
     const checkpointFile = args.command === "verify" ? (args.checkpoint ?? config.auditCheckpoint?.file) : undefined;
-    return await runCommand(args, store, rootKey, io, checkpointFile);
+    return await runCommand(args, store, rootKey, io, checkpointFile, args.archive ?? config.auditArchive.dir);
   } catch (err) {
     if (err instanceof CannotRun || err instanceof ConfigError || err instanceof TrustError) return fail(err.message, EXIT_CANNOT_RUN);
     // e.g. an unreadable event during export: the message names the event, nothing secret.

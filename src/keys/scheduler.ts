@@ -13,6 +13,8 @@
  * run is refused by the store, re-reads the record, and finds the entry
  * stale: a key is never rotated or purged twice for one entry.
  */
+import type { Journal } from "../call.js";
+import type { SystemJournals } from "../jobs.js";
 import type { ScheduleKind } from "../store/keyspace.js";
 import type { BatchOp } from "../store/store.js";
 import type { KmsDeps } from "./deps.js";
@@ -32,8 +34,17 @@ export interface Done {
 
 /** done: work committed (entry removed with it); stale: the entry no longer applies, drop it; keep: not now, leave it. */
 type Outcome = "done" | "stale" | "keep";
-/** `rest` is what follows the key id in the subject: a version number or an import token. */
-type Handler = (deps: KmsDeps, key: KeyRecord, entry: ScheduleEntry, rest: string | undefined) => Promise<Outcome>;
+/** `rest` is what follows the key id in the subject: a version number or an import token. `journal` writes the work with its system event (null: a plain batch). */
+type Handler = (deps: KmsDeps, key: KeyRecord, entry: ScheduleEntry, rest: string | undefined, journal: Journal | null) => Promise<Outcome>;
+
+/** The system event each kind of work records in the audit trail (src/audit/system.ts). */
+const ACTIONS: Record<ScheduleKind, string> = {
+  "key-deletion": "kms:PurgeKey",
+  rotation: "kms:RotateKey",
+  "material-expiry": "kms:ExpireKeyMaterial",
+  "version-deletion": "kms:PurgeKeyVersion",
+  "import-token-expiry": "kms:ExpireImportToken",
+};
 
 /** Every schedule entry a key still owns, so a purge leaves none behind. */
 function scheduleOpsOf(deps: KmsDeps, key: KeyRecord): BatchOp[] {
@@ -48,41 +59,41 @@ function scheduleOpsOf(deps: KmsDeps, key: KeyRecord): BatchOp[] {
 }
 
 const HANDLERS: Record<ScheduleKind, Handler> = {
-  async "key-deletion"(deps, key, entry) {
+  async "key-deletion"(deps, key, entry, _rest, journal) {
     if (!allows(key, "PurgeKey") || key.deletionDate !== entry.dateMs) return "stale";
     const versions = await deps.repo.versionKeys(key.keyId);
-    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key, key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], null, [deps.repo.guardOf(key)]);
+    await deps.repo.commit([...scheduleOpsOf(deps, key), deps.repo.delAlias(key, key.alias), ...versions.map((k) => deps.repo.delRaw(k)), deps.repo.delKey(key.keyId)], journal, [deps.repo.guardOf(key)]);
     return "done";
   },
 
-  async rotation(deps, key, entry) {
+  async rotation(deps, key, entry, _rest, journal) {
     if (!key.rotation.enabled || key.rotation.nextRotateTime !== entry.dateMs) return "stale";
     // Only usable keys rotate; a disabled or archived key keeps its entry and rotates once it is enabled again.
     if (!allows(key, "RotateKey")) return "keep";
-    await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops, null, [deps.repo.guardOf(key)]);
+    await deps.repo.commit(rotateNow(deps, key, deps.clock.now(), false).ops, journal, [deps.repo.guardOf(key)]);
     return "done";
   },
 
-  async "material-expiry"(deps, key, entry) {
+  async "material-expiry"(deps, key, entry, _rest, journal) {
     if (key.origin !== "EXTERNAL" || key.validTo !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: [], keyState: assertTransition(key, "ExpireKeyMaterial") };
     delete after.validTo;
-    await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)], null, [deps.repo.guardOf(key)]);
+    await deps.repo.commit([entryDel(deps, entry), ...key.versions.map((v) => deps.repo.delVersion(key.keyId, v.version)), deps.repo.putKey(after)], journal, [deps.repo.guardOf(key)]);
     return "done";
   },
 
-  async "version-deletion"(deps, key, entry, rest) {
+  async "version-deletion"(deps, key, entry, rest, journal) {
     const version = Number(rest);
     const info = key.versions.find((v) => v.version === version);
     if (!info || !versionAllows(info, "PurgeVersion") || info.deletionDate !== entry.dateMs) return "stale";
     const after: KeyRecord = { ...key, versions: key.versions.filter((v) => v.version !== version) };
-    await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)], null, [deps.repo.guardOf(key)]);
+    await deps.repo.commit([entryDel(deps, entry), deps.repo.delVersion(key.keyId, version), deps.repo.putKey(after)], journal, [deps.repo.guardOf(key)]);
     return "done";
   },
 
-  async "import-token-expiry"(deps, _key, entry, token) {
+  async "import-token-expiry"(deps, _key, entry, token, journal) {
     // An import token nobody used: drop it with its sealed wrapping key.
-    await deps.repo.commit([entryDel(deps, entry), deps.repo.delImportToken(token ?? "")], null);
+    await deps.repo.commit([entryDel(deps, entry), deps.repo.delImportToken(token ?? "")], journal);
     return "done";
   },
 };
@@ -93,8 +104,12 @@ function entryDel(deps: KmsDeps, entry: ScheduleEntry): BatchOp {
 
 const KINDS: readonly ScheduleKind[] = ["key-deletion", "material-expiry", "version-deletion", "rotation", "import-token-expiry"];
 
-/** One pass over every kind; returns what was done. */
-export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
+/**
+ * One pass over every kind; returns what was done. With `journals`, each
+ * piece of work is written with its system event (the key's account, the
+ * key id, and for a version its number; an import token is not named).
+ */
+export async function runDueWork(deps: KmsDeps, journals?: SystemJournals): Promise<Done[]> {
   const now = deps.clock.now();
   const done: Done[] = [];
   for (const kind of KINDS) {
@@ -107,7 +122,9 @@ export async function runDueWork(deps: KmsDeps): Promise<Done[]> {
       await changeKeys(deps, [keyId], async () => {
         // The service's own work, for every account: not a call, so not through the resolver.
         const key = await deps.repo.getKey(keyId);
-        const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest) : "stale";
+        const subject = kind === "import-token-expiry" ? keyId : entry.subject;
+        const journal = key && journals ? journals(ACTIONS[kind], [subject], key.account) : null;
+        const outcome: Outcome = key ? await HANDLERS[kind](deps, key, entry, rest, journal) : "stale";
         if (outcome === "done") {
           forgetMaterial(deps, keyId);
           done.push({ kind, subject: entry.subject });

@@ -13,6 +13,7 @@
  * honoured then.
  */
 import { KmsError } from "../errors.js";
+import type { SystemJournals } from "../jobs.js";
 import type { Guard } from "../store/store.js";
 import type { SecretsDeps } from "./deps.js";
 import { refOf, underSecretLocks } from "./actions/common.js";
@@ -26,8 +27,8 @@ export interface PurgedSecret {
   postponed?: string;
 }
 
-/** Purges every secret due at or before `nowMs`; returns what it purged or postponed. */
-export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number): Promise<PurgedSecret[]> {
+/** Purges every secret due at or before `nowMs` (with `journals`, each with its system event); returns what it purged or postponed. */
+export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number, journals?: SystemJournals): Promise<PurgedSecret[]> {
   const due = [];
   for await (const entry of deps.repo.dueDeletions(nowMs)) due.push(entry);
   const purged: PurgedSecret[] = [];
@@ -57,7 +58,8 @@ export async function runSecretsDueWork(deps: SecretsDeps, nowMs: number): Promi
         ops.push(...purge.ops);
         guards.push(...purge.guards);
       }
-      await deps.repo.commit(ops, null, [], { scope: entry.scope, delta: -1 }, guards);
+      const journal = journals ? journals("ssm:PurgeSecret", [entry.name], entry.scope.account) : null;
+      await deps.repo.commit(ops, journal, [], { scope: entry.scope, delta: -1 }, guards);
       purged.push({ ...entry.scope, name: entry.name });
     });
   }

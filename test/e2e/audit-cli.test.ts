@@ -191,7 +191,8 @@ describe("offline audit CLI", () => {
     }
   });
 
-  it("verify: an edited event breaks the chain at that event (exit 1)", async () => {
+  it("verify: an edited event breaks the chain at that event's group commit (exit 1)", async () => {
+    let at = 0;
     const store = await openLevelStore(join(ts.dataDir, "db"), { sync: true });
     try {
       const snapshot = await readAudit(store);
@@ -202,6 +203,7 @@ describe("offline audit CLI", () => {
       // A plausible forgery: the outcome rewritten, everything else (MAC included) untouched.
       record.result = record.result === "Success" ? "UnauthorizedOperation" : "Success";
       await writeLines(store, snapshot, new Map(snapshot.lines).set(3, JSON.stringify(record)));
+      at = snapshot.blockStart(3);
     } finally {
       await store.close();
     }
@@ -210,8 +212,8 @@ describe("offline audit CLI", () => {
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as { ok: boolean; checked: number; failure?: { seq: number; reason: string; detail: string } };
     expect(report.ok).toBe(false);
-    expect(report.checked).toBe(2);
-    expect(report.failure).toMatchObject({ seq: 3, reason: "mac-mismatch" });
+    expect(report.checked).toBe(at - 1);
+    expect(report.failure).toMatchObject({ seq: at, reason: "mac-mismatch" });
     // Export still reads the (edited) events: it reports what is stored, verify judges it.
     const exported = await runCli(["export", "--from", "0"], env);
     expect(exported.code).toBe(0);

@@ -62,7 +62,7 @@ export async function openDomainWith(config: Config, store: KvStore, trust: Trus
   await repo.open();
   const directory = new Directory(store, rootKey, config.accountUin);
   await directory.open(clock.now(), { warn: (m) => log.warn(m), legacy: { pending: trust.adoptLegacyDirectory, done: () => trust.legacyDirectoryAdopted() } });
-  const audit = await AuditLog.open(store, rootKey, config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {});
+  const audit = await AuditLog.open(store, rootKey, { retention: config.auditArchive, ...(config.auditCheckpoint ? { checkpoints: { config: config.auditCheckpoint, log, now: () => clock.now() } } : {}) });
   const locks = new LockSet();
   registerBuiltinSealedRecords(trust.records, { locks, directory });
   if (!opts.noResume) await trust.startRotations();

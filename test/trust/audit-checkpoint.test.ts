@@ -12,13 +12,13 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEvent } from "../../src/audit/event.js";
-import { AUDIT_HEAD_STORE_KEY, encodeHead } from "../../src/audit/chain.js";
 import { runAuditCli } from "../../src/cli/audit.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
+import { AUDIT_HEAD_STORE_KEY } from "../../src/audit/chain.js";
 import { keyspace } from "../../src/store/keyspace.js";
-import { openLevelStore } from "../../src/store/level-store.js";
 import type { BatchOp } from "../../src/store/store.js";
-import { readAudit } from "../helpers/audit-store.js";
+import { openLevelStore } from "../../src/store/level-store.js";
+import { truncateChain } from "../helpers/audit-store.js";
 import { captureLog } from "../helpers/log-capture.js";
 import { openTrustedDomain } from "../helpers/trust-domain.js";
 
@@ -55,12 +55,8 @@ async function verifyCli(env: Record<string, string>, argv: string[]): Promise<{
 /** Deletes every event after `keep` and rewinds the head onto event `keep`: a valid, shorter chain. */
 async function truncate(dataDir: string, keep: number): Promise<void> {
   const store = await openLevelStore(join(dataDir, "db"), { sync: true });
-  const snap = await readAudit(store);
-  const ops: BatchOp[] = snap.blocks.map(([key]) => ({ type: "del", key }));
-  for (const [seq, line] of snap.lines) if (seq <= keep) ops.push({ type: "put", key: keyspace.auditEvent(seq), value: Buffer.from(line) });
-  const mac = (JSON.parse(snap.lines.get(keep)!) as { mac: string }).mac;
-  ops.push({ type: "put", key: AUDIT_HEAD_STORE_KEY, value: encodeHead({ seq: keep, mac }) });
-  await store.batch(ops);
+  // The events were appended one by one: each is its own group, so the chain can be cut after any of them.
+  expect(await truncateChain(store, keep)).toBe(keep);
   await store.close();
 }
 
@@ -129,6 +125,24 @@ describe("audit checkpoints", () => {
     expect(restarted.code).toBe(1);
     expect(restarted.report.failure?.reason).toBe("truncated");
     expect(restarted.report.failure?.detail).toContain("signed by another checkpoint key");
+  });
+
+  it("checkpoints older than the store's first event verify against the archive", async () => {
+    const { env, file, dataDir } = await setup();
+    await appendEvents(env, 0, 35); // checkpoints at 10, 20, 30 and 35
+    const archive = `${dataDir}-audit-archive`; // the default KMS_AUDIT_ARCHIVE_DIR
+    const d = await openTrustedDomain(env);
+    expect((await d.audit.archive(Date.now(), { dir: archive, maxEvents: 8 })).at(-1)?.last).toBe(27);
+    expect(await d.audit.verify()).toMatchObject({ ok: true, checked: 35 });
+    await d.close();
+    const r = await verifyCli(env, ["--checkpoint", file]);
+    expect(r.code).toBe(0);
+    expect(r.report).toMatchObject({ ok: true, headSeq: 35, checkpoint: { seq: 35 }, base: { seq: 27 }, archive: { checked: 27 } });
+    // Without the archive the checkpoints at 10 and 20 cannot be checked: not OK.
+    await rm(archive, { recursive: true });
+    const missing = await verifyCli(env, ["--checkpoint", file]);
+    expect(missing.code).toBe(1);
+    expect(missing.report.failure).toMatchObject({ seq: 1, reason: "archive-missing" });
   });
 
   it("ignores forged checkpoint lines and counts them", async () => {

@@ -110,7 +110,7 @@ describe("audit chains across replicas", () => {
     const first = Number(cut[0]!.slice(beta.eventsPrefix.length));
     let mac = "";
     for await (const line of (await import("../../src/audit/chain.js")).storedLines(w.store, first - 1, beta)) {
-      if (!("badKey" in line)) mac = (JSON.parse(line.line) as { mac: string }).mac;
+      if (!("badKey" in line)) mac = line.blockMac ?? (JSON.parse(line.line) as { mac: string }).mac;
       break;
     }
     const ops: BatchOp[] = cut.map((key) => ({ type: "del", key }));

@@ -7,6 +7,7 @@ import { AuditLog, loadAuditKey, toJsonLines, verifyChain, type AuditEvent, type
 import { createRootKey, type RootKey } from "../../src/crypto/seal.js";
 import { randomBytes } from "../../src/crypto/random.js";
 import { keyspace } from "../../src/store/keyspace.js";
+import { parseBlockRecord } from "../../src/audit/chain.js";
 import { openLevelStore } from "../../src/store/level-store.js";
 import type { BatchOp, BatchOptions, KvStore } from "../../src/store/store.js";
 
@@ -94,7 +95,12 @@ describe("audit log append", () => {
     expect(stored.latencyMs).toBe(1.235);
     const raw = Buffer.from(await rawGet(store, 1)).toString("utf8");
     expect(raw).not.toContain("SECRET");
-    expect(JSON.parse(raw)).toEqual(stored);
+    // Format 2: the group's MAC in a header line, then its events without a MAC of their own.
+    const block = parseBlockRecord(raw);
+    expect(block).toMatchObject({ format: 2, mac: stored.mac, lines: [expect.any(String)] });
+    const { mac, ...withoutMac } = stored;
+    expect(mac).toBe(stored.mac);
+    expect(JSON.parse(block.lines[0]!)).toEqual(withoutMac);
     await expect(log.append(Object.assign(event(2), { transport: "smoke" }))).rejects.toThrow(/transport/);
     expect((await log.append(event(3))).seq).toBe(2);
   });
@@ -242,11 +248,15 @@ describe("audit log blocks (one record per group commit)", () => {
     const { store, log, root } = await freshLog(0);
     await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(event(i + 1))));
     for (let i = 31; i <= 35; i++) await log.append(event(i));
-    const lines = Buffer.from((await store.get(keyspace.auditEvent(1)))!).toString("utf8").split("\n");
+    const block = parseBlockRecord((await store.get(keyspace.auditEvent(1)))!);
+    expect(block.format).toBe(2);
+    const lines = block.lines;
     expect(lines).toHaveLength(30);
-    return { store, log, root, lines };
+    const header = `{"v":2,"mac":"${(block as { mac: string }).mac}"}`;
+    return { store, log, root, lines, header };
   }
-  const rewrite = (store: KvStore, lines: string[]) => store.batch([{ type: "put", key: keyspace.auditEvent(1), value: Buffer.from(lines.join("\n")) }]);
+  let header = "";
+  const rewrite = (store: KvStore, lines: string[]) => store.batch([{ type: "put", key: keyspace.auditEvent(1), value: Buffer.from([header, ...lines].join("\n")) }]);
 
   it("stores a group as one record, pages from the middle of it, and verifies", async () => {
     const { log } = await blockLog();
@@ -255,12 +265,18 @@ describe("audit log blocks (one record per group commit)", () => {
     expect(await log.verify()).toMatchObject({ ok: true, checked: 35, headSeq: 35 });
   });
 
-  it("reports an edited, a removed and a moved line inside a block at their seq", async () => {
-    const { store, log, lines } = await blockLog();
+  it("reports an edited line at its group, a removed and a moved line at their seq", async () => {
+    const b = await blockLog();
+    const { store, log, lines } = b;
+    header = b.header;
     const edited = [...lines];
     edited[11] = edited[11]!.replace('"result":"Success"', '"result":"InternalError"').replace('"result":"UnauthorizedOperation"', '"result":"Success"');
     await rewrite(store, edited);
-    expect((await log.verify()).failure).toMatchObject({ seq: 12, reason: "mac-mismatch" });
+    // One MAC per group commit: the group is what fails, named by its range.
+    const r = await log.verify();
+    expect(r.failure).toMatchObject({ seq: 1, reason: "mac-mismatch" });
+    expect(r.failure?.detail).toMatch(/^events 1\.\.30 \(one group commit\)/);
+    expect(r.checked).toBe(0);
 
     await rewrite(store, lines.filter((_l, i) => i !== 16));
     expect((await log.verify()).failure).toMatchObject({ seq: 17, reason: "missing" });
@@ -286,24 +302,29 @@ describe("audit log tamper evidence", () => {
     return live;
   }
 
+  /** Edits the one event of the group stored at `seq`, keeping its header. */
+  async function editOne(store: KvStore, seq: number, edit: (e: Record<string, unknown>) => void): Promise<BatchOp[]> {
+    const block = parseBlockRecord(await rawGet(store, seq));
+    if (block.format !== 2 || block.lines.length !== 1) throw new Error("expected a group of one event");
+    const rec = JSON.parse(block.lines[0]!) as Record<string, unknown>;
+    edit(rec);
+    return [{ type: "put", key: keyspace.auditEvent(seq), value: Buffer.from(`{"v":2,"mac":"${block.mac}"}\n${JSON.stringify(rec)}`) }];
+  }
+
   it("edit of one field → mac-mismatch at that event", async () => {
-    const r = await tampered(async (store) => {
-      const rec = JSON.parse(Buffer.from(await rawGet(store, 5)).toString("utf8")) as StoredAuditEvent;
-      rec.result = "Success";
-      rec.principalUin = "999";
-      return [{ type: "put", key: keyspace.auditEvent(5), value: Buffer.from(JSON.stringify(rec)) }];
-    });
+    const r = await tampered((store) =>
+      editOne(store, 5, (rec) => {
+        rec.result = "Success";
+        rec.principalUin = "999";
+      }),
+    );
     expect(r.ok).toBe(false);
     expect(r.failure).toMatchObject({ seq: 5, reason: "mac-mismatch" });
     expect(r.checked).toBe(4);
   });
 
   it("edit of the latency alone is caught too", async () => {
-    const r = await tampered(async (store) => {
-      const rec = JSON.parse(Buffer.from(await rawGet(store, 7)).toString("utf8")) as StoredAuditEvent;
-      rec.latencyMs += 0.001;
-      return [{ type: "put", key: keyspace.auditEvent(7), value: Buffer.from(JSON.stringify(rec)) }];
-    });
+    const r = await tampered((store) => editOne(store, 7, (rec) => (rec.latencyMs = (rec.latencyMs as number) + 0.001)));
     expect(r.failure).toMatchObject({ seq: 7, reason: "mac-mismatch" });
   });
 
@@ -335,7 +356,7 @@ describe("audit log tamper evidence", () => {
 
   it("a rollback of events and head together is caught by the live log's anchor", async () => {
     const { store, log, root } = await freshLog(10);
-    const rec8 = JSON.parse(Buffer.from(await rawGet(store, 8)).toString("utf8")) as StoredAuditEvent;
+    const rec8 = parseBlockRecord(await rawGet(store, 8)) as { mac: string };
     await store.batch([
       { type: "del", key: keyspace.auditEvent(9) },
       { type: "del", key: keyspace.auditEvent(10) },

@@ -39,6 +39,7 @@
 import { randomInt } from "node:crypto";
 import type { Clock } from "../../clock.js";
 import { KmsError } from "../../errors.js";
+import type { SystemJournals } from "../../jobs.js";
 import type { RootKey } from "../../crypto/seal.js";
 import { retryOnConflict } from "../../store/guarded.js";
 import { StoreConflictError, type BatchOp, type Guard, type KvStore } from "../../store/store.js";
@@ -225,6 +226,7 @@ export class RotationEngine {
   readonly instances: InstanceRepository;
   private lastFlowId: number | undefined;
   private readonly running = new Map<number, Promise<FlowRecord>>();
+  private journals: SystemJournals | undefined;
 
   constructor(private readonly deps: RotationDeps) {
     this.repo = new ProductRepository(deps.store);
@@ -241,6 +243,22 @@ export class RotationEngine {
     if (via) return via(ops, guards);
     if (this.deps.write) return this.deps.write(ops, guards);
     await this.deps.store.batch(ops, guards.length > 0 ? { guards } : {});
+  }
+
+  /**
+   * From now on a flow's end (its credentials made current, or the flow
+   * failed) is written with a system event (src/audit/system.ts): it runs in
+   * the background, after the call or the scheduler pass that started it.
+   */
+  auditWith(journals: SystemJournals): void {
+    this.journals = journals;
+  }
+
+  /** Writes a flow's last batch, with its system event when auditWith was called. */
+  private async writeEnd(flow: FlowRecord, action: string, ops: readonly BatchOp[], guards: readonly Guard[]): Promise<void> {
+    const journals = this.journals;
+    if (!journals) return this.write(ops, guards);
+    await this.write(ops, guards, async (o, g) => void (await journals(action, [flow.secretName, `flow:${flow.flowId}`], flow.uin)(o, undefined, g)));
   }
 
   private newPassword(): string {
@@ -455,12 +473,17 @@ export class RotationEngine {
     return out;
   }
 
-  /** One scheduler pass: starts (and runs) the rotation of every due secret; returns their flows. */
-  async runDue(): Promise<FlowRecord[]> {
+  /**
+   * One scheduler pass: starts (and runs) the rotation of every due secret;
+   * returns their flows. With `journals`, each start is written with its
+   * system event (ssm:RotateProductSecret, the secret's name and account).
+   */
+  async runDue(journals?: SystemJournals): Promise<FlowRecord[]> {
     const started: FlowRecord[] = [];
     for (const ref of await this.due(this.deps.clock.now())) {
+      const journal = journals?.("ssm:RotateProductSecret", [ref.secretName], ref.uin);
       try {
-        started.push(await this.startRotation(ref, { scheduled: true }));
+        started.push(await this.startRotation(ref, { scheduled: true, ...(journal ? { write: async (ops, guards) => void (await journal(ops, undefined, guards)) } : {}) }));
       } catch (err) {
         this.deps.log?.(`product secret ${ref.secretName}: automatic rotation not started: ${(err as Error).message}`);
       }
@@ -559,7 +582,11 @@ export class RotationEngine {
       delete after.flowInProgress;
       const done: FlowRecord = { ...flow, state: "Done", versionId, updateTime: now };
       delete done.passwordSealed;
-      await this.write([...ops, ...this.repo.putBinding(after, binding), ...this.repo.putFlow(done)], [...guards, this.repo.guardOf(binding), this.repo.guardOf(flow)]);
+      await this.writeEnd(flow, "ssm:CompleteProductSecretFlow", [...ops, ...this.repo.putBinding(after, binding), ...this.repo.putFlow(done)], [
+        ...guards,
+        this.repo.guardOf(binding),
+        this.repo.guardOf(flow),
+      ]);
       return done;
     });
   }
@@ -593,7 +620,7 @@ export class RotationEngine {
       const failed: FlowRecord = { ...stored, state: "Failed", reason: reason + note, updateTime: now };
       delete failed.passwordSealed;
       ops.push(...this.repo.putFlow(failed));
-      await this.write(ops, guards);
+      await this.writeEnd(flow, "ssm:FailProductSecretFlow", ops, guards);
       return failed;
     });
   }
