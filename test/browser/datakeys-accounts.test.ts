@@ -363,7 +363,8 @@ describe.skipIf(missing !== undefined)("web console: data keys, accounts and org
       expect(pending.keyState).toBe(DataKeyState.PENDING_DELETE);
       expect(Number(pending.deletionDate)).toBe(Math.floor(ts.clock.now() / 1000) + 10 * DAY_S);
       // A data key pending deletion is neither renamed nor enabled here.
-      expect(await page.getByRole("button", { name: "Rename", exact: true }).count()).toBe(0);
+      // (the status line can show before the page has re-read the key: wait for the button to go)
+      await page.getByRole("button", { name: "Rename", exact: true }).waitFor({ state: "detached", timeout: 5000 });
       await checkPage("pending-delete");
       await confirm("Cancel deletion");
       await status("Deletion cancelled: the data key is Disabled.");
