@@ -110,6 +110,8 @@ rawH2.on("stream", (stream, headers) => {
   stream.on("error", ignore);
   stream.on("data", ignore);
   stream.once("end", () => {
+    // A load generator that stops resets its streams in flight: answering a destroyed stream throws.
+    if (stream.destroyed || stream.closed) return;
     stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
     stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
     stream.end(reply);
