@@ -6,7 +6,6 @@
  * the store holds. In process, the one window a kill can leave visible (a
  * segment written, the store's batch not) is made to happen every time.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,26 +17,13 @@ import { AuditLog, loadAuditKey } from "../../src/audit/index.js";
 import { createRootKey } from "../../src/crypto/seal.js";
 import { openLevelStore } from "../../src/store/level-store.js";
 import type { BatchOp, BatchOptions, KvStore } from "../../src/store/store.js";
+import { runTsxChild, type LineHandler } from "../helpers/kill-child.js";
 
 const CHILD = join(import.meta.dirname, "fixtures", "retention-child.ts");
 const KILLS = 8;
 
-function runChild(args: string[], onLine?: (line: string, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-    let buffered = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        onLine?.(line, () => child.kill("SIGKILL"));
-      }
-    });
-    child.on("error", reject);
-    child.on("exit", (code, signal) => resolve({ code, signal }));
-  });
+function runChild(args: string[], onLine?: LineHandler): ReturnType<typeof runTsxChild> {
+  return runTsxChild(CHILD, args, onLine);
 }
 
 const dirs: string[] = [];

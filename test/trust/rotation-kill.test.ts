@@ -4,7 +4,6 @@
  * where it was; the next start resumes, finishes, drops the old version, and
  * every record still unseals to what it held. Also measures the rate.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,26 +17,13 @@ import { trustKeyspace } from "../../src/trust/keyspace.js";
 import { decodeProgress } from "../../src/trust/rotation.js";
 import { captureLog } from "../helpers/log-capture.js";
 import { openTrustedDomain } from "../helpers/trust-domain.js";
+import { runTsxChild, type LineHandler } from "../helpers/kill-child.js";
 
 const CHILD = join(import.meta.dirname, "fixtures", "rotation-child.ts");
 const RECORDS = 3000;
 
-function runChild(args: string[], onLine?: (line: string, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-    let buffered = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        onLine?.(line, () => child.kill("SIGKILL"));
-      }
-    });
-    child.on("error", reject);
-    child.on("exit", (code, signal) => resolve({ code, signal }));
-  });
+function runChild(args: string[], onLine?: LineHandler): ReturnType<typeof runTsxChild> {
+  return runTsxChild(CHILD, args, onLine);
 }
 
 let base: string;
