@@ -3,7 +3,7 @@
  * Also a command: `npx tsx bench/profile.ts <file.cpuprofile> [top]`.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { invokedDirectly } from "../src/cli/invoked.js";
 
 interface ProfileNode {
   id: number;
@@ -46,7 +46,7 @@ export function topSelfTime(file: string, top = 15): SelfTime[] {
     .map((t) => ({ fn: t.fn, where: t.where, ms: t.us / 1000, share: all ? t.us / all : 0 }));
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (invokedDirectly(import.meta.url)) {
   const file = process.argv[2];
   if (!file) throw new Error("usage: tsx bench/profile.ts <file.cpuprofile> [top]");
   for (const t of topSelfTime(file, Number(process.argv[3] ?? 20)))

@@ -24,6 +24,7 @@ import { loadBenchConfig, type BenchConfig } from "./config.js";
 import { h2load, type LoadResult, type Shape } from "./load.js";
 import { cpuSeconds, newCredentials, startKms, type Credentials } from "./processes.js";
 import { GRPC_HEADERS, grpcFrame } from "./wire.js";
+import { invokedDirectly } from "../src/cli/invoked.js";
 
 export interface ReplicaRow {
   /** KMS_WORKERS. */
@@ -147,7 +148,7 @@ export function printReplicaBench(b: ReplicaBench): string {
   return lines.join("\n");
 }
 
-if (process.argv[1]?.endsWith("replicas.ts")) {
+if (invokedDirectly(import.meta.url)) {
   const cfg = loadBenchConfig();
   const result = await benchReplicas(cfg, (m) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} bench: ${m}\n`));
   console.log(printReplicaBench(result));

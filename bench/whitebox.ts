@@ -5,11 +5,10 @@
  *   npx tsx bench/whitebox.ts
  */
 import { createDecipheriv, randomBytes } from "node:crypto";
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { decryptCbc, openTables } from "../client/whitebox/index.mjs";
 import { encryptWhiteBoxCbc, generateWhiteBoxKey, generateWhiteBoxTables, whiteBoxConstruction, WHITE_BOX_ALGORITHMS, type WhiteBoxAlgorithm } from "../src/crypto/whitebox/index.js";
 import { opsPerSecond } from "./rate.js";
+import { invokedDirectly } from "../src/cli/invoked.js";
 
 export interface WhiteBoxBenchRow {
   algorithm: WhiteBoxAlgorithm;
@@ -80,11 +79,7 @@ export function whiteBoxBench(options: { seconds?: number; generations?: number;
   });
 }
 
-function isMain(): boolean {
-  return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-}
-
-if (isMain()) {
+if (invokedDirectly(import.meta.url)) {
   const mb = (x: number) => `${(x / 1e6).toFixed(2)} MB/s`;
   console.log(`Node ${process.version}, one core, ${4096}-byte CBC messages\n`);
   for (const r of whiteBoxBench()) {

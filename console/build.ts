@@ -4,11 +4,11 @@
  * those for a year), index.html naming them, and the icon. Run by `npm run
  * build`; the browser tests call buildConsole() to test the current source.
  */
-import { realpathSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { invokedDirectly } from "../src/cli/invoked.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -68,8 +68,8 @@ async function buildInto(outdir: string): Promise<Record<string, number>> {
   return files;
 }
 
-// Run as a script (npm run build), also when reached through a symlinked path: import.meta.url is the real path.
-if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+// Run as a script (npm run build), also when reached through a symlinked path.
+if (invokedDirectly(import.meta.url)) {
   const out = await buildConsole(process.argv[2]);
   const total = Object.values(out.files).reduce((a, b) => a + b, 0);
   if (process.env.CONSOLE_BUILD_VERBOSE) console.log(`console: ${Object.entries(out.files).map(([n, b]) => `${n} ${b} B`).join(", ")}; ${total} B`);
