@@ -5,7 +5,7 @@
  * it carries a per-request builder and runs on the lean Node driver.
  */
 import { create, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from "@bufbuild/protobuf";
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { BatchCryptoService } from "../gen/kms/v1/batch_pb.js";
 import { DataKeyService } from "../gen/kms/v1/datakeys_pb.js";
 import { DataKeySpec, KeyManagementService, KeyUsage, MessageType } from "../gen/kms/v1/kms_pb.js";
@@ -59,8 +59,8 @@ export interface Fixture {
   /** Ciphertext of 32 bytes under symmetricKeyId. */
   blob: Uint8Array;
   signing: Record<"ecc" | "rsa" | "sm2", { keyId: string; algorithm: string; signature: Uint8Array }>;
-  /** A secret whose version "v1" holds 32 characters, encrypted under symmetricKeyId. */
-  secretName: string;
+  /** A secret whose version "v1" holds 32 characters, encrypted under symmetricKeyId; none on a build without secrets (bench/ab on an older build). */
+  secretName: string | undefined;
 }
 
 export const MESSAGE = Buffer.alloc(32, 7);
@@ -72,12 +72,21 @@ export const BATCH_ITEMS = 100;
 /** The value of the benchmark's secret: as long as the ciphertext Decrypt opens. */
 export const SECRET_VALUE = "b".repeat(32);
 
+async function createSecret(transport: Transport, secretName: string, kmsKeyId: string): Promise<string | undefined> {
+  try {
+    await createClient(SecretsManagerService, transport).createSecret({ secretName, versionId: "v1", secretString: SECRET_VALUE, kmsKeyId });
+    return secretName;
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.Unimplemented) return undefined;
+    throw err;
+  }
+}
+
 /** Creates the keys, blobs and secret the scenarios use, through a real gRPC client. */
 export async function setup(transport: Transport, runId: string): Promise<Fixture> {
   const kms: Client<typeof KeyManagementService> = createClient(KeyManagementService, transport);
   const key = await kms.createKey({ alias: `bench-sym-${runId}` });
-  const secretName = `bench-secret-${runId}`;
-  await createClient(SecretsManagerService, transport).createSecret({ secretName, versionId: "v1", secretString: SECRET_VALUE, kmsKeyId: key.keyId });
+  const secretName = await createSecret(transport, `bench-secret-${runId}`, key.keyId);
   const other = await kms.createKey({ alias: `bench-dst-${runId}` });
   const { ciphertextBlob } = await kms.encrypt({ keyId: key.keyId, plaintext: PLAINTEXT_32 });
   const signer = async (usage: KeyUsage, algorithm: string, tag: string) => {
@@ -114,10 +123,14 @@ export function scenarios(f: Fixture, runId: string): Scenario[] {
       api: { CiphertextBlob: b64(f.blob) },
     }),
     // A secret read: the same AES-GCM open as Decrypt, plus the secret's record and sealed value from the store.
-    scenario(SecretsManagerService.method.getSecretValue, { secretName: f.secretName, versionId: "v1" }, {
-      name: "GetSecretValue 32 B", id: "get-secret-32", kind: "symmetric", primitive: "aes-gcm-open-32", everyProtocolInShortMode: true,
-      api: { SecretName: f.secretName, VersionId: "v1" }, product: SSM_PRODUCT,
-    }),
+    ...(f.secretName === undefined
+      ? []
+      : [
+          scenario(SecretsManagerService.method.getSecretValue, { secretName: f.secretName, versionId: "v1" }, {
+            name: "GetSecretValue 32 B", id: "get-secret-32", kind: "symmetric", primitive: "aes-gcm-open-32", everyProtocolInShortMode: true,
+            api: { SecretName: f.secretName, VersionId: "v1" }, product: SSM_PRODUCT,
+          }),
+        ]),
     scenario(m.generateDataKey, { keyId: f.symmetricKeyId, keySpec: DataKeySpec.AES_256 }, {
       name: "GenerateDataKey", id: "gdk", kind: "symmetric", primitive: "aes-gcm-seal-32",
       api: { KeyId: f.symmetricKeyId, KeySpec: "AES_256" },
