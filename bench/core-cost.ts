@@ -22,6 +22,7 @@ import { openCore } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { decodeBinary } from "../src/contract/decode.js";
 import type { Logger } from "../src/log.js";
+import { frameMessage } from "../src/transport/grpc/framing.js";
 import { credentialsOf, peerOf } from "../src/transport/http/peer.js";
 import { processCpuSeconds } from "./window.js";
 
@@ -51,7 +52,7 @@ async function call(method: (typeof m)[keyof typeof m], body: Uint8Array): Promi
     return decodeBinary(route.method.input, body);
   });
   if (!served.ok) throw new Error(`${served.outcome.code}: ${served.outcome.message}`);
-  return toBinary(served.route.method.output as DescMessage, create(served.route.method.output as DescMessage, served.output as never));
+  return frameMessage(served.route.method.output as DescMessage, served.output as never).subarray(5);
 }
 
 const encode = <I extends DescMessage>(schema: I, init: Parameters<typeof create<I>>[1]) => toBinary(schema, create(schema, init));

@@ -4,9 +4,10 @@
  * a kms.v1.ErrorInfo detail for grpc-status-details-bin (where connect-es,
  * grpc-js and other clients read error details).
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { ErrorInfoSchema } from "../../../gen/kms/v1/kms_pb.js";
+import { encodeWithHeadroom } from "../../contract/encode.js";
 import { KmsError } from "../../errors.js";
 import type { Outcome } from "../../pipeline/outcome.js";
 
@@ -18,6 +19,14 @@ export function frame(payload: Uint8Array, flags = 0): Buffer {
   out[0] = flags;
   out.writeUInt32BE(payload.length, 1);
   out.set(payload, 5);
+  return out;
+}
+
+/** One message frame holding `init` encoded as `schema`, written in place (no copy of the message). */
+export function frameMessage<S extends DescMessage>(schema: S, init: MessageInitShape<S>): Buffer {
+  const out = encodeWithHeadroom(schema, init, 5);
+  out[0] = 0;
+  out.writeUInt32BE(out.length - 5, 1);
   return out;
 }
 

@@ -10,7 +10,6 @@
  * pair costs two objects and their listeners per call.
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { create, toBinary } from "@bufbuild/protobuf";
 import { decodeBinary } from "../../contract/decode.js";
 import { KmsError } from "../../errors.js";
 import type { Logger } from "../../log.js";
@@ -19,7 +18,7 @@ import { outcomeOf, type Outcome } from "../../pipeline/outcome.js";
 import { newRequestId } from "../../crypto/random.js";
 import { ERROR_CODE_HEADER, MIN_REVISION_HEADER, REGION_HEADER, REQUEST_ID_HEADER, revisionHeader } from "../http/headers.js";
 import { credentialsOf, peerOf } from "../http/peer.js";
-import { errorTrailers, frame, unframe } from "./framing.js";
+import { errorTrailers, frame, frameMessage, unframe } from "./framing.js";
 import { checkHealth, HEALTH_PATHS, listHealth, watchHealth, type ServingState } from "./health.js";
 import { BUILTIN_SERVICES, DescriptorIndex, REFLECTION_PATHS, ReflectionSession } from "./reflection.js";
 import { readFrames, ServerStream } from "./stream.js";
@@ -45,11 +44,11 @@ const BUILTIN_READ_MAX_BYTES = 16 * 1024;
 /** A stream the client reset mid-call takes no answer; respond() on it would throw, and nothing may throw from here. */
 const gone = (stream: ServerHttp2Stream) => stream.destroyed || stream.closed;
 
-function answer(stream: ServerHttp2Stream, requestId: string, payload: Uint8Array, revision?: bigint): void {
+function answer(stream: ServerHttp2Stream, requestId: string, framed: Buffer, revision?: bigint): void {
   if (gone(stream)) return;
   stream.respond({ ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId, ...revisionHeader(revision) }, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-  stream.end(frame(payload));
+  stream.end(framed);
 }
 
 /** Trailers-only response: the status in the one HEADERS frame that ends the stream. */
@@ -134,8 +133,8 @@ function createBuiltins(pipeline: CallPipeline, opts: GrpcOptions): Map<string, 
   let index: DescriptorIndex | undefined;
   const indexOf = () => (index ??= new DescriptorIndex([...new Set(pipeline.routes.all().map((r) => r.method.parent)), ...BUILTIN_SERVICES]));
   const builtins = new Map<string, Builtin>([
-    [HEALTH_PATHS.check, unary(opts, (stream, request, requestId) => answer(stream, requestId, checkHealth(serving, request)))],
-    [HEALTH_PATHS.list, unary(opts, (stream, request, requestId) => answer(stream, requestId, listHealth(serving, request)))],
+    [HEALTH_PATHS.check, unary(opts, (stream, request, requestId) => answer(stream, requestId, frame(checkHealth(serving, request))))],
+    [HEALTH_PATHS.list, unary(opts, (stream, request, requestId) => answer(stream, requestId, frame(listHealth(serving, request))))],
     [HEALTH_PATHS.watch, unary(opts, (stream, request, requestId) => watchHealth(serving, stream, new ServerStream(stream, requestId), request))],
   ]);
   for (const path of REFLECTION_PATHS) builtins.set(path, reflection(pipeline, opts, indexOf));
@@ -165,7 +164,7 @@ export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (s
         return decodeBinary(route.method.input, unframe(await readBody(stream, opts.readMaxBytes)));
       })
       .then((served) =>
-        served.ok ? answer(stream, served.call.requestId, toBinary(served.route.method.output, create(served.route.method.output, served.output)), served.call.revision) : refuse(stream, served.call.requestId, served.outcome),
+        served.ok ? answer(stream, served.call.requestId, frameMessage(served.route.method.output, served.output), served.call.revision) : refuse(stream, served.call.requestId, served.outcome),
       )
       .catch((err: unknown) => opts.log.error("grpc: answer not sent", err));
   };
