@@ -35,9 +35,8 @@ import {
   replicaLayout,
   type ChainLayout,
   canonicalJson,
-  encodeGroupBlock,
   encodeHead,
-  groupMac,
+  sealGroup,
   GENESIS_MAC,
   loadOrCreateAuditKey,
   storedLines,
@@ -518,8 +517,9 @@ export class AuditLog {
         if (p.resolve) done.push([p.resolve, record]);
       }
       // The whole group is one record with one MAC (chain.ts, format 2): one store operation and one HMAC per batch, not per event.
-      mac = groupMac(this.key, mac, body);
-      ops.push({ type: "put", key: blockKey(this.layout, first), value: encodeGroupBlock(mac.toString("hex"), body) });
+      const sealed = sealGroup(this.key, mac, body);
+      mac = sealed.mac;
+      ops.push({ type: "put", key: blockKey(this.layout, first), value: sealed.block });
       headBytes = encodeHead({ seq, mac: mac.toString("hex") });
       ops.push({ type: "put", key: this.layout.headKey, value: headBytes });
       if (this.guardHead) guards.push({ key: this.layout.headKey, value: this.headBytes });

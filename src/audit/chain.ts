@@ -173,9 +173,20 @@ export function groupMac(key: KeyObject, prev: Uint8Array, body: string): Buffer
   return createHmac("sha256", key).update(prev).update(GROUP_DOMAIN, "utf8").update(body, "utf8").digest();
 }
 
-/** A format 2 block record: its header line, then the body. */
-export function encodeGroupBlock(macHex: string, body: string): Uint8Array {
-  return Buffer.from(`{"v":2,"mac":"${macHex}"}\n${body}`, "utf8");
+const GROUP_HEADER_BYTES = '{"v":2,"mac":"'.length + 64 + '"}\n'.length;
+
+/**
+ * A group commit's MAC and its format 2 block record (its header line, then
+ * the body) together, the body encoded to UTF-8
+ * once: straight into the block behind its fixed-length header line, and the
+ * MAC taken over those bytes (the same MAC as groupMac over the string).
+ */
+export function sealGroup(key: KeyObject, prev: Uint8Array, body: string): { mac: Buffer; block: Buffer } {
+  const block = Buffer.allocUnsafe(GROUP_HEADER_BYTES + Buffer.byteLength(body, "utf8"));
+  block.write(body, GROUP_HEADER_BYTES, "utf8");
+  const mac = createHmac("sha256", key).update(prev).update(GROUP_DOMAIN, "utf8").update(block.subarray(GROUP_HEADER_BYTES)).digest();
+  block.write(`{"v":2,"mac":"${mac.toString("hex")}"}\n`, 0, "latin1");
+  return { mac, block };
 }
 
 export function canonicalJson(record: ChainedRecord): string {

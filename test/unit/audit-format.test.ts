@@ -4,12 +4,13 @@
  * is continued in format 2 (one MAC per group commit); tamper cases that
  * only format 2 makes possible are caught.
  */
+import { createSecretKey } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog, loadAuditKey, verifyChain, type AuditEvent } from "../../src/audit/index.js";
-import { parseBlockRecord } from "../../src/audit/chain.js";
+import { groupMac, parseBlockRecord, sealGroup } from "../../src/audit/chain.js";
 import { createRootKey, type RootKey } from "../../src/crypto/seal.js";
 import { randomBytes } from "../../src/crypto/random.js";
 import { keyspace } from "../../src/store/keyspace.js";
@@ -148,5 +149,18 @@ describe("format 1 (one MAC per event) and format 2 (one MAC per group commit)",
     await put(7, `{"v":2,"mac":"${b.mac}","n":6}\n${b.body}`);
     expect((await check()).failure).toMatchObject({ seq: 7, reason: "unreadable" });
     await restore();
+  });
+});
+
+describe("sealGroup", () => {
+  it("writes the block a reader parses, its MAC the one groupMac takes over the body as a string", () => {
+    const key = createSecretKey(randomBytes(32));
+    const prev = randomBytes(32);
+    const body = ['{"seq":1,"principalName":"é€😀"}', '{"seq":2,"principalName":"\\u0000"}'].join("\n");
+    const { mac, block } = sealGroup(key, prev, body);
+    expect(mac.equals(groupMac(key, prev, body))).toBe(true);
+    expect(block.toString("utf8")).toBe(`{"v":2,"mac":"${mac.toString("hex")}"}\n${body}`);
+    expect(parseBlockRecord(block)).toMatchObject({ format: 2, mac: mac.toString("hex") });
+    expect(sealGroup(key, randomBytes(32), body).mac.equals(mac)).toBe(false);
   });
 });
