@@ -1,33 +1,64 @@
 /**
  * Unsealed key material, cached. A version's material never changes once
- * written, so an entry stays valid until its key is purged (evict). Bounded:
- * the least recently used entry goes first.
+ * written, so an entry stays valid until its key is purged (evict). Bounded
+ * by versions held: when full, a key not used since the last sweep goes
+ * first (second chance, an approximation of least recently used in which a
+ * hit writes one flag and moves nothing).
  */
+interface CachedKey<T> {
+  versions: Map<number, T>;
+  used: boolean;
+}
+
 export class MaterialCache<T> {
-  private readonly entries = new Map<string, T>();
+  private readonly keys = new Map<string, CachedKey<T>>();
+  private held = 0;
 
   constructor(private readonly capacity = 10_000) {}
 
   get(keyId: string, version: number): T | undefined {
-    const id = `${keyId}/${version}`;
-    const hit = this.entries.get(id);
-    if (hit) {
-      this.entries.delete(id);
-      this.entries.set(id, hit);
-    }
+    const key = this.keys.get(keyId);
+    if (!key) return undefined;
+    const hit = key.versions.get(version);
+    if (hit !== undefined) key.used = true;
     return hit;
   }
 
   set(keyId: string, version: number, value: T): void {
-    this.entries.set(`${keyId}/${version}`, value);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    let key = this.keys.get(keyId);
+    if (!key) {
+      key = { versions: new Map(), used: false };
+      this.keys.set(keyId, key);
+    }
+    if (!key.versions.has(version)) this.held++;
+    key.versions.set(version, value);
+    while (this.held > this.capacity && this.evictOne(keyId)) {
+      // until within capacity, or only the key just written is left
     }
   }
 
   /** Drops every version of a key. */
   evict(keyId: string): void {
-    for (const id of this.entries.keys()) if (id.startsWith(`${keyId}/`)) this.entries.delete(id);
+    const key = this.keys.get(keyId);
+    if (!key) return;
+    this.held -= key.versions.size;
+    this.keys.delete(keyId);
+  }
+
+  /** Drops the oldest key not used since it was last passed over (never `keep`); false when none is left to drop. */
+  private evictOne(keep: string): boolean {
+    for (const [id, key] of this.keys) {
+      if (id === keep) continue;
+      if (key.used) {
+        // Second chance: to the back of the queue, its flag cleared.
+        key.used = false;
+        this.keys.delete(id);
+        this.keys.set(id, key);
+        continue;
+      }
+      this.evict(id);
+      return true;
+    }
+    return false;
   }
 }
