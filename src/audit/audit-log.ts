@@ -74,6 +74,8 @@ const WITNESS_MS = 10_000;
 
 /** Events per store batch: bounds one write's size and the latency of the events behind it. */
 const MAX_BATCH_EVENTS = 512;
+/** A group of unsynced events smaller than this waits one event-loop turn for more (drain). */
+const LINGER_BELOW = 64;
 /** Bytes an event line may take in the block, for sizing groups (the line itself is built later): fields plus its key ids. */
 const EVENT_BYTES = 512;
 const KEY_ID_BYTES = 48;
@@ -403,6 +405,9 @@ export class AuditLog {
     // Let appends made in the same tick join the first batch.
     await Promise.resolve();
     while (this.queue.length > 0) {
+      // Events nobody waits for (calls that changed nothing) wait one turn of the event loop for
+      // more to join them: each store batch costs the same whatever its size.
+      if (this.queue.length < LINGER_BELOW && !this.queue.some((p) => p.durable)) await new Promise<void>((resolve) => setImmediate(resolve));
       const n = this.groupSize();
       let items: Pending[];
       if (n === this.queue.length) {
