@@ -82,7 +82,7 @@ import { createGrpcHandler, isGrpcRequest } from "./transport/grpc/grpc.js";
 import { ServingState } from "./transport/grpc/health.js";
 import { createGrpcWebHandler, isGrpcWebRequest } from "./transport/grpc/grpc-web.js";
 import type { HttpRequest } from "./transport/http/body.js";
-import { startListeners, type Listeners, type NodeHandler, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
+import { startListeners, type Listeners, type NodeHandler, type StreamDeadlines, type StreamHandler, type TlsMaterial } from "./transport/http/listen.js";
 import type { HttpResponse } from "./transport/http/response.js";
 import { trustActions, unsealActions, type UnsealDeps } from "./trust/actions/index.js";
 import { registerBuiltinSealedRecords } from "./sealed-record-kinds.js";
@@ -333,7 +333,7 @@ function health(res: HttpResponse, serving: ServingState): void {
 }
 
 interface Handlers {
-  grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+  grpc: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, deadlines: StreamDeadlines) => void;
   rpc: NodeHandler;
   gateway: (req: IncomingMessage, res: ServerResponse) => void;
   serving: ServingState;
@@ -354,9 +354,9 @@ function createHandlers(pipeline: CallPipeline, config: Config, options: StartOp
  * sealed service swaps in the full set once it is unsealed, without closing a connection.
  */
 async function startTransports(current: () => Handlers, config: Config): Promise<Listeners> {
-  const grpcStreams: StreamHandler = (stream, headers) => {
+  const grpcStreams: StreamHandler = (stream, headers, deadlines) => {
     if (!isGrpcRequest(headers)) return false;
-    current().grpc(stream, headers);
+    current().grpc(stream, headers, deadlines);
     return true;
   };
   const rpc: NodeHandler = (req, res) => current().rpc(req, res);

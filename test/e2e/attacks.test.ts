@@ -132,14 +132,33 @@ describe("resources (findings 1 and 2)", () => {
   it("cancels a stream whose body never finishes, and keeps serving others", async () => {
     const s = await session();
     const stream = s.request({ ":method": "POST", ":path": "/kms.v1.KeyManagementService/GetRegions", "content-type": "application/grpc", authorization: `Bearer ${ts.token}` });
+    const started = performance.now();
     stream.write(Buffer.from([0, 0, 0, 0, 10]));
     const ended = await new Promise<string>((resolve) => {
       stream.on("data", () => undefined);
       stream.once("close", () => resolve(`closed ${stream.rstCode}`));
     });
-    expect(ended).toMatch(/closed/);
+    // Cancelled (NGHTTP2_CANCEL) once KMS_REQUEST_TIMEOUT_MS (1500) has passed, not before.
+    expect(ended).toBe(`closed ${http2.constants.NGHTTP2_CANCEL}`);
+    expect(performance.now() - started).toBeGreaterThan(1400);
     s.close();
     expect((await tencentKms(ts.httpUrl, ts.secretId, ts.secretKey).GetRegions()).Regions).toEqual(["ap-guangzhou"]);
+  });
+
+  it("cancels a call whose body trickles in a byte at a time: the request timeout counts from its headers, not from its last byte", async () => {
+    const s = await session();
+    const stream = s.request({ ":method": "POST", ":path": "/kms.v1.KeyManagementService/GetRegions", "content-type": "application/grpc", authorization: `Bearer ${ts.token}` });
+    const started = performance.now();
+    stream.write(Buffer.from([0, 0, 0, 0, 10]));
+    const drip = setInterval(() => stream.closed || stream.write(Buffer.from([0x0a])), 300);
+    const ended = await new Promise<string>((resolve) => {
+      stream.on("data", () => undefined);
+      stream.once("close", () => resolve(`closed ${stream.rstCode}`));
+    });
+    clearInterval(drip);
+    expect(ended).toBe(`closed ${http2.constants.NGHTTP2_CANCEL}`);
+    expect(performance.now() - started).toBeLessThan(3000);
+    s.close();
   });
 });
 

@@ -17,6 +17,7 @@ import type { CallPipeline } from "../../pipeline/pipeline.js";
 import { outcomeOf, type Outcome } from "../../pipeline/outcome.js";
 import { newRequestId } from "../../crypto/random.js";
 import { ERROR_CODE_HEADER, MIN_REVISION_HEADER, REGION_HEADER, REQUEST_ID_HEADER, revisionHeader } from "../http/headers.js";
+import type { StreamDeadlines } from "../http/listen.js";
 import { credentialsOf, peerOf } from "../http/peer.js";
 import { errorTrailers, frame, frameMessage, unframe } from "./framing.js";
 import { checkHealth, HEALTH_PATHS, listHealth, watchHealth, type ServingState } from "./health.js";
@@ -44,7 +45,8 @@ const BUILTIN_READ_MAX_BYTES = 16 * 1024;
 /** A stream the client reset mid-call takes no answer; respond() on it would throw, and nothing may throw from here. */
 const gone = (stream: ServerHttp2Stream) => stream.destroyed || stream.closed;
 
-function answer(stream: ServerHttp2Stream, requestId: string, framed: Buffer, revision?: bigint): void {
+function answer(stream: ServerHttp2Stream, deadlines: StreamDeadlines, requestId: string, framed: Buffer, revision?: bigint): void {
+  deadlines.answered(stream);
   if (gone(stream)) return;
   stream.respond({ ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId, ...revisionHeader(revision) }, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
@@ -52,7 +54,8 @@ function answer(stream: ServerHttp2Stream, requestId: string, framed: Buffer, re
 }
 
 /** Trailers-only response: the status in the one HEADERS frame that ends the stream. */
-function refuse(stream: ServerHttp2Stream, requestId: string, outcome: Outcome): void {
+function refuse(stream: ServerHttp2Stream, deadlines: StreamDeadlines, requestId: string, outcome: Outcome): void {
+  deadlines.answered(stream);
   stream.resume(); // drain what the client still sends
   if (gone(stream)) return;
   const headers = { ":status": 200, "content-type": "application/grpc", [REQUEST_ID_HEADER]: requestId, ...errorTrailers(outcome, requestId, ERROR_CODE_HEADER) };
@@ -85,15 +88,15 @@ function readBody(stream: ServerHttp2Stream, max: number): Promise<Buffer> {
 }
 
 /** A built-in service's method, served on the stream itself, outside the call pipeline. */
-type Builtin = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+type Builtin = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, deadlines: StreamDeadlines) => void;
 
 /** One request message, then `run` on it; any failure answers with its status. */
-function unary(opts: GrpcOptions, run: (stream: ServerHttp2Stream, request: Uint8Array, requestId: string) => void): Builtin {
-  return (stream) => {
+function unary(opts: GrpcOptions, run: (stream: ServerHttp2Stream, deadlines: StreamDeadlines, request: Uint8Array, requestId: string) => void): Builtin {
+  return (stream, _headers, deadlines) => {
     const requestId = newRequestId();
     readBody(stream, BUILTIN_READ_MAX_BYTES)
-      .then((body) => run(stream, unframe(body), requestId))
-      .catch((err: unknown) => refuse(stream, requestId, outcomeOf(err, requestId, opts.log)));
+      .then((body) => run(stream, deadlines, unframe(body), requestId))
+      .catch((err: unknown) => refuse(stream, deadlines, requestId, outcomeOf(err, requestId, opts.log)));
   };
 }
 
@@ -103,10 +106,11 @@ function unary(opts: GrpcOptions, run: (stream: ServerHttp2Stream, request: Uint
  * in order; the stream ends OK when the client half-closes.
  */
 function reflection(pipeline: CallPipeline, opts: GrpcOptions, index: () => DescriptorIndex): Builtin {
-  return (stream, headers) => {
+  return (stream, headers, deadlines) => {
     const peer = peerOf(stream.session?.socket);
     const admitted = pipeline.authenticate("grpc", peer.source, "reflection:ServerReflectionInfo", () => credentialsOf(headers.authorization, peer));
-    if (!admitted.ok) return refuse(stream, admitted.requestId, admitted.outcome);
+    if (!admitted.ok) return refuse(stream, deadlines, admitted.requestId, admitted.outcome);
+    deadlines.untilIdle(stream);
     const out = new ServerStream(stream, admitted.requestId);
     const fail = (err: unknown) => out.fail(outcomeOf(err, admitted.requestId, opts.log));
     const encoding = headers["grpc-encoding"];
@@ -133,23 +137,29 @@ function createBuiltins(pipeline: CallPipeline, opts: GrpcOptions): Map<string, 
   let index: DescriptorIndex | undefined;
   const indexOf = () => (index ??= new DescriptorIndex([...new Set(pipeline.routes.all().map((r) => r.method.parent)), ...BUILTIN_SERVICES]));
   const builtins = new Map<string, Builtin>([
-    [HEALTH_PATHS.check, unary(opts, (stream, request, requestId) => answer(stream, requestId, frame(checkHealth(serving, request))))],
-    [HEALTH_PATHS.list, unary(opts, (stream, request, requestId) => answer(stream, requestId, frame(listHealth(serving, request))))],
-    [HEALTH_PATHS.watch, unary(opts, (stream, request, requestId) => watchHealth(serving, stream, new ServerStream(stream, requestId), request))],
+    [HEALTH_PATHS.check, unary(opts, (stream, deadlines, request, requestId) => answer(stream, deadlines, requestId, frame(checkHealth(serving, request))))],
+    [HEALTH_PATHS.list, unary(opts, (stream, deadlines, request, requestId) => answer(stream, deadlines, requestId, frame(listHealth(serving, request))))],
+    [
+      HEALTH_PATHS.watch,
+      unary(opts, (stream, deadlines, request, requestId) => {
+        deadlines.untilIdle(stream);
+        watchHealth(serving, stream, new ServerStream(stream, requestId), request);
+      }),
+    ],
   ]);
   for (const path of REFLECTION_PATHS) builtins.set(path, reflection(pipeline, opts, indexOf));
   return builtins;
 }
 
-export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void {
+export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, deadlines: StreamDeadlines) => void {
   const builtins = createBuiltins(pipeline, opts);
-  return (stream, headers) => {
+  return (stream, headers, deadlines) => {
     stream.on("error", () => undefined); // a client that goes away mid-answer is not our error
     const url = headers[":path"] ?? "";
     const query = url.indexOf("?");
     const path = query < 0 ? url : url.slice(0, query);
     const builtin = builtins.get(path);
-    if (builtin) return builtin(stream, headers);
+    if (builtin) return builtin(stream, headers, deadlines);
     const peer = peerOf(stream.session?.socket);
     pipeline
       .serve("grpc", peer.source, async (call) => {
@@ -164,7 +174,7 @@ export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (s
         return decodeBinary(route.method.input, unframe(await readBody(stream, opts.readMaxBytes)));
       })
       .then((served) =>
-        served.ok ? answer(stream, served.call.requestId, frameMessage(served.route.method.output, served.output), served.call.revision) : refuse(stream, served.call.requestId, served.outcome),
+        served.ok ? answer(stream, deadlines, served.call.requestId, frameMessage(served.route.method.output, served.output), served.call.revision) : refuse(stream, deadlines, served.call.requestId, served.outcome),
       )
       .catch((err: unknown) => opts.log.error("grpc: answer not sent", err));
   };

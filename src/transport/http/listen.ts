@@ -10,12 +10,78 @@ import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
 import type { AddressInfo, Server, Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { ListenAddress, ListenerLimits } from "../../config.js";
 
 export type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
-/** Takes an HTTP/2 stream before the compat layer sees it; returns false to hand it on to the NodeHandler. */
-export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+/**
+ * Takes an HTTP/2 stream before the compat layer sees it; returns false to
+ * hand it on to the NodeHandler. A stream it takes is timed by `deadlines`
+ * from its arrival: the handler tells them when it answered it, or that the
+ * stream is long-lived.
+ */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, deadlines: StreamDeadlines) => boolean;
+
+/** How a StreamHandler's streams are timed. */
+export interface StreamDeadlines {
+  /** The stream is answered (or gone): no longer timed. */
+  answered(stream: http2.ServerHttp2Stream): void;
+  /** A long-lived stream (server streaming): from now on cancelled after the request timeout without traffic, as compat streams are. */
+  untilIdle(stream: http2.ServerHttp2Stream): void;
+}
+
+/**
+ * The streams a StreamHandler has not answered yet, oldest first: one that is
+ * still unanswered the request timeout after it arrived is cancelled by a
+ * sweep. A timer per stream (stream.setTimeout) is re-armed on every read and
+ * write; this is a map entry added and deleted once per call.
+ */
+class UnansweredStreams implements StreamDeadlines {
+  private readonly arrivals = new Map<http2.ServerHttp2Stream, number>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly timeoutMs: number) {
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  track(stream: http2.ServerHttp2Stream): void {
+    this.arrivals.set(stream, performance.now());
+  }
+
+  answered(stream: http2.ServerHttp2Stream): void {
+    this.arrivals.delete(stream);
+  }
+
+  untilIdle(stream: http2.ServerHttp2Stream): void {
+    this.arrivals.delete(stream);
+    cancelWhenIdle(stream, this.timeoutMs);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    // In arrival order: the first stream younger than the timeout ends the sweep.
+    for (const [stream, arrived] of this.arrivals) {
+      if (stream.closed || stream.destroyed) this.arrivals.delete(stream);
+      else if (now - arrived < this.timeoutMs) break;
+      else {
+        this.arrivals.delete(stream);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+    this.arrivals.clear();
+  }
+}
+
+/** Node's own stream timeout: re-armed by traffic, so it cancels a stream that went quiet. */
+function cancelWhenIdle(stream: http2.ServerHttp2Stream, timeoutMs: number): void {
+  stream.setTimeout(timeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+}
 
 /** PEM material for TLS; with `ca`, clients may present certificates it issued (and `crl` revokes some of them). */
 export interface TlsMaterial {
@@ -65,13 +131,17 @@ function closed(server: Server): Promise<void> {
  * takes are never wrapped. Fails the start if that listener is not where it
  * was (a Node change), rather than serving streams twice.
  */
-function takeStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, first: StreamHandler): void {
+function takeStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, first: StreamHandler, deadlines: UnansweredStreams, timeoutMs: number): void {
   const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
   if (compat.length !== 1) throw new Error(`node:http2 has ${compat.length} stream listeners where its compat layer should be one`);
   const toCompat = compat[0] as (...args: unknown[]) => void;
   server.removeAllListeners("stream");
   server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
-    if (!first(stream, headers)) toCompat.call(server, stream, headers, ...rest);
+    deadlines.track(stream);
+    if (first(stream, headers, deadlines)) return;
+    deadlines.answered(stream);
+    cancelWhenIdle(stream, timeoutMs);
+    toCompat.call(server, stream, headers, ...rest);
   });
 }
 
@@ -103,9 +173,8 @@ function createH1(handler: NodeHandler, options: ListenOptions): http.Server {
  */
 export async function startListeners(h2Streams: StreamHandler, h2Handler: NodeHandler, h1Handler: NodeHandler, options: ListenOptions): Promise<Listeners> {
   const h2 = createH2(h2Handler, options);
-  takeStreamsFirst(h2, h2Streams);
-  // After takeStreamsFirst, which expects the compat layer's listener alone.
-  h2.on("stream", (stream: http2.ServerHttp2Stream) => stream.setTimeout(options.limits.requestTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL)));
+  const deadlines = new UnansweredStreams(options.limits.requestTimeoutMs);
+  takeStreamsFirst(h2, h2Streams, deadlines, options.limits.requestTimeoutMs);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
@@ -127,6 +196,7 @@ export async function startListeners(h2Streams: StreamHandler, h2Handler: NodeHa
     httpBound = await listenOn(h1, options.httpAddr);
   } catch (err) {
     await closed(h2);
+    deadlines.stop();
     throw err;
   }
   return {
@@ -142,6 +212,7 @@ export async function startListeners(h2Streams: StreamHandler, h2Handler: NodeHa
       }, graceMs);
       await done;
       clearTimeout(timer);
+      deadlines.stop();
     },
   };
 }
