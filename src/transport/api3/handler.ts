@@ -21,7 +21,7 @@ import { MIN_REVISION_HEADER, revisionHeader } from "../http/headers.js";
 import { CONTENT_TYPE, errorBody, successBody } from "./envelope.js";
 import { parseQuery, unflatten, type ParamTree } from "./params.js";
 import { SignatureLedger } from "./replay.js";
-import { parseTc3Authorization, SignatureError, stripPort, UNSIGNED_PAYLOAD, verifyTc3, verifyV1 } from "./tc3-signature.js";
+import { parseTc3Authorization, SignatureError, stripPort, UNSIGNED_PAYLOAD, verifyTc3, verifyV1, type Tc3Authorization } from "./tc3-signature.js";
 import { fromApi, toApi, type InputSource, type JsonValue } from "./translate.js";
 
 export interface GatewayOptions {
@@ -98,7 +98,7 @@ function signature(check: (secretKeyOf: (secretId: string) => string | undefined
  * open to rewriting), and the body signed unless the operator allows
  * UNSIGNED-PAYLOAD.
  */
-function tc3Policy(headers: Record<string, string>, opts: GatewayOptions): { signature: string; service: string } {
+function tc3Policy(headers: Record<string, string>, opts: GatewayOptions): Tc3Authorization {
   let auth;
   try {
     auth = parseTc3Authorization(headers.authorization ?? "");
@@ -109,7 +109,7 @@ function tc3Policy(headers: Record<string, string>, opts: GatewayOptions): { sig
     throw new KmsError("AuthFailure.InvalidAuthorization", "SignedHeaders must include content-type and host");
   if (!opts.allowUnsignedPayload && headers["x-tc-content-sha256"]?.trim() === UNSIGNED_PAYLOAD)
     throw new KmsError("AuthFailure.SignatureFailure", "UNSIGNED-PAYLOAD is not accepted by this service: sign the body");
-  return { signature: auth.signature, service: auth.service };
+  return auth;
 }
 
 /**
@@ -140,7 +140,7 @@ function parseRequest(req: HttpRequest, body: Buffer, now: number, opts: Gateway
     const auth = tc3Policy(headers, opts);
     const form = method === "GET" ? rawQuery : type === "application/x-www-form-urlencoded" ? body.toString("utf8") : undefined;
     return {
-      credentials: signature((secretKeyOf) => verifyTc3({ method, rawQuery, headers, body }, secretKeyOf, now).secretId),
+      credentials: signature((secretKeyOf) => verifyTc3({ method, rawQuery, headers, body }, secretKeyOf, now, auth).secretId),
       signature: auth.signature,
       service: auth.service,
       token: Boolean(headers["x-tc-token"]),

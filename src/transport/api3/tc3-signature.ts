@@ -299,12 +299,13 @@ export interface VerifiedCaller {
 /**
  * Verifies a TC3-HMAC-SHA256 request: header shape, timestamp window, credential
  * date, SecretId, then the signature with the Host as received and without its port.
+ * `parsed`: the Authorization header as the caller already parsed it (parseTc3Authorization of the same header).
  * @throws SignatureError of the first failing check
  */
-export function verifyTc3(request: Tc3Request, lookupSecretKey: SecretKeyLookup, nowSeconds: number): VerifiedCaller {
+export function verifyTc3(request: Tc3Request, lookupSecretKey: SecretKeyLookup, nowSeconds: number, parsed?: Tc3Authorization): VerifiedCaller {
   const header = own(request.headers, "authorization");
   if (header === undefined) throw invalidAuthorization("Authorization header is missing");
-  const auth = parseTc3Authorization(header);
+  const auth = parsed ?? parseTc3Authorization(header);
 
   const timestampText = own(request.headers, "x-tc-timestamp");
   const timestamp = parseTimestamp(timestampText, "X-TC-Timestamp");
