@@ -9,6 +9,7 @@
  *   AB_BUILDS=dist/a,dist npx tsx bench/ab.ts                  two builds (copy an older dist/ to dist/a)
  *   AB_SCENARIOS=encrypt-32,decrypt-32,gdk AB_ROUNDS=5 AB_PROTOCOL=api3 ...
  *   AB_PROFILE=1                                               --cpu-prof each build (profiles in bench/results/)
+ *   AB_NODE_ARGS_1="--max-semi-space-size=64"                  node flags for the second build only (a V8 setting's A/B: name one build twice)
  *
  * Shape from bench/config.ts (BENCH_DURATION, BENCH_WARMUP, BENCH_CONCURRENCY, BENCH_CONNECTIONS).
  */
@@ -56,6 +57,7 @@ interface Server {
 
 function startBuild(dir: string, i: number): Promise<Started> {
   const nodeArgs = profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, dir.replace(/\W/g, "_"))}`] : [];
+  nodeArgs.push(...(process.env[`AB_NODE_ARGS_${i}`]?.split(" ").filter(Boolean) ?? []));
   return startProcess(
     resolve(dir, "main.js"), // the caller's dist/, wherever this file lives
     {
