@@ -14,20 +14,22 @@ import type { Outcome } from "../../pipeline/outcome.js";
 /** Flag bit of a gRPC-Web frame that carries trailers instead of a message. */
 export const TRAILER_FLAG = 0x80;
 
+/** Fills in the 5-byte prefix of a frame whose message follows it to the end of `out`. */
+function withPrefix(out: Buffer, flags: number): Buffer {
+  out[0] = flags;
+  out.writeUInt32BE(out.length - 5, 1);
+  return out;
+}
+
 export function frame(payload: Uint8Array, flags = 0): Buffer {
   const out = Buffer.allocUnsafe(5 + payload.length);
-  out[0] = flags;
-  out.writeUInt32BE(payload.length, 1);
   out.set(payload, 5);
-  return out;
+  return withPrefix(out, flags);
 }
 
 /** One message frame holding `init` encoded as `schema`, written in place (no copy of the message). */
 export function frameMessage<S extends DescMessage>(schema: S, init: MessageInitShape<S>): Buffer {
-  const out = encodeWithHeadroom(schema, init, 5);
-  out[0] = 0;
-  out.writeUInt32BE(out.length - 5, 1);
-  return out;
+  return withPrefix(encodeWithHeadroom(schema, init, 5), 0);
 }
 
 /** The one message of a unary request body: exactly one uncompressed length-prefixed frame. */
