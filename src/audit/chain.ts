@@ -176,10 +176,10 @@ export function groupMac(key: KeyObject, prev: Uint8Array, body: string): Buffer
 const GROUP_HEADER_BYTES = '{"v":2,"mac":"'.length + 64 + '"}\n'.length;
 
 /**
- * A group commit's MAC and its format 2 block record (its header line, then
- * the body) together, the body encoded to UTF-8
- * once: straight into the block behind its fixed-length header line, and the
- * MAC taken over those bytes (the same MAC as groupMac over the string).
+ * A group commit's MAC and its format 2 block record (header line, then the
+ * body) together. The body is encoded to UTF-8 once, straight into the block
+ * behind its fixed-length header line, and the MAC is taken over those bytes:
+ * the same MAC as groupMac over the string.
  */
 export function sealGroup(key: KeyObject, prev: Uint8Array, body: string): { mac: Buffer; block: Buffer } {
   const block = Buffer.allocUnsafe(GROUP_HEADER_BYTES + Buffer.byteLength(body, "utf8"));
