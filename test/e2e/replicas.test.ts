@@ -233,7 +233,7 @@ describe.skipIf(etcdSkip !== undefined)("replicas on one etcd", () => {
       return { code, out };
     };
     const verified = await cli(["verify"]);
-    expect(verified.code).toBe(0);
+    expect(verified.code, verified.out).toBe(0);
     const report = JSON.parse(verified.out) as { ok: boolean; chains: { chain: string; ok: boolean }[] };
     expect(report.ok).toBe(true);
     expect(report.chains.map((c) => c.chain)).toEqual(["r0", "r1"]);

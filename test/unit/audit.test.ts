@@ -374,6 +374,24 @@ describe("audit log tamper evidence", () => {
     expect(r.failure).toMatchObject({ seq: 4, reason: "head-mismatch" });
   });
 
+  it("offline, events a live process commits during the scan are not flagged: the head has moved past them", async () => {
+    const { store, log, root } = await freshLog(3);
+    // The verifier reads the head, then the live log commits two more events before the scan reaches them.
+    const get = store.get.bind(store);
+    let heads = 0;
+    store.get = async (key: string) => {
+      const value = await get(key);
+      if (key === keyspace.meta("audit-head") && heads++ === 0) {
+        await log.append(event(4));
+        await log.append(event(5));
+      }
+      return value;
+    };
+    const r = await verifyChain(store, await loadAuditKey(store, root));
+    expect(r).toMatchObject({ ok: true, checked: 5, headSeq: 5 });
+    expect(heads).toBeGreaterThan(1);
+  });
+
   it("another root key cannot open the audit key", async () => {
     const { store } = await freshLog(2);
     await expect(AuditLog.open(store, createRootKey(randomBytes(32)))).rejects.toThrow(/audit key/);
