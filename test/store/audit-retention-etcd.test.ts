@@ -50,6 +50,9 @@ describe.skipIf(etcdSkip !== undefined)("audit retention over etcd", () => {
     const a = await AuditLog.open(store, root, { chain: "a", witnessMs: 3_600_000, retention: policy });
     const b = await AuditLog.open(store, root, { chain: "b", witnessMs: 3_600_000, retention: policy });
     try {
+      // The witness each log writes as it opens, stored first: then every event below is a block of its own.
+      await a.witness();
+      await b.witness();
       for (let i = 0; i < 40; i++) await (i % 2 === 0 ? a : b).append(event(i));
       await a.witness();
       await b.witness();
