@@ -9,6 +9,7 @@
  * A probe beyond the brief: one flipped byte in a key *record* (plain JSON,
  * not sealed) — reported as a finding, not a failed check.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { editRecord, flipSealedByte } from "./lib/offline.js";
@@ -73,9 +74,16 @@ export async function corruptionScenario(mode: Mode): Promise<ScenarioResult> {
       // The caller gets a fixed message with its RequestId; the cause (the key and its failed integrity check) goes to the log only.
       const requestIdOf = (r: typeof d | typeof e | typeof g) => (r.ok ? undefined : /RequestId ([0-9a-f-]{36})/.exec(r.message)?.[1]);
       const running = server;
-      const logged = (id: string | undefined) => id !== undefined && new RegExp(`request ${id}: .*${victim.keyId}.*integrity check`).test(running.log());
-      const clear = (r: typeof d | typeof e | typeof g) => !r.ok && r.code === "InternalError" && !r.message.includes(victim.keyId) && logged(requestIdOf(r));
-      const ok = clear(d) && clear(e) && clear(g);
+      // The log is written asynchronously (pino to stderr through the thread pool): an answer can reach
+      // the client before its log line does, so the line is looked for until it comes, for up to 2 s.
+      const logged = async (id: string | undefined): Promise<boolean> => {
+        if (id === undefined) return false;
+        const line = new RegExp(`request ${id}: .*${victim.keyId}.*integrity check`);
+        for (const until = Date.now() + 2_000; !line.test(running.log()); await sleep(20)) if (Date.now() > until) return false;
+        return true;
+      };
+      const clear = async (r: typeof d | typeof e | typeof g) => !r.ok && r.code === "InternalError" && !r.message.includes(victim.keyId) && (await logged(requestIdOf(r)));
+      const ok = (await clear(d)) && (await clear(e)) && (await clear(g));
       if (ok) detected++;
       rec.check(
         "corrupted key answers InternalError with a RequestId, and the log names the key and its failed integrity check (Decrypt, Encrypt, GenerateDataKey)",
@@ -102,7 +110,7 @@ export async function corruptionScenario(mode: Mode): Promise<ScenarioResult> {
       rec.check("the process stays up", server.alive());
       // The damage is not "repaired" by a retry or a cache: still refused.
       const again = await outcome(c.decrypt({ ciphertextBlob: victim.blobs[1]!.blob, encryptionContext: victim.blobs[1]!.context }, CALL));
-      rec.check("corruption stays detected on later calls", clear(again), again.ok ? "decrypted!" : again.code);
+      rec.check("corruption stays detected on later calls", await clear(again), again.ok ? "decrypted!" : again.code);
       clients.close();
     }
 
