@@ -24,14 +24,11 @@ interface FlatField {
 const IMPLICIT = 2;
 const plans = new WeakMap<DescMessage, readonly FlatField[] | null>();
 
-function varintBytes(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
+/** A field's tag as the bytes written before each of its values. */
+function tagBytes(tag: number): Buffer {
+  const out = Buffer.alloc(varint32Size(tag));
+  writeVarint32(out, 0, tag);
+  return out;
 }
 
 function kindOf(f: DescField): FlatField["kind"] | undefined {
@@ -69,7 +66,7 @@ function planOf(schema: DescMessage): readonly FlatField[] | null {
       break;
     }
     const wire = kind === "string" || kind === "bytes" || kind === "strings" ? 2 : 0;
-    plan.push({ name: f.localName, tag: varintBytes(((f.number << 3) | wire) >>> 0), kind, explicit: f.fieldKind !== "list" && f.presence !== IMPLICIT });
+    plan.push({ name: f.localName, tag: tagBytes((f.number << 3) | wire), kind, explicit: f.fieldKind !== "list" && f.presence !== IMPLICIT });
   }
   plans.set(schema, plan);
   return plan;
@@ -97,6 +94,17 @@ function writeVarint32(out: Buffer, pos: number, n: number): number {
   }
   out[pos++] = n;
   return pos;
+}
+
+/** A length-delimited string: its UTF-8 length, then its bytes. */
+function stringSize(s: string): number {
+  const n = Buffer.byteLength(s, "utf8");
+  return varint32Size(n) + n;
+}
+
+function writeString(out: Buffer, pos: number, s: string): number {
+  pos = writeVarint32(out, pos, Buffer.byteLength(s, "utf8"));
+  return pos + out.write(s, pos, "utf8");
 }
 
 function writeVarint64(out: Buffer, pos: number, n: bigint): number {
@@ -129,10 +137,8 @@ function isZero(kind: FlatField["kind"], v: unknown): boolean {
 /** Bytes of one present value after its tag (with the tag again for each further list item). */
 function valueSize(field: FlatField, v: unknown): number {
   switch (field.kind) {
-    case "string": {
-      const n = Buffer.byteLength(v as string, "utf8");
-      return varint32Size(n) + n;
-    }
+    case "string":
+      return stringSize(v as string);
     case "bytes": {
       const n = (v as Uint8Array).length;
       return varint32Size(n) + n;
@@ -145,10 +151,7 @@ function valueSize(field: FlatField, v: unknown): number {
       return varint64Size(u64(v));
     case "strings": {
       let size = 0;
-      for (const s of v as readonly string[]) {
-        const n = Buffer.byteLength(s, "utf8");
-        size += varint32Size(n) + n;
-      }
+      for (const s of v as readonly string[]) size += stringSize(s);
       return size + field.tag.length * ((v as readonly string[]).length - 1);
     }
   }
@@ -156,11 +159,8 @@ function valueSize(field: FlatField, v: unknown): number {
 
 function writeValue(out: Buffer, pos: number, field: FlatField, v: unknown): number {
   switch (field.kind) {
-    case "string": {
-      const s = v as string;
-      pos = writeVarint32(out, pos, Buffer.byteLength(s, "utf8"));
-      return pos + out.write(s, pos, "utf8");
-    }
+    case "string":
+      return writeString(out, pos, v as string);
     case "bytes": {
       const b = v as Uint8Array;
       pos = writeVarint32(out, pos, b.length);
@@ -178,9 +178,7 @@ function writeValue(out: Buffer, pos: number, field: FlatField, v: unknown): num
       const list = v as readonly string[];
       for (let i = 0; i < list.length; i++) {
         if (i > 0) pos += field.tag.copy(out, pos);
-        const s = list[i] as string;
-        pos = writeVarint32(out, pos, Buffer.byteLength(s, "utf8"));
-        pos += out.write(s, pos, "utf8");
+        pos = writeString(out, pos, list[i] as string);
       }
       return pos;
     }
