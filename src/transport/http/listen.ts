@@ -131,7 +131,7 @@ function closed(server: Server): Promise<void> {
  * takes are never wrapped. Fails the start if that listener is not where it
  * was (a Node change), rather than serving streams twice.
  */
-function takeStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, first: StreamHandler, deadlines: UnansweredStreams, timeoutMs: number): void {
+function takeStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, first: StreamHandler, deadlines: UnansweredStreams): void {
   const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
   if (compat.length !== 1) throw new Error(`node:http2 has ${compat.length} stream listeners where its compat layer should be one`);
   const toCompat = compat[0] as (...args: unknown[]) => void;
@@ -139,8 +139,8 @@ function takeStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, f
   server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
     deadlines.track(stream);
     if (first(stream, headers, deadlines)) return;
-    deadlines.answered(stream);
-    cancelWhenIdle(stream, timeoutMs);
+    // The compat layer's streams keep Node's idle timeout.
+    deadlines.untilIdle(stream);
     toCompat.call(server, stream, headers, ...rest);
   });
 }
@@ -174,7 +174,7 @@ function createH1(handler: NodeHandler, options: ListenOptions): http.Server {
 export async function startListeners(h2Streams: StreamHandler, h2Handler: NodeHandler, h1Handler: NodeHandler, options: ListenOptions): Promise<Listeners> {
   const h2 = createH2(h2Handler, options);
   const deadlines = new UnansweredStreams(options.limits.requestTimeoutMs);
-  takeStreamsFirst(h2, h2Streams, deadlines, options.limits.requestTimeoutMs);
+  takeStreamsFirst(h2, h2Streams, deadlines);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
