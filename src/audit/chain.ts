@@ -168,9 +168,10 @@ export function chainMac(key: KeyObject, prev: Uint8Array, canonicalJson: string
 const GROUP_DOMAIN = "kms-audit-block\nv2\n";
 const GROUP_HEADER_START = '{"v":';
 
-/** Format 2: the one MAC of a group commit whose event lines, joined by "\n", are `body`. */
-export function groupMac(key: KeyObject, prev: Uint8Array, body: string): Buffer {
-  return createHmac("sha256", key).update(prev).update(GROUP_DOMAIN, "utf8").update(body, "utf8").digest();
+/** Format 2: the one MAC of a group commit whose event lines, joined by "\n", are `body` (the text, or its UTF-8 bytes). */
+export function groupMac(key: KeyObject, prev: Uint8Array, body: string | Uint8Array): Buffer {
+  const hmac = createHmac("sha256", key).update(prev).update(GROUP_DOMAIN, "utf8");
+  return (typeof body === "string" ? hmac.update(body, "utf8") : hmac.update(body)).digest();
 }
 
 const GROUP_HEADER_BYTES = '{"v":2,"mac":"'.length + 64 + '"}\n'.length;
@@ -184,7 +185,7 @@ const GROUP_HEADER_BYTES = '{"v":2,"mac":"'.length + 64 + '"}\n'.length;
 export function sealGroup(key: KeyObject, prev: Uint8Array, body: string): { mac: Buffer; block: Buffer } {
   const block = Buffer.allocUnsafe(GROUP_HEADER_BYTES + Buffer.byteLength(body, "utf8"));
   block.write(body, GROUP_HEADER_BYTES, "utf8");
-  const mac = createHmac("sha256", key).update(prev).update(GROUP_DOMAIN, "utf8").update(block.subarray(GROUP_HEADER_BYTES)).digest();
+  const mac = groupMac(key, prev, block.subarray(GROUP_HEADER_BYTES));
   block.write(`{"v":2,"mac":"${mac.toString("hex")}"}\n`, 0, "latin1");
   return { mac, block };
 }
