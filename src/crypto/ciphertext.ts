@@ -49,14 +49,23 @@ export function isUuid(id: string): boolean {
   return UUID_RE.test(id);
 }
 
-/** Writes a UUID's 16 bytes at `offset` (straight from its hex groups: no intermediate buffer on the Encrypt path). */
-function writeUuid(out: Buffer, id: string, offset: number): void {
-  if (!isUuid(id)) throw new Error(`ciphertext: key id ${id} is not a UUID`);
-  out.write(id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24), offset, 16, "hex");
+/** Key ids as the 16 bytes a blob carries, parsed once per id (ids are public; the set of keys in use is small). */
+const idBytesMemo = new Map<string, Buffer>();
+const ID_MEMO_MAX = 4096;
+
+function idBytes(id: string): Buffer {
+  let bytes = idBytesMemo.get(id);
+  if (bytes === undefined) {
+    if (!isUuid(id)) throw new Error(`ciphertext: key id ${id} is not a UUID`);
+    bytes = Buffer.from(id.replaceAll("-", ""), "hex");
+    if (idBytesMemo.size >= ID_MEMO_MAX) idBytesMemo.clear();
+    idBytesMemo.set(id, bytes);
+  }
+  return bytes;
 }
 
 function bytesToUuid(b: Uint8Array): string {
-  const h = Buffer.from(b).toString("hex");
+  const h = Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
@@ -68,25 +77,23 @@ export function decryptFailed(): KmsError {
   return new KmsError("FailedOperation.DecryptError", "decryption failed: the ciphertext or its encryption context does not match");
 }
 
-function encodeHeader(h: BlobHeader, iv: Uint8Array): Uint8Array {
+/** Writes the header at the start of `out`: everything but the IV, which the caller writes at IV_OFFSET. */
+function writeHeader(out: Buffer, h: BlobHeader): void {
   if (!Number.isInteger(h.keyVersion) || h.keyVersion < 1 || h.keyVersion > MAX_KEY_VERSION)
     throw new RangeError("ciphertext: key version out of range");
-  if (iv.length !== IV_LENGTH || h.algorithm.ivLength !== IV_LENGTH || h.algorithm.tagLength !== TAG_LENGTH)
+  if (h.algorithm.ivLength !== IV_LENGTH || h.algorithm.tagLength !== TAG_LENGTH)
     throw new RangeError("ciphertext: format v1 needs a 12-byte IV and a 16-byte tag");
-  const out = Buffer.alloc(HEADER_LENGTH);
   out[0] = BLOB_FORMAT_V1;
   out[1] = h.algorithm.blobId;
-  writeUuid(out, h.keyId, 2);
+  out.set(idBytes(h.keyId), 2);
   out.writeUInt32BE(h.keyVersion, 18);
-  out.set(iv, IV_OFFSET);
-  return out;
 }
 
 function aadOf(header: Uint8Array, context: Uint8Array): Uint8Array {
-  return Buffer.concat([header, context]);
+  return context.length === 0 ? header : Buffer.concat([header, context]);
 }
 
-/** Encrypts under one key version; the IV is drawn fresh here. */
+/** Encrypts under one key version; the IV is drawn fresh here. The blob is written into one buffer, header first. */
 export function encryptBlob(
   aead: Aead,
   h: BlobHeader,
@@ -94,16 +101,23 @@ export function encryptBlob(
   context: Uint8Array,
   random: (n: number) => Uint8Array,
 ): Uint8Array {
-  const header = encodeHeader(h, random(IV_LENGTH));
-  const sealed = aead.seal(header.subarray(IV_OFFSET), plaintext, aadOf(header, context));
-  return Buffer.concat([header, sealed]);
+  const iv = random(IV_LENGTH);
+  if (iv.length !== IV_LENGTH) throw new RangeError("ciphertext: format v1 needs a 12-byte IV");
+  const out = Buffer.allocUnsafe(HEADER_LENGTH + plaintext.length + TAG_LENGTH);
+  writeHeader(out, h);
+  out.set(iv, IV_OFFSET);
+  const header = out.subarray(0, HEADER_LENGTH);
+  const sealed = aead.seal(iv, plaintext, aadOf(header, context));
+  if (sealed.length !== plaintext.length + TAG_LENGTH) throw new RangeError("ciphertext: the AEAD returned an unexpected length");
+  out.set(sealed, HEADER_LENGTH);
+  return out;
 }
 
 /** Reads the header; checks lengths and ids before any crypto. */
 export function parseBlob(blob: Uint8Array): ParsedBlob {
   if (blob.length < HEADER_LENGTH + TAG_LENGTH || blob[0] !== BLOB_FORMAT_V1) throw invalidCiphertext();
   const algorithm = symmetricAlgorithmByBlobId(blob[1] as number);
-  const keyVersion = Buffer.from(blob.buffer, blob.byteOffset, blob.length).readUInt32BE(18);
+  const keyVersion = ((blob[18] as number) * 0x1000000 + (((blob[19] as number) << 16) | ((blob[20] as number) << 8) | (blob[21] as number)));
   if (!algorithm || keyVersion === 0) throw invalidCiphertext();
   return {
     algorithm,

@@ -1,5 +1,5 @@
 /** Blob format v1: layout, header binding, and one non-leaking error per failure class. */
-import { randomBytes } from "node:crypto";
+import { createDecipheriv, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { aes256Gcm } from "../../src/crypto/aes-256-gcm.js";
 import { decryptBlob, encryptBlob, parseBlob } from "../../src/crypto/ciphertext.js";
@@ -74,8 +74,25 @@ describe("ciphertext blob v1", () => {
     expect(sm[1]).toBe(2);
   });
 
+  it("without a context the AAD is the header alone, and the largest key version survives the trip", () => {
+    const key = randomBytes(32);
+    const other = "9b2f7c1e-0a4d-4e5f-8a6b-1c2d3e4f5a6b";
+    for (const id of [keyId, other, keyId]) {
+      const b = Buffer.from(encryptBlob(aes256Gcm.aead(key), { algorithm: aes256Gcm, keyId: id, keyVersion: 0xffffffff }, Buffer.from("plain"), new Uint8Array(0), randomBytes));
+      expect(b.subarray(2, 18).toString("hex")).toBe(id.replace(/-/g, ""));
+      expect(parseBlob(b)).toMatchObject({ keyId: id, keyVersion: 0xffffffff });
+      // What OpenSSL itself computes over the documented layout.
+      const d = createDecipheriv("aes-256-gcm", key, b.subarray(22, 34));
+      d.setAAD(b.subarray(0, 34));
+      d.setAuthTag(b.subarray(b.length - 16));
+      expect(Buffer.concat([d.update(b.subarray(34, b.length - 16)), d.final()]).toString()).toBe("plain");
+    }
+  });
+
   it("refuses to build a blob for a non-UUID key id or version out of range", () => {
     expect(() => encryptBlob(aead, { algorithm: aes256Gcm, keyId: "nope", keyVersion: 1 }, Buffer.from("x"), ctx, randomBytes)).toThrow();
     expect(() => encryptBlob(aead, { algorithm: aes256Gcm, keyId, keyVersion: 0 }, Buffer.from("x"), ctx, randomBytes)).toThrow(RangeError);
+    expect(() => encryptBlob(aead, { algorithm: aes256Gcm, keyId, keyVersion: 2 ** 32 }, Buffer.from("x"), ctx, randomBytes)).toThrow(RangeError);
+    expect(() => encryptBlob(aead, { algorithm: aes256Gcm, keyId: keyId.toUpperCase(), keyVersion: 1 }, Buffer.from("x"), ctx, randomBytes)).toThrow();
   });
 });
