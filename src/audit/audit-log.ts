@@ -34,8 +34,8 @@ import {
   LEGACY_LAYOUT,
   replicaLayout,
   type ChainLayout,
-  canonicalJson,
   encodeHead,
+  lineAfterSeq,
   sealGroup,
   GENESIS_MAC,
   loadOrCreateAuditKey,
@@ -76,9 +76,8 @@ const WITNESS_MS = 10_000;
 const MAX_BATCH_EVENTS = 512;
 /** A group of unsynced events smaller than this waits one event-loop turn for more (drain). */
 const LINGER_BELOW = 64;
-/** Bytes an event line may take in the block, for sizing groups (the line itself is built later): fields plus its key ids. */
-const EVENT_BYTES = 512;
-const KEY_ID_BYTES = 48;
+/** Bytes an event's line may take beyond its tail: the seq prefix and the newline. */
+const LINE_PREFIX_BYTES = 32;
 /** Records one query reads at most, matching or not, so a query never runs unbounded. */
 export const MAX_QUERY_SCAN = 100_000;
 /** Events one query returns at most. */
@@ -118,8 +117,10 @@ export interface AuditPage {
 }
 
 interface Pending {
-  /** Normalized, seq set when the batch is built. */
-  record: ChainedRecord;
+  /** The event's canonical line after its seq (chain.ts lineAfterSeq): all a group commit needs of it. */
+  tail: string;
+  /** The normalized event, kept only for an appender who waits for it (numbered when the batch is built). */
+  record?: ChainedRecord;
   durable: boolean;
   /** A state change written in the same batch as its event (commitWith). */
   change?: readonly BatchOp[];
@@ -300,15 +301,17 @@ export class AuditLog {
   }
 
   /** Normalizes the event and queues it for the next group commit; a closed log or a malformed event goes to `reject`. */
-  private queued(event: AuditEvent, pending: Omit<Pending, "record">): void {
+  private queued(event: AuditEvent, pending: Omit<Pending, "record" | "tail">): void {
     if (this.closed) return pending.reject(new KmsError("InternalError", "the audit log is closed"));
     let record: ChainedRecord;
+    let tail: string;
     try {
       record = normalizeEvent(event);
+      tail = lineAfterSeq(record);
     } catch (err) {
       return pending.reject(err);
     }
-    this.queue.push({ record, ...pending });
+    this.queue.push(pending.resolve ? { tail, record, ...pending } : { tail, ...pending });
     this.draining ??= this.drain();
   }
 
@@ -437,7 +440,8 @@ export class AuditLog {
     for (const p of this.queue) {
       if (n === MAX_BATCH_EVENTS) break;
       const more = (p.change?.length ?? 0) + (p.guards?.length ?? 0);
-      const size = (p.change ? batchBytes(p.change, p.guards) : 0) + EVENT_BYTES + KEY_ID_BYTES * p.record.keyIds.length;
+      // At most 3 UTF-8 bytes per UTF-16 unit of the line.
+      const size = (p.change ? batchBytes(p.change, p.guards) : 0) + LINE_PREFIX_BYTES + 3 * p.tail.length;
       if (n > 0 && (ops + more > maxOps || bytes + size > maxBytes / 2)) break;
       // A guard is checked before any op of the batch applies: one on a key an earlier change of the
       // group writes (or guards) would not see that change, so such a change waits for the next batch.
@@ -510,19 +514,20 @@ export class AuditLog {
     try {
       const ops: BatchOp[] = [];
       const guards: Guard[] = [];
-      let body = "";
+      const tails: string[] = [];
       const first = seq + 1;
       for (const p of items) {
         if (p.change) ops.push(...p.change);
         if (p.guards) guards.push(...p.guards);
         seq++;
-        const record = p.record;
-        record.seq = seq;
-        body += seq === first ? canonicalJson(record) : `\n${canonicalJson(record)}`;
-        if (p.resolve) done.push([p.resolve, record]);
+        tails.push(p.tail);
+        if (p.resolve && p.record) {
+          p.record.seq = seq;
+          done.push([p.resolve, p.record]);
+        }
       }
       // The whole group is one record with one MAC (chain.ts, format 2): one store operation and one HMAC per batch, not per event.
-      const sealed = sealGroup(this.key, mac, body);
+      const sealed = sealGroup(this.key, mac, first, tails);
       mac = sealed.mac;
       ops.push({ type: "put", key: blockKey(this.layout, first), value: sealed.block });
       headBytes = encodeHead({ seq, mac: mac.toString("hex") });

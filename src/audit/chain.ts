@@ -176,15 +176,44 @@ export function groupMac(key: KeyObject, prev: Uint8Array, body: string | Uint8A
 
 const GROUP_HEADER_BYTES = '{"v":2,"mac":"'.length + 64 + '"}\n'.length;
 
+/** What every canonical line starts with before the event's seq is known (ordered() puts seq first, 0 until numbered). */
+const UNNUMBERED_PREFIX = '{"seq":0,';
+
+/**
+ * An event's canonical line without its seq: `{"seq":<n>,` followed by this is
+ * canonicalJson of the record numbered n. Encoded when the event is queued,
+ * so what waits for the group commit is one flat string, not the event's
+ * objects (which would otherwise live long enough to be promoted).
+ */
+export function lineAfterSeq(record: ChainedRecord): string {
+  if (record.seq !== 0) throw new Error("audit: a line is encoded before its event is numbered");
+  const line = canonicalJson(record);
+  if (!line.startsWith(UNNUMBERED_PREFIX)) throw new Error("audit: the canonical line does not start with its seq");
+  return line.slice(UNNUMBERED_PREFIX.length);
+}
+
 /**
  * A group commit's MAC and its format 2 block record (header line, then the
- * body) together. The body is encoded to UTF-8 once, straight into the block
- * behind its fixed-length header line, and the MAC is taken over those bytes:
- * the same MAC as groupMac over the string.
+ * body) together. The body is the events' canonical lines, numbered from
+ * `firstSeq` and joined by "\n" (`tails` from lineAfterSeq), written straight
+ * into the block behind its fixed-length header line; the MAC is taken over
+ * those bytes: the same MAC as groupMac over the body as text.
  */
-export function sealGroup(key: KeyObject, prev: Uint8Array, body: string): { mac: Buffer; block: Buffer } {
-  const block = Buffer.allocUnsafe(GROUP_HEADER_BYTES + Buffer.byteLength(body, "utf8"));
-  block.write(body, GROUP_HEADER_BYTES, "utf8");
+export function sealGroup(key: KeyObject, prev: Uint8Array, firstSeq: number, tails: readonly string[]): { mac: Buffer; block: Buffer } {
+  const prefixes: string[] = [];
+  let size = GROUP_HEADER_BYTES + Math.max(0, tails.length - 1);
+  for (let i = 0; i < tails.length; i++) {
+    const prefix = `{"seq":${firstSeq + i},`;
+    prefixes.push(prefix);
+    size += prefix.length + Buffer.byteLength(tails[i] as string, "utf8");
+  }
+  const block = Buffer.allocUnsafe(size);
+  let at = GROUP_HEADER_BYTES;
+  for (let i = 0; i < tails.length; i++) {
+    if (i > 0) block[at++] = 0x0a;
+    at += block.write(prefixes[i] as string, at, "latin1");
+    at += block.write(tails[i] as string, at, "utf8");
+  }
   const mac = groupMac(key, prev, block.subarray(GROUP_HEADER_BYTES));
   block.write(`{"v":2,"mac":"${mac.toString("hex")}"}\n`, 0, "latin1");
   return { mac, block };

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog, loadAuditKey, verifyChain, type AuditEvent } from "../../src/audit/index.js";
-import { groupMac, parseBlockRecord, sealGroup } from "../../src/audit/chain.js";
+import { canonicalJson, groupMac, lineAfterSeq, parseBlockRecord, sealGroup } from "../../src/audit/chain.js";
+import { normalizeEvent } from "../../src/audit/event.js";
 import { createRootKey, type RootKey } from "../../src/crypto/seal.js";
 import { randomBytes } from "../../src/crypto/random.js";
 import { keyspace } from "../../src/store/keyspace.js";
@@ -153,14 +154,25 @@ describe("format 1 (one MAC per event) and format 2 (one MAC per group commit)",
 });
 
 describe("sealGroup", () => {
-  it("writes the block a reader parses, its MAC the one groupMac takes over the body as a string", () => {
+  const event = (principalName: string, i: number) =>
+    normalizeEvent({ time: 1_700_000_000_000 + i, principalUin: "1", principalName, credential: "c", source: "127.0.0.1", transport: "grpc", action: "kms:Encrypt", keyIds: [], result: "Success", requestId: `r${i}`, latencyMs: 0.5, account: "1" });
+
+  it("writes the block a reader parses, its MAC the one groupMac takes over the canonical lines as a string", () => {
     const key = createSecretKey(randomBytes(32));
     const prev = randomBytes(32);
-    const body = ['{"seq":1,"principalName":"é€😀"}', '{"seq":2,"principalName":"\\u0000"}'].join("\n");
-    const { mac, block } = sealGroup(key, prev, body);
+    const records = ["é€😀", "\u0000", "plain"].map(event);
+    const tails = records.map(lineAfterSeq);
+    // The lines as canonicalJson writes each record once numbered.
+    const body = records.map((r, i) => canonicalJson({ ...r, seq: 41 + i })).join("\n");
+    const { mac, block } = sealGroup(key, prev, 41, tails);
     expect(mac.equals(groupMac(key, prev, body))).toBe(true);
     expect(block.toString("utf8")).toBe(`{"v":2,"mac":"${mac.toString("hex")}"}\n${body}`);
     expect(parseBlockRecord(block)).toMatchObject({ format: 2, mac: mac.toString("hex") });
-    expect(sealGroup(key, randomBytes(32), body).mac.equals(mac)).toBe(false);
+    expect(sealGroup(key, randomBytes(32), 41, tails).mac.equals(mac)).toBe(false);
+    expect(sealGroup(key, prev, 42, tails).mac.equals(mac)).toBe(false);
+  });
+
+  it("refuses to encode a line for an event already numbered", () => {
+    expect(() => lineAfterSeq({ ...event("x", 1), seq: 3 })).toThrow();
   });
 });
