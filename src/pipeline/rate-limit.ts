@@ -7,7 +7,8 @@ interface Bucket {
 }
 
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  /** By caller, then action: no key string is built per call. */
+  private readonly buckets = new Map<string, Map<string, Bucket>>();
 
   /** @param rate requests per second per caller and action; 0 turns limiting off */
   constructor(
@@ -18,16 +19,14 @@ export class RateLimiter {
   /** Takes one token or throws RequestLimitExceeded. */
   take(caller: string, action: string): void {
     if (this.rate === 0) return;
-    const id = `${caller}\u0000${action}`;
     const t = this.now();
-    const b = this.buckets.get(id) ?? { tokens: this.rate, at: t };
+    let actions = this.buckets.get(caller);
+    if (!actions) this.buckets.set(caller, (actions = new Map()));
+    let b = actions.get(action);
+    if (!b) actions.set(action, (b = { tokens: this.rate, at: t }));
     b.tokens = Math.min(this.rate, b.tokens + ((t - b.at) / 1000) * this.rate);
     b.at = t;
-    if (b.tokens < 1) {
-      this.buckets.set(id, b);
-      throw new KmsError("RequestLimitExceeded", `${action} is limited to ${this.rate} requests per second per caller`);
-    }
+    if (b.tokens < 1) throw new KmsError("RequestLimitExceeded", `${action} is limited to ${this.rate} requests per second per caller`);
     b.tokens -= 1;
-    this.buckets.set(id, b);
   }
 }
