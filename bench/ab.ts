@@ -127,7 +127,10 @@ try {
         const m = await inWindow([server.process.pid], cfg.warmupS, () => h2load(target(s, server.port, false), shape(s), join(work, "kms")));
         add(`${id}|${server.name}`, m.result, m.window.cpuS[0] ?? NaN);
       }
-      log(`round ${r + 1}/${rounds} ${id} done`);
+      // Each round's figures, so a paired comparison (build against build in the same round) can be read off the log.
+      const last = (name: string) => results.get(`${id}|${name}`)?.at(-1);
+      const figures = ["echo", ...servers.map((s) => s.name)].map((name) => `${name} ${last(name)?.rps.toFixed(0)}/s ${last(name)?.usPerCall.toFixed(0)} µs`);
+      log(`round ${r + 1}/${rounds} ${id}: ${figures.join(", ")}`);
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
