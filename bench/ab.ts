@@ -94,7 +94,9 @@ try {
     const port = (protocol === "api3" ? p.ports["http"] : p.ports["h2c"]) ?? 0;
     const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${p.ports["h2c"]}`, interceptors: [auth] });
     const list = scenarios(await setup(transport, `ab${i}`), `ab${i}`).filter((s) => ids.includes(s.id));
-    servers.push({ name: dir, process: p, port, list });
+    // A build named twice (a V8 setting's A/B) is told apart by its node flags.
+    const flags = process.env[`AB_NODE_ARGS_${i}`]?.trim();
+    servers.push({ name: builds.indexOf(dir) === i ? dir : `${dir} [${flags || `#${i}`}]`, process: p, port, list });
     if (i === 0) {
       // The echo's canned answers: real answers of the first build, through a real client.
       for (const s of list) {
