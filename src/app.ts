@@ -43,7 +43,7 @@ import { runDataKeysDueWork } from "./datakeys/scheduler.js";
 import { SSM_API } from "./contract/ssm-api.js";
 import { WHITEBOX_API } from "./contract/whitebox-api.js";
 import { createWorkerPool, type AsymmetricEngine } from "./crypto/asymmetric/pool.js";
-import { randomBytes, randomNonce } from "./crypto/random.js";
+import { randomNonce, randomSecret } from "./crypto/random.js";
 import { actions } from "./keys/actions/index.js";
 import { batchActions } from "./keys/batch.js";
 import type { KmsDeps } from "./keys/deps.js";
@@ -184,7 +184,7 @@ async function openDomain(store: KvStore, auditStore: KvStore, asymmetric: Asymm
     privateKeys: new MaterialCache(),
     asymmetric,
     clock,
-    random: randomBytes,
+    random: randomSecret,
     nonce: randomNonce,
     settings: {
       defaultKeyType: config.defaultKeyType,

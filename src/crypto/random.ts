@@ -1,5 +1,5 @@
 /** Randomness and identifiers, from the operating system's CSPRNG. */
-import { randomBytes as osRandomBytes, randomInt, randomUUID } from "node:crypto";
+import { randomBytes as osRandomBytes, randomFillSync, randomInt, randomUUID } from "node:crypto";
 
 export function randomBytes(n: number): Uint8Array {
   return osRandomBytes(n);
@@ -14,8 +14,7 @@ let nonceOffset = 0;
  * Random bytes for public values (AEAD IVs): one CSPRNG call fills a fresh
  * 4 KiB pool for the next 341 IVs, where a call per IV cost about 5% of an
  * Encrypt's CPU (measured). Pools are never reused, so no two nonces share
- * bytes. Secrets (key material, data keys) come from randomBytes instead, and
- * do not sit in a pool waiting to be used.
+ * bytes. Secrets come from randomSecret, whose pool is kept apart.
  */
 export function randomNonce(n: number): Uint8Array {
   if (n > NONCE_POOL_BYTES) return osRandomBytes(n);
@@ -25,6 +24,35 @@ export function randomNonce(n: number): Uint8Array {
   }
   const out = noncePool.subarray(nonceOffset, nonceOffset + n);
   nonceOffset += n;
+  return out;
+}
+
+/** Bytes the secret pool draws from the CSPRNG at a time, and the largest draw it serves. */
+const SECRET_POOL_BYTES = 4096;
+const SECRET_POOLED_MAX = 512;
+const secretPool = Buffer.alloc(SECRET_POOL_BYTES);
+let secretOffset = SECRET_POOL_BYTES;
+
+/**
+ * Random bytes for secrets (data keys, key material, GenerateRandom): one
+ * CSPRNG call refills a 4 KiB pool, and each draw is copied out to a buffer of
+ * its own and zeroed in the pool at once, so no byte is handed out twice or
+ * kept after its draw. Every CSPRNG call costs a system call (OpenSSL's fork
+ * check), several µs on a virtual machine: a GenerateDataKey's largest single
+ * cost, measured. The pool holds no more than OpenSSL's generator already
+ * keeps in this process's memory (the state its next outputs follow from).
+ * Draws over 512 bytes go to the CSPRNG directly.
+ */
+export function randomSecret(n: number): Uint8Array {
+  if (n > SECRET_POOLED_MAX) return osRandomBytes(n);
+  if (secretOffset + n > SECRET_POOL_BYTES) {
+    randomFillSync(secretPool);
+    secretOffset = 0;
+  }
+  const out = Buffer.alloc(n);
+  secretPool.copy(out, 0, secretOffset, secretOffset + n);
+  secretPool.fill(0, secretOffset, secretOffset + n);
+  secretOffset += n;
   return out;
 }
 

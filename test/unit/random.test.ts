@@ -1,6 +1,6 @@
-/** The nonce pool: right lengths, no repeats, no shared bytes across pool refills. */
+/** The nonce and secret pools: right lengths, no repeats, no shared bytes across pool refills. */
 import { describe, expect, it } from "vitest";
-import { randomNonce } from "../../src/crypto/random.js";
+import { randomNonce, randomSecret } from "../../src/crypto/random.js";
 
 describe("randomNonce", () => {
   it("returns distinct nonces of the asked length across several pool refills", () => {
@@ -22,5 +22,30 @@ describe("randomNonce", () => {
   it("serves lengths larger than the pool directly", () => {
     expect(randomNonce(5_000)).toHaveLength(5_000);
     expect(randomNonce(0)).toHaveLength(0);
+  });
+});
+
+describe("randomSecret", () => {
+  it("returns distinct secrets in buffers of their own across several pool refills", () => {
+    const secrets: Uint8Array[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const s = randomSecret(32);
+      expect(s).toHaveLength(32);
+      // Its own memory: not a view into the pool or into a buffer other values share.
+      expect(s.byteOffset).toBe(0);
+      expect(s.buffer.byteLength).toBe(32);
+      secrets.push(s);
+    }
+    expect(new Set(secrets.map((s) => Buffer.from(s).toString("hex"))).size).toBe(1_000);
+    // Odd sizes across the pool's end, and bytes that look random.
+    const mixed = Buffer.concat(Array.from({ length: 300 }, (_, i) => randomSecret(1 + (i % 37))));
+    const ones = [...mixed].reduce((n, b) => n + b.toString(2).replaceAll("0", "").length, 0);
+    expect(ones / (mixed.length * 8)).toBeGreaterThan(0.45);
+    expect(ones / (mixed.length * 8)).toBeLessThan(0.55);
+  });
+
+  it("serves large draws from the CSPRNG directly, and empty draws", () => {
+    expect(randomSecret(1_024)).toHaveLength(1_024);
+    expect(randomSecret(0)).toHaveLength(0);
   });
 });
