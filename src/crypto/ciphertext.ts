@@ -117,7 +117,7 @@ export function encryptBlob(
 export function parseBlob(blob: Uint8Array): ParsedBlob {
   if (blob.length < HEADER_LENGTH + TAG_LENGTH || blob[0] !== BLOB_FORMAT_V1) throw invalidCiphertext();
   const algorithm = symmetricAlgorithmByBlobId(blob[1] as number);
-  const keyVersion = ((blob[18] as number) * 0x1000000 + (((blob[19] as number) << 16) | ((blob[20] as number) << 8) | (blob[21] as number)));
+  const keyVersion = (((blob[18] as number) << 24) | ((blob[19] as number) << 16) | ((blob[20] as number) << 8) | (blob[21] as number)) >>> 0;
   if (!algorithm || keyVersion === 0) throw invalidCiphertext();
   return {
     algorithm,
