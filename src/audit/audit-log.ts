@@ -529,11 +529,9 @@ export class AuditLog {
       // The whole group is one record with one MAC (chain.ts, format 2): one store operation and one HMAC per batch, not per event.
       const sealed = sealGroup(this.key, mac, first, tails);
       mac = sealed.mac;
-      headBytes = encodeHead({ seq, mac: mac.toString("hex") });
-      // The small head before the block: LevelDB's WriteBatch is one string grown as ops are added, so the
-      // block last is copied once, not again into a buffer twice its size (measured, main thread).
-      ops.push({ type: "put", key: this.layout.headKey, value: headBytes });
       ops.push({ type: "put", key: blockKey(this.layout, first), value: sealed.block });
+      headBytes = encodeHead({ seq, mac: mac.toString("hex") });
+      ops.push({ type: "put", key: this.layout.headKey, value: headBytes });
       if (this.guardHead) guards.push({ key: this.layout.headKey, value: this.headBytes });
       revision = await this.store.batch(ops, { durable: items.some((p) => p.durable), ...(guards.length > 0 ? { guards } : {}) });
     } catch (err) {

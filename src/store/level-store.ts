@@ -57,6 +57,27 @@ function rangeOf(opts: ScanOptions) {
 }
 
 type Db = Level<string, Uint8Array>;
+type LevelOp = { type: "put"; key: string; value: Uint8Array } | { type: "del"; key: string };
+
+/**
+ * The batch with its largest value moved last. LevelDB's WriteBatch is one
+ * string grown as ops are added, so a large value followed by others is
+ * copied again into a buffer twice its size, on the main thread (measured
+ * with the audit block before its head record). The ops of one batch touch
+ * distinct keys (lastOpPerKey), so their order in it changes nothing.
+ */
+function largestLast(ops: LevelOp[]): LevelOp[] {
+  let largest = -1;
+  let size = 0;
+  ops.forEach((op, i) => {
+    if (op.type === "put" && op.value.byteLength > size) {
+      size = op.value.byteLength;
+      largest = i;
+    }
+  });
+  if (largest >= 0 && largest < ops.length - 1) ops.push(...ops.splice(largest, 1));
+  return ops;
+}
 
 async function openDb(dir: string): Promise<Db> {
   const db: Db = new Level<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" });
@@ -133,7 +154,7 @@ export async function openLevelStore(dir: string, options: LevelStoreOptions): P
         if (changes.length === 0) return commits.revision;
         try {
           await db.batch(
-            changes.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key })),
+            largestLast(changes.map((op) => (op.type === "put" ? { type: "put" as const, key: op.key, value: op.value } : { type: "del" as const, key: op.key }))),
             batchOptions?.durable === false ? lazyWrite : durableWrite,
           );
         } catch (err) {
