@@ -11,8 +11,10 @@
  * (the event of a state change, whose answer waits for it). Events of
  * read-only calls ride along unsynced: they reach the disk with the next
  * durable batch or the OS flush, so under a read-heavy load the audit costs
- * writes, not an fsync per group. A crash can lose only such a tail, never a
- * link in the middle (batches are atomic and the log is sequential).
+ * writes, not an fsync per group. Such events also wait a few milliseconds
+ * for more to join them (LINGER_MS), since a batch costs about the same
+ * whatever its size. A crash can lose only such a tail, never a link in the
+ * middle (batches are atomic and the log is sequential).
  *
  * One AuditLog per chain. The store's one chain (LevelDB: one process) is
  * written by one AuditLog; with replicas (options.chain) each writes its own
@@ -74,8 +76,15 @@ const WITNESS_MS = 10_000;
 
 /** Events per store batch: bounds one write's size and the latency of the events behind it. */
 const MAX_BATCH_EVENTS = 512;
-/** A group of unsynced events smaller than this waits one event-loop turn for more (drain). */
-const LINGER_BELOW = 64;
+/**
+ * A group of events nobody waits for (record) waits up to LINGER_MS for more
+ * until it holds this many: each store batch costs about the same whatever
+ * its size (an HMAC, a buffer, a hand-off to the store's thread and back), so
+ * under a read-heavy load fewer, larger batches cost less per call. An event
+ * someone waits for (a state change, append) ends the wait at once.
+ */
+const LINGER_UNTIL_EVENTS = 256;
+const LINGER_MS = 5;
 /** Bytes an event's line may take beyond its tail: the seq prefix and the newline. */
 const LINE_PREFIX_BYTES = 32;
 /** Records one query reads at most, matching or not, so a query never runs unbounded. */
@@ -171,6 +180,12 @@ function checkFilter(f: AuditFilter): void {
 export class AuditLog {
   private queue: Pending[] = [];
   private draining: Promise<void> | undefined;
+  /** Ends the current linger (drain), when one is on. */
+  private endLinger: (() => void) | undefined;
+  /** Events queued so far, and how many of them are written or failed (flush waits for the count it saw). */
+  private queuedCount = 0;
+  private settledCount = 0;
+  private readonly settleWaiters: { count: number; resolve: () => void }[] = [];
   private closed = false;
   private checkpointer: Checkpointer | undefined;
   private checkpointFile: string | undefined;
@@ -312,12 +327,40 @@ export class AuditLog {
       return pending.reject(err);
     }
     this.queue.push(pending.resolve ? { tail, record, ...pending } : { tail, ...pending });
+    this.queuedCount++;
+    if (this.endLinger && (pending.resolve !== undefined || pending.durable || this.queue.length >= LINGER_UNTIL_EVENTS)) this.endLinger();
     this.draining ??= this.drain();
   }
 
-  /** Waits until every event appended so far is written (or has failed). */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+  /**
+   * Waits until every event queued so far is written (or has failed); events
+   * queued meanwhile do not hold it up. Queries start with it, so they see
+   * the events of every call answered before them.
+   */
+  flush(): Promise<void> {
+    const count = this.queuedCount;
+    if (this.settledCount >= count) return Promise.resolve();
+    this.endLinger?.();
+    return new Promise((resolve) => this.settleWaiters.push({ count, resolve }));
+  }
+
+  /** Counts a written (or failed) group and wakes the flushes it completes (in queue order, so the earliest first). */
+  private settled(n: number): void {
+    this.settledCount += n;
+    while (this.settleWaiters.length > 0 && (this.settleWaiters[0] as { count: number }).count <= this.settledCount) this.settleWaiters.shift()?.resolve();
+  }
+
+  /** Resolves after LINGER_MS, or sooner when endLinger is called. */
+  private linger(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.endLinger = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, LINGER_MS);
+      this.endLinger = end;
+    });
   }
 
   /** Writes what is queued (and, for a replica, a last witness) and a last checkpoint, then refuses further appends. The store stays open: it is the caller's. */
@@ -333,7 +376,8 @@ export class AuditLog {
   /**
    * Matching events of one chain (default: the one this log writes; with
    * replicas, any other by its replica id, or LEGACY_CHAIN) in seq order
-   * after opts.afterSeq, at most opts.limit of them.
+   * after opts.afterSeq, at most opts.limit of them. This log's own chain is
+   * read once the events queued before the query are written.
    */
   async query(filter: AuditFilter, opts: AuditQueryOptions, chain?: string): Promise<AuditPage> {
     const layout = chain === undefined || chain === "" || chain === this.layout.id ? this.layout : chain === LEGACY_CHAIN ? LEGACY_LAYOUT : replicaLayout(chain);
@@ -344,6 +388,8 @@ export class AuditLog {
     if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_QUERY_LIMIT)
       throw invalidParameter(`limit must be an integer from 1 to ${MAX_QUERY_LIMIT}`);
     checkFilter(filter);
+    // Events of calls answered before this query may still be queued (record does not hold the answer).
+    if (layout === this.layout) await this.flush();
 
     const events: StoredAuditEvent[] = [];
     let scanned = 0;
@@ -408,9 +454,7 @@ export class AuditLog {
     // Let appends made in the same tick join the first batch.
     await Promise.resolve();
     while (this.queue.length > 0) {
-      // Events nobody waits for (calls that changed nothing) wait one turn of the event loop for
-      // more to join them: each store batch costs the same whatever its size.
-      if (this.queue.length < LINGER_BELOW && !this.queue.some((p) => p.durable)) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.queue.length < LINGER_UNTIL_EVENTS && this.queue.every((p) => !p.durable && p.resolve === undefined)) await this.linger();
       const n = this.groupSize();
       let items: Pending[];
       if (n === this.queue.length) {
@@ -420,6 +464,7 @@ export class AuditLog {
         items = this.queue.splice(0, n);
       }
       await this.commit(items);
+      this.settled(items.length);
     }
     // Same tick as the empty check above: an append either saw draining set or starts a new drain.
     this.draining = undefined;

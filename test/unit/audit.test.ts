@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AuditLog, loadAuditKey, toJsonLines, verifyChain, type AuditEvent, type StoredAuditEvent } from "../../src/audit/index.js";
 import { createRootKey, type RootKey } from "../../src/crypto/seal.js";
 import { randomBytes } from "../../src/crypto/random.js";
@@ -195,6 +195,65 @@ describe("audit log append", () => {
     await log.flush();
     await Promise.resolve();
     expect(seen).toHaveLength(20);
+  });
+
+  it("flush returns while new events keep arriving: it waits only for those queued before it", async () => {
+    const { log } = await freshLog(0);
+    let flushed = false;
+    let i = 0;
+    log.record(event(++i), (err) => { throw err; });
+    const done = log.flush().then(() => (flushed = true));
+    while (!flushed && i < 5000) {
+      log.record(event(++i), (err) => { throw err; });
+      await new Promise((r) => setImmediate(r));
+    }
+    await done;
+    expect(i).toBeLessThan(5000);
+  });
+});
+
+describe("audit log linger (events nobody waits for)", () => {
+  // The linger's own timer never fires here: what ends it is what the test does.
+  afterEach(() => void vi.useRealTimers());
+
+  it("holds recorded events for one larger group; a query writes them first and sees them", async () => {
+    const { store, log } = await freshLog(0);
+    const counter = instrument(store);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const failures: unknown[] = [];
+    for (let i = 1; i <= 30; i++) {
+      log.record(event(i), (err) => failures.push(err));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(counter.batches()).toBe(0);
+    const page = await log.query({}, { limit: 100 });
+    expect(page.events.map((e) => e.requestId)).toEqual(Array.from({ length: 30 }, (_, i) => `req-${i + 1}`));
+    expect(counter.batches()).toBe(1);
+    expect(counter.durability()).toEqual([false]);
+    expect(failures).toEqual([]);
+  });
+
+  it("an event someone waits for ends the linger at once and takes the recorded ones along", async () => {
+    const { store, log } = await freshLog(0);
+    const counter = instrument(store);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    for (let i = 1; i <= 3; i++) log.record(event(i), (err) => { throw err; });
+    await new Promise((r) => setImmediate(r));
+    const stored = await log.append(event(4));
+    expect(stored.seq).toBe(4);
+    expect(counter.batches()).toBe(1);
+    expect(counter.durability()).toEqual([true]);
+  });
+
+  it("a full group is written without waiting", async () => {
+    const { store, log } = await freshLog(0);
+    const counter = instrument(store);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    for (let i = 1; i <= 256; i++) log.record(event(i), (err) => { throw err; });
+    for (let turns = 0; counter.batches() === 0 && turns < 1000; turns++) await new Promise((r) => setImmediate(r));
+    expect(counter.batches()).toBe(1);
+    await log.flush();
+    expect(await log.verify()).toMatchObject({ ok: true, checked: 256, headSeq: 256 });
   });
 });
 
