@@ -61,9 +61,34 @@ export function newKeyId(): string {
   return randomUUID();
 }
 
-/** A new request id. */
+/** Bytes the request id pool draws from the CSPRNG at a time: 1024 ids. */
+const ID_POOL_BYTES = 16 * 1024;
+const idPool = Buffer.alloc(ID_POOL_BYTES);
+let idOffset = ID_POOL_BYTES;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/**
+ * A new request id: a random (v4) UUID, as randomUUID makes them, from a pool
+ * of its own that one CSPRNG call refills for 1024 ids. randomUUID refills its
+ * cache every 128 ids, and each refill is a CSPRNG call (a system call): it
+ * was about 1% of an Encrypt's main-thread time at the server.
+ */
 export function newRequestId(): string {
-  return randomUUID();
+  if (idOffset === ID_POOL_BYTES) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  const b = idPool;
+  const o = idOffset;
+  idOffset += 16;
+  // Version 4 in byte 6, variant 10 in byte 8 (RFC 9562), as randomUUID sets them.
+  return (
+    HEX[b[o] as number]! + HEX[b[o + 1] as number] + HEX[b[o + 2] as number] + HEX[b[o + 3] as number] + "-" +
+    HEX[b[o + 4] as number] + HEX[b[o + 5] as number] + "-" +
+    HEX[((b[o + 6] as number) & 0x0f) | 0x40] + HEX[b[o + 7] as number] + "-" +
+    HEX[((b[o + 8] as number) & 0x3f) | 0x80] + HEX[b[o + 9] as number] + "-" +
+    HEX[b[o + 10] as number] + HEX[b[o + 11] as number] + HEX[b[o + 12] as number] + HEX[b[o + 13] as number] + HEX[b[o + 14] as number] + HEX[b[o + 15] as number]
+  );
 }
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -1,6 +1,6 @@
-/** The nonce and secret pools: right lengths, no repeats, no shared bytes across pool refills. */
+/** The nonce, secret and request id pools: right lengths and formats, no repeats, no shared bytes across pool refills. */
 import { describe, expect, it } from "vitest";
-import { randomNonce, randomSecret } from "../../src/crypto/random.js";
+import { newRequestId, randomNonce, randomSecret } from "../../src/crypto/random.js";
 
 describe("randomNonce", () => {
   it("returns distinct nonces of the asked length across several pool refills", () => {
@@ -47,5 +47,15 @@ describe("randomSecret", () => {
   it("serves large draws from the CSPRNG directly, and empty draws", () => {
     expect(randomSecret(1_024)).toHaveLength(1_024);
     expect(randomSecret(0)).toHaveLength(0);
+  });
+});
+
+describe("newRequestId", () => {
+  it("returns distinct version 4 UUIDs across several pool refills", () => {
+    const ids = Array.from({ length: 3000 }, () => newRequestId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every hex digit outside the fixed version and variant bits varies: the bytes come from the pool, not a constant.
+    for (const at of [0, 9, 15, 20, 35]) expect(new Set(ids.map((id) => id[at])).size).toBeGreaterThan(8);
   });
 });
