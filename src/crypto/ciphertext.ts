@@ -21,6 +21,7 @@
 import { KmsError } from "../errors.js";
 import { AeadOpenError, type Aead, type SymmetricAlgorithm } from "./primitives.js";
 import { symmetricAlgorithmByBlobId } from "./registry.js";
+import { uuidText } from "./uuid-text.js";
 
 export const BLOB_FORMAT_V1 = 0x01;
 const HEADER_LENGTH = 34;
@@ -62,11 +63,6 @@ function idBytes(id: string): Buffer {
     idBytesMemo.set(id, bytes);
   }
   return bytes;
-}
-
-function bytesToUuid(b: Uint8Array): string {
-  const h = Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 export function invalidCiphertext(): KmsError {
@@ -115,18 +111,22 @@ export function encryptBlob(
 
 /** Reads the header; checks lengths and ids before any crypto. */
 export function parseBlob(blob: Uint8Array): ParsedBlob {
+  const { algorithm, keyId, keyVersion } = readHeader(blob);
+  return { algorithm, keyId, keyVersion, header: blob.subarray(0, HEADER_LENGTH), iv: blob.subarray(IV_OFFSET, HEADER_LENGTH), sealed: blob.subarray(HEADER_LENGTH) };
+}
+
+/** The key a blob names (its header checked as parseBlob checks it), without the rest of the parse: for audit subjects and policy resources. */
+export function blobKeyId(blob: Uint8Array): string {
+  return readHeader(blob).keyId;
+}
+
+/** The header's fields, or InvalidCiphertext when the blob is too short or names no known algorithm or version. */
+function readHeader(blob: Uint8Array): BlobHeader {
   if (blob.length < HEADER_LENGTH + TAG_LENGTH || blob[0] !== BLOB_FORMAT_V1) throw invalidCiphertext();
   const algorithm = symmetricAlgorithmByBlobId(blob[1] as number);
   const keyVersion = (((blob[18] as number) << 24) | ((blob[19] as number) << 16) | ((blob[20] as number) << 8) | (blob[21] as number)) >>> 0;
   if (!algorithm || keyVersion === 0) throw invalidCiphertext();
-  return {
-    algorithm,
-    keyId: bytesToUuid(blob.subarray(2, 18)),
-    keyVersion,
-    header: blob.subarray(0, HEADER_LENGTH),
-    iv: blob.subarray(IV_OFFSET, HEADER_LENGTH),
-    sealed: blob.subarray(HEADER_LENGTH),
-  };
+  return { algorithm, keyId: uuidText(blob, 2), keyVersion };
 }
 
 /** Decrypts a parsed blob with the key version it names. */

@@ -1,5 +1,6 @@
 /** Randomness and identifiers, from the operating system's CSPRNG. */
 import { randomBytes as osRandomBytes, randomFillSync, randomInt, randomUUID } from "node:crypto";
+import { uuidText } from "./uuid-text.js";
 
 export function randomBytes(n: number): Uint8Array {
   return osRandomBytes(n);
@@ -65,7 +66,6 @@ export function newKeyId(): string {
 const ID_POOL_BYTES = 16 * 1024;
 const idPool = Buffer.alloc(ID_POOL_BYTES);
 let idOffset = ID_POOL_BYTES;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /**
  * A new request id: a random (v4) UUID, as randomUUID makes them, from a pool
@@ -78,17 +78,12 @@ export function newRequestId(): string {
     randomFillSync(idPool);
     idOffset = 0;
   }
-  const b = idPool;
   const o = idOffset;
   idOffset += 16;
-  // Version 4 in byte 6, variant 10 in byte 8 (RFC 9562), as randomUUID sets them.
-  return (
-    HEX[b[o] as number]! + HEX[b[o + 1] as number] + HEX[b[o + 2] as number] + HEX[b[o + 3] as number] + "-" +
-    HEX[b[o + 4] as number] + HEX[b[o + 5] as number] + "-" +
-    HEX[((b[o + 6] as number) & 0x0f) | 0x40] + HEX[b[o + 7] as number] + "-" +
-    HEX[((b[o + 8] as number) & 0x3f) | 0x80] + HEX[b[o + 9] as number] + "-" +
-    HEX[b[o + 10] as number] + HEX[b[o + 11] as number] + HEX[b[o + 12] as number] + HEX[b[o + 13] as number] + HEX[b[o + 14] as number] + HEX[b[o + 15] as number]
-  );
+  // Version 4 and the RFC 9562 variant, as randomUUID sets them.
+  idPool[o + 6] = ((idPool[o + 6] as number) & 0x0f) | 0x40;
+  idPool[o + 8] = ((idPool[o + 8] as number) & 0x3f) | 0x80;
+  return uuidText(idPool, o);
 }
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

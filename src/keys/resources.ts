@@ -8,7 +8,7 @@
  */
 import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import { CONDITION_KEYS, RESOURCE_NAMES, type CallScope, type RequestResources, type ResourceRef } from "../call.js";
-import { isUuid, parseBlob } from "../crypto/ciphertext.js";
+import { blobKeyId, isUuid } from "../crypto/ciphertext.js";
 import { parsePqBlob } from "../crypto/pq-ciphertext.js";
 import type { KeyRecord } from "./key.js";
 import { assertContextLength } from "./validate.js";
@@ -22,15 +22,18 @@ export interface KeyReference {
 
 /** The key a ciphertext names in its header, for either blob format; undefined for malformed input (the action will say so). */
 export function keyIdOfCiphertext(blob: Uint8Array): string | undefined {
-  for (const parse of [parseBlob, parsePqBlob]) {
+  for (const keyIdOf of KEY_ID_READERS) {
     try {
-      return parse(blob).keyId;
+      return keyIdOf(blob);
     } catch {
       // not this format
     }
   }
   return undefined;
 }
+
+/** The blob formats whose key id a request may carry, most common first. */
+const KEY_ID_READERS: readonly ((blob: Uint8Array) => string)[] = [blobKeyId, (blob) => parsePqBlob(blob).keyId];
 
 const KEY_FIELDS = new Set(["keyId", "keyIds", "destinationKeyId", "ciphertextBlob"]);
 

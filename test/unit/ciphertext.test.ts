@@ -2,9 +2,10 @@
 import { createDecipheriv, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { aes256Gcm } from "../../src/crypto/aes-256-gcm.js";
-import { decryptBlob, encryptBlob, parseBlob } from "../../src/crypto/ciphertext.js";
+import { blobKeyId, decryptBlob, encryptBlob, parseBlob } from "../../src/crypto/ciphertext.js";
 import { canonicalContext } from "../../src/crypto/context.js";
 import { sm4Gcm } from "../../src/crypto/sm4-gcm.js";
+import { uuidText } from "../../src/crypto/uuid-text.js";
 import { KmsError } from "../../src/errors.js";
 
 const keyId = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
@@ -65,6 +66,20 @@ describe("ciphertext blob v1", () => {
     v0.writeUInt32BE(0, 18);
     expect(codeOf(() => parseBlob(v0))).toBe("InvalidParameterValue.InvalidCiphertext");
     for (const n of [0, 1, 33, 49]) expect(codeOf(() => parseBlob(blob.subarray(0, n)))).toBe("InvalidParameterValue.InvalidCiphertext");
+    // The key id alone (audit subjects, policy resources) is read under the same checks.
+    for (const bad of [mutate(0, 2), mutate(1, 99), v0, blob.subarray(0, 49)]) expect(codeOf(() => blobKeyId(bad))).toBe("InvalidParameterValue.InvalidCiphertext");
+    expect(blobKeyId(blob)).toBe(keyId);
+  });
+
+  it("reads any key id back as the UUID text it was written from", () => {
+    for (let i = 0; i < 200; i++) {
+      const bytes = randomBytes(16);
+      const id = bytes.toString("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+      const b = encryptBlob(aead, { algorithm: aes256Gcm, keyId: id, keyVersion: 1 }, Buffer.from("x"), ctx, randomBytes);
+      expect(parseBlob(b).keyId).toBe(id);
+      expect(blobKeyId(b)).toBe(id);
+      expect(uuidText(Buffer.concat([Buffer.from([i]), bytes]), 1)).toBe(id);
+    }
   });
 
   it("uses a fresh IV per blob and names SM4-GCM with id 2", () => {
