@@ -10,6 +10,7 @@
  *   AB_SCENARIOS=encrypt-32,decrypt-32,gdk AB_ROUNDS=5 AB_PROTOCOL=api3 ...
  *   AB_PROFILE=1                                               --cpu-prof each build (profiles in bench/results/)
  *   AB_NODE_ARGS_1="--max-semi-space-size=64"                  node flags for the second build only (a V8 setting's A/B: name one build twice)
+ *   AB_ENV_1="GLIBC_TUNABLES=glibc.malloc.hugetlb=1"           environment for the second build only (K=V, space-separated)
  *
  * Shape from bench/config.ts (BENCH_DURATION, BENCH_WARMUP, BENCH_CONCURRENCY, BENCH_CONNECTIONS).
  */
@@ -55,6 +56,17 @@ interface Server {
   list: Scenario[];
 }
 
+/** A build's own environment (AB_ENV_<i>: K=V pairs, space-separated). */
+function buildEnv(i: number): Record<string, string> {
+  const pairs = (process.env[`AB_ENV_${i}`] ?? "").split(" ").filter(Boolean);
+  return Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+}
+
+/** How a build named twice is told apart: its node flags and environment. */
+function variantOf(i: number): string {
+  return [process.env[`AB_NODE_ARGS_${i}`]?.trim(), process.env[`AB_ENV_${i}`]?.trim()].filter(Boolean).join(" ");
+}
+
 function startBuild(dir: string, i: number): Promise<Started> {
   const nodeArgs = profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, dir.replace(/\W/g, "_"))}`] : [];
   nodeArgs.push(...(process.env[`AB_NODE_ARGS_${i}`]?.split(" ").filter(Boolean) ?? []));
@@ -70,6 +82,7 @@ function startBuild(dir: string, i: number): Promise<Started> {
       KMS_ROOT_TOKEN: credentials.token,
       KMS_RATE_LIMIT: "0",
       KMS_SWEEP_INTERVAL_MS: "3600000",
+      ...buildEnv(i),
     },
     { h2c: /\(h2c\) listening on 127\.0\.0\.1:(\d+)/, http: /\(HTTP\/1\.1\) listening on 127\.0\.0\.1:(\d+)/ },
     join(work, `kms-${i}.log`),
@@ -94,9 +107,8 @@ try {
     const port = (protocol === "api3" ? p.ports["http"] : p.ports["h2c"]) ?? 0;
     const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${p.ports["h2c"]}`, interceptors: [auth] });
     const list = scenarios(await setup(transport, `ab${i}`), `ab${i}`).filter((s) => ids.includes(s.id));
-    // A build named twice (a V8 setting's A/B) is told apart by its node flags.
-    const flags = process.env[`AB_NODE_ARGS_${i}`]?.trim();
-    servers.push({ name: builds.indexOf(dir) === i ? dir : `${dir} [${flags || `#${i}`}]`, process: p, port, list });
+    // A build named twice (a V8 or malloc setting's A/B) is told apart by its node flags and environment.
+    servers.push({ name: builds.indexOf(dir) === i ? dir : `${dir} [${variantOf(i) || `#${i}`}]`, process: p, port, list });
     if (i === 0) {
       // The echo's canned answers: real answers of the first build, through a real client.
       for (const s of list) {
