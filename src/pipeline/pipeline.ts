@@ -236,14 +236,15 @@ export class CallPipeline {
    * revision the caller names (kms-min-revision, from an earlier answer's
    * kms-revision on any replica), so a caller reads its own writes anywhere.
    */
-  async admit(call: Call, minRevision: string | string[] | undefined): Promise<void> {
+  admit(call: Call, minRevision: string | string[] | undefined): Promise<void> | undefined {
     const consistency = this.deps.consistency;
-    if (!consistency || call.route?.public) return;
+    // Nothing to wait for (one process, or a public route): no promise, so the caller need not wait a turn.
+    if (!consistency || call.route?.public) return undefined;
     consistency.assertFresh();
-    if (minRevision === undefined || minRevision === "") return;
+    if (minRevision === undefined || minRevision === "") return undefined;
     const value = Array.isArray(minRevision) ? minRevision[0] ?? "" : minRevision;
     if (!/^\d{1,19}$/.test(value)) throw new KmsError("InvalidParameterValue", "kms-min-revision must be a store revision (decimal digits) from a kms-revision answer header");
-    await consistency.waitFor(BigInt(value));
+    return consistency.waitFor(BigInt(value));
   }
 
   /** Establishes who is calling, or throws AuthFailure.*. A public route's caller without credentials is anonymous. */

@@ -166,7 +166,8 @@ export function createGrpcHandler(pipeline: CallPipeline, opts: GrpcOptions): (s
         const route = pipeline.routes.byGrpcPath(path);
         if (!route) throw new KmsError("InvalidAction", `no method ${url.slice(0, 120)}`);
         pipeline.setRoute(call, route);
-        await pipeline.admit(call, headers[MIN_REVISION_HEADER]);
+        const admitting = pipeline.admit(call, headers[MIN_REVISION_HEADER]);
+        if (admitting) await admitting;
         pipeline.identify(call, credentialsOf(headers.authorization, peer, stream.session));
         pipeline.setRegion(call, headers[REGION_HEADER] as string | undefined);
         const encoding = headers["grpc-encoding"];
