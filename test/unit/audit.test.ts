@@ -245,6 +245,19 @@ describe("audit log linger (events nobody waits for)", () => {
     expect(counter.durability()).toEqual([true]);
   });
 
+  it("a flush does not wait out a linger that starts after it, behind a batch in flight", async () => {
+    const { store, log } = await freshLog(0);
+    const counter = instrument(store);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const first = log.append(event(1)); // a batch in flight
+    await new Promise((r) => setImmediate(r));
+    log.record(event(2), (err) => { throw err; }); // queued behind it, nobody waits for it
+    await log.flush();
+    await first;
+    expect(counter.batches()).toBe(2);
+    expect((await log.query({}, { limit: 10 })).events).toHaveLength(2);
+  });
+
   it("a full group is written without waiting", async () => {
     const { store, log } = await freshLog(0);
     const counter = instrument(store);
