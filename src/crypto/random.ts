@@ -70,8 +70,8 @@ let idOffset = ID_POOL_BYTES;
 /**
  * A new request id: a random (v4) UUID, as randomUUID makes them, from a pool
  * of its own that one CSPRNG call refills for 1024 ids. randomUUID refills its
- * cache every 128 ids, and each refill is a CSPRNG call (a system call): it
- * was about 1% of an Encrypt's main-thread time at the server.
+ * cache every 128 ids, and each refill is a CSPRNG call (a system call), a
+ * share of every call's main-thread time the server's profile showed.
  */
 export function newRequestId(): string {
   if (idOffset === ID_POOL_BYTES) {
