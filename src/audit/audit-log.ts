@@ -328,7 +328,8 @@ export class AuditLog {
     }
     this.queue.push(pending.resolve ? { tail, record, ...pending } : { tail, ...pending });
     this.queuedCount++;
-    if (this.endLinger && (pending.resolve !== undefined || pending.durable || this.queue.length >= LINGER_UNTIL_EVENTS)) this.endLinger();
+    // Someone waits for this event (every durable one has its appender waiting): no more lingering.
+    if (this.endLinger && (pending.resolve !== undefined || this.queue.length >= LINGER_UNTIL_EVENTS)) this.endLinger();
     this.draining ??= this.drain();
   }
 
@@ -455,7 +456,7 @@ export class AuditLog {
     await Promise.resolve();
     while (this.queue.length > 0) {
       // Nobody waits for these events, not even a flush: a larger group is worth a few milliseconds.
-      if (this.queue.length < LINGER_UNTIL_EVENTS && this.settleWaiters.length === 0 && this.queue.every((p) => !p.durable && p.resolve === undefined)) await this.linger();
+      if (this.queue.length < LINGER_UNTIL_EVENTS && this.settleWaiters.length === 0 && this.queue.every((p) => p.resolve === undefined)) await this.linger();
       const n = this.groupSize();
       let items: Pending[];
       if (n === this.queue.length) {
