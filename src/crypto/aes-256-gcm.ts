@@ -1,34 +1,28 @@
-/** AES-256-GCM from node:crypto (OpenSSL): the FIPS family, KeyMetadata.Type 2. */
-import { createCipheriv, createDecipheriv } from "node:crypto";
+/**
+ * AES-256-GCM (the FIPS family, KeyMetadata.Type 2) from the OpenSSL inside
+ * Node.js, through native/aes-gcm: one OpenSSL context per key, made when the
+ * key is loaded, where node:crypto's createCipheriv makes one per call.
+ */
+import * as gcm from "kms-aes-gcm";
 import { AeadOpenError, type Aead, type SymmetricAlgorithm } from "./primitives.js";
 
 const TAG_LENGTH = 16;
 
 function createAes256Gcm(key: Uint8Array): Aead {
   if (key.length !== 32) throw new RangeError("AES-256-GCM needs a 32-byte key");
-  const keyCopy = Buffer.from(key);
+  const ctx = gcm.create(key);
   return {
     seal(iv, plaintext, aad) {
-      const cipher = createCipheriv("aes-256-gcm", keyCopy, iv, { authTagLength: TAG_LENGTH });
-      cipher.setAAD(aad);
-      const body = cipher.update(plaintext);
-      const final = cipher.final();
-      return Buffer.concat([body, final, cipher.getAuthTag()]);
+      const out = Buffer.allocUnsafe(plaintext.length + TAG_LENGTH);
+      gcm.seal(ctx, iv, plaintext, aad, out);
+      return out;
     },
     open(iv, sealed, aad) {
       if (sealed.length < TAG_LENGTH) throw new AeadOpenError();
-      const tagAt = sealed.length - TAG_LENGTH;
-      const decipher = createDecipheriv("aes-256-gcm", keyCopy, iv, { authTagLength: TAG_LENGTH });
-      decipher.setAAD(aad);
-      decipher.setAuthTag(sealed.subarray(tagAt));
-      const body = decipher.update(sealed.subarray(0, tagAt));
-      try {
-        // OpenSSL compares the tag in constant time; on failure the partial output is discarded.
-        return Buffer.concat([body, decipher.final()]);
-      } catch {
-        body.fill(0);
-        throw new AeadOpenError();
-      }
+      // Zeroed by the addon when the tag does not verify.
+      const out = Buffer.allocUnsafe(sealed.length - TAG_LENGTH);
+      if (!gcm.open(ctx, iv, sealed, aad, out)) throw new AeadOpenError();
+      return out;
     },
   };
 }
