@@ -18,6 +18,9 @@
 /* OpenSSL counts lengths in int. */
 #define MAX_LENGTH 0x7fffffff
 
+/* Marks this addon's contexts, so that no other External is ever taken for one. */
+static const napi_type_tag CONTEXT_TAG = {0x6b6d732d6165732dULL, 0x67636d2d63747831ULL};
+
 static void free_context(napi_env env, void* data, void* hint) {
   (void)env;
   (void)hint;
@@ -43,7 +46,9 @@ static bool bytes_of(napi_env env, napi_value value, unsigned char** data, size_
 
 static bool context_of(napi_env env, napi_value value, EVP_CIPHER_CTX** ctx) {
   napi_valuetype type;
+  bool tagged = false;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return false;
+  if (napi_check_object_type_tag(env, value, &CONTEXT_TAG, &tagged) != napi_ok || !tagged) return false;
   return napi_get_value_external(env, value, (void**)ctx) == napi_ok && *ctx != NULL;
 }
 
@@ -91,6 +96,8 @@ static napi_value create(napi_env env, napi_callback_info info) {
     EVP_CIPHER_CTX_free(ctx);
     return NULL;
   }
+  /* On failure the External still owns the context: its finalizer frees it. */
+  if (napi_type_tag_object(env, external, &CONTEXT_TAG) != napi_ok) return NULL;
   return external;
 }
 
