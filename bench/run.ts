@@ -12,6 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
@@ -26,7 +27,7 @@ import { efficiencyOf, printReport, writeReport, type Ceiling, type Report, type
 import { benchReplicas } from "./replicas.js";
 import { BATCH_ITEMS, dataKeyFiller, MESSAGE, scenarios, setup, type Fixture, type Scenario } from "./scenarios.js";
 import { whiteBoxBench } from "./whitebox.js";
-import { inWindow } from "./window.js";
+import { inWindow, processCpuSeconds } from "./window.js";
 import { etcdFound } from "../test/helpers/etcd.js";
 import { CONNECT_HEADERS, GRPC_HEADERS, grpcFrame, grpcUnframe, tc3Headers, type Protocol } from "./wire.js";
 
@@ -235,6 +236,7 @@ try {
 
   await populate(cfg, ep, all);
   await populateDataKeys(cfg, ep, fixture);
+  await settle(kms.pid);
 
   for (const s of list) {
     const protocols: Protocol[] = cfg.short && !s.everyProtocolInShortMode ? ["grpc"] : s.rpcOnly ? ["grpc", "connect"] : ["grpc", "connect", "api3"];
@@ -280,15 +282,38 @@ async function populate(c: BenchConfig, e: Endpoint, list: Scenario[]): Promise<
   let errors = 0;
   const worker = async () => {
     while (issued < missing && performance.now() < deadline) {
-      issued++;
-      if ((await send(issued)) !== undefined) errors++;
-      if (issued % 20_000 === 0) log(`  ${issued} sent`);
+      const n = ++issued;
+      if ((await send(n)) !== undefined) errors++;
+      // n, not issued: by now other workers have moved issued on (the last value logged once per worker).
+      if (n % 20_000 === 0) log(`  ${n} sent`);
     }
   };
   await Promise.all(Array.from({ length: POPULATE_CONCURRENCY }, worker));
   client.close();
   const secs = (performance.now() - started) / 1000;
   report.population = { keys: issued - errors + status.cmkUserCount, seconds: secs, rps: issued / secs, errors };
+}
+
+/**
+ * Waits until the server is idle after the population (LevelDB compacts the
+ * 200,000 records just written on a thread of the server's own, whose CPU the
+ * first scenario would otherwise be charged with): until a second passes with
+ * under 5% of a core used, for at most 60 s.
+ */
+async function settle(pid: number): Promise<void> {
+  const started = performance.now();
+  let last = processCpuSeconds(pid);
+  for (;;) {
+    await sleep(1000);
+    const now = processCpuSeconds(pid);
+    const busy = now - last;
+    last = now;
+    const waited = (performance.now() - started) / 1000;
+    if (busy < 0.05 || waited >= 60) {
+      log(`settled after ${waited.toFixed(1)} s (${(busy * 100).toFixed(0)}% of a core in the last second)`);
+      return;
+    }
+  }
 }
 
 /** Fills the store to cfg.dataKeys hosted data keys with concurrent ImportDataKey calls over gRPC. */
@@ -307,9 +332,10 @@ async function populateDataKeys(c: BenchConfig, e: Endpoint, fixture: Fixture): 
   let errors = 0;
   const worker = async () => {
     while (issued < missing && performance.now() < deadline) {
-      issued++;
-      if ((await send(issued)) !== undefined) errors++;
-      if (issued % 20_000 === 0) log(`  ${issued} sent`);
+      const n = ++issued;
+      if ((await send(n)) !== undefined) errors++;
+      // n, not issued: by now other workers have moved issued on (the last value logged once per worker).
+      if (n % 20_000 === 0) log(`  ${n} sent`);
     }
   };
   await Promise.all(Array.from({ length: POPULATE_CONCURRENCY }, worker));
@@ -351,7 +377,7 @@ async function runScenario(s: Scenario, protocol: Protocol): Promise<void> {
   const row: Row = { protocol, scenario: s.name, concurrency, load, sampleErrors, cpuS: measured.cpuS, cores: measured.cores, cpuUsPerCall: measured.cpuUsPerCall, bounds, efficiency: undefined, boundBy: undefined };
   rows.push(row);
   if (protocol === "grpc") {
-    // The KMS serves gRPC straight over node:http2 (src/server/grpc.ts): the raw echo is its same-stack ceiling;
+    // The KMS serves gRPC straight over node:http2 (src/transport/grpc/grpc.ts): the raw echo is its same-stack ceiling;
     // the connect-node echo is kept as a reference for what the framework path would give.
     await echoRun("echo connect-node", echo.ports["connect"] ?? 0, "grpc", false);
     await echoRun("echo raw node:http2", echo.ports["raw"] ?? 0, "grpc");
