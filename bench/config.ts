@@ -10,6 +10,7 @@
  *   BENCH_KEYS=100000      keys in the store before the scenarios; short: 2000
  *   BENCH_DATA_KEYS=100000 hosted data keys in the store before the scenarios; short: 2000
  *   BENCH_RATE_LIMIT=200   KMS_RATE_LIMIT of the rate-limit scenario (driven at twice that); short: 100
+ *   BENCH_ROUNDS=3         interleaved rounds (KMS, echo, ...) of each target's scenario, the median reported; short: 1
  *   BENCH_ONLY=regex       run only the scenarios whose name matches
  *   BENCH_PROFILE=1        also record a --cpu-prof profile of the server during Encrypt 32 B over gRPC
  *                          (=api3 or =connect: over that protocol instead)
@@ -26,6 +27,8 @@ export interface BenchConfig {
   /** Hosted data keys (ImportDataKey) in the store before the scenarios. */
   dataKeys: number;
   rateLimit: number;
+  /** Interleaved rounds of a target's scenario (the median round is reported). */
+  rounds: number;
   only: RegExp | undefined;
   /** Protocol of the Encrypt 32 B run to profile, if any. */
   profile: "grpc" | "connect" | "api3" | undefined;
@@ -60,6 +63,7 @@ export function loadBenchConfig(): BenchConfig {
     keys: Math.round(num("BENCH_KEYS", short ? 2_000 : 100_000, 0, 1_000_000)),
     dataKeys: Math.round(num("BENCH_DATA_KEYS", short ? 2_000 : 100_000, 0, 1_000_000)),
     rateLimit: Math.round(num("BENCH_RATE_LIMIT", short ? 100 : 200, 1, 100_000)),
+    rounds: Math.round(num("BENCH_ROUNDS", short ? 1 : 3, 1, 15)),
     only: only ? new RegExp(only, "i") : undefined,
     profile: profileOf(process.env["BENCH_PROFILE"]),
     cores: availableParallelism(),

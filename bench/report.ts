@@ -29,6 +29,8 @@ export interface Row {
   bounds: Ceiling[];
   efficiency: number | undefined;
   boundBy: string | undefined;
+  /** A target's interleaved rounds (the row shows the median one): the KMS and its bounding echo in each. */
+  rounds?: { rps: number; echoRps: number; cpuUsPerCall: number; echoCpuUsPerCall: number }[];
 }
 
 export interface Target {
