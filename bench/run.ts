@@ -386,7 +386,9 @@ async function runScenario(s: Scenario, protocol: Protocol): Promise<void> {
   }
   if (roundCount > 1) log(`  ${rounds.map((r, i) => `round ${i + 1}: ${(r.kms.load.rps / r.echo.load.rps).toFixed(2)} of the echo, ${(r.kms.cpuUsPerCall / r.echo.cpuUsPerCall).toFixed(2)}× its CPU`).join("; ")}`);
   const picked = medianRound(rounds);
-  const load = withInferredErrors(picked.kms.load, expectedBytes);
+  // The median round's figures, but every round's failures: a failing round is not hidden by not being the median.
+  const errors = rounds.reduce((n, r) => n + withInferredErrors(r.kms.load, expectedBytes).errors, 0);
+  const load = { ...withInferredErrors(picked.kms.load, expectedBytes), errors };
   const bounds: Ceiling[] = [];
   const row: Row = { protocol, scenario: s.name, concurrency, load, sampleErrors, cpuS: picked.kms.cpuS, cores: picked.kms.cores, cpuUsPerCall: picked.kms.cpuUsPerCall, bounds, efficiency: undefined, boundBy: undefined };
   if (roundCount > 1) row.rounds = rounds.map((r) => ({ rps: r.kms.load.rps, echoRps: r.echo.load.rps, cpuUsPerCall: r.kms.cpuUsPerCall, echoCpuUsPerCall: r.echo.cpuUsPerCall }));
