@@ -263,7 +263,7 @@ describe.skipIf(etcdSkip !== undefined)("replicas on one etcd", () => {
     const { keyId } = await a.kms.createKey({ alias: "stale-test" });
     // B holds the record in its cache: while the store is silent, only the freshness bound stops it serving.
     await b.kms.describeKey({ keyId }, at(a.lastRevision));
-    cluster.pause(0);
+    await cluster.pause(0);
     try {
       const paused = performance.now();
       let code = "";

@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
@@ -146,9 +146,20 @@ export class EtcdMember {
     clearTimeout(timer);
   }
 
-  /** Freezes the member (SIGSTOP): its sockets stay open and say nothing, as a partitioned or hung machine. */
-  pause(): void {
+  /**
+   * Freezes the member (SIGSTOP): its sockets stay open and say nothing, as a partitioned or hung machine.
+   * Resolves once every thread of it has stopped: kill() only queues the signal, and a thread running on the
+   * other core can still answer a request meanwhile (a /health probe right after it once did, under load).
+   */
+  async pause(): Promise<void> {
+    const pid = this.proc?.pid;
+    if (pid === undefined) return;
     this.proc?.kill("SIGSTOP");
+    const deadline = Date.now() + 5_000;
+    while (!allThreadsStopped(pid)) {
+      if (Date.now() > deadline) throw new Error(`etcd member ${this.name} had threads running 5 s after SIGSTOP`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** Thaws a paused member (SIGCONT). */
@@ -227,8 +238,8 @@ export class EtcdCluster {
     await this.member(i).kill9();
   }
 
-  pause(i: number): void {
-    this.member(i).pause();
+  pause(i: number): Promise<void> {
+    return this.member(i).pause();
   }
 
   resume(i: number): void {
@@ -314,4 +325,19 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
     throw err;
   }
   return cluster;
+}
+
+/** Whether every thread of a process is in the stopped state ("T" in /proc/<pid>/task/<tid>/stat). */
+function allThreadsStopped(pid: number): boolean {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    if (state !== "T" && state !== "t") return false;
+  }
+  return true;
 }

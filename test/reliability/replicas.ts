@@ -326,7 +326,7 @@ export async function replicasScenario(mode: Mode): Promise<ScenarioResult> {
       const f = round % 2 === 1 && raftNow !== undefined ? raftNow : ((raftNow ?? 0) + 1) % 3;
       frozenRoles.push(raftNow === f ? "leader" : "follower");
       const frozenAt = at();
-      cluster.pause(f);
+      await cluster.pause(f);
       await sleep(phase);
       cluster.resume(f);
       const thawed = at();

@@ -142,7 +142,7 @@ describe.skipIf(etcdSkip !== undefined)("etcd adapter on a 3-member cluster", ()
 
   it("a frozen member (SIGSTOP) stops answering and serves again after SIGCONT", async () => {
     const m = cluster.member(2);
-    cluster.pause(2);
+    await cluster.pause(2);
     expect(await m.healthy()).toBe(false);
     const others = await open([cluster.member(0).clientUrl, cluster.member(1).clientUrl]);
     await others.batch([{ type: "put", key: "c/while-frozen", value: Buffer.from("x") }]);

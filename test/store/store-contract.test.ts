@@ -420,7 +420,7 @@ describe.skipIf(etcdSkip !== undefined)("etcd adapter specifics", () => {
     const store = await openEtcdStore({ endpoints: cluster.endpoints, prefix: "lost-answer/", attemptTimeoutMs: 300, timeoutMs: 8_000 });
     stores.push(store);
     await store.batch([put("counter", "0")]);
-    cluster.pause(0);
+    await cluster.pause(0);
     const write = store.batch([put("counter", "1"), put("log/1", "x")], { guards: [{ key: "counter", value: enc("0") }] });
     await new Promise((r) => setTimeout(r, 1_000));
     cluster.resume(0);
