@@ -33,10 +33,8 @@ static napi_value fail(napi_env env, const char* message) {
   return NULL;
 }
 
-/* The bytes of a Uint8Array (a Buffer is one); false for anything else. */
+/* The bytes of a Uint8Array (a Buffer is one); false for anything else (napi_get_typedarray_info refuses a non-typed array). */
 static bool bytes_of(napi_env env, napi_value value, unsigned char** data, size_t* length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return false;
   napi_typedarray_type type;
   void* at = NULL;
   if (napi_get_typedarray_info(env, value, &type, length, &at, NULL, NULL) != napi_ok || type != napi_uint8_array) return false;
